@@ -1,0 +1,98 @@
+#pragma once
+// The chain seam. An adapter only fetches and decodes: it never sees
+// cursors, reorgs, confirmations or the database (those live once, in
+// lib/scanner). Decoding lives in free functions over bytes so tests and
+// benchmarks call them without a socket.
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/amount.hpp"
+#include "core/result.hpp"
+
+namespace depositd::chain {
+
+// A block as the scanner follows it. Hashes are in the chain's own text form
+// (EVM "0x" + 64 lower-case hex; TRON 64 hex block id; ...).
+struct BlockRef {
+    std::uint64_t height = 0;
+    std::string hash;
+    std::string parent;
+    std::int64_t time_ms = 0;  // block timestamp, 0 if unknown
+};
+
+struct Head {
+    std::uint64_t height = 0;
+    std::optional<std::uint64_t> finalized;  // chains with a finality tag / solidified head
+};
+
+// The addresses watched on a chain, by watch key (codec/address.hpp):
+// 20-byte EVM/TRON address, Bitcoin scriptPubKey, 32-byte Solana key.
+// Maps to the address's row id in the pool.
+class WatchSet {
+public:
+    void insert(std::string key, std::int64_t address_id) { ids_.insert_or_assign(std::move(key), address_id); }
+    bool contains(std::string_view key) const { return find(key) != 0; }
+    // 0 when absent.
+    std::int64_t find(std::string_view key) const {
+        auto it = ids_.find(key);  // heterogeneous: no allocation per lookup
+        return it == ids_.end() ? 0 : it->second;
+    }
+    std::size_t size() const { return ids_.size(); }
+    void reserve(std::size_t n) { ids_.reserve(n); }
+
+private:
+    struct KeyHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+    };
+    std::unordered_map<std::string, std::int64_t, KeyHash, std::equal_to<>> ids_;
+};
+
+// One incoming transfer to a watched address.
+struct Transfer {
+    std::string tx;                    // tx hash / id as the chain prints it
+    std::uint64_t index = 0;           // log index (EVM/TRON), vout (Bitcoin), balance-change index (Solana)
+    std::string to_key;                // watch key of the recipient
+    std::string to;                    // recipient, canonical text
+    std::string from;                  // sender, canonical text ("" when unknown)
+    std::string currency;              // configured symbol
+    std::optional<std::string> contract;  // token contract, canonical text; nullopt for the native coin
+    unsigned decimals = 0;
+    U256 amount;
+};
+
+struct BlockTransfers {
+    BlockRef block;
+    std::vector<Transfer> transfers;
+};
+
+class ChainAdapter {
+public:
+    virtual ~ChainAdapter() = default;
+
+    // The tip, and the finalized tip where the chain has one.
+    virtual boost::asio::awaitable<Result<Head>> head() = 0;
+
+    // Blocks from..to inclusive with their transfers to `watched`, in height
+    // order, gap-free for chains without skipped heights. May return fewer
+    // blocks than asked (a prefix), never a block past `to`. Must be
+    // internally consistent: every transfer belongs to the block hash returned.
+    virtual boost::asio::awaitable<Result<std::vector<BlockTransfers>>> scan(std::uint64_t from, std::uint64_t to,
+                                                                             const WatchSet& watched) = 0;
+
+    // The canonical block at a height now (for reorg walks); nullopt when the
+    // height has no block (Solana skipped slot) or is beyond the tip.
+    virtual boost::asio::awaitable<Result<std::optional<BlockRef>>> block_at(std::uint64_t height) = 0;
+
+    // Optional start-up checks (token decimals() against config, chain id).
+    virtual boost::asio::awaitable<Status> verify() { co_return Status{}; }
+};
+
+}  // namespace depositd::chain

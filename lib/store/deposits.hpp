@@ -1,0 +1,80 @@
+#pragma once
+// Deposits: one row per transfer seen in one block. The JSON shape (SPEC §4)
+// is produced here once, for the API and for frozen webhook payloads.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "store/database.hpp"
+
+namespace depositd::store {
+
+struct Deposit {
+    std::string id;                       // dep_...
+    std::string chain_id;
+    std::string tx_hash;
+    std::uint64_t index = 0;
+    std::string block_hash;
+    std::uint64_t block_number = 0;
+    std::int64_t address_id = 0;
+    std::string address;
+    std::optional<std::string> reference;
+    std::string currency;
+    std::optional<std::string> contract;
+    std::string raw_amount;               // exact integer, decimal
+    unsigned decimals = 0;
+    std::string from;
+    std::uint64_t confirmations = 0;
+    std::uint64_t required_confirmations = 0;
+    std::string status;                   // pending | confirmed | reverted
+    std::int64_t detected_at = 0;         // unix ms
+    std::optional<std::int64_t> confirmed_at;
+    std::optional<std::int64_t> reverted_at;
+};
+
+// SPEC §4 deposit object.
+json::object deposit_to_json(const Deposit& d);
+// SPEC §5 webhook body: {"id","type","createdAt","data":deposit}.
+std::string event_payload(const std::string& event_id, const std::string& type, std::int64_t created_ms,
+                          const Deposit& d);
+
+// INSERT OR IGNORE; returns true when the row is new.
+Result<bool> insert_deposit(Database& db, const Deposit& d);
+Status update_deposit_state(Database& db, const Deposit& d);  // status, confirmations, confirmed_at, reverted_at
+Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id);
+
+// Pending deposits of a chain (for confirmation tracking).
+Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& chain_id);
+// Non-reverted deposits of a chain above a height (dropped by a reorg).
+Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& chain_id, std::uint64_t height);
+
+struct DepositFilter {
+    std::optional<std::string> reference;
+    std::optional<std::string> status;
+    std::optional<std::string> chain_id;
+    std::optional<std::string> currency;
+    std::optional<std::int64_t> address_id;
+    std::uint32_t page = 1;               // 1-based
+    std::uint32_t limit = 20;             // <= 100
+};
+struct DepositPage {
+    std::vector<Deposit> deposits;
+    std::uint64_t total = 0;
+};
+Result<DepositPage> list_deposits(Database& db, const DepositFilter& f);
+
+// Per (chainId, currency) sums of non-reverted deposits of a reference.
+struct DepositTotal {
+    std::string chain_id;
+    std::string currency;
+    std::string raw_amount;               // exact sum, decimal integer
+    unsigned decimals = 0;
+    std::uint64_t count = 0;
+};
+Result<std::vector<DepositTotal>> deposit_totals(Database& db, const std::string& reference,
+                                                 const std::string& protocol);
+
+}  // namespace depositd::store
