@@ -33,3 +33,37 @@ struct AddressOwner {
 Result<AddressOwner> address_owner(Database& db, std::int64_t address_id);
 
 }  // namespace depositd::store
+
+// --- Bindings (implemented in pool.cpp, used by lib/api and depositctl) -----
+namespace depositd::store {
+
+struct Binding {
+    std::string reference;
+    std::string protocol;
+    std::string address;
+    std::int64_t address_id = 0;
+    std::optional<std::string> metadata;  // JSON text as given
+    std::int64_t bound_at = 0;            // unix ms
+    bool created = false;                 // true when this call made the binding
+};
+
+// Takes a free address of the protocol atomically (one transaction); the same
+// (reference, protocol) again returns the existing binding (created=false).
+// No free address: Errc::unavailable ("InsufficientAddresses").
+Result<Binding> bind_reference(Database& db, const std::string& reference, const std::string& protocol,
+                               const std::optional<std::string>& metadata, std::int64_t now_ms);
+// Ends the active binding(s) of a reference (all protocols when nullopt).
+// The address stays watched; it goes to state 'cooling' until now+cooldown
+// (nullopt cooldown = never handed out again). Returns how many were unbound.
+Result<int> unbind_reference(Database& db, const std::string& reference, const std::optional<std::string>& protocol,
+                             std::optional<std::int64_t> cooldown_ms, std::int64_t now_ms);
+Result<std::vector<Binding>> active_bindings(Database& db, const std::string& reference);
+
+struct PoolStats {
+    std::string protocol;
+    std::uint64_t free = 0, bound = 0, cooling = 0;
+};
+// free counts cooling addresses whose cooldown has passed as free.
+Result<std::vector<PoolStats>> pool_stats(Database& db, std::int64_t now_ms);
+
+}  // namespace depositd::store
