@@ -46,6 +46,12 @@ public:
     }
     std::size_t size() const { return ids_.size(); }
     void reserve(std::size_t n) { ids_.reserve(n); }
+    // Calls f(std::string_view key, std::int64_t address_id) for every entry,
+    // in unspecified order (EVM adapter: recipient topic filters for small sets).
+    template <class F>
+    void for_each(F&& f) const {
+        for (const auto& [key, id] : ids_) f(std::string_view(key), id);
+    }
 
 private:
     struct KeyHash {
