@@ -1,0 +1,203 @@
+#include "store/deposits.hpp"
+
+#include "core/amount.hpp"
+#include "core/clock.hpp"
+
+namespace depositd::store {
+namespace {
+
+constexpr const char* kColumns =
+    "id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, reference, currency, contract, "
+    "raw_amount, decimals, from_address, confirmations, required_confirmations, status, detected_at, confirmed_at, "
+    "reverted_at";
+
+Deposit read_row(const Statement& s) {
+    Deposit d;
+    d.id = s.text(0);
+    d.chain_id = s.text(1);
+    d.tx_hash = s.text(2);
+    d.index = static_cast<std::uint64_t>(s.int64(3));
+    d.block_hash = s.text(4);
+    d.block_number = static_cast<std::uint64_t>(s.int64(5));
+    d.address_id = s.is_null(6) ? 0 : s.int64(6);
+    d.address = s.text(7);
+    d.reference = s.opt_text(8);
+    d.currency = s.text(9);
+    d.contract = s.opt_text(10);
+    d.raw_amount = s.text(11);
+    d.decimals = static_cast<unsigned>(s.int64(12));
+    d.from = s.text(13);
+    d.confirmations = static_cast<std::uint64_t>(s.int64(14));
+    d.required_confirmations = static_cast<std::uint64_t>(s.int64(15));
+    d.status = s.text(16);
+    d.detected_at = s.int64(17);
+    d.confirmed_at = s.opt_int64(18);
+    d.reverted_at = s.opt_int64(19);
+    return d;
+}
+
+Result<std::vector<Deposit>> collect(Statement& s) {
+    std::vector<Deposit> out;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        out.push_back(read_row(s));
+    }
+    return out;
+}
+
+std::string select(const std::string& where_and_order) {
+    return std::string("SELECT ") + kColumns + " FROM deposits " + where_and_order;
+}
+
+json::value opt_ms(const std::optional<std::int64_t>& ms) {
+    if (!ms) return nullptr;
+    return json::value(format_rfc3339_ms(*ms));
+}
+
+}  // namespace
+
+json::object deposit_to_json(const Deposit& d) {
+    json::object o;
+    o["id"] = d.id;
+    o["depositReference"] = d.reference ? json::value(*d.reference) : json::value(nullptr);
+    o["address"] = d.address;
+    o["chainId"] = d.chain_id;
+    o["currency"] = d.currency;
+    o["contract"] = d.contract ? json::value(*d.contract) : json::value(nullptr);
+    auto amount = Amount::from_raw_decimal(d.raw_amount, d.decimals);
+    o["amount"] = amount ? amount->to_string() : d.raw_amount;
+    o["rawAmount"] = d.raw_amount;
+    o["decimals"] = d.decimals;
+    o["txHash"] = d.tx_hash;
+    o["index"] = d.index;
+    o["from"] = d.from.empty() ? json::value(nullptr) : json::value(d.from);
+    o["blockNumber"] = d.block_number;
+    o["blockHash"] = d.block_hash;
+    o["confirmations"] = d.confirmations;
+    o["requiredConfirmations"] = d.required_confirmations;
+    o["status"] = d.status;
+    o["detectedAt"] = format_rfc3339_ms(d.detected_at);
+    o["confirmedAt"] = opt_ms(d.confirmed_at);
+    if (d.reverted_at) o["revertedAt"] = format_rfc3339_ms(*d.reverted_at);
+    return o;
+}
+
+std::string event_payload(const std::string& event_id, const std::string& type, std::int64_t created_ms,
+                          const Deposit& d) {
+    json::object o;
+    o["id"] = event_id;
+    o["type"] = type;
+    o["createdAt"] = format_rfc3339_ms(created_ms);
+    o["data"] = deposit_to_json(d);
+    return json::serialize(o);
+}
+
+Result<bool> insert_deposit(Database& db, const Deposit& d) {
+    auto s = db.prepare(
+        "INSERT OR IGNORE INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
+        "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
+        "status, detected_at, confirmed_at, reverted_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+    s.bind(1, d.id).bind(2, d.chain_id).bind(3, d.tx_hash).bind(4, d.index).bind(5, d.block_hash);
+    s.bind(6, d.block_number);
+    if (d.address_id) s.bind(7, d.address_id); else s.bind_null(7);
+    s.bind(8, d.address).bind(9, d.reference).bind(10, d.currency).bind(11, d.contract);
+    s.bind(12, d.raw_amount).bind(13, static_cast<std::int64_t>(d.decimals)).bind(14, d.from);
+    s.bind(15, d.confirmations).bind(16, d.required_confirmations).bind(17, d.status).bind(18, d.detected_at);
+    s.bind(19, d.confirmed_at).bind(20, d.reverted_at);
+    if (auto r = s.run(); !r) return r.error();
+    return db.changes() > 0;
+}
+
+Status update_deposit_state(Database& db, const Deposit& d) {
+    auto s = db.prepare(
+        "UPDATE deposits SET status = ?2, confirmations = ?3, confirmed_at = ?4, reverted_at = ?5 WHERE id = ?1");
+    s.bind(1, d.id).bind(2, d.status).bind(3, d.confirmations).bind(4, d.confirmed_at).bind(5, d.reverted_at);
+    return s.run();
+}
+
+Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id) {
+    auto s = db.prepare(select("WHERE id = ?1"));
+    s.bind(1, id);
+    auto r = s.step();
+    if (!r) return r.error();
+    if (!*r) return std::optional<Deposit>{};
+    return std::optional<Deposit>(read_row(s));
+}
+
+Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& chain_id) {
+    auto s = db.prepare(select("WHERE chain_id = ?1 AND status = 'pending' ORDER BY block_number, tx_hash, idx"));
+    s.bind(1, chain_id);
+    return collect(s);
+}
+
+Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& chain_id, std::uint64_t height) {
+    auto s = db.prepare(
+        select("WHERE chain_id = ?1 AND block_number > ?2 AND status != 'reverted' ORDER BY block_number, tx_hash, idx"));
+    s.bind(1, chain_id).bind(2, height);
+    return collect(s);
+}
+
+Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
+    // One fixed statement: a NULL parameter disables its filter, so every
+    // combination of filters uses the same prepared statement.
+    const char* where =
+        "WHERE (?1 IS NULL OR reference = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR chain_id = ?3) "
+        "AND (?4 IS NULL OR currency = ?4) AND (?5 IS NULL OR address_id = ?5) ";
+    auto bind_filters = [&](Statement& s) {
+        s.bind(1, f.reference).bind(2, f.status).bind(3, f.chain_id).bind(4, f.currency).bind(5, f.address_id);
+    };
+    DepositPage page;
+    {
+        auto c = db.prepare(std::string("SELECT count(*) FROM deposits ") + where);
+        bind_filters(c);
+        auto r = c.step();
+        if (!r) return r.error();
+        page.total = static_cast<std::uint64_t>(c.int64(0));
+    }
+    std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
+    std::uint32_t pg = f.page == 0 ? 1 : f.page;
+    auto s = db.prepare(select(std::string(where) + "ORDER BY detected_at DESC, id LIMIT ?6 OFFSET ?7"));
+    bind_filters(s);
+    s.bind(6, static_cast<std::int64_t>(limit)).bind(7, static_cast<std::int64_t>(pg - 1) * limit);
+    auto rows = collect(s);
+    if (!rows) return rows.error();
+    page.deposits = std::move(*rows);
+    return page;
+}
+
+Result<std::vector<DepositTotal>> deposit_totals(Database& db, const std::string& reference,
+                                                 const std::string& protocol) {
+    // Sums are exact: raw amounts are summed as 256-bit integers here, never in SQL.
+    auto s = db.prepare(
+        "SELECT d.chain_id, d.currency, d.raw_amount, d.decimals FROM deposits d "
+        "JOIN addresses a ON a.id = d.address_id "
+        "WHERE d.reference = ?1 AND a.protocol = ?2 AND d.status != 'reverted' ORDER BY d.chain_id, d.currency");
+    s.bind(1, reference).bind(2, protocol);
+    std::vector<DepositTotal> out;
+    std::vector<U256> sums;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        std::string chain = s.text(0), currency = s.text(1);
+        auto raw = u256_from_decimal(s.text(2));
+        if (!raw) return make_error(Errc::io, "corrupt amount in deposits table");
+        if (out.empty() || out.back().chain_id != chain || out.back().currency != currency) {
+            out.push_back(DepositTotal{chain, currency, "0", static_cast<unsigned>(s.int64(3)), 0});
+            sums.push_back(0);
+        }
+        try {
+            sums.back() += *raw;
+        } catch (const std::overflow_error&) {
+            return make_error(Errc::internal, "deposit total exceeds 2^256");
+        }
+        out.back().count++;
+    }
+    for (size_t i = 0; i < out.size(); ++i) out[i].raw_amount = u256_to_decimal(sums[i]);
+    return out;
+}
+
+}  // namespace depositd::store

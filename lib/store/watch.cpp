@@ -1,0 +1,41 @@
+// The scanner's view of the pool: which addresses to watch, and who owns one.
+#include "store/pool.hpp"
+
+namespace depositd::store {
+
+Status for_each_watched(Database& db, const std::string& protocol, std::int64_t after_id,
+                        const std::function<void(const WatchedAddress&)>& fn) {
+    auto s = db.prepare("SELECT id, address, watch_key FROM addresses WHERE protocol = ?1 AND id > ?2 ORDER BY id");
+    s.bind(1, protocol).bind(2, after_id);
+    WatchedAddress row;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) return {};
+        row.id = s.int64(0);
+        row.address = s.text(1);
+        row.watch_key = s.blob(2);
+        fn(row);
+    }
+}
+
+Result<std::int64_t> pool_generation(Database& db, const std::string& protocol) {
+    auto s = db.prepare("SELECT coalesce(max(id), 0) FROM addresses WHERE protocol = ?1");
+    s.bind(1, protocol);
+    auto r = s.step();
+    if (!r) return r.error();
+    return s.int64(0);
+}
+
+Result<AddressOwner> address_owner(Database& db, std::int64_t address_id) {
+    auto s = db.prepare(
+        "SELECT a.address, b.reference FROM addresses a "
+        "LEFT JOIN bindings b ON b.address_id = a.id AND b.unbound_at IS NULL WHERE a.id = ?1");
+    s.bind(1, address_id);
+    auto r = s.step();
+    if (!r) return r.error();
+    if (!*r) return make_error(Errc::not_found, "no address with id " + std::to_string(address_id));
+    return AddressOwner{s.text(0), s.opt_text(1)};
+}
+
+}  // namespace depositd::store
