@@ -1,0 +1,987 @@
+// depositd configuration: TOML (toml++) into the typed structs of config.hpp.
+//
+// The loader walks the document once, section by section. Every accessor
+// reports what is wrong with a value as a Problem (file, line, dotted key,
+// message) and returns nullopt, so the caller keeps the field's default and
+// goes on: all problems of a file come out of one run. A Config is returned
+// only when there is no problem at all, so a default never stands in for a
+// bad value. Secrets (API keys, webhook secrets, header values, RPC URLs,
+// which often carry provider keys) are never echoed in a message.
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+#include <toml++/toml.h>
+
+namespace depositd::config {
+
+// ---------------------------------------------------------------------------
+// Public helpers
+
+std::string Problem::to_string() const {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line);
+    out += ":";
+    if (!key.empty()) out += key + ":";
+    out += " " + message;
+    return out;
+}
+
+std::string Config::database_path() const {
+    return (std::filesystem::path(daemon.data_dir) / "depositd.sqlite").string();
+}
+
+const ChainConfig* Config::chain(const std::string& id) const {
+    for (const auto& c : chains)
+        if (c.id == id) return &c;
+    return nullptr;
+}
+
+Result<Duration> parse_duration(std::string_view text) {
+    auto fail = [&](const std::string& why) -> Result<Duration> {
+        return make_error(Errc::invalid_input, why);
+    };
+    const std::string quoted = "\"" + std::string(text) + "\"";
+    if (text.empty()) return fail("empty duration; use a number with a unit (ms, s, m, h), e.g. \"10s\"");
+    if (text.front() == '-') return fail(quoted + ": a duration must not be negative");
+    if (text.front() == '+') return fail(quoted + ": write the duration without a sign, e.g. \"10s\"");
+
+    constexpr long long kMaxMs = 100LL * 365 * 24 * 3600 * 1000;  // 100 years: plenty
+    long long total = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const std::size_t digits_start = i;
+        long long n = 0;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+            if (n > kMaxMs) return fail(quoted + ": duration is too long");
+            n = n * 10 + (text[i] - '0');
+            ++i;
+        }
+        if (i == digits_start)
+            return fail(quoted + " is not a duration; use a number with a unit (ms, s, m, h), e.g. \"10s\"");
+        if (i < text.size() && (text[i] == '.' || text[i] == ','))
+            return fail(quoted + ": fractions are not supported; use a smaller unit, e.g. \"1500ms\"");
+        const std::size_t unit_start = i;
+        while (i < text.size() && !(text[i] >= '0' && text[i] <= '9')) ++i;
+        const std::string_view unit = text.substr(unit_start, i - unit_start);
+        long long factor = 0;
+        if (unit.empty())
+            return fail(quoted + " has no unit; durations need one of ms, s, m, h (e.g. \"" +
+                        std::string(text.substr(digits_start)) + "s\")");
+        if (unit == "ms") factor = 1;
+        else if (unit == "s") factor = 1000;
+        else if (unit == "m") factor = 60 * 1000;
+        else if (unit == "h") factor = 3600 * 1000;
+        else
+            return fail(quoted + ": unknown unit \"" + std::string(unit) + "\"; use ms, s, m or h");
+        if (n > kMaxMs / factor) return fail(quoted + ": duration is too long");
+        total += n * factor;
+        if (total > kMaxMs) return fail(quoted + ": duration is too long");
+    }
+    return Duration(total);
+}
+
+// ---------------------------------------------------------------------------
+// The loader
+
+namespace {
+
+using GetEnv = std::string (*)(const std::string&);
+namespace fs = std::filesystem;
+
+std::string type_name(const toml::node& n) {
+    switch (n.type()) {
+        case toml::node_type::table: return "a table";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::date: return "a date";
+        case toml::node_type::time: return "a time";
+        case toml::node_type::date_time: return "a date-time";
+        default: return "nothing";
+    }
+}
+
+int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+int line_of(const toml::key& k) { return static_cast<int>(k.source().begin.line); }
+
+bool is_bare_key(std::string_view k) {
+    if (k.empty()) return false;
+    return std::all_of(k.begin(), k.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
+std::string join(const std::string& path, std::string_view key) {
+    std::string k = is_bare_key(key) ? std::string(key) : "\"" + std::string(key) + "\"";
+    return path.empty() ? k : path + "." + k;
+}
+
+std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+bool is_hex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+}
+
+bool is_base58(std::string_view s) {
+    static constexpr std::string_view alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    return std::all_of(s.begin(), s.end(), [](char c) { return alphabet.find(c) != std::string_view::npos; });
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+// Standard base64 (RFC 4648 §4), padding optional. Returns the decoded length
+// or nullopt when the text is not base64.
+std::optional<std::size_t> base64_decoded_size(std::string_view s) {
+    while (!s.empty() && s.back() == '=') s.remove_suffix(1);
+    if (s.empty()) return std::size_t{0};
+    for (char c : s) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+                        c == '/';
+        if (!ok) return std::nullopt;
+    }
+    if (s.size() % 4 == 1) return std::nullopt;
+    return s.size() / 4 * 3 + (s.size() % 4 == 0 ? 0 : s.size() % 4 - 1);
+}
+
+bool is_http_url(std::string_view url) {
+    std::string_view rest;
+    if (url.substr(0, 7) == "http://") rest = url.substr(7);
+    else if (url.substr(0, 8) == "https://") rest = url.substr(8);
+    else return false;
+    if (rest.empty() || rest.front() == '/' || rest.front() == ':' || rest.front() == '?') return false;
+    return std::none_of(url.begin(), url.end(),
+                        [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+}
+
+bool is_header_token(std::string_view s) {
+    static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               extra.find(c) != std::string_view::npos;
+    });
+}
+
+// Per-kind defaults for keys a [[chains]] entry may leave out.
+struct KindDefaults {
+    std::uint32_t max_block_range;
+    std::uint32_t max_reorg_depth;
+    Duration poll_interval;
+    bool has_finality;
+};
+
+KindDefaults defaults_for(Protocol p) {
+    using std::chrono::seconds;
+    switch (p) {
+        case Protocol::evm: return {500, 64, seconds(3), true};
+        case Protocol::tron: return {100, 32, seconds(3), true};
+        case Protocol::bitcoin: return {10, 32, seconds(15), false};
+        case Protocol::solana: return {100, 64, seconds(2), true};
+    }
+    return {500, 64, seconds(3), false};
+}
+
+class Loader {
+public:
+    Loader(std::string file, GetEnv env, fs::path base_dir)
+        : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)) {}
+
+    std::vector<Problem> problems;
+
+    void problem(int line, std::string key, std::string message) {
+        problems.push_back(Problem{file_, line, std::move(key), std::move(message)});
+    }
+
+    Config load(const toml::table& root) {
+        Config cfg;
+        cfg.path = file_;
+        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool"});
+        if (auto* t = section(root, "daemon")) load_daemon(*t, cfg.daemon);
+        resolve_data_dir(cfg.daemon);
+        const toml::table* api = section(root, "api");
+        load_api(api, cfg.api);
+        if (auto* t = section(root, "webhook")) load_webhook(*t, cfg.webhook);
+        load_chains(root, cfg.chains);
+        if (auto* t = section(root, "pool")) load_pool(*t, cfg.pool);
+        return cfg;
+    }
+
+private:
+    std::string file_;
+    GetEnv env_;
+    fs::path base_dir_;
+
+    // --- structure -------------------------------------------------------
+
+    void check_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> allowed) {
+        for (auto&& [k, v] : t) {
+            (void)v;
+            const std::string_view name = k.str();
+            if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+            std::string msg = "unknown key";
+            std::string_view best;
+            std::size_t best_d = 3;
+            for (auto a : allowed) {
+                const std::size_t d = edit_distance(lower(std::string(name)), a);
+                if (d < best_d) best_d = d, best = a;
+            }
+            if (!best.empty()) msg += " (did you mean \"" + std::string(best) + "\"?)";
+            else {
+                msg += "; allowed here:";
+                bool first = true;
+                for (auto a : allowed) msg += (first ? " " : ", ") + std::string(a), first = false;
+            }
+            problem(line_of(k), join(path, name), msg);
+        }
+    }
+
+    const toml::table* section(const toml::table& root, std::string_view name) {
+        const toml::node* n = root.get(name);
+        if (!n) return nullptr;
+        if (auto* t = n->as_table()) return t;
+        problem(line_of(*n), std::string(name), "must be a table ([" + std::string(name) + "]), not " + type_name(*n));
+        return nullptr;
+    }
+
+    const toml::table* table_of(const toml::node& n, const std::string& key, std::string_view what = "a table") {
+        if (auto* t = n.as_table()) return t;
+        problem(line_of(n), key, "must be " + std::string(what) + ", not " + type_name(n));
+        return nullptr;
+    }
+
+    const toml::array* array_of(const toml::node& n, const std::string& key, std::string_view what = "an array") {
+        if (auto* a = n.as_array()) return a;
+        problem(line_of(n), key, "must be " + std::string(what) + ", not " + type_name(n));
+        return nullptr;
+    }
+
+    // --- scalars ---------------------------------------------------------
+
+    // ${VAR} expansion. Unset (or empty) variables are problems naming the
+    // variable, never its value.
+    std::optional<std::string> expand(std::string_view s, int line, const std::string& key) {
+        std::string out;
+        bool ok = true;
+        std::size_t i = 0;
+        while (i < s.size()) {
+            const std::size_t at = s.find("${", i);
+            if (at == std::string_view::npos) {
+                out.append(s.substr(i));
+                break;
+            }
+            out.append(s.substr(i, at - i));
+            const std::size_t close = s.find('}', at + 2);
+            if (close == std::string_view::npos) {
+                problem(line, key, "unterminated \"${\": write ${NAME} to use an environment variable");
+                return std::nullopt;
+            }
+            const std::string name(s.substr(at + 2, close - at - 2));
+            const bool valid_name =
+                !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+                std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                });
+            if (!valid_name) {
+                problem(line, key, "\"${" + name + "}\" is not a valid environment variable reference (use letters, digits and _)");
+                ok = false;
+            } else {
+                std::string value;
+                if (env_) {
+                    value = env_(name);
+                } else if (const char* v = std::getenv(name.c_str())) {
+                    value = v;
+                }
+                if (value.empty()) {
+                    problem(line, key, "environment variable " + name + " is not set (or is empty)");
+                    ok = false;
+                }
+                out += value;
+            }
+            i = close + 1;
+        }
+        if (!ok) return std::nullopt;
+        return out;
+    }
+
+    std::optional<std::string> string(const toml::node& n, const std::string& key) {
+        auto* s = n.as_string();
+        if (!s) {
+            problem(line_of(n), key, "must be a string, not " + type_name(n));
+            return std::nullopt;
+        }
+        return expand(s->get(), line_of(n), key);
+    }
+
+    std::optional<std::int64_t> integer(const toml::node& n, const std::string& key, std::int64_t min,
+                                        std::int64_t max, std::string_view what) {
+        auto* i = n.as_integer();
+        if (!i || i->get() < min || i->get() > max) {
+            problem(line_of(n), key, "must be " + std::string(what) + (i ? "" : ", not " + type_name(n)));
+            return std::nullopt;
+        }
+        return i->get();
+    }
+
+    std::optional<Duration> duration(const toml::node& n, const std::string& key, bool allow_zero) {
+        if (n.is_integer() || n.is_floating_point()) {
+            problem(line_of(n), key,
+                    "must be a duration string with a unit (ms, s, m, h), e.g. \"10s\", not " + type_name(n));
+            return std::nullopt;
+        }
+        auto s = string(n, key);
+        if (!s) return std::nullopt;
+        auto d = parse_duration(*s);
+        if (!d) {
+            problem(line_of(n), key, d.error().message);
+            return std::nullopt;
+        }
+        if (!allow_zero && d->count() == 0) {
+            problem(line_of(n), key, "must be greater than zero");
+            return std::nullopt;
+        }
+        return *d;
+    }
+
+    // --- sections --------------------------------------------------------
+
+    void load_daemon(const toml::table& t, DaemonConfig& out) {
+        check_keys(t, "daemon", {"data_dir", "log_level"});
+        if (auto* n = t.get("data_dir")) {
+            if (auto s = string(*n, "daemon.data_dir")) {
+                if (s->empty()) problem(line_of(*n), "daemon.data_dir", "must not be empty");
+                else out.data_dir = *s;
+            }
+        }
+        if (auto* n = t.get("log_level")) {
+            if (auto s = string(*n, "daemon.log_level")) {
+                static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn",
+                                                              "error", "critical", "off"};
+                if (std::find(std::begin(levels), std::end(levels), *s) == std::end(levels))
+                    problem(line_of(*n), "daemon.log_level",
+                            "\"" + *s + "\" is not a log level; use trace, debug, info, warn, error, critical or off");
+                else out.log_level = *s;
+            }
+        }
+    }
+
+    void resolve_data_dir(DaemonConfig& d) {
+        fs::path p(d.data_dir);
+        if (p.is_relative()) p = base_dir_ / p;
+        p = p.lexically_normal();
+        std::string s = p.string();
+        while (s.size() > 1 && s.back() == '/') s.pop_back();
+        d.data_dir = s.empty() ? "." : s;
+    }
+
+    bool parse_listen(const std::string& s, ApiConfig& out, int line) {
+        const std::string key = "api.listen";
+        std::string host, port;
+        if (!s.empty() && s.front() == '[') {
+            const auto close = s.find(']');
+            if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+                problem(line, key, "\"" + s + "\" must be \"host:port\", e.g. \"127.0.0.1:8080\" or \"[::1]:8080\"");
+                return false;
+            }
+            host = s.substr(1, close - 1);
+            port = s.substr(close + 2);
+        } else {
+            const auto colon = s.rfind(':');
+            if (colon == std::string::npos) {
+                problem(line, key, "\"" + s + "\" must be \"host:port\", e.g. \"127.0.0.1:8080\"");
+                return false;
+            }
+            host = s.substr(0, colon);
+            port = s.substr(colon + 1);
+            if (host.find(':') != std::string::npos) {
+                problem(line, key, "\"" + s + "\": put an IPv6 address in brackets, e.g. \"[::1]:8080\"");
+                return false;
+            }
+        }
+        if (host.empty()) {
+            problem(line, key, "\"" + s + "\" has no host; use e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\"");
+            return false;
+        }
+        if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20; })) {
+            problem(line, key, "\"" + s + "\": the host must not contain spaces");
+            return false;
+        }
+        const bool digits = !port.empty() && port.size() <= 5 &&
+                            std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stoul(port) > 65535) {
+            problem(line, key, "\"" + s + "\": the port must be a number from 0 to 65535");
+            return false;
+        }
+        out.listen = s;
+        out.host = host;
+        out.port = static_cast<std::uint16_t>(std::stoul(port));
+        return true;
+    }
+
+    void load_api(const toml::table* t, ApiConfig& out) {
+        if (!t) {
+            problem(0, "api.keys", "at least one API key is required: add [api] with keys = [\"${DEPOSITD_API_KEY}\"]");
+            return;
+        }
+        check_keys(*t, "api", {"listen", "keys", "max_body_bytes"});
+        if (auto* n = t->get("listen")) {
+            if (auto s = string(*n, "api.listen")) parse_listen(*s, out, line_of(*n));
+        }
+        const toml::node* keys = t->get("keys");
+        if (!keys) {
+            problem(line_of(*t), "api.keys", "at least one API key is required, e.g. keys = [\"${DEPOSITD_API_KEY}\"]");
+        } else if (auto* a = array_of(*keys, "api.keys", "an array of strings")) {
+            if (a->empty())
+                problem(line_of(*keys), "api.keys", "at least one API key is required");
+            std::set<std::string> seen;
+            for (std::size_t i = 0; i < a->size(); ++i) {
+                const toml::node& n = *a->get(i);
+                const std::string key = item("api.keys", i);
+                auto s = string(n, key);
+                if (!s) continue;
+                if (s->size() < 16) {
+                    problem(line_of(n), key,
+                            "an API key must be at least 16 characters long (generate one with `openssl rand -hex 32`)");
+                    continue;
+                }
+                if (std::any_of(s->begin(), s->end(),
+                                [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
+                    problem(line_of(n), key, "an API key must not contain spaces or control characters");
+                    continue;
+                }
+                if (!seen.insert(*s).second) {
+                    problem(line_of(n), key, "duplicate API key");
+                    continue;
+                }
+                out.keys.push_back(*s);
+            }
+        }
+        if (auto* n = t->get("max_body_bytes")) {
+            if (auto v = integer(*n, "api.max_body_bytes", 1024, 64LL * 1024 * 1024,
+                                 "an integer from 1024 to 67108864 (bytes)"))
+                out.max_body_bytes = static_cast<std::size_t>(*v);
+        }
+    }
+
+    std::optional<std::string> webhook_secret(const toml::node& n, const std::string& key) {
+        auto s = string(n, key);
+        if (!s) return std::nullopt;
+        if (s->rfind("whsec_", 0) != 0) {
+            problem(line_of(n), key, "a webhook secret must start with \"whsec_\" followed by base64 (Standard Webhooks)");
+            return std::nullopt;
+        }
+        auto size = base64_decoded_size(std::string_view(*s).substr(6));
+        if (!size) {
+            problem(line_of(n), key, "the part after \"whsec_\" must be standard base64");
+            return std::nullopt;
+        }
+        if (*size < 16) {
+            problem(line_of(n), key,
+                    "the secret must decode to at least 16 bytes (generate one with: echo whsec_$(openssl rand -base64 32))");
+            return std::nullopt;
+        }
+        return s;
+    }
+
+    void load_webhook(const toml::table& t, WebhookConfig& out) {
+        check_keys(t, "webhook", {"url", "secret", "secrets", "timeout", "schedule", "concurrency"});
+        bool reported = false;
+        if (auto* n = t.get("url")) {
+            if (auto s = string(*n, "webhook.url")) {
+                if (s->empty())
+                    problem(line_of(*n), "webhook.url", "must not be empty (leave the key out to disable webhooks)");
+                else if (!is_http_url(*s))
+                    problem(line_of(*n), "webhook.url", "must be an http:// or https:// URL");
+                else out.url = *s;
+            } else {
+                reported = true;
+            }
+            if (out.url.empty()) reported = true;
+        }
+        const toml::node* secret = t.get("secret");
+        const toml::node* secrets = t.get("secrets");
+        if (secret && secrets) {
+            problem(line_of(*secrets), "webhook.secrets",
+                    "use either secret or secrets (a list for key rotation), not both");
+        } else if (secret) {
+            if (auto s = webhook_secret(*secret, "webhook.secret")) out.secrets.push_back(*s);
+            else reported = true;  // already reported; do not also say "required"
+        } else if (secrets) {
+            if (auto* a = array_of(*secrets, "webhook.secrets", "an array of strings")) {
+                if (a->empty()) problem(line_of(*secrets), "webhook.secrets", "must not be empty");
+                bool all_ok = true;
+                for (std::size_t i = 0; i < a->size(); ++i) {
+                    if (auto s = webhook_secret(*a->get(i), item("webhook.secrets", i))) out.secrets.push_back(*s);
+                    else all_ok = false;
+                }
+                if (!all_ok) reported = true;
+            } else {
+                reported = true;
+            }
+        }
+        if (!out.url.empty() && out.secrets.empty() && !reported && !secrets)
+            problem(line_of(t), "webhook.secret",
+                    "required when webhook.url is set (a \"whsec_...\" secret to sign deliveries)");
+        if (auto* n = t.get("timeout")) {
+            if (auto d = duration(*n, "webhook.timeout", false)) out.timeout = *d;
+        }
+        if (auto* n = t.get("schedule")) {
+            if (auto* a = array_of(*n, "webhook.schedule", "an array of durations, e.g. [\"15s\", \"1m\"]")) {
+                std::vector<Duration> schedule;
+                bool ok = true;
+                for (std::size_t i = 0; i < a->size(); ++i) {
+                    if (auto d = duration(*a->get(i), item("webhook.schedule", i), false)) schedule.push_back(*d);
+                    else ok = false;
+                }
+                if (ok) out.schedule = std::move(schedule);
+            }
+        }
+        if (auto* n = t.get("concurrency")) {
+            if (auto v = integer(*n, "webhook.concurrency", 1, 1024, "an integer from 1 to 1024"))
+                out.concurrency = static_cast<unsigned>(*v);
+        }
+    }
+
+    void load_pool(const toml::table& t, PoolConfig& out) {
+        check_keys(t, "pool", {"cooldown", "low_water"});
+        if (auto* n = t.get("cooldown")) {
+            auto* s = n->as_string();
+            if (s && s->get() == "never") out.cooldown.reset();
+            else if (auto d = duration(*n, "pool.cooldown", true)) out.cooldown = *d;
+        }
+        if (auto* n = t.get("low_water")) {
+            if (auto v = integer(*n, "pool.low_water", 0, std::numeric_limits<std::uint32_t>::max(),
+                                 "an integer >= 0"))
+                out.low_water = static_cast<std::uint32_t>(*v);
+        }
+    }
+
+    // --- chains ----------------------------------------------------------
+
+    std::optional<std::string> symbol(const toml::node& n, const std::string& key) {
+        auto s = string(n, key);
+        if (!s) return std::nullopt;
+        const bool ok = !s->empty() && s->size() <= 32 && std::none_of(s->begin(), s->end(), [](char c) {
+            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '"' || c == '\\';
+        });
+        if (!ok) {
+            problem(line_of(n), key, "must be a currency symbol of 1 to 32 characters without spaces, e.g. \"USDT\"");
+            return std::nullopt;
+        }
+        return s;
+    }
+
+    std::optional<unsigned> decimals(const toml::node& n, const std::string& key) {
+        if (auto v = integer(n, key, 0, 77, "an integer from 0 to 77")) return static_cast<unsigned>(*v);
+        return std::nullopt;
+    }
+
+    // A shallow format check; adapters validate checksums and normalise.
+    bool contract_format_ok(Protocol kind, const std::string& c, std::string& why) {
+        switch (kind) {
+            case Protocol::evm:
+                if (c.size() == 42 && c[0] == '0' && (c[1] == 'x' || c[1] == 'X') && is_hex(c.substr(2))) return true;
+                why = "an EVM contract must be 0x followed by 40 hex digits";
+                return false;
+            case Protocol::tron:
+                if (c.size() == 34 && c[0] == 'T' && is_base58(c)) return true;
+                if (c.size() == 42 && c.substr(0, 2) == "41" && is_hex(c)) return true;
+                why = "a TRON contract must be a base58 address starting with T (34 characters) or 41 followed by 40 hex digits";
+                return false;
+            case Protocol::solana:
+                if (c.size() >= 32 && c.size() <= 44 && is_base58(c)) return true;
+                why = "a Solana mint must be a base58 address (32 to 44 characters)";
+                return false;
+            case Protocol::bitcoin: break;
+        }
+        why = "bitcoin chains have no tokens";
+        return false;
+    }
+
+    std::string contract_identity(Protocol kind, const std::string& c) {
+        if (kind == Protocol::evm || (kind == Protocol::tron && c.size() == 42)) return lower(c);
+        return c;
+    }
+
+    void load_native(const toml::node& n, const std::string& key, TokenConfig& out) {
+        auto* t = table_of(n, key, "a table like { symbol = \"ETH\", decimals = 18 }");
+        if (!t) return;
+        check_keys(*t, key, {"symbol", "decimals"});
+        if (auto* s = t->get("symbol")) {
+            if (auto v = symbol(*s, join(key, "symbol"))) out.symbol = *v;
+        } else {
+            problem(line_of(n), join(key, "symbol"), "required");
+        }
+        if (auto* d = t->get("decimals")) {
+            if (auto v = decimals(*d, join(key, "decimals"))) out.decimals = *v;
+        } else {
+            problem(line_of(n), join(key, "decimals"), "required");
+        }
+    }
+
+    void load_tokens(const toml::node& n, const std::string& key, std::optional<Protocol> kind, ChainConfig& out) {
+        auto* a = array_of(n, key, "an array of tables like { symbol = \"USDT\", contract = \"0x...\", decimals = 6 }");
+        if (!a) return;
+        if (kind == Protocol::bitcoin && !a->empty()) {
+            problem(line_of(n), key, "bitcoin chains have no tokens; remove the tokens list");
+            return;
+        }
+        std::map<std::string, int> symbols, contracts;  // -> line first seen
+        if (!out.native.symbol.empty()) symbols[out.native.symbol] = 0;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const toml::node& tn = *a->get(i);
+            const std::string tkey = item(key, i);
+            auto* t = table_of(tn, tkey, "a table like { symbol = \"USDT\", contract = \"0x...\", decimals = 6 }");
+            if (!t) continue;
+            check_keys(*t, tkey, {"symbol", "contract", "decimals"});
+            TokenConfig tok;
+            bool ok = true;
+            if (auto* s = t->get("symbol")) {
+                if (auto v = symbol(*s, join(tkey, "symbol"))) {
+                    auto [it, fresh] = symbols.emplace(*v, line_of(*s));
+                    if (!fresh) {
+                        problem(line_of(*s), join(tkey, "symbol"),
+                                it->second == 0 ? "\"" + *v + "\" is already the native currency's symbol"
+                                                : "duplicate symbol \"" + *v + "\" (first at line " +
+                                                      std::to_string(it->second) + ")");
+                        ok = false;
+                    }
+                    tok.symbol = *v;
+                } else {
+                    ok = false;
+                }
+            } else {
+                problem(line_of(tn), join(tkey, "symbol"), "required");
+                ok = false;
+            }
+            if (auto* c = t->get("contract")) {
+                if (auto v = string(*c, join(tkey, "contract"))) {
+                    std::string why;
+                    if (v->empty()) {
+                        problem(line_of(*c), join(tkey, "contract"), "must not be empty");
+                        ok = false;
+                    } else if (kind && !contract_format_ok(*kind, *v, why)) {
+                        problem(line_of(*c), join(tkey, "contract"), "\"" + *v + "\": " + why);
+                        ok = false;
+                    } else {
+                        auto [it, fresh] = contracts.emplace(kind ? contract_identity(*kind, *v) : *v, line_of(*c));
+                        if (!fresh) {
+                            problem(line_of(*c), join(tkey, "contract"),
+                                    "duplicate contract (first at line " + std::to_string(it->second) + ")");
+                            ok = false;
+                        }
+                    }
+                    tok.contract = *v;
+                } else {
+                    ok = false;
+                }
+            } else {
+                problem(line_of(tn), join(tkey, "contract"), "required");
+                ok = false;
+            }
+            if (auto* d = t->get("decimals")) {
+                if (auto v = decimals(*d, join(tkey, "decimals"))) tok.decimals = *v;
+                else ok = false;
+            } else {
+                problem(line_of(tn), join(tkey, "decimals"), "required");
+                ok = false;
+            }
+            if (ok) out.tokens.push_back(std::move(tok));
+        }
+    }
+
+    void load_headers(const toml::node& n, const std::string& key, std::map<std::string, std::string>& out) {
+        auto* t = table_of(n, key, "a table of strings, e.g. { \"TRON-PRO-API-KEY\" = \"${TRONGRID_KEY}\" }");
+        if (!t) return;
+        static constexpr std::string_view reserved[] = {"host", "content-length", "content-type", "transfer-encoding",
+                                                        "connection"};
+        std::set<std::string> seen;
+        for (auto&& [k, v] : *t) {
+            const std::string name(k.str());
+            const std::string hkey = join(key, name);
+            if (!is_header_token(name)) {
+                problem(line_of(k), hkey, "\"" + name + "\" is not a valid HTTP header name");
+                continue;
+            }
+            if (std::find(std::begin(reserved), std::end(reserved), lower(name)) != std::end(reserved)) {
+                problem(line_of(k), hkey, "depositd sets " + name + " itself");
+                continue;
+            }
+            if (!seen.insert(lower(name)).second) {
+                problem(line_of(k), hkey, "duplicate header (names are case-insensitive)");
+                continue;
+            }
+            auto value = string(v, hkey);
+            if (!value) continue;
+            if (std::any_of(value->begin(), value->end(), [](char c) {
+                    return c == '\r' || c == '\n' || c == '\0';
+                })) {
+                problem(line_of(v), hkey, "a header value must not contain line breaks");
+                continue;
+            }
+            out[name] = *value;
+        }
+    }
+
+    void load_chain(const toml::table& t, const std::string& key, ChainConfig& c, std::map<std::string, int>& ids) {
+        check_keys(t, key,
+                   {"id", "kind", "rpc", "confirmations", "poll_interval", "start", "native", "tokens",
+                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout"});
+        const int line = line_of(t);
+        c.source = file_ + ":" + std::to_string(line);
+
+        if (auto* n = t.get("id")) {
+            if (auto s = string(*n, join(key, "id"))) {
+                const bool ok = !s->empty() && s->size() <= 64 && std::all_of(s->begin(), s->end(), [](char ch) {
+                    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+                });
+                if (!ok) {
+                    problem(line_of(*n), join(key, "id"),
+                            "\"" + *s + "\": a chain id is 1 to 64 characters of a-z, 0-9, _ and -");
+                } else {
+                    auto [it, fresh] = ids.emplace(*s, line_of(*n));
+                    if (!fresh)
+                        problem(line_of(*n), join(key, "id"),
+                                "duplicate chain id \"" + *s + "\" (first at line " + std::to_string(it->second) + ")");
+                    c.id = *s;
+                }
+            }
+        } else {
+            problem(line, join(key, "id"), "required (the chainId used in the API and webhooks, e.g. \"ethereum\")");
+        }
+
+        std::optional<Protocol> kind;
+        if (auto* n = t.get("kind")) {
+            if (auto s = string(*n, join(key, "kind"))) {
+                Protocol p;
+                if (parse_protocol(*s, p)) kind = p;
+                else problem(line_of(*n), join(key, "kind"), "\"" + *s + "\" is not a chain kind; use evm, tron, bitcoin or solana");
+            }
+        } else {
+            problem(line, join(key, "kind"), "required: evm, tron, bitcoin or solana");
+        }
+        if (kind) {
+            c.kind = *kind;
+            const KindDefaults d = defaults_for(*kind);
+            c.max_block_range = d.max_block_range;
+            c.max_reorg_depth = d.max_reorg_depth;
+            c.poll_interval = d.poll_interval;
+        }
+
+        if (auto* n = t.get("rpc")) {
+            const std::string rkey = join(key, "rpc");
+            if (auto* a = array_of(*n, rkey, "an array of URLs, e.g. [\"https://node.example/rpc\"]")) {
+                if (a->empty()) problem(line_of(*n), rkey, "must not be empty: give at least one node URL");
+                std::set<std::string> seen;
+                for (std::size_t i = 0; i < a->size(); ++i) {
+                    const toml::node& u = *a->get(i);
+                    const std::string ukey = item(rkey, i);
+                    auto s = string(u, ukey);
+                    if (!s) continue;
+                    if (!is_http_url(*s)) problem(line_of(u), ukey, "must be an http:// or https:// URL");
+                    else if (!seen.insert(*s).second) problem(line_of(u), ukey, "duplicate URL");
+                    else c.rpc.push_back(*s);
+                }
+            }
+        } else {
+            problem(line, join(key, "rpc"), "required: a list of node URLs, e.g. [\"https://node.example/rpc\"]");
+        }
+
+        if (auto* n = t.get("confirmations")) {
+            const std::string ckey = join(key, "confirmations");
+            const auto* s = n->as_string();
+            if (s && s->get() == "finalized") {
+                if (kind && !defaults_for(*kind).has_finality)
+                    problem(line_of(*n), ckey,
+                            std::string(to_string(*kind)) + " has no finality tag; give a number of blocks, e.g. 6");
+                else c.finalized = true;
+            } else if (auto* i = n->as_integer(); i && i->get() >= 1 && i->get() <= 1'000'000) {
+                c.confirmations = static_cast<std::uint32_t>(i->get());
+            } else {
+                problem(line_of(*n), ckey, "must be a positive integer or \"finalized\"");
+            }
+        } else {
+            problem(line, join(key, "confirmations"),
+                    "required: how many blocks make a deposit confirmed (or \"finalized\")");
+        }
+
+        if (auto* n = t.get("poll_interval")) {
+            if (auto d = duration(*n, join(key, "poll_interval"), false)) c.poll_interval = *d;
+        }
+
+        if (auto* n = t.get("start")) {
+            const auto* s = n->as_string();
+            if (s && s->get() == "latest") c.start.reset();
+            else if (auto* i = n->as_integer(); i && i->get() >= 0) c.start = static_cast<std::uint64_t>(i->get());
+            else problem(line_of(*n), join(key, "start"), "must be \"latest\" or a block number / slot >= 0");
+        }
+
+        if (auto* n = t.get("native")) load_native(*n, join(key, "native"), c.native);
+        else problem(line, join(key, "native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
+
+        if (auto* n = t.get("tokens")) load_tokens(*n, join(key, "tokens"), kind, c);
+
+        const auto u32 = static_cast<std::int64_t>(std::numeric_limits<std::uint32_t>::max());
+        if (auto* n = t.get("max_block_range")) {
+            if (auto v = integer(*n, join(key, "max_block_range"), 1, u32, "a positive integer"))
+                c.max_block_range = static_cast<std::uint32_t>(*v);
+        }
+        if (auto* n = t.get("max_reorg_depth")) {
+            if (auto v = integer(*n, join(key, "max_reorg_depth"), 1, u32, "a positive integer"))
+                c.max_reorg_depth = static_cast<std::uint32_t>(*v);
+        }
+        if (auto* n = t.get("headers")) load_headers(*n, join(key, "headers"), c.headers);
+        if (auto* n = t.get("max_rps")) {
+            double v = -1;
+            if (auto* i = n->as_integer()) v = static_cast<double>(i->get());
+            else if (auto* f = n->as_floating_point()) v = f->get();
+            if (!(n->is_integer() || n->is_floating_point()) || !std::isfinite(v) || v < 0)
+                problem(line_of(*n), join(key, "max_rps"), "must be a number >= 0 (0 = no cap)");
+            else c.max_rps = v;
+        }
+        if (auto* n = t.get("request_timeout")) {
+            if (auto d = duration(*n, join(key, "request_timeout"), false)) c.request_timeout = *d;
+        }
+    }
+
+    void load_chains(const toml::table& root, std::vector<ChainConfig>& out) {
+        const toml::node* n = root.get("chains");
+        if (!n) {
+            problem(0, "chains", "at least one [[chains]] entry is required");
+            return;
+        }
+        auto* a = array_of(*n, "chains", "an array of tables ([[chains]])");
+        if (!a) return;
+        if (a->empty()) problem(line_of(*n), "chains", "at least one [[chains]] entry is required");
+        std::map<std::string, int> ids;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const std::string key = item("chains", i);
+            if (auto* t = table_of(*a->get(i), key)) {
+                ChainConfig c;
+                load_chain(*t, key, c, ids);
+                out.push_back(std::move(c));
+            }
+        }
+    }
+};
+
+LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir) {
+    LoadResult result;
+    try {
+        toml::table root;
+#if TOML_EXCEPTIONS
+        try {
+            root = toml::parse(text, name);
+        } catch (const toml::parse_error& e) {
+            const auto& src = e.source();
+            result.problems.push_back(Problem{name, static_cast<int>(src.begin.line), "",
+                                              "TOML syntax error at column " + std::to_string(src.begin.column) +
+                                                  ": " + std::string(e.description())});
+            return result;
+        }
+#else
+        toml::parse_result parsed = toml::parse(text, name);
+        if (!parsed) {
+            const auto& e = parsed.error();
+            result.problems.push_back(Problem{name, static_cast<int>(e.source().begin.line), "",
+                                              "TOML syntax error at column " +
+                                                  std::to_string(e.source().begin.column) + ": " +
+                                                  std::string(e.description())});
+            return result;
+        }
+        root = std::move(parsed).table();
+#endif
+        Loader loader(name, env, base_dir);
+        Config cfg = loader.load(root);
+        result.problems = std::move(loader.problems);
+        std::stable_sort(result.problems.begin(), result.problems.end(),
+                         [](const Problem& a, const Problem& b) { return a.line < b.line; });
+        if (result.problems.empty()) result.config = std::move(cfg);
+    } catch (const std::exception& e) {
+        result.config.reset();
+        result.problems.push_back(Problem{name, 0, "", std::string("cannot load configuration: ") + e.what()});
+    } catch (...) {
+        result.config.reset();
+        result.problems.push_back(Problem{name, 0, "", "cannot load configuration: unknown error"});
+    }
+    return result;
+}
+
+}  // namespace
+
+LoadResult load_string(const std::string& text, const std::string& name,
+                       std::string (*getenv_fn)(const std::string&)) {
+    fs::path base;
+    try {
+        base = fs::path(name).parent_path();
+    } catch (...) {
+    }
+    return load_impl(text, name, getenv_fn, base);
+}
+
+LoadResult load_file(const std::string& path) {
+    LoadResult result;
+    try {
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) {
+            result.problems.push_back(Problem{path, 0, "", "cannot read: is a directory"});
+            return result;
+        }
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            const int err = errno;
+            result.problems.push_back(
+                Problem{path, 0, "", std::string("cannot read: ") + (err ? std::strerror(err) : "cannot open file")});
+            return result;
+        }
+        std::ostringstream buf;
+        buf << in.rdbuf();
+        if (in.bad()) {
+            result.problems.push_back(Problem{path, 0, "", "cannot read: I/O error"});
+            return result;
+        }
+        fs::path abs = fs::absolute(fs::path(path), ec);
+        fs::path base = ec ? fs::path(path).parent_path() : abs.parent_path();
+        return load_impl(buf.str(), path, nullptr, base);
+    } catch (const std::exception& e) {
+        result.config.reset();
+        result.problems.push_back(Problem{path, 0, "", std::string("cannot read: ") + e.what()});
+    }
+    return result;
+}
+
+}  // namespace depositd::config
