@@ -3,6 +3,7 @@
 #include <array>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/amount.hpp"
@@ -29,5 +30,14 @@ Result<TransferLog> decode_transfer_log(std::span<const std::string_view> topics
 Result<std::array<std::uint8_t, 20>> address_from_topic(std::string_view topic_hex);
 // Lower-case 0x + 64 hex digits for an address topic (for eth_getLogs filters).
 std::string topic_from_address(std::span<const std::uint8_t, 20> address);
+
+// Hot-path variants: no allocation, no error text. `try_decode_transfer_log`
+// returns false in exactly the cases decode_transfer_log returns an error.
+bool is_transfer_topic(std::string_view topic_hex) noexcept;
+bool try_decode_transfer_log(std::span<const std::string_view> topics, std::string_view data,
+                             TransferLog& out) noexcept;
+bool try_address_from_topic(std::string_view topic_hex, std::array<std::uint8_t, 20>& out) noexcept;
+// A 32-byte big-endian ABI word as U256 (no allocation).
+U256 u256_from_word(std::span<const std::uint8_t, 32> word) noexcept;
 
 }  // namespace depositd::codec

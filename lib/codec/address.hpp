@@ -44,7 +44,28 @@ Result<Bytes> tron_address_bytes(std::string_view text);
 enum class BtcNetwork { mainnet, testnet, signet, regtest, bcoin_regtest };
 std::string btc_address_from_script(std::span<const std::uint8_t> script, BtcNetwork net);
 
+// Address prefixes of a network. Signet shares testnet's; bcoin's regtest
+// uses its own (P2PKH 0x3c, P2SH 0x26, HRP "rb").
+struct BtcParams {
+    std::string_view hrp;
+    std::uint8_t p2pkh;
+    std::uint8_t p2sh;
+};
+const BtcParams& btc_params(BtcNetwork net);
+const char* to_string(BtcNetwork net);
+// "mainnet"/"main"/"bitcoin", "testnet"/"test", "signet", "regtest", "bcoin_regtest".
+bool parse_btc_network(std::string_view text, BtcNetwork& out);
+
+// Any address of any known network -> scriptPubKey (what parse_address puts
+// into watch_key). Bech32 input may be upper case.
+Result<Bytes> btc_script_from_address(std::string_view text);
+// scriptPubKey builders.
+Bytes btc_p2pkh_script(std::span<const std::uint8_t, 20> key_hash);
+Bytes btc_p2sh_script(std::span<const std::uint8_t, 20> script_hash);
+Bytes btc_witness_script(int version, std::span<const std::uint8_t> program);  // OP_n <program>
+
 // Solana
 std::string solana_address(std::span<const std::uint8_t, 32> key);
+Result<Bytes> solana_address_bytes(std::string_view text);  // exactly 32 bytes
 
 }  // namespace depositd::codec
