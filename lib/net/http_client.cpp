@@ -1,0 +1,360 @@
+// HTTP(S)/1.1 client: straight-line coroutine per request (resolve, connect,
+// TLS handshake, write, read) under one deadline, with a bounded pool of
+// keep-alive connections per (scheme, host, port).
+#include "net/http_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "core/log.hpp"
+
+namespace depositd::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kIdleMax = std::chrono::seconds(30);  // idle connections older than this are not reused
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+std::string base64(std::string_view in) {
+    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+Error transport(std::string msg) { return make_error(Errc::transport, std::move(msg)); }
+
+struct Target {
+    bool tls = false;
+    std::string host;       // for DNS, SNI and certificate checks (no brackets)
+    std::string host_hdr;   // Host header value
+    std::string port;
+    std::string target;     // path?query
+    std::string userinfo;   // decoded user:pass, for Basic auth
+    std::string key;        // pool key
+    std::string where;      // host:port for messages (never the path: it may hold an API key)
+};
+
+Result<Target> parse_target(const std::string& url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) return make_error(Errc::invalid_input, "invalid URL");
+    boost::urls::url_view u = *parsed;
+    Target t;
+    std::string scheme(u.scheme());
+    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme == "https") t.tls = true;
+    else if (scheme != "http") return make_error(Errc::invalid_input, "unsupported URL scheme '" + scheme + "'");
+    t.host = u.host_address();
+    if (t.host.empty()) return make_error(Errc::invalid_input, "URL without host");
+    t.port = u.has_port() ? std::string(u.port()) : std::string(t.tls ? "443" : "80");
+    std::string enc_host(u.encoded_host_address());
+    if (u.host_type() == boost::urls::host_type::ipv6) enc_host = "[" + enc_host + "]";
+    bool default_port = (t.tls && t.port == "443") || (!t.tls && t.port == "80");
+    t.host_hdr = default_port ? enc_host : enc_host + ":" + t.port;
+    t.target = std::string(u.encoded_target());
+    if (t.target.empty()) t.target = "/";
+    else if (t.target.front() != '/') t.target = "/" + t.target;
+    if (u.has_userinfo()) t.userinfo = u.userinfo();
+    t.where = enc_host + ":" + t.port;
+    t.key = scheme + "://" + t.where;
+    return t;
+}
+
+}  // namespace
+
+std::string HttpResponse::header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+        if (iequals(k, name)) return v;
+    return {};
+}
+
+long long retry_after_ms(const std::string& value, std::int64_t now_unix_ms) {
+    std::string_view s = value;
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    if (s.empty()) return -1;
+    if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (s.size() > 9) return -1;  // absurd
+        long long secs = 0;
+        std::from_chars(s.data(), s.data() + s.size(), secs);
+        return secs * 1000;
+    }
+    // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (the only form servers must send).
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char wday[8] = {}, mon[8] = {}, zone[8] = {};
+    int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
+    std::string str(s);
+    if (std::sscanf(str.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", wday, &day, mon, &year, &hh, &mm, &ss, zone) != 8)
+        return -1;
+    if (std::string_view(zone) != "GMT") return -1;
+    int m = -1;
+    for (int i = 0; i < 12; ++i)
+        if (std::string_view(mon) == months[i]) m = i;
+    if (m < 0 || day < 1 || day > 31 || year < 1970 || hh > 23 || mm > 59 || ss > 60) return -1;
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = m;
+    tm.tm_mday = day;
+    tm.tm_hour = hh;
+    tm.tm_min = mm;
+    tm.tm_sec = ss;
+    long long at_ms = static_cast<long long>(timegm(&tm)) * 1000;
+    return std::max(0LL, at_ms - now_unix_ms);
+}
+
+struct HttpClient::Impl {
+    struct Conn {
+        std::optional<beast::tcp_stream> plain;
+        std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+        beast::flat_buffer buffer;
+        steady::time_point idle_since{};
+
+        beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+        void close() {
+            beast::error_code ec;
+            tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+            tcp().socket().close(ec);
+        }
+    };
+
+    asio::any_io_executor ex;
+    HttpClientOptions opts;
+    ssl::context ctx{ssl::context::tls_client};
+    std::mutex mu;
+    std::map<std::string, std::deque<std::unique_ptr<Conn>>> idle;
+    std::shared_ptr<spdlog::logger> log = log::get("net");
+
+    Impl(asio::any_io_executor e, HttpClientOptions o) : ex(std::move(e)), opts(std::move(o)) {
+        ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        beast::error_code ec;
+        ctx.set_default_verify_paths(ec);
+        if (ec) log->warn("TLS: cannot load the system CA store: {}", ec.message());
+        if (!opts.ca_file.empty()) {
+            ctx.load_verify_file(opts.ca_file, ec);
+            if (ec) throw std::runtime_error("TLS: cannot load CA file '" + opts.ca_file + "': " + ec.message());
+        }
+        ctx.set_verify_mode(opts.verify_tls ? ssl::verify_peer : ssl::verify_none);
+    }
+
+    std::unique_ptr<Conn> take_idle(const std::string& key) {
+        std::lock_guard lk(mu);
+        auto it = idle.find(key);
+        if (it == idle.end()) return nullptr;
+        auto& q = it->second;
+        auto now = steady::now();
+        while (!q.empty()) {
+            auto c = std::move(q.back());  // most recently used first
+            q.pop_back();
+            if (now - c->idle_since < kIdleMax) return c;
+            c->close();
+        }
+        return nullptr;
+    }
+
+    void put_idle(const std::string& key, std::unique_ptr<Conn> c) {
+        std::lock_guard lk(mu);
+        auto& q = idle[key];
+        if (q.size() >= opts.max_idle_per_host) {
+            c->close();
+            return;
+        }
+        c->idle_since = steady::now();
+        q.push_back(std::move(c));
+    }
+
+    void close_all() {
+        std::lock_guard lk(mu);
+        for (auto& [k, q] : idle)
+            for (auto& c : q) c->close();
+        idle.clear();
+    }
+
+    asio::awaitable<Result<std::unique_ptr<Conn>>> open(const Target& t, steady::time_point deadline) {
+        using namespace asio::experimental::awaitable_operators;
+        tcp::resolver resolver(ex);
+        asio::steady_timer timer(ex);
+        timer.expires_at(deadline);
+        auto r = co_await (resolver.async_resolve(t.host, t.port, use_tuple) || timer.async_wait(use_tuple));
+        if (r.index() == 1) co_return transport("resolve " + t.where + ": timed out");
+        auto [rec, results] = std::get<0>(std::move(r));
+        if (rec) co_return transport("resolve " + t.where + ": " + rec.message());
+
+        auto c = std::make_unique<Conn>();
+        if (t.tls) c->tls.emplace(ex, ctx);
+        else c->plain.emplace(ex);
+        c->tcp().expires_at(deadline);
+        auto [cec, ep] = co_await c->tcp().async_connect(results, use_tuple);
+        (void)ep;
+        if (cec == beast::error::timeout) co_return transport("connect " + t.where + ": timed out");
+        if (cec) co_return transport("connect " + t.where + ": " + cec.message());
+        c->tcp().socket().set_option(tcp::no_delay(true), cec);
+
+        if (t.tls) {
+            SSL* ssl_handle = c->tls->native_handle();
+            beast::error_code aec;
+            asio::ip::make_address(t.host, aec);
+            bool is_ip = !aec;
+            if (!is_ip && !SSL_set_tlsext_host_name(ssl_handle, t.host.c_str()))
+                co_return transport("TLS " + t.where + ": cannot set SNI");
+            if (opts.verify_tls) c->tls->set_verify_callback(ssl::host_name_verification(t.host));
+            auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, use_tuple);
+            if (hec == beast::error::timeout) co_return transport("TLS handshake " + t.where + ": timed out");
+            if (hec) co_return transport("TLS handshake " + t.where + ": " + hec.message());
+        }
+        co_return std::move(c);
+    }
+
+    struct Exchange {
+        beast::error_code ec;
+        bool got_response_bytes = false;
+        http::response<http::string_body> res;
+        bool done = false;
+    };
+
+    template <class Stream>
+    asio::awaitable<Exchange> exchange(Stream& s, Conn& c, const http::request<http::string_body>& req,
+                                       std::size_t max_bytes, bool head) {
+        Exchange out;
+        auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+        (void)wn;
+        if (wec) {
+            out.ec = wec;
+            co_return out;
+        }
+        http::response_parser<http::string_body> parser;
+        parser.header_limit(64 * 1024);
+        parser.body_limit(max_bytes);
+        if (head) parser.skip(true);
+        auto [rec, rn] = co_await http::async_read(s, c.buffer, parser, use_tuple);
+        (void)rn;
+        out.got_response_bytes = parser.got_some() || c.buffer.size() > 0;
+        out.ec = rec;
+        out.done = parser.is_done();
+        if (!rec) out.res = parser.release();
+        co_return out;
+    }
+
+    asio::awaitable<Result<HttpResponse>> run(HttpRequest hreq) {
+        const auto start = steady::now();
+        const auto deadline = start + hreq.timeout;
+        auto pt = parse_target(hreq.url);
+        if (!pt) co_return pt.error();
+        const Target& t = *pt;
+
+        http::verb verb = http::string_to_verb(hreq.method);
+        if (verb == http::verb::unknown) co_return make_error(Errc::invalid_input, "unknown HTTP method " + hreq.method);
+        http::request<http::string_body> req{verb, t.target, 11};
+        req.set(http::field::host, t.host_hdr);
+        req.set(http::field::user_agent, "depositd/" DEPOSITD_VERSION);
+        bool has_ct = false, has_auth = false;
+        for (const auto& [k, v] : hreq.headers) {
+            if (iequals(k, "content-type")) has_ct = true;
+            if (iequals(k, "authorization")) has_auth = true;
+            req.set(k, v);
+        }
+        if (!has_auth && !t.userinfo.empty()) req.set(http::field::authorization, "Basic " + base64(t.userinfo));
+        if (!has_ct && !hreq.body.empty()) req.set(http::field::content_type, "application/json");
+        req.body() = std::move(hreq.body);
+        req.keep_alive(true);
+        req.prepare_payload();
+        const bool head = verb == http::verb::head;
+
+        for (int attempt = 0;; ++attempt) {
+            std::unique_ptr<Conn> c = attempt == 0 ? take_idle(t.key) : nullptr;
+            const bool reused = c != nullptr;
+            if (!c) {
+                auto oc = co_await open(t, deadline);
+                if (!oc) co_return oc.error();
+                c = std::move(*oc);
+            }
+            c->tcp().expires_at(deadline);
+            Exchange x = c->tls ? co_await exchange(*c->tls, *c, req, hreq.max_response_bytes, head)
+                                : co_await exchange(*c->plain, *c, req, hreq.max_response_bytes, head);
+            if (x.ec) {
+                c->close();
+                if (reused && !x.got_response_bytes && x.ec != beast::error::timeout &&
+                    x.ec != asio::error::operation_aborted && steady::now() < deadline) {
+                    log->debug("HTTP {}: reused connection failed ({}), retrying on a fresh one", t.where,
+                               x.ec.message());
+                    continue;
+                }
+                if (x.ec == beast::error::timeout)
+                    co_return transport("HTTP " + t.where + ": timed out after " +
+                                        std::to_string(hreq.timeout.count()) + " ms");
+                if (x.ec == http::error::body_limit)
+                    co_return transport("HTTP " + t.where + ": response body exceeds the limit of " +
+                                        std::to_string(hreq.max_response_bytes) + " bytes");
+                if (x.ec == http::error::header_limit)
+                    co_return transport("HTTP " + t.where + ": response header too large");
+                co_return transport("HTTP " + t.where + ": " + x.ec.message());
+            }
+            HttpResponse out;
+            out.status = static_cast<int>(x.res.result_int());
+            for (const auto& f : x.res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+            const bool keep = x.done && x.res.keep_alive() && opts.max_idle_per_host > 0;
+            out.body = std::move(x.res.body());
+            if (keep) put_idle(t.key, std::move(c));
+            else c->close();
+            out.latency = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
+            co_return out;
+        }
+    }
+};
+
+HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(options))) {}
+
+HttpClient::~HttpClient() { impl_->close_all(); }
+
+asio::awaitable<Result<HttpResponse>> HttpClient::request(HttpRequest req) {
+    try {
+        co_return co_await impl_->run(std::move(req));
+    } catch (const std::exception& e) {
+        co_return transport(std::string("HTTP request failed: ") + e.what());
+    }
+}
+
+void HttpClient::close_idle() { impl_->close_all(); }
+
+}  // namespace depositd::net
