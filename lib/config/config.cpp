@@ -234,7 +234,7 @@ public:
         if (auto* t = section(root, "daemon")) load_daemon(*t, cfg.daemon);
         resolve_data_dir(cfg.daemon);
         const toml::table* api = section(root, "api");
-        load_api(api, cfg.api);
+        if (api || !root.contains("api")) load_api(api, cfg.api);  // a non-table [api] is reported once
         if (auto* t = section(root, "webhook")) load_webhook(*t, cfg.webhook);
         load_chains(root, cfg.chains);
         if (auto* t = section(root, "pool")) load_pool(*t, cfg.pool);
