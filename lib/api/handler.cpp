@@ -1,0 +1,819 @@
+#include "api/handler.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <exception>
+#include <set>
+
+#include "core/amount.hpp"
+#include "core/ids.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "store/chain_state.hpp"
+#include "store/deposits.hpp"
+#include "store/events.hpp"
+#include "store/pool.hpp"
+
+namespace depositd::api {
+namespace {
+
+constexpr std::size_t kMaxReference = 128;
+constexpr std::size_t kMaxMetadata = 4096;
+constexpr std::uint32_t kMaxLimit = 100;
+constexpr std::uint32_t kMaxPage = 1'000'000;
+constexpr std::int64_t kLowWaterCheckAfterBindMs = 60 * 1000;
+
+const char* const kProtocolsMessage = "protocol must be one of evm, tron, bitcoin, solana";
+const char* const kReferenceMessage = "depositReference must be 1-128 characters of [A-Za-z0-9_.:@-]";
+
+auto logger() {
+    static auto l = log::get("api");
+    return l;
+}
+
+// --- Responses -------------------------------------------------------------
+
+Response json_response(int status, const json::value& v) {
+    Response r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = json::serialize(v);
+    return r;
+}
+
+Response ok(int status, json::value data, const std::string& message) {
+    json::object o;
+    o["success"] = true;
+    o["data"] = std::move(data);
+    o["message"] = message;
+    return json_response(status, o);
+}
+
+Response error(int status, const std::string& name, const std::string& message) {
+    json::object o;
+    o["success"] = false;
+    o["error"] = name;
+    o["message"] = message;
+    return json_response(status, o);
+}
+
+Response validation(const std::string& message) { return error(400, "ValidationError", message); }
+Response not_found(const std::string& message) { return error(404, "NotFound", message); }
+
+Response internal(const Error& e, const char* what) {
+    // The detail (it may contain SQL) goes to the log, never to the client.
+    logger()->error("{}: {}", what, e.describe());
+    return error(500, "InternalError", "Internal error");
+}
+
+Response method_not_allowed(const std::string& method, const std::string& allow) {
+    auto r = error(405, "MethodNotAllowed", "Method " + method + " is not allowed here; allowed: " + allow);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+}
+
+json::value opt_time(const std::optional<std::int64_t>& ms) {
+    if (!ms) return nullptr;
+    return json::value(format_rfc3339_ms(*ms));
+}
+
+// Metadata is stored as the JSON text the client sent; it is given back as JSON.
+json::value metadata_value(const std::optional<std::string>& text) {
+    if (!text) return nullptr;
+    auto v = json::parse_bounded(*text);
+    if (!v) return json::value(*text);
+    return std::move(*v);
+}
+
+// --- Input -----------------------------------------------------------------
+
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view s) {
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
+    return d;
+}
+
+// The body as a JSON object, or the 400 answer.
+Result<json::object> body_object(const Request& req, std::size_t max_bytes) {
+    auto v = json::parse_bounded(req.body, max_bytes);
+    if (!v) {
+        if (trim(req.body).empty()) return make_error(Errc::invalid_input, "Request body must be a JSON object");
+        return make_error(Errc::invalid_input, "Malformed JSON body");
+    }
+    if (!v->is_object()) return make_error(Errc::invalid_input, "Request body must be a JSON object");
+    return std::move(v->get_object());
+}
+
+// A field that is absent or null counts as missing.
+const json::value* field(const json::object& o, std::string_view key) {
+    auto it = o.find(key);
+    if (it == o.end() || it->value().is_null()) return nullptr;
+    return &it->value();
+}
+
+bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) {
+    if (s.empty() || s.size() > 12) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > max) return false;
+    out = v;
+    return true;
+}
+
+const std::string* query_get(const std::vector<std::pair<std::string, std::string>>& q, std::string_view key) {
+    for (const auto& [k, v] : q)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+struct Paging {
+    std::uint32_t page = 1;
+    std::uint32_t limit = 20;
+};
+
+// page >= 1, 1 <= limit <= 100; the message names the parameter.
+std::optional<std::string> parse_paging(const std::vector<std::pair<std::string, std::string>>& q, Paging& p) {
+    if (auto* s = query_get(q, "page")) {
+        std::uint64_t v = 0;
+        if (!parse_uint(*s, kMaxPage, v) || v < 1)
+            return "page must be an integer between 1 and " + std::to_string(kMaxPage);
+        p.page = static_cast<std::uint32_t>(v);
+    }
+    if (auto* s = query_get(q, "limit")) {
+        std::uint64_t v = 0;
+        if (!parse_uint(*s, kMaxLimit, v) || v < 1) return "limit must be an integer between 1 and 100";
+        p.limit = static_cast<std::uint32_t>(v);
+    }
+    return std::nullopt;
+}
+
+json::object pagination(const Paging& p, std::uint64_t total) {
+    json::object o;
+    o["page"] = p.page;
+    o["limit"] = p.limit;
+    o["total"] = total;
+    o["totalPages"] = (total + p.limit - 1) / p.limit;
+    return o;
+}
+
+std::string amount_string(const std::string& raw, unsigned decimals) {
+    auto a = Amount::from_raw_decimal(raw, decimals);
+    return a ? a->to_string() : raw;
+}
+
+json::object event_to_json(const store::EventRow& e) {
+    json::object o;
+    o["id"] = e.id;
+    o["type"] = e.type;
+    o["depositId"] = e.deposit_id.empty() ? json::value(nullptr) : json::value(e.deposit_id);
+    o["status"] = e.status;
+    o["attempts"] = e.attempts;
+    o["nextAttemptAt"] = e.status == "pending" ? opt_time(e.next_attempt_at) : json::value(nullptr);
+    o["lastError"] = e.last_error ? json::value(*e.last_error) : json::value(nullptr);
+    o["createdAt"] = format_rfc3339_ms(e.created_at);
+    o["deliveredAt"] = opt_time(e.delivered_at);
+    o["payload"] = metadata_value(e.payload);
+    return o;
+}
+
+std::vector<std::string> monitored_chains(const config::Config& c, const std::string& protocol) {
+    std::vector<std::string> out;
+    for (const auto& ch : c.chains)
+        if (protocol == to_string(ch.kind)) out.push_back(ch.id);
+    return out;
+}
+
+// Protocols worth reporting: those with configured chains, plus any with addresses.
+std::vector<store::PoolStats> pool_view(const config::Config& c, std::vector<store::PoolStats> stats) {
+    std::set<std::string> have;
+    for (const auto& s : stats) have.insert(s.protocol);
+    for (const auto& ch : c.chains) {
+        std::string p = to_string(ch.kind);
+        if (have.insert(p).second) stats.push_back(store::PoolStats{p, 0, 0, 0});
+    }
+    std::sort(stats.begin(), stats.end(), [](const auto& a, const auto& b) { return a.protocol < b.protocol; });
+    return stats;
+}
+
+// --- Prometheus text ---------------------------------------------------------
+
+std::string label_escape(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out.push_back('\\');
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+struct Family {
+    std::string name, help;
+    std::vector<std::pair<std::string, double>> samples;  // rendered labels, value
+    void add(const std::vector<std::pair<std::string, std::string>>& labels, double v) {
+        std::string s;
+        if (!labels.empty()) {
+            s = "{";
+            for (std::size_t i = 0; i < labels.size(); ++i) {
+                if (i) s += ",";
+                s += labels[i].first + "=\"" + label_escape(labels[i].second) + "\"";
+            }
+            s += "}";
+        }
+        samples.emplace_back(std::move(s), v);
+    }
+};
+
+std::string render_families(const std::vector<Family>& families, const std::string& already) {
+    std::string out;
+    for (const auto& f : families) {
+        // A family the process registry already exports is not repeated.
+        if (already.find("# TYPE " + f.name + " ") != std::string::npos) continue;
+        out += "# HELP " + f.name + " " + f.help + "\n";
+        out += "# TYPE " + f.name + " gauge\n";
+        for (const auto& [labels, v] : f.samples) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.17g", v);
+            out += f.name + labels + " " + buf + "\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+bool valid_reference(std::string_view ref) {
+    if (ref.empty() || ref.size() > kMaxReference) return false;
+    for (char c : ref) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == ':' || c == '@' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+Handler::Handler(store::Database& db, const config::Config& config, const Clock& clock)
+    : db_(db), config_(config), clock_(clock) {
+    for (const auto& k : config_.api.keys) {
+        if (k.empty()) continue;  // an unset ${VAR} never becomes "no key needed"
+        auto d = sha256(k);
+        key_digests_.emplace_back(d.begin(), d.end());
+    }
+    auto& reg = metrics::Registry::global();
+    reg.describe("depositd_api_requests_total", "counter", "API requests by route and HTTP status");
+    reg.describe("depositd_api_request_duration_seconds", "histogram", "API request handling time");
+}
+
+bool Handler::authorized(const std::string& header) const {
+    std::string_view h = trim(header);
+    if (h.size() < 7 || to_lower(h.substr(0, 6)) != "bearer" || (h[6] != ' ' && h[6] != '\t')) return false;
+    std::string_view token = trim(h.substr(7));
+    if (token.empty()) return false;
+    // Digests have equal length whatever the key lengths; compare with every
+    // key without stopping early.
+    auto d = sha256(token);
+    int match = 0;
+    for (const auto& k : key_digests_) match |= CRYPTO_memcmp(d.data(), k.data(), d.size()) == 0 ? 1 : 0;
+    return match != 0;
+}
+
+Response Handler::handle(const Request& req) {
+    auto started = std::chrono::steady_clock::now();
+    std::string route = "unknown";
+    Response r;
+    try {
+        r = dispatch(req, route);
+    } catch (const std::exception& e) {
+        logger()->error("{} {}: unexpected exception: {}", req.method, route, e.what());
+        r = error(500, "InternalError", "Internal error");
+    } catch (...) {
+        logger()->error("{} {}: unexpected exception", req.method, route);
+        r = error(500, "InternalError", "Internal error");
+    }
+    try {
+        auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        auto& reg = metrics::Registry::global();
+        reg.counter_add("depositd_api_requests_total", {{"route", route}, {"code", std::to_string(r.status)}});
+        reg.observe("depositd_api_request_duration_seconds", {{"route", route}}, secs);
+    } catch (...) {
+    }
+    return r;
+}
+
+Response Handler::dispatch(const Request& req, std::string& route) {
+    if (req.body.size() > config_.api.max_body_bytes)
+        return error(413, "PayloadTooLarge",
+                     "Request body exceeds " + std::to_string(config_.api.max_body_bytes) + " bytes");
+
+    auto parsed = boost::urls::parse_origin_form(req.target);
+    if (!parsed) return validation("Malformed request target");
+    const boost::urls::url_view& url = *parsed;
+
+    std::vector<std::string> seg;
+    for (auto s : url.segments()) seg.push_back(std::string(s));
+    Query query;
+    for (auto p : url.params()) query.emplace_back(std::string(p.key), std::string(p.value));
+
+    const std::string& m = req.method;
+    auto only = [&](const char* allowed) { return m == allowed; };
+
+    if (seg.size() == 1 && seg[0] == "health") {
+        route = "health";
+        return only("GET") ? health() : method_not_allowed(m, "GET");
+    }
+    if (seg.size() == 1 && seg[0] == "metrics") {
+        route = "metrics";
+        return only("GET") ? metrics() : method_not_allowed(m, "GET");
+    }
+    if (seg.empty() || seg[0] != "api") return not_found("No such endpoint");
+
+    // Everything under /api needs a key, before anything else is revealed.
+    if (!authorized(req.authorization)) {
+        route = "unauthorized";
+        auto r = error(401, "Unauthorized", "Missing or invalid API key");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+    }
+    if (seg.size() < 3 || seg[1] != "v1") return not_found("No such endpoint");
+
+    const std::size_t n = seg.size();
+    if (seg[2] == "deposits") {
+        if (n == 3) {
+            route = "deposits.list";
+            return only("GET") ? list_deposits(query) : method_not_allowed(m, "GET");
+        }
+        if (n == 4 && seg[3] == "bind") {
+            route = "deposits.bind";
+            return only("POST") ? bind(req) : method_not_allowed(m, "POST");
+        }
+        if (n == 4 && seg[3] == "unbind") {
+            route = "deposits.unbind";
+            return only("POST") ? unbind(req) : method_not_allowed(m, "POST");
+        }
+        if (n == 5 && seg[3] == "references" && !seg[4].empty()) {
+            route = "deposits.reference";
+            return only("GET") ? reference(seg[4], query) : method_not_allowed(m, "GET");
+        }
+        if (n == 4 && !seg[3].empty() && seg[3] != "references") {
+            route = "deposits.get";
+            return only("GET") ? get_deposit(seg[3]) : method_not_allowed(m, "GET");
+        }
+    } else if (seg[2] == "events") {
+        if (n == 3) {
+            route = "events.list";
+            return only("GET") ? list_events(query) : method_not_allowed(m, "GET");
+        }
+        if (n == 4 && !seg[3].empty()) {
+            route = "events.get";
+            return only("GET") ? get_event(seg[3]) : method_not_allowed(m, "GET");
+        }
+        if (n == 5 && !seg[3].empty() && seg[4] == "resend") {
+            route = "events.resend";
+            return only("POST") ? resend_event(seg[3]) : method_not_allowed(m, "POST");
+        }
+    }
+    return not_found("No such endpoint");
+}
+
+// --- /health and /metrics ----------------------------------------------------
+
+Response Handler::health() {
+    auto cursors = store::all_cursors(db_);
+    auto stats = store::pool_stats(db_, clock_.now_ms());
+    if (!cursors || !stats) {
+        if (!cursors) logger()->error("health: {}", cursors.error().describe());
+        if (!stats) logger()->error("health: {}", stats.error().describe());
+        json::object o;
+        o["status"] = "error";
+        o["version"] = DEPOSITD_VERSION;
+        o["message"] = "database unavailable";
+        return json_response(503, o);
+    }
+    bool degraded = false;
+    json::array chains;
+    for (const auto& ch : config_.chains) {
+        json::object c;
+        c["chainId"] = ch.id;
+        c["protocol"] = to_string(ch.kind);
+        const store::Cursor* cur = nullptr;
+        for (const auto& k : *cursors)
+            if (k.chain_id == ch.id) cur = &k;
+        if (!cur) {
+            degraded = true;
+            c["head"] = nullptr;
+            c["scanned"] = nullptr;
+            c["lag"] = nullptr;
+            c["status"] = "starting";
+        } else {
+            c["head"] = cur->head ? json::value(*cur->head) : json::value(nullptr);
+            c["scanned"] = cur->height;
+            c["lag"] = cur->head ? json::value(*cur->head > cur->height ? *cur->head - cur->height : 0)
+                                 : json::value(nullptr);
+            if (cur->halted) {
+                degraded = true;
+                c["status"] = "halted";
+                c["halted"] = *cur->halted;
+            } else {
+                c["status"] = "ok";
+            }
+        }
+        chains.push_back(std::move(c));
+    }
+    json::array pool;
+    for (const auto& s : pool_view(config_, *stats)) {
+        bool low = config_.pool.low_water > 0 && s.free < config_.pool.low_water;
+        if (low) check_low_water(s.protocol, s.free);
+        json::object p;
+        p["protocol"] = s.protocol;
+        p["free"] = s.free;
+        p["bound"] = s.bound;
+        p["cooling"] = s.cooling;
+        p["lowWater"] = config_.pool.low_water;
+        p["low"] = low;
+        pool.push_back(std::move(p));
+    }
+    json::object o;
+    o["status"] = degraded ? "degraded" : "ok";
+    o["version"] = DEPOSITD_VERSION;
+    o["chains"] = std::move(chains);
+    o["pool"] = std::move(pool);
+    return json_response(200, o);
+}
+
+Response Handler::metrics() {
+    std::vector<Family> fam;
+    // Deposits by chain and status (zeros for configured chains so series persist).
+    {
+        Family f{"depositd_deposits", "Deposits by chain and status", {}};
+        std::map<std::pair<std::string, std::string>, double> counts;
+        for (const auto& ch : config_.chains)
+            for (const char* st : {"pending", "confirmed", "reverted"}) counts[{ch.id, st}] = 0;
+        auto q = db_.prepare("SELECT chain_id, status, count(*) FROM deposits GROUP BY 1, 2");
+        for (;;) {
+            auto r = q.step();
+            if (!r) return internal(r.error(), "metrics: deposits");
+            if (!*r) break;
+            counts[{q.text(0), q.text(1)}] = static_cast<double>(q.int64(2));
+        }
+        for (const auto& [k, v] : counts) f.add({{"chain", k.first}, {"status", k.second}}, v);
+        fam.push_back(std::move(f));
+    }
+    {
+        Family f{"depositd_events", "Webhook events by delivery status", {}};
+        std::map<std::string, double> counts{{"pending", 0}, {"delivered", 0}, {"failed", 0}};
+        auto q = db_.prepare("SELECT status, count(*) FROM events GROUP BY 1");
+        for (;;) {
+            auto r = q.step();
+            if (!r) return internal(r.error(), "metrics: events");
+            if (!*r) break;
+            counts[q.text(0)] = static_cast<double>(q.int64(1));
+        }
+        for (const auto& [k, v] : counts) f.add({{"status", k}}, v);
+        fam.push_back(std::move(f));
+    }
+    {
+        auto stats = store::pool_stats(db_, clock_.now_ms());
+        if (!stats) return internal(stats.error(), "metrics: pool");
+        Family addrs{"depositd_pool_addresses", "Pool addresses by protocol and state (free includes cooled)", {}};
+        Family low{"depositd_pool_low", "1 when free addresses of a protocol are below [pool].low_water", {}};
+        Family mark{"depositd_pool_low_water", "Configured [pool].low_water", {}};
+        mark.add({}, config_.pool.low_water);
+        for (const auto& s : pool_view(config_, *stats)) {
+            addrs.add({{"protocol", s.protocol}, {"state", "free"}}, static_cast<double>(s.free));
+            addrs.add({{"protocol", s.protocol}, {"state", "bound"}}, static_cast<double>(s.bound));
+            addrs.add({{"protocol", s.protocol}, {"state", "cooling"}}, static_cast<double>(s.cooling));
+            bool is_low = config_.pool.low_water > 0 && s.free < config_.pool.low_water;
+            if (is_low) check_low_water(s.protocol, s.free);
+            low.add({{"protocol", s.protocol}}, is_low ? 1 : 0);
+        }
+        fam.push_back(std::move(addrs));
+        fam.push_back(std::move(low));
+        fam.push_back(std::move(mark));
+    }
+    {
+        auto cursors = store::all_cursors(db_);
+        if (!cursors) return internal(cursors.error(), "metrics: cursors");
+        Family scanned{"depositd_chain_scanned_height", "Last block whose transfers are committed", {}};
+        Family head{"depositd_chain_head_height", "Last chain head seen", {}};
+        Family lag{"depositd_chain_lag_blocks", "head - scanned", {}};
+        Family halted{"depositd_chain_halted", "1 when the chain stopped (reorg deeper than allowed)", {}};
+        for (const auto& ch : config_.chains) {
+            const store::Cursor* cur = nullptr;
+            for (const auto& k : *cursors)
+                if (k.chain_id == ch.id) cur = &k;
+            halted.add({{"chain", ch.id}}, cur && cur->halted ? 1 : 0);
+            if (!cur) continue;
+            scanned.add({{"chain", ch.id}}, static_cast<double>(cur->height));
+            if (cur->head) {
+                head.add({{"chain", ch.id}}, static_cast<double>(*cur->head));
+                lag.add({{"chain", ch.id}},
+                        static_cast<double>(*cur->head > cur->height ? *cur->head - cur->height : 0));
+            }
+        }
+        fam.push_back(std::move(scanned));
+        fam.push_back(std::move(head));
+        fam.push_back(std::move(lag));
+        fam.push_back(std::move(halted));
+    }
+    std::string text = metrics::Registry::global().render();
+    text += render_families(fam, text);
+    Response r;
+    r.status = 200;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = std::move(text);
+    return r;
+}
+
+// --- Bindings ----------------------------------------------------------------
+
+Response Handler::bind(const Request& req) {
+    auto body = body_object(req, config_.api.max_body_bytes);
+    if (!body) return validation(body.error().message);
+    const json::value* ref_v = field(*body, "depositReference");
+    const json::value* proto_v = field(*body, "protocol");
+    if (!ref_v || !proto_v) return validation("Required fields: depositReference, protocol");
+    if (!ref_v->is_string()) return validation("depositReference must be a string");
+    if (!proto_v->is_string()) return validation("protocol must be a string");
+    std::string ref(ref_v->get_string());
+    std::string protocol(proto_v->get_string());
+    if (!valid_reference(ref)) return validation(kReferenceMessage);
+    Protocol p;
+    if (!parse_protocol(protocol, p)) return validation(kProtocolsMessage);
+
+    std::optional<std::string> metadata;
+    if (const json::value* meta = field(*body, "metadata")) {
+        if (!meta->is_object()) return validation("metadata must be a JSON object");
+        metadata = json::serialize(*meta);
+        if (metadata->size() > kMaxMetadata)
+            return validation("metadata must be at most " + std::to_string(kMaxMetadata) + " bytes of JSON");
+    }
+
+    auto b = store::bind_reference(db_, ref, protocol, metadata, clock_.now_ms());
+    if (!b) {
+        if (b.error().code == Errc::unavailable) {
+            check_low_water(protocol, 0);
+            return error(409, "InsufficientAddresses", "No free " + protocol + " addresses left in the pool");
+        }
+        if (b.error().code == Errc::conflict) {
+            logger()->warn("bind {} {}: {}", ref, protocol, b.error().describe());
+            return error(409, "Conflict", "depositReference " + ref + " was bound concurrently; retry");
+        }
+        return internal(b.error(), "bind");
+    }
+    if (b->created) {
+        logger()->info("bound {} ({}) to {}", ref, protocol, b->address);
+        maybe_check_low_water_after_bind(protocol);
+    }
+
+    json::object d;
+    d["depositReference"] = b->reference;
+    d["address"] = b->address;
+    d["protocol"] = b->protocol;
+    json::array chains;
+    for (auto& c : monitored_chains(config_, protocol)) chains.emplace_back(c);
+    d["monitoredChains"] = std::move(chains);
+    d["createdAt"] = format_rfc3339_ms(b->bound_at);
+    d["metadata"] = metadata_value(b->metadata);
+    return ok(b->created ? 201 : 200, std::move(d),
+              b->created ? "Deposit address bound" : "depositReference already bound; same address");
+}
+
+Response Handler::unbind(const Request& req) {
+    auto body = body_object(req, config_.api.max_body_bytes);
+    if (!body) return validation(body.error().message);
+    const json::value* ref_v = field(*body, "depositReference");
+    if (!ref_v) return validation("Required fields: depositReference");
+    if (!ref_v->is_string()) return validation("depositReference must be a string");
+    std::string ref(ref_v->get_string());
+    if (!valid_reference(ref)) return validation(kReferenceMessage);
+    std::optional<std::string> protocol;
+    if (const json::value* pv = field(*body, "protocol")) {
+        if (!pv->is_string()) return validation("protocol must be a string");
+        Protocol p;
+        if (!parse_protocol(pv->get_string(), p)) return validation(kProtocolsMessage);
+        protocol = std::string(pv->get_string());
+    }
+
+    auto active = store::active_bindings(db_, ref);
+    if (!active) return internal(active.error(), "unbind");
+    std::int64_t now = clock_.now_ms();
+    std::optional<std::int64_t> cooldown;
+    if (config_.pool.cooldown) cooldown = config_.pool.cooldown->count();
+    auto n = store::unbind_reference(db_, ref, protocol, cooldown, now);
+    if (!n) return internal(n.error(), "unbind");
+    if (*n == 0)
+        return not_found("depositReference " + ref + " has no active binding" +
+                         (protocol ? " for protocol " + *protocol : std::string()));
+
+    json::array unbound;
+    for (const auto& b : *active) {
+        if (protocol && b.protocol != *protocol) continue;
+        json::object o;
+        o["protocol"] = b.protocol;
+        o["address"] = b.address;
+        o["boundAt"] = format_rfc3339_ms(b.bound_at);
+        unbound.push_back(std::move(o));
+    }
+    logger()->info("unbound {} ({} binding(s))", ref, *n);
+    json::object d;
+    d["depositReference"] = ref;
+    d["unbound"] = std::move(unbound);
+    d["unboundAt"] = format_rfc3339_ms(now);
+    d["reusableAfter"] = cooldown ? json::value(format_rfc3339_ms(now + *cooldown)) : json::value(nullptr);
+    return ok(200, std::move(d), "depositReference unbound; its address stays watched");
+}
+
+Response Handler::reference(const std::string& ref, const Query& query) {
+    if (!valid_reference(ref)) return validation(kReferenceMessage);
+    std::optional<std::string> protocol;
+    if (auto* p = query_get(query, "protocol")) {
+        Protocol pr;
+        if (!parse_protocol(*p, pr)) return validation(kProtocolsMessage);
+        protocol = *p;
+    }
+    auto active = store::active_bindings(db_, ref);
+    if (!active) return internal(active.error(), "reference");
+    json::array all;
+    std::optional<json::object> primary;
+    for (const auto& b : *active) {
+        if (protocol && b.protocol != *protocol) continue;
+        auto totals = store::deposit_totals(db_, ref, b.protocol);
+        if (!totals) return internal(totals.error(), "reference totals");
+        json::object o;
+        o["depositReference"] = ref;
+        o["address"] = b.address;
+        o["protocol"] = b.protocol;
+        std::uint64_t count = 0;
+        json::array t;
+        for (const auto& x : *totals) {
+            json::object tj;
+            tj["chainId"] = x.chain_id;
+            tj["currency"] = x.currency;
+            tj["amount"] = amount_string(x.raw_amount, x.decimals);
+            tj["rawAmount"] = x.raw_amount;
+            tj["decimals"] = x.decimals;
+            tj["count"] = x.count;
+            count += x.count;
+            t.push_back(std::move(tj));
+        }
+        o["totalDeposits"] = count;
+        o["totals"] = std::move(t);
+        o["boundAt"] = format_rfc3339_ms(b.bound_at);
+        o["monitoredChains"] = json::value_from(monitored_chains(config_, b.protocol));
+        o["metadata"] = metadata_value(b.metadata);
+        if (!primary) primary = o;
+        all.push_back(std::move(o));
+    }
+    if (!primary)
+        return not_found("depositReference " + ref + " is not bound" +
+                         (protocol ? " for protocol " + *protocol : std::string()));
+    json::object d = std::move(*primary);
+    d["bindings"] = std::move(all);
+    return ok(200, std::move(d), "OK");
+}
+
+// --- Deposits and events ---------------------------------------------------------
+
+Response Handler::list_deposits(const Query& query) {
+    store::DepositFilter f;
+    Paging pg;
+    if (auto e = parse_paging(query, pg)) return validation(*e);
+    f.page = pg.page;
+    f.limit = pg.limit;
+    if (auto* v = query_get(query, "depositReference")) {
+        if (!valid_reference(*v)) return validation(kReferenceMessage);
+        f.reference = *v;
+    }
+    if (auto* v = query_get(query, "status")) {
+        if (*v != "pending" && *v != "confirmed" && *v != "reverted")
+            return validation("status must be one of pending, confirmed, reverted");
+        f.status = *v;
+    }
+    if (auto* v = query_get(query, "chainId")) {
+        if (v->empty() || v->size() > 64) return validation("chainId must be 1-64 characters");
+        f.chain_id = *v;
+    }
+    if (auto* v = query_get(query, "currency")) {
+        if (v->empty() || v->size() > 32) return validation("currency must be 1-32 characters");
+        f.currency = *v;
+    }
+    auto page = store::list_deposits(db_, f);
+    if (!page) return internal(page.error(), "list deposits");
+    json::array deposits;
+    for (const auto& d : page->deposits) deposits.push_back(store::deposit_to_json(d));
+    json::object d;
+    d["deposits"] = std::move(deposits);
+    d["pagination"] = pagination(pg, page->total);
+    return ok(200, std::move(d), "OK");
+}
+
+Response Handler::get_deposit(const std::string& id) {
+    if (id.size() > 128) return not_found("Deposit not found");
+    auto d = store::get_deposit(db_, id);
+    if (!d) return internal(d.error(), "get deposit");
+    if (!*d) return not_found("Deposit " + id + " not found");
+    return ok(200, store::deposit_to_json(**d), "OK");
+}
+
+Response Handler::list_events(const Query& query) {
+    store::EventFilter f;
+    Paging pg;
+    if (auto e = parse_paging(query, pg)) return validation(*e);
+    f.page = pg.page;
+    f.limit = pg.limit;
+    if (auto* v = query_get(query, "status")) {
+        if (*v != "pending" && *v != "delivered" && *v != "failed")
+            return validation("status must be one of pending, delivered, failed");
+        f.status = *v;
+    }
+    if (auto* v = query_get(query, "type")) {
+        static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
+                                                    "order.completed", "order.expired"};
+        if (!types.count(*v))
+            return validation(
+                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.completed, "
+                "order.expired");
+        f.type = *v;
+    }
+    auto page = store::list_events(db_, f);
+    if (!page) return internal(page.error(), "list events");
+    json::array events;
+    for (const auto& e : page->events) events.push_back(event_to_json(e));
+    json::object d;
+    d["events"] = std::move(events);
+    d["pagination"] = pagination(pg, page->total);
+    return ok(200, std::move(d), "OK");
+}
+
+Response Handler::get_event(const std::string& id) {
+    if (id.size() > 128) return not_found("Event not found");
+    auto e = store::get_event(db_, id);
+    if (!e) return internal(e.error(), "get event");
+    if (!*e) return not_found("Event " + id + " not found");
+    return ok(200, event_to_json(**e), "OK");
+}
+
+Response Handler::resend_event(const std::string& id) {
+    if (id.size() > 128) return not_found("Event not found");
+    auto r = store::resend_event(db_, id, clock_.now_ms());
+    if (!r) return internal(r.error(), "resend event");
+    if (!*r) return not_found("Event " + id + " not found");
+    logger()->info("event {} queued for redelivery", id);
+    auto e = store::get_event(db_, id);
+    if (!e) return internal(e.error(), "resend event");
+    if (!*e) return not_found("Event " + id + " not found");
+    return ok(200, event_to_json(**e), "Event queued for delivery");
+}
+
+// --- Low water -------------------------------------------------------------------
+
+void Handler::check_low_water(const std::string& protocol, std::uint64_t free) {
+    if (config_.pool.low_water == 0 || free >= config_.pool.low_water) return;
+    std::int64_t now = clock_.now_ms();
+    auto it = low_water_logged_at_.find(protocol);
+    if (it != low_water_logged_at_.end() && now - it->second < low_water_log_interval_ms_) return;
+    low_water_logged_at_[protocol] = now;
+    logger()->warn("address pool low: {} free {} address(es), low_water is {}; import or derive more", free,
+                   protocol, config_.pool.low_water);
+}
+
+void Handler::maybe_check_low_water_after_bind(const std::string& protocol) {
+    // pool_stats counts the whole pool: at most once a minute per protocol.
+    std::int64_t now = clock_.now_ms();
+    auto it = low_water_checked_at_.find(protocol);
+    if (it != low_water_checked_at_.end() && now - it->second < kLowWaterCheckAfterBindMs) return;
+    low_water_checked_at_[protocol] = now;
+    auto stats = store::pool_stats(db_, now);
+    if (!stats) return;
+    for (const auto& s : *stats)
+        if (s.protocol == protocol) check_low_water(protocol, s.free);
+}
+
+}  // namespace depositd::api

@@ -1,0 +1,347 @@
+// Beast HTTP/1.1 server for api::Handler, on C++20 coroutines.
+//
+// Shape (Beast's advanced_server_flex_awaitable): one coroutine per
+// connection with a deadline before every read and write, a body limit on
+// the parser (413 then close), keep-alive, a bounded number of sessions (the
+// accept loop pauses when full, the kernel backlog queues the rest) and a
+// two-phase shutdown: stop() closes the acceptor and idle connections; busy
+// ones finish their request, and whatever is left after shutdown_grace is
+// closed.
+#include "api/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <exception>
+#include <list>
+
+#include "core/log.hpp"
+
+namespace depositd::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kDrainMax = 1 << 20;  // bytes read and discarded after an early error answer
+
+auto logger() {
+    static auto l = log::get("api");
+    return l;
+}
+
+struct SessionState {
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;  // a request is being read (body), handled or answered
+};
+
+bool is_http_parse_error(const beast::error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message &&
+           ec != http::error::need_more;
+}
+
+std::string error_body(const char* name, const std::string& message) {
+    // Same envelope as Handler's errors; built by hand to keep JSON out of here.
+    std::string m;
+    for (char c : message) {
+        if (c == '"' || c == '\\') m.push_back('\\');
+        m.push_back(c);
+    }
+    return std::string(R"({"success":false,"error":")") + name + R"(","message":")" + m + R"("})";
+}
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(asio::any_io_executor e, Handler& h, std::string hst, std::uint16_t p, std::size_t mb)
+        : ex(std::move(e)), handler(h), host(std::move(hst)), port(p), max_body(mb), acceptor(ex), wake(ex) {}
+
+    asio::any_io_executor ex;
+    Handler& handler;
+    std::string host;
+    std::uint16_t port;
+    std::size_t max_body;
+    ServerLimits limits;
+    tcp::acceptor acceptor;
+    asio::steady_timer wake;            // cancelled whenever a session ends or stop() runs
+    std::list<SessionState*> sessions;  // executor-only
+    std::atomic<std::size_t> active{0};
+    bool stopping = false;              // executor-only
+
+    void do_stop() {
+        if (stopping) return;
+        stopping = true;
+        beast::error_code ec;
+        acceptor.close(ec);
+        wake.cancel();
+        std::size_t idle = 0;
+        for (auto* s : sessions)
+            if (!s->busy) {
+                s->stream->cancel();
+                ++idle;
+            }
+        logger()->info("API server stopping: {} idle connection(s) closed, {} finishing", idle,
+                       sessions.size() - idle);
+    }
+};
+
+namespace {
+
+asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response r, bool keep_alive,
+                                                  unsigned version, std::chrono::milliseconds timeout) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "depositd/" DEPOSITD_VERSION);
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::cache_control, "no-store");
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    stream.expires_after(timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    (void)n;
+    co_return ec;
+}
+
+// After answering early (413, 400), read and discard what the client is still
+// sending for a moment, so closing does not reset the connection before the
+// client has read the answer.
+asio::awaitable<void> drain_and_close(beast::tcp_stream& stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 16 * 1024> buf;
+    std::size_t total = 0;
+    while (total < kDrainMax) {
+        auto [rec, n] = co_await stream.async_read_some(asio::buffer(buf), use_tuple);
+        if (rec) break;
+        total += n;
+    }
+    stream.socket().close(ec);
+}
+
+asio::awaitable<void> early_answer(beast::tcp_stream& stream, int status, const char* name, const std::string& msg,
+                                   const ServerLimits& limits) {
+    Response r;
+    r.status = status;
+    r.body = error_body(name, msg);
+    co_await write_response(stream, std::move(r), false, 11, limits.write_timeout);
+    co_await drain_and_close(stream);
+}
+
+asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    SessionState st{&stream};
+    auto it = self->sessions.insert(self->sessions.end(), &st);
+    struct Unregister {
+        Server::Impl& impl;
+        std::list<SessionState*>::iterator it;
+        ~Unregister() { impl.sessions.erase(it); }
+    } unregister{*self, it};
+
+    const auto& lim = self->limits;
+    beast::flat_buffer buffer;
+    for (;;) {
+        st.busy = false;
+        if (self->stopping) break;
+
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(lim.header_limit));
+        parser.body_limit(self->max_body);
+
+        stream.expires_after(lim.header_timeout);
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        (void)n;
+        if (ec == http::error::body_limit) {
+            st.busy = true;
+            co_await early_answer(stream, 413, "PayloadTooLarge",
+                                  "Request body exceeds " + std::to_string(self->max_body) + " bytes", lim);
+            co_return;
+        }
+        if (ec == http::error::header_limit) {
+            st.busy = true;
+            co_await early_answer(stream, 431, "ValidationError", "Request headers too large", lim);
+            co_return;
+        }
+        if (is_http_parse_error(ec)) {
+            st.busy = true;
+            co_await early_answer(stream, 400, "ValidationError", "Malformed HTTP request", lim);
+            co_return;
+        }
+        if (ec) {
+            if (ec != beast::error::timeout && ec != asio::error::operation_aborted &&
+                ec != http::error::end_of_stream)
+                logger()->debug("connection closed while reading: {}", ec.message());
+            break;
+        }
+        st.busy = true;
+
+        if (!parser.is_done()) {
+            if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+                http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+                stream.expires_after(lim.write_timeout);
+                auto [wec, wn] = co_await http::async_write(stream, cont, use_tuple);
+                (void)wn;
+                if (wec) break;
+            }
+            stream.expires_after(lim.body_timeout);
+            auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+            (void)bn;
+            if (bec == http::error::body_limit) {
+                co_await early_answer(stream, 413, "PayloadTooLarge",
+                                      "Request body exceeds " + std::to_string(self->max_body) + " bytes", lim);
+                co_return;
+            }
+            if (is_http_parse_error(bec)) {
+                co_await early_answer(stream, 400, "ValidationError", "Malformed HTTP request", lim);
+                co_return;
+            }
+            if (bec) {
+                logger()->debug("connection closed while reading the body: {}", bec.message());
+                break;
+            }
+        }
+
+        auto& req = parser.get();
+        Request r;
+        r.method = std::string(req.method_string());
+        r.target = std::string(req.target());
+        r.authorization = std::string(req[http::field::authorization]);
+        r.content_type = std::string(req[http::field::content_type]);
+        r.body = std::move(req.body());
+        const bool keep = req.keep_alive() && !self->stopping;
+        const unsigned version = req.version();
+
+        auto started = std::chrono::steady_clock::now();
+        Response resp = self->handler.handle(r);  // synchronous: nothing is held across the co_await below
+        int status = resp.status;
+        auto wec = co_await write_response(stream, std::move(resp), keep, version, lim.write_timeout);
+        // Path only: queries may carry references but never keys; Authorization is never logged.
+        std::string_view path(r.target);
+        path = path.substr(0, path.find('?'));
+        logger()->debug("{} {} -> {} ({} us)", r.method, path, status,
+                        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                              started)
+                            .count());
+        if (wec) {
+            logger()->debug("write failed: {}", wec.message());
+            break;
+        }
+        if (!keep) break;
+    }
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+}
+
+}  // namespace
+
+Server::Server(asio::any_io_executor ex, Handler& handler, std::string host, std::uint16_t port,
+               std::size_t max_body)
+    : impl_(std::make_shared<Impl>(std::move(ex), handler, std::move(host), port, max_body)) {}
+
+Server::~Server() = default;
+
+void Server::set_limits(const ServerLimits& limits) { impl_->limits = limits; }
+
+std::size_t Server::active_sessions() const { return impl_->active.load(); }
+
+Result<std::uint16_t> Server::listen() {
+    auto& a = impl_->acceptor;
+    beast::error_code ec;
+    std::string host = impl_->host == "localhost" ? "127.0.0.1" : impl_->host;
+    auto addr = asio::ip::make_address(host, ec);
+    if (ec) return make_error(Errc::invalid_input, "API listen address '" + impl_->host + "' is not an IP address");
+    tcp::endpoint ep(addr, impl_->port);
+    const std::string where = impl_->host + ":" + std::to_string(impl_->port);
+    a.open(ep.protocol(), ec);
+    if (ec) return make_error(Errc::io, "cannot listen on " + where + ": " + ec.message());
+    a.set_option(asio::socket_base::reuse_address(true), ec);
+    a.bind(ep, ec);
+    if (ec) {
+        a.close(ec);
+        return make_error(Errc::io, "cannot listen on " + where + ": " + ec.message());
+    }
+    a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        a.close(ec);
+        return make_error(Errc::io, "cannot listen on " + where + ": " + ec.message());
+    }
+    auto bound = a.local_endpoint(ec);
+    if (ec) return make_error(Errc::io, "cannot listen on " + where + ": " + ec.message());
+    logger()->info("API listening on {}:{}", bound.address().to_string(), bound.port());
+    return bound.port();
+}
+
+asio::awaitable<void> Server::run() {
+    auto self = impl_;
+    while (!self->stopping) {
+        while (self->active.load() >= self->limits.max_sessions && !self->stopping) {
+            self->wake.expires_at(asio::steady_timer::time_point::max());
+            co_await self->wake.async_wait(use_tuple);
+        }
+        if (self->stopping || !self->acceptor.is_open()) break;
+        auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || self->stopping || !self->acceptor.is_open()) break;
+            // EMFILE and friends: back off a little instead of spinning.
+            logger()->warn("accept failed: {}", ec.message());
+            self->wake.expires_after(std::chrono::milliseconds(100));
+            co_await self->wake.async_wait(use_tuple);
+            continue;
+        }
+        ++self->active;
+        asio::co_spawn(self->ex, session(self, std::move(socket)), [self](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    logger()->error("API session failed: {}", x.what());
+                } catch (...) {
+                    logger()->error("API session failed: unknown exception");
+                }
+            }
+            --self->active;
+            self->wake.cancel();
+        });
+    }
+
+    // Drain: in-flight requests get shutdown_grace, then everything left is closed.
+    auto deadline = std::chrono::steady_clock::now() + self->limits.shutdown_grace;
+    bool forced = false;
+    while (self->active.load() > 0) {
+        auto now = std::chrono::steady_clock::now();
+        if (!forced && now >= deadline) {
+            forced = true;
+            logger()->warn("API shutdown: closing {} connection(s) still busy after the grace period",
+                           self->sessions.size());
+            for (auto* s : self->sessions) {
+                beast::error_code ec;
+                s->stream->cancel();
+                s->stream->socket().close(ec);
+            }
+        }
+        self->wake.expires_at(forced ? now + std::chrono::milliseconds(50) : deadline);
+        co_await self->wake.async_wait(use_tuple);
+    }
+    logger()->info("API server stopped");
+}
+
+void Server::stop() {
+    auto self = impl_;
+    asio::dispatch(self->ex, [self] { self->do_stop(); });
+}
+
+}  // namespace depositd::api

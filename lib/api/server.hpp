@@ -1,0 +1,58 @@
+#pragma once
+// The HTTP/1.1 server in front of api::Handler. Beast stays inside
+// server.cpp; this header only needs Asio's executor and awaitable.
+//
+// Threading: the executor must be single-threaded (the daemon's io_context,
+// or a strand): Handler uses the shared Database connection synchronously.
+// stop() may be called from any thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/handler.hpp"
+#include "core/result.hpp"
+
+namespace depositd::api {
+
+struct ServerLimits {
+    std::size_t max_sessions = 256;                             // concurrent connections served
+    std::chrono::milliseconds header_timeout{10'000};           // idle keep-alive + reading the headers
+    std::chrono::milliseconds body_timeout{30'000};             // reading the body
+    std::chrono::milliseconds write_timeout{30'000};            // writing the response
+    std::chrono::milliseconds shutdown_grace{5'000};            // stop(): in-flight requests get this long
+    std::size_t header_limit = 16 * 1024;                       // bytes of request line + headers
+};
+
+class Server {
+public:
+    Server(boost::asio::any_io_executor ex, Handler& handler, std::string host, std::uint16_t port,
+           std::size_t max_body);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Before listen().
+    void set_limits(const ServerLimits& limits);
+
+    // Binds and listens; returns the actual port (useful with port 0).
+    Result<std::uint16_t> listen();
+    // Accepts until stop(); then lets sessions finish their in-flight request
+    // (up to shutdown_grace), closes the rest and returns once all are gone.
+    boost::asio::awaitable<void> run();
+    // Closes the acceptor and idle connections. Thread-safe, idempotent.
+    void stop();
+
+    std::size_t active_sessions() const;
+
+    struct Impl;  // defined in server.cpp (shared with the session coroutines)
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace depositd::api
