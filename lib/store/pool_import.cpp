@@ -1,0 +1,94 @@
+#include "store/pool_import.hpp"
+
+#include <limits>
+
+namespace depositd::store {
+
+namespace {
+
+constexpr const char* kInsertAddress =
+    "INSERT OR IGNORE INTO addresses (protocol, address, watch_key, source, derivation_path, state, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, 'free', ?6)";
+
+constexpr const char* kUpsertCursorMax =
+    "INSERT INTO xpub_cursors (xpub, protocol, next_index) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (xpub, protocol) DO UPDATE SET next_index = max(next_index, excluded.next_index)";
+
+constexpr const char* kUpsertCursorSet =
+    "INSERT INTO xpub_cursors (xpub, protocol, next_index) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (xpub, protocol) DO UPDATE SET next_index = excluded.next_index";
+
+bool valid_protocol(const std::string& p) { return p == "evm" || p == "tron" || p == "bitcoin" || p == "solana"; }
+
+Status check_index(std::uint64_t next_index) {
+    if (next_index > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return make_error(Errc::invalid_input, "xpub cursor out of range");
+    return {};
+}
+
+}  // namespace
+
+Result<ImportCounts> import_addresses(Database& db, const std::string& protocol, const std::vector<ImportRow>& rows,
+                                      std::int64_t now_ms) {
+    return import_addresses(db, protocol, rows, now_ms, std::nullopt);
+}
+
+Result<ImportCounts> import_addresses(Database& db, const std::string& protocol, const std::vector<ImportRow>& rows,
+                                      std::int64_t now_ms, const std::optional<CursorUpdate>& cursor) {
+    if (!valid_protocol(protocol)) return make_error(Errc::invalid_input, "unknown protocol '" + protocol + "'");
+    // Check everything before touching the database: bad input changes nothing.
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].address.empty() || rows[i].watch_key.empty())
+            return make_error(Errc::invalid_input, "row " + std::to_string(i + 1) + ": empty address or watch key");
+    }
+    if (cursor) {
+        if (!valid_protocol(cursor->protocol) || cursor->xpub.empty())
+            return make_error(Errc::invalid_input, "bad xpub cursor");
+        if (auto s = check_index(cursor->next_index); !s) return s.error();
+    }
+
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun().error();
+    ImportCounts counts;
+    for (const auto& row : rows) {
+        auto st = db.prepare(kInsertAddress);
+        st.bind(1, protocol)
+            .bind(2, row.address)
+            .bind_blob(3, row.watch_key)
+            .bind(4, row.source)
+            .bind(5, row.derivation_path)
+            .bind(6, now_ms);
+        if (auto s = st.run(); !s) return s.error();
+        if (db.changes() > 0)
+            ++counts.imported;
+        else
+            ++counts.duplicates;
+    }
+    if (cursor) {
+        auto st = db.prepare(kUpsertCursorMax);
+        st.bind(1, cursor->xpub).bind(2, cursor->protocol).bind(3, static_cast<std::int64_t>(cursor->next_index));
+        if (auto s = st.run(); !s) return s.error();
+    }
+    if (auto s = tx.commit(); !s) return s.error();
+    return counts;
+}
+
+Result<std::uint64_t> get_xpub_cursor(Database& db, const std::string& xpub, const std::string& protocol) {
+    auto st = db.prepare("SELECT next_index FROM xpub_cursors WHERE xpub = ?1 AND protocol = ?2");
+    st.bind(1, xpub).bind(2, protocol);
+    auto r = st.step();
+    if (!r) return r.error();
+    if (!*r) return std::uint64_t{0};
+    auto v = st.int64(0);
+    return v < 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(v);
+}
+
+Status set_xpub_cursor(Database& db, const std::string& xpub, const std::string& protocol, std::uint64_t next_index) {
+    if (!valid_protocol(protocol) || xpub.empty()) return make_error(Errc::invalid_input, "bad xpub cursor");
+    if (auto s = check_index(next_index); !s) return s;
+    auto st = db.prepare(kUpsertCursorSet);
+    st.bind(1, xpub).bind(2, protocol).bind(3, static_cast<std::int64_t>(next_index));
+    return st.run();
+}
+
+}  // namespace depositd::store
