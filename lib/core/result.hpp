@@ -43,6 +43,8 @@ inline Error make_error(Errc code, std::string message) { return Error{code, std
 template <class T>
 class [[nodiscard]] Result {
 public:
+    // Default: an error. Asio's co_spawn needs a default-constructible result.
+    Result() : v_(std::in_place_index<1>, Error{Errc::internal, "no result"}) {}
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
 
