@@ -1,6 +1,10 @@
 // HTTP(S)/1.1 client: straight-line coroutine per request (resolve, connect,
 // TLS handshake, write, read) under one deadline, with a bounded pool of
 // keep-alive connections per (scheme, host, port).
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 false positive on Asio's coroutine frame allocator (GCC PR 109224).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 #include "net/http_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
