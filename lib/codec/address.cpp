@@ -138,26 +138,30 @@ bool parse_btc_network(std::string_view t, BtcNetwork& out) {
 }
 
 Bytes btc_p2pkh_script(std::span<const std::uint8_t, 20> h) {
-    Bytes s{0x76, 0xa9, 0x14};
-    s.insert(s.end(), h.begin(), h.end());
-    s.push_back(0x88);
-    s.push_back(0xac);
+    Bytes s(25);
+    s[0] = 0x76;  // OP_DUP OP_HASH160 <20> ... OP_EQUALVERIFY OP_CHECKSIG
+    s[1] = 0xa9;
+    s[2] = 0x14;
+    std::memcpy(s.data() + 3, h.data(), 20);
+    s[23] = 0x88;
+    s[24] = 0xac;
     return s;
 }
 
 Bytes btc_p2sh_script(std::span<const std::uint8_t, 20> h) {
-    Bytes s{0xa9, 0x14};
-    s.insert(s.end(), h.begin(), h.end());
-    s.push_back(0x87);
+    Bytes s(23);
+    s[0] = 0xa9;  // OP_HASH160 <20> ... OP_EQUAL
+    s[1] = 0x14;
+    std::memcpy(s.data() + 2, h.data(), 20);
+    s[22] = 0x87;
     return s;
 }
 
 Bytes btc_witness_script(int version, std::span<const std::uint8_t> program) {
-    Bytes s;
-    s.reserve(program.size() + 2);
-    s.push_back(static_cast<std::uint8_t>(version == 0 ? 0x00 : 0x50 + version));
-    s.push_back(static_cast<std::uint8_t>(program.size()));
-    s.insert(s.end(), program.begin(), program.end());
+    Bytes s(program.size() + 2);
+    s[0] = static_cast<std::uint8_t>(version == 0 ? 0x00 : 0x50 + version);
+    s[1] = static_cast<std::uint8_t>(program.size());
+    if (!program.empty()) std::memcpy(s.data() + 2, program.data(), program.size());
     return s;
 }
 
