@@ -19,7 +19,7 @@ std::string format_rfc3339_ms(std::int64_t unix_ms) {
     if (ms < 0) { ms += 1000; --secs; }
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[40];
+    char buf[96];  // room for any int the compiler can imagine in tm fields
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return buf;
