@@ -1,0 +1,303 @@
+"""Test harness: real peers and the real binaries on 127.0.0.1.
+
+Standard library only. Every process started here is stopped by PID; every
+wait is bounded.
+"""
+import base64
+import contextlib
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+SOURCE = os.environ.get("DEPOSITD_SOURCE", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD = os.environ.get("DEPOSITD_BUILD", os.path.join(SOURCE, "build"))
+DEPOSITD = os.path.join(BUILD, "daemon", "depositd")
+DEPOSITCTL = os.path.join(BUILD, "tools", "depositctl")
+ANVIL = os.path.join(SOURCE, ".peers", "evm", "node_modules", ".bin", "anvil")
+FIXTURES = os.path.join(SOURCE, "tests", "fixtures")
+API_KEY = "test-key-0123456789abcdef"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+DEV = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil's first prefunded account
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(fn, timeout=30.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def http_json(method, url, body=None, headers=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("content-type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, raw.decode(errors="replace")
+
+
+class Anvil:
+    """A real anvil node on a free port, with its own HOME (no state files left behind)."""
+
+    def __init__(self, extra=None, port=None, state=None):
+        if not os.path.exists(ANVIL):
+            raise unittest_skip("anvil is not installed (run scripts/setup)")
+        self.port = port or free_port()
+        self.home = tempfile.mkdtemp(prefix="anvil-home-")
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [ANVIL, "--host", "127.0.0.1", "--port", str(self.port), "--prune-history", "256", "--silent"]
+        if state:
+            args += ["--state", state]
+        args += extra or []
+        self.proc = subprocess.Popen(args, env={**os.environ, "HOME": self.home},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._id = 0
+        wait_until(lambda: self.rpc("eth_chainId"), timeout=20, what="anvil")
+
+    def rpc(self, method, params=None):
+        self._id += 1
+        body = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params or []}
+        status, res = http_json("POST", self.url, body, timeout=30)
+        if "error" in res:
+            raise RuntimeError(f"{method}: {res['error']}")
+        return res["result"]
+
+    def block_number(self):
+        return int(self.rpc("eth_blockNumber"), 16)
+
+    def mine(self, n=1):
+        self.rpc("anvil_mine", [hex(n)])
+
+    def send(self, tx):
+        h = self.rpc("eth_sendTransaction", [tx])
+        return wait_until(lambda: self.rpc("eth_getTransactionReceipt", [h]), timeout=20, what="receipt")
+
+    def deploy_token(self, supply=10**30):
+        with open(os.path.join(FIXTURES, "evm", "Token.bin")) as f:
+            code = f.read().strip()
+        if code.startswith("0x"):
+            code = code[2:]
+        receipt = self.send({"from": DEV, "data": "0x" + code + f"{supply:064x}", "gas": hex(3_000_000)})
+        return receipt["contractAddress"]
+
+    def transfer_token(self, token, to, amount, **extra):
+        data = "0xa9059cbb" + to[2:].lower().rjust(64, "0") + f"{amount:064x}"
+        return self.send({"from": DEV, "to": token, "data": data, "gas": hex(100_000), **extra})
+
+    def send_eth(self, to, wei):
+        return self.send({"from": DEV, "to": to, "value": hex(wei)})
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def unittest_skip(msg):
+    import unittest
+    return unittest.SkipTest(msg)
+
+
+def token_call_data(to, amount):
+    return "0xa9059cbb" + to[2:].lower().rjust(64, "0") + f"{amount:064x}"
+
+
+def verify_standard_webhook(secret, headers, body):
+    """Independent check of the Standard Webhooks signature (hmac + base64)."""
+    key = base64.b64decode(secret[len("whsec_"):])
+    msg_id = headers.get("webhook-id", "")
+    ts = headers.get("webhook-timestamp", "")
+    expected = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+    sigs = [s.split(",", 1)[1] for s in headers.get("webhook-signature", "").split() if s.startswith("v1,")]
+    payin = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, s) for s in sigs) and hmac.compare_digest(
+        payin, headers.get("x-payin-signature", ""))
+
+
+class Receiver:
+    """A webhook receiver that verifies every signature and records arrivals."""
+
+    def __init__(self, secret=SECRET):
+        self.secret = secret
+        self.events = []          # (webhook-id, parsed body) in arrival order
+        self.bad_signatures = 0
+        self.fail_next = 0        # answer 500 to this many requests
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with outer.lock:
+                    if outer.fail_next > 0:
+                        outer.fail_next -= 1
+                        code = 500
+                    else:
+                        code = 200
+                        if verify_standard_webhook(outer.secret, headers, body):
+                            outer.events.append((headers["webhook-id"], json.loads(body)))
+                        else:
+                            outer.bad_signatures += 1
+                            code = 400
+                self.send_response(code)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/webhooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def of_type(self, type_):
+        with self.lock:
+            return [e for _, e in self.events if e["type"] == type_]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def evm_chain_block(chain_id, rpc, token=None, confirmations=3, start=0, poll="200ms", extra=""):
+    tokens = ""
+    if token:
+        tokens = f'tokens = [{{ symbol = "USDT", contract = "{token}", decimals = 6 }}]\n'
+    rpcs = ", ".join(f'"{u}"' for u in (rpc if isinstance(rpc, list) else [rpc]))
+    return (f'[[chains]]\nid = "{chain_id}"\nkind = "evm"\nrpc = [{rpcs}]\n'
+            f'confirmations = {confirmations}\npoll_interval = "{poll}"\nstart = {start}\n'
+            f'native = {{ symbol = "ETH", decimals = 18 }}\n{tokens}{extra}\n')
+
+
+class Daemon:
+    """The real depositd binary with its own data directory."""
+
+    def __init__(self, workdir, chains_toml, webhook_url=None, schedule='["200ms", "400ms", "800ms"]', extra=""):
+        self.workdir = workdir
+        self.port = free_port()
+        self.config = os.path.join(workdir, "depositd.toml")
+        self.data = os.path.join(workdir, "data")
+        hook = ""
+        if webhook_url:
+            hook = (f'[webhook]\nurl = "{webhook_url}"\nsecret = "{SECRET}"\ntimeout = "2s"\n'
+                    f'schedule = {schedule}\n')
+        with open(self.config, "w") as f:
+            f.write(f'[daemon]\ndata_dir = "{self.data}"\nlog_level = "debug"\n\n'
+                    f'[api]\nlisten = "127.0.0.1:{self.port}"\nkeys = ["{API_KEY}"]\n\n'
+                    f"{hook}\n{extra}\n{chains_toml}")
+        self.proc = None
+        self.log_path = os.path.join(workdir, "depositd.log")
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run([DEPOSITCTL, "--config", self.config, *args], capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError(f"depositctl {args} -> {r.returncode}: {r.stdout} {r.stderr}")
+        return r
+
+    def import_addresses(self, addresses, protocol="evm"):
+        path = os.path.join(self.workdir, f"pool-{protocol}-{len(addresses)}.txt")
+        with open(path, "w") as f:
+            f.write("\n".join(addresses) + "\n")
+        return self.ctl("pool", "import", "--protocol", protocol, "--file", path)
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0"}
+        self.proc = subprocess.Popen([DEPOSITD, "--config", self.config], stdout=self.log, stderr=self.log, env=env)
+        wait_until(lambda: self.get("/health")[0] == 200, timeout=30, what="depositd /health")
+        return self
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path, auth=True):
+        return http_json("GET", self.url(path), headers={"authorization": f"Bearer {API_KEY}"} if auth else {})
+
+    def post(self, path, body):
+        return http_json("POST", self.url(path), body, headers={"authorization": f"Bearer {API_KEY}"})
+
+    def bind(self, ref, protocol="evm"):
+        status, res = self.post("/api/v1/deposits/bind", {"depositReference": ref, "protocol": protocol})
+        assert status in (200, 201), (status, res)
+        return res["data"]["address"]
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        rc = self.proc.returncode if self.proc else None
+        if self.proc:
+            self.log.close()
+        return rc
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.data, "depositd.sqlite"), timeout=10)
+
+    def deposits(self):
+        with contextlib.closing(self.db()) as c:
+            return {r[0]: r[1] for r in c.execute("SELECT id, status FROM deposits")}
+
+    def event_ids(self):
+        with contextlib.closing(self.db()) as c:
+            return {(r[0], r[1], r[2]) for r in c.execute("SELECT id, deposit_id, type FROM events")}
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+def pool_addresses(n, seed=1):
+    """n distinct lower-case EVM addresses (valid unchecksummed form)."""
+    return ["0x" + hashlib.sha256(f"pool-{seed}-{i}".encode()).hexdigest()[:40] for i in range(n)]
