@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""End-to-end EVM measurements against a real anvil node (issue 3):
+
+  catch-up   5,000 blocks with 5,000 token transfers: depositd's wall time vs
+             a plain client issuing the same RPC calls (same node, same run)
+  latency    block mined -> pending deposit committed, p50/p99 (poll 1s)
+  memory     RSS following one chain with 100k (and optionally 1M) watched addresses
+
+Usage: python3 bench/e2e_evm.py --build build-release [--blocks 5000] [--million]
+Prints a Markdown table for docs/performance.md.
+"""
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+import harness  # noqa: E402
+from harness import Anvil, Daemon, DEV, evm_chain_block, pool_addresses, wait_until  # noqa: E402
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def batch(conn, calls):
+    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)])
+    conn.request("POST", "/", body, {"content-type": "application/json"})
+    res = json.loads(conn.getresponse().read())
+    return sorted(res, key=lambda r: r["id"])
+
+
+def make_chain(node, token, recipients, n):
+    """n blocks, one token transfer each (automine), sent in JSON-RPC batches."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+    nonce = int(node.rpc("eth_getTransactionCount", [DEV, "latest"]), 16)
+    sent = 0
+    while sent < n:
+        calls = []
+        for _ in range(min(100, n - sent)):
+            to = recipients[sent % len(recipients)]
+            data = "0xa9059cbb" + to[2:].rjust(64, "0") + f"{1000 + sent:064x}"
+            calls.append(("eth_sendTransaction", [{"from": DEV, "to": token, "data": data, "gas": hex(100000),
+                                                   "nonce": hex(nonce)}]))
+            nonce += 1
+            sent += 1
+        for r in batch(conn, calls):
+            if "error" in r:
+                raise RuntimeError(r["error"])
+    conn.close()
+
+
+def plain_client(node, token, head, step=500, per_batch=50):
+    """The RPC calls depositd makes for a catch-up, issued by a minimal client."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+    t0 = time.monotonic()
+    logs = 0
+    h = 1
+    while h <= head:
+        to = min(head, h + step - 1)
+        heights = list(range(h, to + 1))
+        for i in range(0, len(heights), per_batch):
+            batch(conn, [("eth_getBlockByNumber", [hex(x), True]) for x in heights[i:i + per_batch]])
+        r = batch(conn, [("eth_getLogs", [{"fromBlock": hex(h), "toBlock": hex(to), "address": [token],
+                                           "topics": ["0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"]}])])
+        logs += len(r[0]["result"])
+        h = to + 1
+    conn.close()
+    return time.monotonic() - t0, logs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build-release")
+    ap.add_argument("--blocks", type=int, default=5000)
+    ap.add_argument("--samples", type=int, default=40)
+    ap.add_argument("--million", action="store_true", help="also measure RSS with 1M watched addresses")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    harness.DEPOSITD = os.path.join(build, "daemon", "depositd")
+    harness.DEPOSITCTL = os.path.join(build, "tools", "depositctl")
+    work = tempfile.mkdtemp(prefix="depositd-bench-")
+    rows = []
+    node = Anvil()
+    try:
+        token = node.deploy_token()
+        recipients = pool_addresses(100, seed=99)
+        t0 = time.monotonic()
+        make_chain(node, token, recipients, args.blocks)
+        head = node.block_number()
+        print(f"chain: {head} blocks, {args.blocks} transfers, built in {time.monotonic() - t0:.1f}s", flush=True)
+
+        # depositd catch-up
+        os.makedirs(os.path.join(work, "catchup"))
+        d = Daemon(os.path.join(work, "catchup"), evm_chain_block("bench", node.url, token, confirmations=1,
+                                                                  start=1, poll="1s"))
+        d.import_addresses(recipients)
+        t0 = time.monotonic()
+        d.start()
+        wait_until(lambda: d.get("/health", auth=False)[1]["chains"][0]["scanned"] >= head, timeout=600,
+                   interval=0.05, what="catch-up")
+        t_daemon = time.monotonic() - t0
+        with contextlib.closing(d.db()) as c:
+            found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
+
+        t_plain, logs = plain_client(node, token, head)
+        rows.append(("catch-up 5k blocks / 5k transfers: depositd (incl. start-up)", f"{t_daemon:.2f} s, {found} deposits"))
+        rows.append(("same RPC calls, plain Python client", f"{t_plain:.2f} s ({logs} logs)"))
+        rows.append(("ratio depositd / plain", f"{t_daemon / t_plain:.2f}x"))
+        rows.append(("RSS after catch-up (100 watched)", f"{rss_kib(d.proc.pid) / 1024:.1f} MiB"))
+
+        # detection latency at the head (poll_interval 1s)
+        lat = []
+        for i in range(args.samples):
+            r = node.transfer_token(token, recipients[i % 100], 7_000_000 + i)
+            mined = time.time()
+            tx = r["transactionHash"]
+
+            def seen():
+                with contextlib.closing(d.db()) as c:
+                    row = c.execute("SELECT detected_at FROM deposits WHERE tx_hash = ?", (tx,)).fetchone()
+                return row and row[0]
+            detected = wait_until(seen, timeout=10, interval=0.005, what="detection")
+            lat.append(detected / 1000.0 - mined)
+        lat.sort()
+        p50 = lat[len(lat) // 2]
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        rows.append((f"detection latency, poll 1s ({len(lat)} samples) p50 / p99",
+                     f"{p50 * 1000:.0f} ms / {p99 * 1000:.0f} ms"))
+        d.stop()
+
+        # memory with many watched addresses
+        for n in ([100_000, 1_000_000] if args.million else [100_000]):
+            wd = os.path.join(work, f"mem{n}")
+            os.makedirs(wd)
+            m = Daemon(wd, evm_chain_block("bench", node.url, token, confirmations=1, poll="1s"))
+            m.import_addresses(pool_addresses(n, seed=5))
+            m.start()
+            wait_until(lambda: f"watching {n} evm addresses" in m.log_text(), timeout=300, what="watch set load")
+            time.sleep(2)
+            rows.append((f"RSS following one chain, {n:,} watched addresses", f"{rss_kib(m.proc.pid) / 1024:.1f} MiB"))
+            m.stop()
+    finally:
+        node.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print("\n| measurement | result |\n|---|---|")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()
