@@ -1,1 +1,26 @@
-// placeholder
+#include "chain/registry.hpp"
+
+#include "chain/evm/evm_adapter.hpp"
+#include "chain/tron/tron_adapter.hpp"
+
+namespace depositd::chain {
+
+Result<std::unique_ptr<ChainAdapter>> make_adapter(const config::ChainConfig& cfg, net::HttpClient& http) {
+    switch (cfg.kind) {
+        case Protocol::evm: {
+            auto a = evm::EvmAdapter::create(cfg, http);
+            if (!a) return a.error();
+            return std::unique_ptr<ChainAdapter>(std::move(*a));
+        }
+        case Protocol::tron: {
+            auto a = tron::TronAdapter::create(cfg, http);
+            if (!a) return a.error();
+            return std::unique_ptr<ChainAdapter>(std::move(*a));
+        }
+        default:
+            return make_error(Errc::invalid_input, "chain " + cfg.id + ": chain kind " + to_string(cfg.kind) +
+                                                       " is not supported yet");
+    }
+}
+
+}  // namespace depositd::chain

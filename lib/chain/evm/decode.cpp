@@ -1,0 +1,740 @@
+#include "chain/evm/decode.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "codec/address.hpp"
+#include "codec/hex.hpp"
+#include "core/log.hpp"
+
+namespace depositd::chain::evm {
+
+namespace {
+
+constexpr std::array<std::int8_t, 256> make_hex_table() {
+    std::array<std::int8_t, 256> t{};
+    for (auto& x : t) x = -1;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'A' + 10);
+    return t;
+}
+constexpr auto kHex = make_hex_table();
+
+inline int hexval(char c) noexcept { return kHex[static_cast<unsigned char>(c)]; }
+
+// 2*n hex digits at s -> n bytes. False on any non-hex digit.
+inline bool decode_hex(const char* s, std::size_t n, std::uint8_t* out) noexcept {
+    int bad = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const int hi = hexval(s[2 * i]);
+        const int lo = hexval(s[2 * i + 1]);
+        bad |= hi | lo;
+        out[i] = static_cast<std::uint8_t>(((hi & 0xf) << 4) | (lo & 0xf));
+    }
+    return bad >= 0;
+}
+
+inline bool has_0x(std::string_view s) noexcept { return s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'); }
+
+// "0x" + 40 hex.
+inline bool parse_address_text(std::string_view s, Address20& out) noexcept {
+    return s.size() == 42 && has_0x(s) && decode_hex(s.data() + 2, 20, out.data());
+}
+
+constexpr std::string_view kZeroPad = "000000000000000000000000";  // 12 bytes of topic padding
+
+// "0x" + 24 zeros + 40 hex. False when not an address-shaped topic.
+inline bool address_from_topic_text(std::string_view s, Address20& out) noexcept {
+    return s.size() == 66 && has_0x(s) && s.substr(2, 24) == kZeroPad && decode_hex(s.data() + 26, 20, out.data());
+}
+
+inline bool iequal(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+inline bool same_hash(std::string_view a, std::string_view b) noexcept { return a == b || iequal(a, b); }
+
+inline bool is_transfer_topic(std::string_view t) noexcept { return t == kTransferTopic || iequal(t, kTransferTopic); }
+
+bool is_hash_text(std::string_view s) noexcept {
+    if (s.size() != 66 || !has_0x(s)) return false;
+    for (std::size_t i = 2; i < s.size(); ++i)
+        if (hexval(s[i]) < 0) return false;
+    return true;
+}
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (auto& c : r)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return r;
+}
+
+std::string_view key_view(const Address20& a) { return {reinterpret_cast<const char*>(a.data()), a.size()}; }
+
+// ---------------------------------------------------------------------------
+// The one matcher both front-ends (streaming text, DOM) feed.
+
+struct LogFields {
+    std::string_view address, data, block_hash, tx_hash;
+    std::array<std::string_view, 4> topics{};
+    std::size_t ntopics = 0;
+    std::uint64_t block_number = 0;
+    std::uint64_t log_index = 0;
+    bool removed = false;
+};
+
+Status match_log(const LogFields& f, const LogMatchContext& ctx, std::vector<MatchedTransfer>& out,
+                 LogScanStats& st) {
+    const std::size_t n = st.logs++;
+    if (f.removed) return {};
+    if (f.block_hash.size() != 66 || !has_0x(f.block_hash))
+        return make_error(Errc::malformed, "log " + std::to_string(n) + ": blockHash is not a 32-byte hash");
+    if (f.tx_hash.size() != 66 || !has_0x(f.tx_hash))
+        return make_error(Errc::malformed, "log " + std::to_string(n) + ": transactionHash is not a 32-byte hash");
+    if (f.address.size() != 42 || !has_0x(f.address))
+        return make_error(Errc::malformed, "log " + std::to_string(n) + ": address is not a 20-byte address");
+    for (std::size_t i = 0; i < std::min<std::size_t>(f.ntopics, 4); ++i)
+        if (f.topics[i].size() != 66 || !has_0x(f.topics[i]))
+            return make_error(Errc::malformed, "log " + std::to_string(n) + ": topic is not 32 bytes");
+    if (!ctx.blocks.empty()) {
+        const std::uint64_t first = ctx.blocks.front().height;
+        if (f.block_number < first || f.block_number - first >= ctx.blocks.size())
+            return make_error(Errc::malformed, "log in block " + std::to_string(f.block_number) +
+                                                   " outside the requested range");
+        const BlockRef& b = ctx.blocks[f.block_number - first];
+        if (!same_hash(f.block_hash, b.hash))
+            return make_error(Errc::conflict, "reorg during fetch: log in block " + std::to_string(f.block_number) +
+                                                  " has blockHash " + std::string(f.block_hash) +
+                                                  ", the block fetched has " + b.hash);
+    }
+    // ERC20 Transfer: exactly 3 topics (ERC721 has 4, the id indexed).
+    if (f.ntopics != 3 || !is_transfer_topic(f.topics[0])) return {};
+    Address20 contract;
+    if (!decode_hex(f.address.data() + 2, 20, contract.data()))
+        return make_error(Errc::malformed, "log " + std::to_string(n) + ": address is not hex");
+    const TokenSpec* token = nullptr;
+    for (const auto& t : ctx.tokens)
+        if (std::memcmp(t.contract.data(), contract.data(), 20) == 0) {
+            token = &t;
+            break;
+        }
+    if (token == nullptr) return {};
+    ++st.token_transfers;
+    Address20 to;
+    if (!address_from_topic_text(f.topics[2], to)) return {};  // not an address: not an ERC20 Transfer
+    if (ctx.watched == nullptr || !ctx.watched->contains(key_view(to))) return {};
+
+    Address20 from;
+    std::array<std::uint8_t, 32> word;
+    if (!address_from_topic_text(f.topics[1], from) || f.data.size() != 66 || !has_0x(f.data) ||
+        !decode_hex(f.data.data() + 2, 32, word.data())) {
+        ++st.skipped_nonstandard;
+        log::get("chain.evm")
+            ->warn("token {} log {} in tx {}: Transfer to a watched address with a non-standard from/data; skipped",
+                   token->symbol, f.log_index, f.tx_hash);
+        return {};
+    }
+    if (!is_hash_text(f.tx_hash) || !is_hash_text(f.block_hash))
+        return make_error(Errc::malformed, "log " + std::to_string(n) + ": hash is not hex");
+    auto amount = u256_from_be_bytes(word);
+    if (!amount) return amount.error();
+
+    ++st.matched;
+    MatchedTransfer m;
+    m.height = f.block_number;
+    m.block_hash = lower(f.block_hash);
+    Transfer& t = m.transfer;
+    t.tx = lower(f.tx_hash);
+    t.index = f.log_index;
+    t.to_key.assign(key_view(to));
+    t.to = codec::evm_checksum(to);
+    t.from = codec::evm_checksum(from);
+    t.currency = token->symbol;
+    t.contract = token->contract_text;
+    t.decimals = token->decimals;
+    t.amount = std::move(amount).value();
+    out.push_back(std::move(m));
+    return {};
+}
+
+// ---------------------------------------------------------------------------
+// Streaming front-end: Boost.JSON's SAX parser, fields copied into reused
+// buffers (no allocation once they have grown), one match_log per object.
+
+using boost::system::error_code;
+using jsv = boost::json::string_view;
+
+inline std::string_view sv(jsv s) { return {s.data(), s.size()}; }
+
+enum class Field : std::uint8_t {
+    other = 0,
+    address,
+    topics,
+    data,
+    block_hash,
+    block_number,
+    tx_hash,
+    log_index,
+    removed
+};
+constexpr unsigned bit(Field f) { return 1u << static_cast<unsigned>(f); }
+constexpr unsigned kRequired = bit(Field::address) | bit(Field::topics) | bit(Field::data) |
+                         bit(Field::block_hash) | bit(Field::block_number) |
+                         bit(Field::tx_hash) | bit(Field::log_index);
+
+
+class LogsHandler {
+public:
+    static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+    LogsHandler(const LogMatchContext& ctx, std::vector<MatchedTransfer>& out) : ctx_(ctx), out_(out) {
+        for (auto* s : {&address_, &block_hash_, &tx_hash_, &topics_[0], &topics_[1], &topics_[2], &topics_[3]})
+            s->reserve(72);
+        data_.reserve(128);
+    }
+
+    std::optional<Error> error;
+    LogScanStats stats;
+    bool saw_result = false;
+    bool has_rpc_error = false;
+    long long rpc_code = 0;
+    std::string rpc_message;
+
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+
+    bool on_object_begin(error_code& ec) {
+        if (!begin(Kind::object, ec)) return false;
+        ++depth_;
+        return true;
+    }
+    bool on_object_end(std::size_t, error_code& ec) {
+        --depth_;
+        if (in_log_ && depth_ == logs_level_) {
+            in_log_ = false;
+            return finish_log(ec);
+        }
+        if (in_error_ && depth_ == 1) in_error_ = false;
+        return true;
+    }
+    bool on_array_begin(error_code& ec) {
+        if (!begin(Kind::array, ec)) return false;
+        ++depth_;
+        return true;
+    }
+    bool on_array_end(std::size_t, error_code&) {
+        --depth_;
+        if (in_topics_ && depth_ == logs_level_ + 1) in_topics_ = false;
+        if (logs_open_ && depth_ == logs_level_ - 1) logs_open_ = false;
+        return true;
+    }
+    bool on_key_part(jsv s, std::size_t, error_code&) {
+        part_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(jsv s, std::size_t, error_code&) {
+        std::string_view k = sv(s);
+        if (!part_.empty()) {
+            part_.append(k);
+            k = part_;
+        }
+        if (root_ == Root::object && depth_ == 1) {
+            top_key_ = k == "result" ? TopKey::result : k == "error" ? TopKey::error : TopKey::other;
+        } else if (in_log_ && depth_ == logs_level_ + 1) {
+            field_ = classify(k);
+        } else if (in_error_ && depth_ == 2) {
+            err_field_ = k == "code" ? 1 : k == "message" ? 2 : 0;
+        }
+        part_.clear();
+        return true;
+    }
+    bool on_string_part(jsv s, std::size_t, error_code&) {
+        part_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_string(jsv s, std::size_t, error_code& ec) {
+        if (!begin(Kind::string, ec)) return false;
+        std::string_view v = sv(s);
+        if (!part_.empty()) {
+            part_.append(v);
+            v = part_;
+        }
+        bool ok = store_string(v, ec);
+        part_.clear();
+        return ok;
+    }
+    bool on_number_part(jsv, error_code&) { return true; }
+    bool on_int64(std::int64_t i, jsv, error_code& ec) {
+        if (!begin(Kind::number, ec)) return false;
+        if (in_error_ && depth_ == 2 && err_field_ == 1) rpc_code = i;
+        return true;
+    }
+    bool on_uint64(std::uint64_t, jsv, error_code& ec) { return begin(Kind::number, ec); }
+    bool on_double(double, jsv, error_code& ec) { return begin(Kind::number, ec); }
+    bool on_bool(bool b, error_code& ec) {
+        if (!begin(Kind::boolean, ec)) return false;
+        if (in_log_ && depth_ == logs_level_ + 1 && field_ == Field::removed) removed_ = b;
+        return true;
+    }
+    bool on_null(error_code& ec) { return begin(Kind::null, ec); }
+    bool on_comment_part(jsv, error_code&) { return true; }
+    bool on_comment(jsv, error_code&) { return true; }
+
+private:
+    enum class Kind { object, array, string, number, boolean, null };
+    enum class Root { none, object, array };
+    enum class TopKey { other, result, error };
+    static Field classify(std::string_view k) {
+        switch (k.size()) {
+            case 4: return k == "data" ? Field::data : Field::other;
+            case 6: return k == "topics" ? Field::topics : Field::other;
+            case 7: return k == "address" ? Field::address : k == "removed" ? Field::removed : Field::other;
+            case 8: return k == "logIndex" ? Field::log_index : Field::other;
+            case 9: return k == "blockHash" ? Field::block_hash : Field::other;
+            case 11: return k == "blockNumber" ? Field::block_number : Field::other;
+            case 15: return k == "transactionHash" ? Field::tx_hash : Field::other;
+            default: return Field::other;
+        }
+    }
+    static const char* field_name(Field f) {
+        switch (f) {
+            case Field::address: return "address";
+            case Field::topics: return "topics";
+            case Field::data: return "data";
+            case Field::block_hash: return "blockHash";
+            case Field::block_number: return "blockNumber";
+            case Field::tx_hash: return "transactionHash";
+            case Field::log_index: return "logIndex";
+            case Field::removed: return "removed";
+            default: return "?";
+        }
+    }
+
+    bool fail(Errc code, std::string message, error_code& ec) {
+        if (!error) error = make_error(code, std::move(message));
+        ec = boost::json::error::syntax;
+        return false;
+    }
+    std::string where() const { return "log " + std::to_string(stats.logs); }
+
+    // Called when any value starts at the current depth.
+    bool begin(Kind k, error_code& ec) {
+        if (depth_ == 0) {
+            if (k == Kind::object) {
+                root_ = Root::object;
+            } else if (k == Kind::array) {
+                root_ = Root::array;
+                logs_open_ = true;
+                logs_level_ = 1;
+                saw_result = true;
+            } else {
+                return fail(Errc::malformed, "eth_getLogs response is not an object or array", ec);
+            }
+            return true;
+        }
+        if (root_ == Root::object && depth_ == 1) {
+            if (top_key_ == TopKey::result) {
+                saw_result = true;
+                if (k == Kind::array) {
+                    logs_open_ = true;
+                    logs_level_ = 2;
+                    return true;
+                }
+                return fail(Errc::malformed, k == Kind::null ? "eth_getLogs result is null"
+                                                             : "eth_getLogs result is not an array",
+                            ec);
+            }
+            if (top_key_ == TopKey::error) {
+                has_rpc_error = true;
+                if (k == Kind::object) in_error_ = true;
+            }
+            return true;
+        }
+        if (logs_open_ && !in_log_ && depth_ == logs_level_) {
+            if (k != Kind::object) return fail(Errc::malformed, where() + ": not an object", ec);
+            in_log_ = true;
+            present_ = 0;
+            ntopics_ = 0;
+            removed_ = false;
+            return true;
+        }
+        if (in_log_ && depth_ == logs_level_ + 1) {
+            switch (field_) {
+                case Field::other: return true;
+                case Field::topics:
+                    if (k != Kind::array) return fail(Errc::malformed, where() + ": 'topics' is not an array", ec);
+                    in_topics_ = true;
+                    present_ |= bit(Field::topics);
+                    return true;
+                case Field::removed:
+                    if (k != Kind::boolean) return fail(Errc::malformed, where() + ": 'removed' is not a bool", ec);
+                    return true;
+                default:
+                    if (k != Kind::string)
+                        return fail(Errc::malformed,
+                                    where() + ": '" + field_name(field_) + "' is " +
+                                        (k == Kind::null ? "null" : "not a string"),
+                                    ec);
+                    return true;
+            }
+        }
+        if (in_topics_ && depth_ == logs_level_ + 2) {
+            if (k != Kind::string) return fail(Errc::malformed, where() + ": a topic is not a string", ec);
+            return true;
+        }
+        return true;
+    }
+
+    bool store_string(std::string_view v, error_code& ec) {
+        if (in_topics_ && depth_ == logs_level_ + 2) {
+            if (ntopics_ < topics_.size()) topics_[ntopics_].assign(v);
+            ++ntopics_;
+            return true;
+        }
+        if (in_log_ && depth_ == logs_level_ + 1) {
+            switch (field_) {
+                case Field::address: address_.assign(v); break;
+                case Field::data: data_.assign(v); break;
+                case Field::block_hash: block_hash_.assign(v); break;
+                case Field::tx_hash: tx_hash_.assign(v); break;
+                case Field::block_number:
+                case Field::log_index: {
+                    auto q = parse_quantity(v);
+                    if (!q) return fail(Errc::malformed, where() + ": '" + field_name(field_) + "': " + q.error().message, ec);
+                    (field_ == Field::block_number ? block_number_ : log_index_) = *q;
+                    break;
+                }
+                default: return true;
+            }
+            present_ |= bit(field_);
+            return true;
+        }
+        if (in_error_ && depth_ == 2 && err_field_ == 2) rpc_message.assign(v);
+        return true;
+    }
+
+    bool finish_log(error_code& ec) {
+        if ((present_ & kRequired) != kRequired) {
+            for (Field f : {Field::address, Field::topics, Field::data, Field::block_hash, Field::block_number,
+                            Field::tx_hash, Field::log_index})
+                if (!(present_ & bit(f)))
+                    return fail(Errc::malformed, where() + ": missing field '" + field_name(f) + "'", ec);
+        }
+        LogFields f;
+        f.address = address_;
+        f.data = data_;
+        f.block_hash = block_hash_;
+        f.tx_hash = tx_hash_;
+        f.ntopics = ntopics_;
+        for (std::size_t i = 0; i < std::min<std::size_t>(ntopics_, 4); ++i) f.topics[i] = topics_[i];
+        f.block_number = block_number_;
+        f.log_index = log_index_;
+        f.removed = removed_;
+        if (auto st = match_log(f, ctx_, out_, stats); !st) {
+            if (!error) error = st.error();
+            ec = boost::json::error::syntax;
+            return false;
+        }
+        return true;
+    }
+
+    const LogMatchContext& ctx_;
+    std::vector<MatchedTransfer>& out_;
+
+    int depth_ = 0;
+    Root root_ = Root::none;
+    TopKey top_key_ = TopKey::other;
+    bool logs_open_ = false;
+    int logs_level_ = -10;
+    bool in_log_ = false;
+    bool in_topics_ = false;
+    bool in_error_ = false;
+    int err_field_ = 0;
+    Field field_ = Field::other;
+    unsigned present_ = 0;
+
+    std::string part_;
+    std::string address_, data_, block_hash_, tx_hash_;
+    std::array<std::string, 4> topics_;
+    std::size_t ntopics_ = 0;
+    std::uint64_t block_number_ = 0;
+    std::uint64_t log_index_ = 0;
+    bool removed_ = false;
+};
+
+Result<std::string_view> str_field(const json::object& o, std::string_view key, std::string_view what) {
+    auto it = o.find(key);
+    if (it == o.end()) return make_error(Errc::malformed, std::string(what) + ": missing field '" + std::string(key) + "'");
+    if (!it->value().is_string())
+        return make_error(Errc::malformed, std::string(what) + ": '" + std::string(key) + "' is " +
+                                               (it->value().is_null() ? "null" : "not a string"));
+    const auto& s = it->value().get_string();
+    return std::string_view(s.data(), s.size());
+}
+
+Result<std::string> hash_field(const json::object& o, std::string_view key, std::string_view what) {
+    auto s = str_field(o, key, what);
+    if (!s) return s.error();
+    if (!is_hash_text(*s))
+        return make_error(Errc::malformed, std::string(what) + ": '" + std::string(key) + "' is not a 32-byte hash");
+    return lower(*s);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+Result<std::uint64_t> parse_quantity(std::string_view text) {
+    if (!has_0x(text) || text.size() == 2)
+        return make_error(Errc::malformed, "'" + std::string(text.substr(0, 80)) + "' is not a hex quantity");
+    std::string_view d = text.substr(2);
+    while (d.size() > 1 && d.front() == '0') d.remove_prefix(1);
+    if (d.size() > 16) return make_error(Errc::malformed, "quantity " + std::string(text.substr(0, 80)) + " out of range");
+    std::uint64_t v = 0;
+    for (char c : d) {
+        const int x = hexval(c);
+        if (x < 0) return make_error(Errc::malformed, "'" + std::string(text.substr(0, 80)) + "' is not a hex quantity");
+        v = (v << 4) | static_cast<std::uint64_t>(x);
+    }
+    return v;
+}
+
+Result<std::uint64_t> parse_quantity_json(const json::value& v) {
+    if (!v.is_string()) return make_error(Errc::malformed, "quantity is not a string");
+    const auto& s = v.get_string();
+    return parse_quantity(std::string_view(s.data(), s.size()));
+}
+
+std::string quantity(std::uint64_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    char buf[16];
+    int n = 0;
+    do {
+        buf[n++] = digits[v & 0xf];
+        v >>= 4;
+    } while (v != 0);
+    std::string r = "0x";
+    while (n > 0) r.push_back(buf[--n]);
+    return r;
+}
+
+Result<std::vector<TokenSpec>> make_token_specs(const std::vector<config::TokenConfig>& tokens) {
+    std::vector<TokenSpec> specs;
+    specs.reserve(tokens.size());
+    for (const auto& t : tokens) {
+        auto parsed = codec::parse_address(Protocol::evm, t.contract);
+        if (!parsed)
+            return make_error(Errc::invalid_input,
+                              "token " + t.symbol + " contract '" + t.contract + "': " + parsed.error().message);
+        if (parsed->watch_key.size() != 20)
+            return make_error(Errc::invalid_input, "token " + t.symbol + " contract is not a 20-byte address");
+        TokenSpec s;
+        std::copy(parsed->watch_key.begin(), parsed->watch_key.end(), s.contract.begin());
+        s.contract_text = codec::evm_checksum(s.contract);
+        s.contract_lower = codec::to_hex0x(s.contract);
+        s.symbol = t.symbol;
+        s.decimals = t.decimals;
+        for (const auto& other : specs)
+            if (other.contract == s.contract)
+                return make_error(Errc::invalid_input, "tokens " + other.symbol + " and " + t.symbol +
+                                                           " have the same contract " + s.contract_text);
+        specs.push_back(std::move(s));
+    }
+    return specs;
+}
+
+Result<LogScanStats> decode_logs(std::string_view body, const LogMatchContext& ctx, std::vector<MatchedTransfer>& out) {
+    boost::json::parse_options opt;
+    opt.max_depth = 64;
+    boost::json::basic_parser<LogsHandler> p(opt, ctx, out);
+    error_code ec;
+    const std::size_t n = p.write_some(false, body.data(), body.size(), ec);
+    auto& h = p.handler();
+    if (h.error) return *h.error;
+    if (ec) return make_error(Errc::malformed, "eth_getLogs: invalid JSON: " + ec.message());
+    for (std::size_t i = n; i < body.size(); ++i)
+        if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
+            return make_error(Errc::malformed, "eth_getLogs: trailing data after the JSON document");
+    if (h.has_rpc_error) {
+        Error e = make_error(Errc::rpc_error, h.rpc_message.empty() ? "JSON-RPC error" : h.rpc_message);
+        e.status = static_cast<int>(std::clamp<long long>(h.rpc_code, INT32_MIN, INT32_MAX));
+        return e;
+    }
+    if (!h.saw_result) return make_error(Errc::malformed, "eth_getLogs: response has no result");
+    return h.stats;
+}
+
+Result<LogScanStats> decode_logs(const json::value& result, const LogMatchContext& ctx,
+                                 std::vector<MatchedTransfer>& out) {
+    if (!result.is_array()) return make_error(Errc::malformed, "eth_getLogs result is not an array");
+    LogScanStats st;
+    for (const auto& v : result.get_array()) {
+        const std::string what = "log " + std::to_string(st.logs);
+        if (!v.is_object()) return make_error(Errc::malformed, what + ": not an object");
+        const auto& o = v.get_object();
+        LogFields f;
+        auto address = str_field(o, "address", what);
+        if (!address) return address.error();
+        auto data = str_field(o, "data", what);
+        if (!data) return data.error();
+        auto bh = str_field(o, "blockHash", what);
+        if (!bh) return bh.error();
+        auto th = str_field(o, "transactionHash", what);
+        if (!th) return th.error();
+        auto bn = str_field(o, "blockNumber", what);
+        if (!bn) return bn.error();
+        auto li = str_field(o, "logIndex", what);
+        if (!li) return li.error();
+        auto bnq = parse_quantity(*bn);
+        if (!bnq) return make_error(Errc::malformed, what + ": 'blockNumber': " + bnq.error().message);
+        auto liq = parse_quantity(*li);
+        if (!liq) return make_error(Errc::malformed, what + ": 'logIndex': " + liq.error().message);
+        const auto* topics = o.if_contains("topics");
+        if (topics == nullptr || !topics->is_array())
+            return make_error(Errc::malformed, what + ": 'topics' is missing or not an array");
+        for (const auto& t : topics->get_array()) {
+            if (!t.is_string()) return make_error(Errc::malformed, what + ": a topic is not a string");
+            if (f.ntopics < 4) f.topics[f.ntopics] = std::string_view(t.get_string().data(), t.get_string().size());
+            ++f.ntopics;
+        }
+        if (const auto* r = o.if_contains("removed")) {
+            if (!r->is_bool()) return make_error(Errc::malformed, what + ": 'removed' is not a bool");
+            f.removed = r->get_bool();
+        }
+        f.address = *address;
+        f.data = *data;
+        f.block_hash = *bh;
+        f.tx_hash = *th;
+        f.block_number = *bnq;
+        f.log_index = *liq;
+        if (auto s = match_log(f, ctx, out, st); !s) return s.error();
+    }
+    return st;
+}
+
+Result<std::optional<BlockRef>> decode_block_ref(const json::value& result) {
+    if (result.is_null()) return std::optional<BlockRef>{};
+    if (!result.is_object()) return make_error(Errc::malformed, "block is not an object");
+    const auto& o = result.get_object();
+    BlockRef b;
+    auto num = str_field(o, "number", "block");
+    if (!num) return num.error();
+    auto h = parse_quantity(*num);
+    if (!h) return make_error(Errc::malformed, "block 'number': " + h.error().message);
+    b.height = *h;
+    auto hash = hash_field(o, "hash", "block");
+    if (!hash) return hash.error();
+    b.hash = std::move(*hash);
+    auto parent = hash_field(o, "parentHash", "block");
+    if (!parent) return parent.error();
+    b.parent = std::move(*parent);
+    auto ts = str_field(o, "timestamp", "block");
+    if (!ts) return ts.error();
+    auto tsq = parse_quantity(*ts);
+    if (!tsq) return make_error(Errc::malformed, "block 'timestamp': " + tsq.error().message);
+    if (*tsq > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 1000))
+        return make_error(Errc::malformed, "block 'timestamp' out of range");
+    b.time_ms = static_cast<std::int64_t>(*tsq) * 1000;
+    return std::optional<BlockRef>(std::move(b));
+}
+
+Result<std::optional<DecodedBlock>> decode_block(const json::value& result, const WatchSet& watched,
+                                                 const NativeSpec& native) {
+    auto ref = decode_block_ref(result);
+    if (!ref) return ref.error();
+    if (!*ref) return std::optional<DecodedBlock>{};
+    DecodedBlock d;
+    d.ref = std::move(**ref);
+    const auto* txs = result.get_object().if_contains("transactions");
+    if (txs == nullptr || !txs->is_array()) return make_error(Errc::malformed, "block 'transactions' is not an array");
+    std::size_t i = 0;
+    for (const auto& tv : txs->get_array()) {
+        const std::string what = "block " + std::to_string(d.ref.height) + " tx " + std::to_string(i++);
+        if (tv.is_string()) continue;  // hash-only block
+        if (!tv.is_object()) return make_error(Errc::malformed, what + ": not an object");
+        const auto& tx = tv.get_object();
+        const auto* to = tx.if_contains("to");
+        if (to == nullptr || to->is_null()) continue;  // contract creation
+        if (!to->is_string()) return make_error(Errc::malformed, what + ": 'to' is not a string");
+        Address20 to_addr;
+        if (!parse_address_text(std::string_view(to->get_string().data(), to->get_string().size()), to_addr))
+            return make_error(Errc::malformed, what + ": 'to' is not a 20-byte address");
+        if (!watched.contains(key_view(to_addr))) continue;
+        auto value = str_field(tx, "value", what);
+        if (!value) return value.error();
+        auto amount = u256_from_hex(*value);
+        if (!amount || !has_0x(*value)) return make_error(Errc::malformed, what + ": 'value' is not a hex quantity");
+        if (amount->is_zero()) continue;
+        auto hash = hash_field(tx, "hash", what);
+        if (!hash) return hash.error();
+        auto from = str_field(tx, "from", what);
+        if (!from) return from.error();
+        Address20 from_addr;
+        if (!parse_address_text(*from, from_addr))
+            return make_error(Errc::malformed, what + ": 'from' is not a 20-byte address");
+        Transfer t;
+        t.tx = std::move(*hash);
+        t.index = kNativeIndex;
+        t.to_key.assign(key_view(to_addr));
+        t.to = codec::evm_checksum(to_addr);
+        t.from = codec::evm_checksum(from_addr);
+        t.currency = native.symbol;
+        t.decimals = native.decimals;
+        t.amount = std::move(*amount);
+        d.native.push_back(std::move(t));
+    }
+    return std::optional<DecodedBlock>(std::move(d));
+}
+
+Result<bool> decode_receipt_success(const json::value& receipt, std::string_view expected_block_hash) {
+    if (receipt.is_null()) return make_error(Errc::not_found, "transaction receipt not found");
+    if (!receipt.is_object()) return make_error(Errc::malformed, "receipt is not an object");
+    const auto& o = receipt.get_object();
+    if (!expected_block_hash.empty()) {
+        auto bh = str_field(o, "blockHash", "receipt");
+        if (!bh) return bh.error();
+        if (!same_hash(*bh, expected_block_hash))
+            return make_error(Errc::conflict, "reorg during fetch: receipt in block " + std::string(*bh) +
+                                                  ", expected " + std::string(expected_block_hash));
+    }
+    const auto* status = o.if_contains("status");
+    if (status == nullptr || status->is_null()) {
+        if (o.contains("root")) return true;  // pre-Byzantium: no status field, tx included = executed
+        return make_error(Errc::malformed, "receipt has no status");
+    }
+    auto s = parse_quantity_json(*status);
+    if (!s) return make_error(Errc::malformed, "receipt 'status': " + s.error().message);
+    if (*s == 1) return true;
+    if (*s == 0) return false;
+    return make_error(Errc::malformed, "receipt 'status' is neither 0x0 nor 0x1");
+}
+
+Result<unsigned> decode_decimals_result(const json::value& result) {
+    if (!result.is_string()) return make_error(Errc::malformed, "eth_call result is not a string");
+    std::string_view s(result.get_string().data(), result.get_string().size());
+    if (!has_0x(s)) return make_error(Errc::malformed, "eth_call result is not hex");
+    if (s.size() == 2) return make_error(Errc::malformed, "decimals() returned no data (not a token contract?)");
+    if (s.size() != 66) return make_error(Errc::malformed, "decimals() did not return one 32-byte word");
+    std::array<std::uint8_t, 32> w;
+    if (!decode_hex(s.data() + 2, 32, w.data())) return make_error(Errc::malformed, "eth_call result is not hex");
+    for (std::size_t i = 0; i < 31; ++i)
+        if (w[i] != 0) return make_error(Errc::malformed, "decimals() returned a value above 255");
+    return static_cast<unsigned>(w[31]);
+}
+
+}  // namespace depositd::chain::evm

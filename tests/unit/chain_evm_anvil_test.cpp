@@ -1,0 +1,309 @@
+// EvmAdapter against a REAL anvil node (started here on a free 127.0.0.1
+// port; skipped when .peers/evm/node_modules/.bin/anvil is not installed).
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "chain/evm/evm_adapter.hpp"
+#include "codec/hex.hpp"
+#include "net/http_client.hpp"
+#include "net/jsonrpc.hpp"
+
+extern char** environ;
+
+using namespace depositd;
+using namespace depositd::chain;
+using namespace depositd::chain::evm;
+namespace asio = boost::asio;
+
+namespace {
+
+const std::string kAnvil = std::string(DEPOSITD_SOURCE_DIR) + "/.peers/evm/node_modules/.bin/anvil";
+const std::string kDev0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const std::string kWatched = "0x1111111111111111111111111111111111111111";
+
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+template <class T>
+T run(asio::io_context& io, asio::awaitable<T> aw) {
+    std::optional<T> out;
+    asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
+        if (e) std::rethrow_exception(e);
+        out.emplace(std::move(v));
+    });
+    io.restart();
+    io.run();
+    return std::move(*out);
+}
+
+std::string word_address(std::string_view addr) {
+    std::string a(addr.substr(2));
+    for (auto& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return std::string(24, '0') + a;
+}
+std::string word_uint(std::uint64_t v) {
+    std::string h = quantity(v).substr(2);
+    return std::string(64 - h.size(), '0') + h;
+}
+
+class AnvilTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!std::filesystem::exists(kAnvil)) GTEST_SKIP() << "anvil not installed (" << kAnvil << ")";
+        char tmpl[] = "/tmp/depositd-anvil-XXXXXX";
+        home_ = ::mkdtemp(tmpl);
+        port_ = free_port();
+        url_ = "http://127.0.0.1:" + std::to_string(port_);
+        std::string home_env = "HOME=" + home_;
+        std::string port = std::to_string(port_);
+        std::vector<std::string> args = {kAnvil, "--host", "127.0.0.1", "--port", port, "--prune-history", "256", "--silent"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::vector<std::string> env_store;
+        for (char** e = environ; *e; ++e)
+            if (std::string_view(*e).substr(0, 5) != "HOME=") env_store.emplace_back(*e);
+        env_store.push_back(home_env);
+        std::vector<char*> envp;
+        for (auto& e : env_store) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        ASSERT_EQ(::posix_spawn(&pid_, kAnvil.c_str(), nullptr, nullptr, argv.data(), envp.data()), 0);
+
+        http_ = std::make_unique<net::HttpClient>(io_.get_executor());
+        net::JsonRpcOptions o;
+        o.endpoints = {url_};
+        o.timeout = std::chrono::seconds(5);
+        o.max_attempts = 1;
+        rpc_ = std::make_unique<net::JsonRpcClient>(*http_, o);
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        for (;;) {
+            auto id = call("eth_chainId", {});
+            if (id.ok()) break;
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "anvil did not answer: " << id.error().describe();
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    void TearDown() override {
+        rpc_.reset();
+        http_.reset();
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+        }
+        if (!home_.empty()) std::filesystem::remove_all(home_);
+    }
+
+    Result<json::value> call(std::string method, json::array params) {
+        return run(io_, rpc_->call(std::move(method), std::move(params)));
+    }
+    // eth_sendTransaction (automine) -> receipt.
+    json::object send(json::object tx) {
+        tx["from"] = kDev0;
+        auto h = call("eth_sendTransaction", json::array{tx});
+        EXPECT_TRUE(h.ok()) << (h.ok() ? "" : h.error().describe());
+        if (!h.ok()) return {};
+        auto r = call("eth_getTransactionReceipt", json::array{*h});
+        EXPECT_TRUE(r.ok() && r->is_object());
+        return r.ok() && r->is_object() ? r->as_object() : json::object{};
+    }
+    std::string deploy_token() {
+        std::ifstream in(std::string(DEPOSITD_FIXTURES) + "/evm/Token.bin");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string bin = ss.str();
+        while (!bin.empty() && std::isspace(static_cast<unsigned char>(bin.back()))) bin.pop_back();
+        json::object tx;
+        tx["data"] = "0x" + bin + word_uint(1'000'000'000'000);
+        auto r = send(tx);
+        EXPECT_EQ(r["status"], "0x1");
+        return std::string(r["contractAddress"].as_string());
+    }
+    config::ChainConfig chain_config(const std::string& token, unsigned decimals = 6) {
+        config::ChainConfig c;
+        c.id = "anvil";
+        c.kind = Protocol::evm;
+        c.rpc = {url_};
+        c.native = {"ETH", "", 18};
+        c.tokens = {{"TST", token, decimals}};
+        c.max_block_range = 500;
+        c.request_timeout = std::chrono::seconds(5);
+        return c;
+    }
+    std::unique_ptr<EvmAdapter> adapter(const config::ChainConfig& c) {
+        auto a = EvmAdapter::create(c, *http_);
+        EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().describe());
+        return a.ok() ? std::move(*a) : nullptr;
+    }
+
+    asio::io_context io_;
+    std::unique_ptr<net::HttpClient> http_;
+    std::unique_ptr<net::JsonRpcClient> rpc_;
+    pid_t pid_ = 0;
+    std::string home_;
+    std::uint16_t port_ = 0;
+    std::string url_;
+};
+
+std::string key_of(std::string_view hex) {
+    auto b = codec::from_hex(hex);
+    return std::string(b->begin(), b->end());
+}
+
+const Transfer* find(const std::vector<BlockTransfers>& blocks, const std::string& tx, std::uint64_t* height = nullptr) {
+    for (const auto& b : blocks)
+        for (const auto& t : b.transfers)
+            if (t.tx == tx) {
+                if (height) *height = b.block.height;
+                return &t;
+            }
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_F(AnvilTest, NativeAndTokenDepositsFound) {
+    const std::string token = deploy_token();
+    ASSERT_FALSE(token.empty());
+
+    // 1 ETH to the watched address; 125.5 TST to it; a reverted value tx to the
+    // (watched) token contract (no payable function) is not a deposit.
+    json::object eth;
+    eth["to"] = kWatched;
+    eth["value"] = "0xde0b6b3a7640000";
+    auto r_eth = send(eth);
+    ASSERT_EQ(r_eth["status"], "0x1");
+    json::object tok;
+    tok["to"] = token;
+    tok["data"] = "0xa9059cbb" + word_address(kWatched) + word_uint(125'500'000);
+    auto r_tok = send(tok);
+    ASSERT_EQ(r_tok["status"], "0x1");
+    json::object bad;
+    bad["to"] = token;
+    bad["value"] = "0x1";
+    bad["gas"] = "0x30000";
+    auto r_bad = send(bad);
+    ASSERT_EQ(r_bad["status"], "0x0");
+
+    auto cfg = chain_config(token);
+    auto a = adapter(cfg);
+    ASSERT_TRUE(a);
+    auto v = run(io_, a->verify());
+    ASSERT_TRUE(v.ok()) << v.error().describe();
+
+    auto head = run(io_, a->head());
+    ASSERT_TRUE(head.ok()) << head.error().describe();
+    EXPECT_GE(head->height, 4u);
+
+    WatchSet small;
+    small.insert(key_of(kWatched), 1);
+    small.insert(key_of(token), 2);
+    WatchSet large = small;
+    for (int i = 0; i < 700; ++i) {
+        std::string k(20, '\0');
+        for (int j = 0; j < 4; ++j) k[static_cast<std::size_t>(j)] = static_cast<char>((i >> (8 * j)) & 0xff);
+        k[19] = 0x7f;
+        large.insert(k, 100 + i);
+    }
+    for (const WatchSet* w : {&small, &large}) {
+        auto s = run(io_, a->scan(0, head->height, *w));
+        ASSERT_TRUE(s.ok()) << s.error().describe();
+        ASSERT_EQ(s->size(), head->height + 1);
+        for (std::size_t i = 1; i < s->size(); ++i) EXPECT_EQ((*s)[i].block.parent, (*s)[i - 1].block.hash);
+
+        std::uint64_t h = 0;
+        const Transfer* n = find(*s, std::string(r_eth["transactionHash"].as_string()), &h);
+        ASSERT_NE(n, nullptr);
+        EXPECT_EQ(h, *parse_quantity_json(r_eth["blockNumber"]));
+        EXPECT_EQ(n->index, kNativeIndex);
+        EXPECT_FALSE(n->contract.has_value());
+        EXPECT_EQ(n->currency, "ETH");
+        EXPECT_EQ(n->amount, U256(1'000'000'000'000'000'000ull));
+        EXPECT_EQ(n->to, kWatched);
+        EXPECT_EQ(n->from, kDev0);
+
+        const Transfer* t = find(*s, std::string(r_tok["transactionHash"].as_string()), &h);
+        ASSERT_NE(t, nullptr);
+        EXPECT_EQ(h, *parse_quantity_json(r_tok["blockNumber"]));
+        EXPECT_EQ(t->currency, "TST");
+        EXPECT_EQ(t->decimals, 6u);
+        EXPECT_EQ(Amount(t->amount, t->decimals).to_string(), "125.5");
+        EXPECT_EQ(t->to_key, key_of(kWatched));
+        EXPECT_EQ(t->index, *parse_quantity_json(r_tok["logs"].as_array()[0].at("logIndex")));
+        EXPECT_TRUE(t->contract.has_value());
+
+        EXPECT_EQ(find(*s, std::string(r_bad["transactionHash"].as_string())), nullptr);
+        std::size_t total = 0;
+        for (const auto& b : *s) total += b.transfers.size();
+        EXPECT_EQ(total, 2u);
+
+        // block_at agrees with scan.
+        auto b = run(io_, a->block_at(h));
+        ASSERT_TRUE(b.ok());
+        ASSERT_TRUE(b->has_value());
+        EXPECT_EQ((*b)->hash, (*s)[h].block.hash);
+    }
+    auto beyond = run(io_, a->block_at(head->height + 100));
+    ASSERT_TRUE(beyond.ok());
+    EXPECT_FALSE(beyond->has_value());
+    // Past the tip: a prefix (empty here), never an error.
+    auto past = run(io_, a->scan(head->height + 1, head->height + 10, small));
+    ASSERT_TRUE(past.ok());
+    EXPECT_TRUE(past->empty());
+}
+
+TEST_F(AnvilTest, RangeCapAndFinalizedAndVerify) {
+    const std::string token = deploy_token();
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(call("evm_mine", {}).ok());
+    auto cfg = chain_config(token);
+    cfg.max_block_range = 2;
+    cfg.finalized = true;
+    auto a = adapter(cfg);
+    auto head = run(io_, a->head());
+    ASSERT_TRUE(head.ok()) << head.error().describe();
+    if (head->finalized) EXPECT_LE(*head->finalized, head->height);
+    WatchSet w;
+    w.insert(key_of(kWatched), 1);
+    auto s = run(io_, a->scan(1, head->height, w));
+    ASSERT_TRUE(s.ok()) << s.error().describe();
+    ASSERT_EQ(s->size(), 2u);
+    EXPECT_EQ((*s)[0].block.height, 1u);
+
+    auto wrong = adapter(chain_config(token, 18));
+    auto v = run(io_, wrong->verify());
+    ASSERT_FALSE(v.ok());
+    EXPECT_NE(v.error().message.find("TST"), std::string::npos) << v.error().message;
+    EXPECT_NE(v.error().message.find("18"), std::string::npos) << v.error().message;
+
+    auto cfg2 = chain_config(kWatched);  // not a contract: decimals() returns no data
+    auto none = adapter(cfg2);
+    auto v2 = run(io_, none->verify());
+    EXPECT_FALSE(v2.ok());
+}
