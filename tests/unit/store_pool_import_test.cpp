@@ -180,6 +180,12 @@ TEST_F(PoolImportTest, HundredThousandRowsQuickly) {
     std::vector<ImportRow> rows;
     rows.reserve(100'000);
     for (std::uint32_t i = 0; i < 100'000; ++i) rows.push_back(row(i));
+    auto cache_size = [&] {
+        auto q = db_->prepare("PRAGMA cache_size");
+        EXPECT_TRUE(*q.step());
+        return q.int64(0);
+    };
+    const auto cache_before = cache_size();
     auto t0 = std::chrono::steady_clock::now();
     auto r = import_addresses(*db_, "evm", rows, 1);
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -188,6 +194,7 @@ TEST_F(PoolImportTest, HundredThousandRowsQuickly) {
     EXPECT_EQ(count("evm"), 100'000);
     // Generous even under sanitizers; the release figure is in docs/performance.md.
     EXPECT_LT(secs, 30.0);
+    EXPECT_EQ(cache_size(), cache_before);  // the bigger import cache is given back
     auto again = import_addresses(*db_, "evm", rows, 2);
     ASSERT_TRUE(again);
     EXPECT_EQ(again->imported, 0u);

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark: `depositctl pool import` of N (default 1 M) EVM addresses.
+
+Generates N distinct valid EVM addresses deterministically (lower-case hex, so
+every one goes through parsing and EIP-55 canonicalisation), writes a temporary
+config + data dir, runs the real binary and reports wall time, rows per second
+and peak RSS; then imports the same file again (every row a duplicate).
+
+    python3 bench/e2e_pool_import.py --build build-ctl-rel [--count 1000000] [--keep DIR]
+
+Use a Release build: cmake -S . -B build-ctl-rel -G Ninja -DCMAKE_BUILD_TYPE=Release
+-DDEPOSITD_TESTS=OFF && cmake --build build-ctl-rel --target depositctl
+"""
+import argparse
+import hashlib
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+CONFIG = """\
+[daemon]
+data_dir = "data"
+[api]
+keys = ["bench-key-0123456789abcdef-0123456789"]
+[[chains]]
+id = "ethereum"
+kind = "evm"
+rpc = ["http://127.0.0.1:9"]
+confirmations = 12
+native = { symbol = "ETH", decimals = 18 }
+"""
+
+
+def generate(path, count):
+    with open(path, "w") as f:
+        block = []
+        for i in range(count):
+            block.append("0x" + hashlib.sha256(i.to_bytes(8, "big")).hexdigest()[:40] + "\n")
+            if len(block) == 10000:
+                f.write("".join(block))
+                block = []
+        f.write("".join(block))
+
+
+def run(ctl, config, path):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run([ctl, "--config", config, "pool", "import", "--protocol", "evm", "--file", path],
+                       capture_output=True, text=True)
+    took = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode != 0:
+        sys.exit(f"depositctl failed ({r.returncode}): {r.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return r.stdout.strip(), took, cpu, after.ru_maxrss  # maxrss: KiB on Linux, max over children
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build-release")
+    ap.add_argument("--count", type=int, default=1_000_000)
+    ap.add_argument("--keep", help="work in this directory and keep it")
+    a = ap.parse_args()
+    ctl = os.path.join(a.build, "tools", "depositctl")
+    if not os.path.exists(ctl):
+        sys.exit(f"{ctl} not built")
+    work = a.keep or tempfile.mkdtemp(prefix="bench-pool-import-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        config = os.path.join(work, "depositd.toml")
+        with open(config, "w") as f:
+            f.write(CONFIG)
+        data = os.path.join(work, "addresses.txt")
+        t0 = time.monotonic()
+        generate(data, a.count)
+        gen = time.monotonic() - t0
+        size = os.path.getsize(data)
+        shutil.rmtree(os.path.join(work, "data"), ignore_errors=True)
+
+        out1, t1, cpu1, rss1 = run(ctl, config, data)
+        out2, t2, cpu2, rss2 = run(ctl, config, data)
+        db = os.path.join(work, "data", "depositd.sqlite")
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT count(*) FROM addresses").fetchone()[0]
+        con.close()
+        db_size = sum(os.path.getsize(os.path.join(work, "data", f)) for f in os.listdir(os.path.join(work, "data")))
+        if rows != a.count:
+            sys.exit(f"expected {a.count} rows, found {rows}")
+        print(f"file: {a.count} lines, {size / 1e6:.1f} MB (generated in {gen:.1f} s)")
+        print(f"first import:  {out1}  wall {t1:.2f} s, cpu {cpu1:.2f} s, {a.count / t1:,.0f} rows/s")
+        print(f"second import: {out2}  wall {t2:.2f} s, cpu {cpu2:.2f} s")
+        print(f"peak RSS of depositctl: {max(rss1, rss2) / 1024:.0f} MiB; database + WAL: {db_size / 1e6:.0f} MB")
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
