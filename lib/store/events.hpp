@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.hpp"
@@ -57,5 +58,59 @@ Result<std::optional<EventRow>> get_event(Database& db, const std::string& id);
 // Marks the event pending with next_attempt_at = now (deliver again now,
 // same id). false when no such event.
 Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_ms);
+
+}  // namespace depositd::store
+
+// --- Delivery side (lib/webhook/dispatcher) ----------------------------------
+//
+// Ordering rule. Events of one deposit are delivered in seq order: an event
+// is deliverable only when every earlier event (lower seq) of the same
+// deposit is `delivered`. So `deposit.confirmed` is never sent before its
+// `deposit.pending` succeeded, and while an earlier event is retrying or
+// `failed`, the later ones of that deposit wait (they stay `pending`, their
+// own schedule does not advance). Resending the failed event (which also
+// re-queues any earlier failed event of the same deposit) releases them.
+// Events of other deposits, and events without a deposit, are independent.
+
+namespace depositd::store {
+
+// Up to `limit` pending events that are due (next_attempt_at <= now_ms) and
+// deliverable under the ordering rule, earliest due first. Events whose id
+// is in `exclude` (in flight) are skipped. A read only: a single dispatcher
+// per database owns delivery.
+Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
+                                         const std::unordered_set<std::string>& exclude = {});
+
+// The earliest next_attempt_at of a deliverable pending event not in
+// `exclude`; nullopt when there is none. The dispatcher sleeps until then.
+Result<std::optional<std::int64_t>> next_due_at(Database& db,
+                                                 const std::unordered_set<std::string>& exclude = {});
+
+// One row of delivery_attempts.
+struct AttemptRecord {
+    std::string event_id;
+    std::int64_t attempted_at = 0;             // unix ms
+    std::optional<int> status_code;            // nullopt: no HTTP answer
+    std::int64_t latency_ms = 0;
+    std::optional<std::string> error;
+    std::optional<std::string> response_excerpt;  // first KiB of the body
+};
+Status record_attempt(Database& db, const AttemptRecord& a);
+Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string& event_id);
+
+// Event state after an attempt (each counts the attempt: attempts + 1).
+Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms);
+Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at,
+                      const std::string& error);
+Status mark_failed(Database& db, const std::string& id, const std::string& error);
+
+// What to do with the event after an attempt.
+struct AttemptOutcome {
+    enum class Kind { delivered, retry, failed } kind = Kind::delivered;
+    std::int64_t next_attempt_at = 0;  // retry only
+    std::string error;                 // retry / failed
+};
+// record_attempt + the matching mark_* in one transaction.
+Status finish_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o);
 
 }  // namespace depositd::store

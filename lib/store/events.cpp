@@ -1,0 +1,224 @@
+#include "store/events.hpp"
+
+#include <algorithm>
+
+namespace depositd::store {
+namespace {
+
+constexpr const char* kEventColumns =
+    "seq, id, deposit_id, type, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at";
+
+EventRow read_event(const Statement& q) {
+    EventRow r;
+    r.seq = q.int64(0);
+    r.id = q.text(1);
+    r.deposit_id = q.text(2);
+    r.type = q.text(3);
+    r.payload = q.text(4);
+    r.status = q.text(5);
+    r.attempts = static_cast<int>(q.int64(6));
+    r.next_attempt_at = q.int64(7);
+    r.last_error = q.opt_text(8);
+    r.created_at = q.int64(9);
+    r.delivered_at = q.opt_int64(10);
+    return r;
+}
+
+// An event is deliverable when no earlier event of its deposit is still
+// undelivered (see the ordering rule in events.hpp).
+constexpr const char* kDeliverable =
+    "NOT EXISTS (SELECT 1 FROM events p WHERE e.deposit_id IS NOT NULL AND p.deposit_id = e.deposit_id "
+    "AND p.seq < e.seq AND p.status <> 'delivered')";
+
+Status expect_one_row(Database& db, const std::string& id) {
+    if (db.changes() == 0) return make_error(Errc::not_found, "no event " + id);
+    return {};
+}
+
+}  // namespace
+
+Result<bool> insert_event(Database& db, const NewEvent& e) {
+    auto q = db.prepare(
+        "INSERT OR IGNORE INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)");
+    q.bind(1, e.id);
+    if (e.deposit_id.empty()) q.bind_null(2);
+    else q.bind(2, e.deposit_id);
+    q.bind(3, e.type).bind(4, e.payload).bind(5, e.created_at);
+    if (auto s = q.run(); !s) return s.error();
+    return db.changes() > 0;
+}
+
+Result<EventPage> list_events(Database& db, const EventFilter& f) {
+    std::uint32_t limit = std::clamp<std::uint32_t>(f.limit, 1, 100);
+    std::uint32_t page = std::max<std::uint32_t>(f.page, 1);
+    EventPage out;
+    {
+        auto c = db.prepare("SELECT count(*) FROM events WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)");
+        c.bind(1, f.status).bind(2, f.type);
+        auto r = c.step();
+        if (!r) return r.error();
+        out.total = *r ? static_cast<std::uint64_t>(c.int64(0)) : 0;
+    }
+    auto q = db.prepare(std::string("SELECT ") + kEventColumns +
+                        " FROM events WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2) "
+                        "ORDER BY seq DESC LIMIT ?3 OFFSET ?4");
+    q.bind(1, f.status).bind(2, f.type).bind(3, static_cast<std::int64_t>(limit))
+        .bind(4, static_cast<std::int64_t>(page - 1) * limit);
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        out.events.push_back(read_event(q));
+    }
+    return out;
+}
+
+Result<std::optional<EventRow>> get_event(Database& db, const std::string& id) {
+    auto q = db.prepare(std::string("SELECT ") + kEventColumns + " FROM events WHERE id = ?1");
+    q.bind(1, id);
+    auto r = q.step();
+    if (!r) return r.error();
+    if (!*r) return std::optional<EventRow>{};
+    return std::optional<EventRow>(read_event(q));
+}
+
+Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_ms) {
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun().error();
+    std::optional<std::string> deposit;
+    std::int64_t seq = 0;
+    {
+        auto q = db.prepare("SELECT seq, deposit_id FROM events WHERE id = ?1");
+        q.bind(1, id);
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) return false;
+        seq = q.int64(0);
+        deposit = q.opt_text(1);
+    }
+    // A fresh schedule for this event (the history stays in delivery_attempts).
+    {
+        auto u = db.prepare(
+            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?2, delivered_at = NULL "
+            "WHERE id = ?1");
+        u.bind(1, id).bind(2, now_ms);
+        if (auto s = u.run(); !s) return s.error();
+    }
+    // Earlier failed events of the same deposit would hold this one back for
+    // ever: they are re-queued too, so the resend happens and order is kept.
+    if (deposit) {
+        auto u = db.prepare(
+            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?3 "
+            "WHERE deposit_id = ?1 AND seq < ?2 AND status = 'failed'");
+        u.bind(1, *deposit).bind(2, seq).bind(3, now_ms);
+        if (auto s = u.run(); !s) return s.error();
+    }
+    if (auto s = tx.commit(); !s) return s.error();
+    return true;
+}
+
+Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
+                                         const std::unordered_set<std::string>& exclude) {
+    std::vector<EventRow> out;
+    if (limit == 0) return out;
+    auto q = db.prepare(std::string("SELECT ") + kEventColumns +
+                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kDeliverable +
+                        " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
+    q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit + exclude.size()));
+    while (out.size() < limit) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        if (exclude.contains(q.text(1))) continue;
+        out.push_back(read_event(q));
+    }
+    return out;
+}
+
+Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude) {
+    auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at FROM events e WHERE e.status = 'pending' AND ") +
+                        kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
+    q.bind(1, static_cast<std::int64_t>(exclude.size() + 1));
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) return std::optional<std::int64_t>{};
+        if (exclude.contains(q.text(0))) continue;
+        return std::optional<std::int64_t>(q.int64(1));
+    }
+}
+
+Status record_attempt(Database& db, const AttemptRecord& a) {
+    auto q = db.prepare(
+        "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, response_excerpt) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q.bind(1, a.event_id).bind(2, a.attempted_at).bind(4, a.latency_ms).bind(5, a.error).bind(6, a.response_excerpt);
+    if (a.status_code) q.bind(3, *a.status_code);
+    else q.bind_null(3);
+    return q.run();
+}
+
+Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string& event_id) {
+    auto q = db.prepare(
+        "SELECT event_id, attempted_at, status_code, latency_ms, error, response_excerpt FROM delivery_attempts "
+        "WHERE event_id = ?1 ORDER BY id");
+    q.bind(1, event_id);
+    std::vector<AttemptRecord> out;
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        AttemptRecord a;
+        a.event_id = q.text(0);
+        a.attempted_at = q.int64(1);
+        if (!q.is_null(2)) a.status_code = static_cast<int>(q.int64(2));
+        a.latency_ms = q.int64(3);
+        a.error = q.opt_text(4);
+        a.response_excerpt = q.opt_text(5);
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms) {
+    auto q = db.prepare(
+        "UPDATE events SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL "
+        "WHERE id = ?1");
+    q.bind(1, id).bind(2, now_ms);
+    if (auto s = q.run(); !s) return s;
+    return expect_one_row(db, id);
+}
+
+Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at, const std::string& error) {
+    auto q = db.prepare(
+        "UPDATE events SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 "
+        "WHERE id = ?1");
+    q.bind(1, id).bind(2, next_attempt_at).bind(3, error);
+    if (auto s = q.run(); !s) return s;
+    return expect_one_row(db, id);
+}
+
+Status mark_failed(Database& db, const std::string& id, const std::string& error) {
+    auto q = db.prepare(
+        "UPDATE events SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1");
+    q.bind(1, id).bind(2, error);
+    if (auto s = q.run(); !s) return s;
+    return expect_one_row(db, id);
+}
+
+Status finish_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o) {
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun();
+    if (auto s = record_attempt(db, a); !s) return s;
+    Status s;
+    switch (o.kind) {
+        case AttemptOutcome::Kind::delivered: s = mark_delivered(db, a.event_id, a.attempted_at + a.latency_ms); break;
+        case AttemptOutcome::Kind::retry: s = schedule_retry(db, a.event_id, o.next_attempt_at, o.error); break;
+        case AttemptOutcome::Kind::failed: s = mark_failed(db, a.event_id, o.error); break;
+    }
+    if (!s) return s;
+    return tx.commit();
+}
+
+}  // namespace depositd::store

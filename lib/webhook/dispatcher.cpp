@@ -1,0 +1,286 @@
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 false positive on Asio's coroutine frame allocator (GCC PR 109224).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+#include "webhook/dispatcher.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+
+#ifndef DEPOSITD_VERSION
+#define DEPOSITD_VERSION "0.0.0"
+#endif
+
+namespace depositd::webhook {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kAttemptsMetric = "depositd_webhook_attempts_total";
+const char* kLatencyMetric = "depositd_webhook_latency_seconds";
+
+std::shared_ptr<spdlog::logger> logger() {
+    static auto l = log::get("webhook");
+    return l;
+}
+
+bool is_2xx(int s) { return s >= 200 && s < 300; }
+
+std::string describe_failure(const AttemptResult& r) {
+    if (r.status) {
+        std::string s = "HTTP " + std::to_string(*r.status);
+        if (*r.status >= 300 && *r.status < 400) s += " (redirects are not followed)";
+        if (!r.error.empty()) s += " (" + r.error + ")";
+        return s;
+    }
+    return r.error.empty() ? std::string("no answer") : r.error;
+}
+
+}  // namespace
+
+store::AttemptOutcome decide(const AttemptResult& r, int attempts_before,
+                             const std::vector<std::chrono::milliseconds>& schedule, std::int64_t now_ms,
+                             double jitter) {
+    store::AttemptOutcome o;
+    if (r.status && is_2xx(*r.status)) {
+        o.kind = store::AttemptOutcome::Kind::delivered;
+        return o;
+    }
+    o.error = describe_failure(r);
+    std::size_t n = static_cast<std::size_t>(std::max(attempts_before, 0)) + 1;  // this attempt, 1-based
+    if (n > schedule.size()) {
+        o.kind = store::AttemptOutcome::Kind::failed;
+        return o;
+    }
+    jitter = std::clamp(jitter, -1.0, 1.0);
+    auto base = static_cast<double>(schedule[n - 1].count());
+    auto delay = static_cast<std::int64_t>(std::llround(base * (1.0 + 0.1 * jitter)));
+    if (r.status && (*r.status == 429 || *r.status == 503) && r.retry_after_ms >= 0)
+        delay = std::max<std::int64_t>(delay, std::min<std::int64_t>(r.retry_after_ms, kMaxRetryAfterMs));
+    o.kind = store::AttemptOutcome::Kind::retry;
+    o.next_attempt_at = now_ms + std::max<std::int64_t>(delay, 0);
+    return o;
+}
+
+std::string response_excerpt(std::string_view body, std::size_t max) {
+    std::string out;
+    out.reserve(std::min(body.size(), max));
+    std::size_t i = 0;
+    while (i < body.size()) {
+        auto c = static_cast<unsigned char>(body[i]);
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        bool valid = len > 0 && i + len <= body.size();
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(body[i + k]) & 0xc0) == 0x80;
+        if (!valid) len = 1;
+        if (out.size() + len > max) break;
+        if (valid) out.append(body.substr(i, len));
+        else out.push_back('?');
+        i += len;
+    }
+    return out;
+}
+
+Dispatcher::Dispatcher(asio::any_io_executor executor, store::Database& db, net::HttpClient& http,
+                       const config::WebhookConfig& config, const Clock& clock)
+    : executor_(std::move(executor)),
+      db_(db),
+      http_(http),
+      config_(config),
+      clock_(clock),
+      timer_(executor_),
+      rng_(std::random_device{}()) {
+    if (!config_.url.empty()) {
+        auto s = Signer::create(config_.secrets);
+        if (s) signer_ = std::move(*s);
+        else signer_error_ = s.error().message;
+    }
+    auto& m = metrics::Registry::global();
+    m.describe(kAttemptsMetric, "counter", "Webhook delivery attempts by outcome (delivered, retry, failed).");
+    m.describe(kLatencyMetric, "histogram", "Webhook delivery latency, answered or not.");
+}
+
+Dispatcher::~Dispatcher() = default;
+
+void Dispatcher::wake() {
+    asio::dispatch(executor_, [this] { on_wake(); });
+}
+
+void Dispatcher::stop() {
+    asio::dispatch(executor_, [this] {
+        stopping_ = true;
+        on_wake();
+    });
+}
+
+void Dispatcher::on_wake() {
+    woken_ = true;
+    timer_.cancel();
+}
+
+asio::awaitable<void> Dispatcher::idle_until_stopped() {
+    while (!stopping_) {
+        timer_.expires_after(std::chrono::hours(1));
+        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+std::chrono::milliseconds Dispatcher::wait_time(bool slots_free) {
+    if (!slots_free) return poll_;  // a finished delivery wakes us
+    auto next = store::next_due_at(db_, in_flight_);
+    if (!next) {
+        logger()->error("cannot read the webhook outbox: {}", next.error().describe());
+        return poll_;
+    }
+    if (!*next) return poll_;
+    auto wait = std::chrono::milliseconds(**next - clock_.now_ms());
+    return std::clamp<std::chrono::milliseconds>(wait, 1ms, poll_);
+}
+
+asio::awaitable<void> Dispatcher::run() {
+    running_ = true;
+    if (config_.url.empty()) {
+        logger()->warn("[webhook].url is empty: webhooks are disabled, events stay pending");
+        co_await idle_until_stopped();
+        running_ = false;
+        co_return;
+    }
+    if (!signer_) {
+        logger()->error("webhooks are not delivered: {}", signer_error_);
+        co_await idle_until_stopped();
+        running_ = false;
+        co_return;
+    }
+    logger()->info("delivering webhooks, {} in flight at most, {} retries", std::max(config_.concurrency, 1u),
+                   config_.schedule.size());
+    const std::size_t cap = std::max(config_.concurrency, 1u);
+    while (!stopping_) {
+        woken_ = false;
+        if (in_flight_.size() < cap) {
+            auto due = store::due_events(db_, clock_.now_ms(), cap - in_flight_.size(), in_flight_);
+            if (!due) logger()->error("cannot read the webhook outbox: {}", due.error().describe());
+            else
+                for (auto& ev : *due) spawn(std::move(ev));
+        }
+        if (woken_ || stopping_) continue;
+        auto wait = wait_time(in_flight_.size() < cap);
+        timer_.expires_after(wait);
+        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    // Let the requests in flight finish (each is bounded by its deadline).
+    while (!in_flight_.empty()) {
+        timer_.expires_after(poll_);
+        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    running_ = false;
+}
+
+void Dispatcher::spawn(store::EventRow ev) {
+    std::string id = ev.id;
+    in_flight_.insert(id);
+    asio::co_spawn(executor_, deliver(std::move(ev)), [this, id](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                logger()->error("event {}: delivery aborted: {}", id, x.what());
+            } catch (...) {
+                logger()->error("event {}: delivery aborted", id);
+            }
+        }
+        in_flight_.erase(id);
+        on_wake();
+    });
+}
+
+asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
+    const std::int64_t started_ms = clock_.now_ms();
+    const std::int64_t ts = started_ms / 1000;
+
+    net::HttpRequest req;
+    req.method = "POST";
+    req.url = config_.url;
+    req.timeout = config_.timeout;
+    req.max_response_bytes = kMaxResponseBytes;
+    req.headers = {
+        {"content-type", "application/json"},
+        {"user-agent", "depositd/" DEPOSITD_VERSION},
+        {"webhook-id", ev.id},
+        {"webhook-timestamp", std::to_string(ts)},
+        {"webhook-signature", signer_->signature(ev.id, ts, ev.payload)},
+        {"x-payin-signature", signer_->payin(ev.payload)},
+    };
+    req.body = ev.payload;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    auto res = co_await http_.request(std::move(req));
+    const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+
+    // From here on everything is synchronous: no co_await while using the store.
+    AttemptResult ar;
+    store::AttemptRecord rec;
+    rec.event_id = ev.id;
+    rec.attempted_at = started_ms;
+    rec.latency_ms = latency.count();
+    if (res) {
+        ar.status = res->status;
+        rec.status_code = res->status;
+        rec.response_excerpt = response_excerpt(res->body);
+        if (res->status == 429 || res->status == 503) {
+            auto ra = res->header("retry-after");
+            if (!ra.empty()) ar.retry_after_ms = net::retry_after_ms(ra, clock_.now_ms());
+        }
+    } else {
+        const auto& err = res.error();
+        // An answer whose body was too big (or broken) still has a status:
+        // a 2xx means the receiver took the event.
+        if (err.status > 0) {
+            ar.status = err.status;
+            rec.status_code = err.status;
+        }
+        ar.error = err.message;
+        rec.error = err.message;
+    }
+
+    std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+    auto outcome = decide(ar, ev.attempts, config_.schedule, clock_.now_ms(), jitter(rng_));
+    if (outcome.kind != store::AttemptOutcome::Kind::delivered && !rec.error) rec.error = outcome.error;
+
+    const int attempt = ev.attempts + 1;
+    const char* label = "delivered";
+    auto log = logger();
+    log->debug("event {} ({}) attempt {}: {} in {} ms", ev.id, ev.type, attempt,
+               ar.status ? std::to_string(*ar.status) : ar.error, latency.count());
+    switch (outcome.kind) {
+        case store::AttemptOutcome::Kind::delivered: break;
+        case store::AttemptOutcome::Kind::retry:
+            label = "retry";
+            log->info("event {} attempt {} failed: {} ({} ms); next attempt in {} ms", ev.id, attempt, outcome.error,
+                      latency.count(), outcome.next_attempt_at - clock_.now_ms());
+            break;
+        case store::AttemptOutcome::Kind::failed:
+            label = "failed";
+            log->warn("event {} failed after {} attempts: {} ({} ms); resend it with `depositctl events resend {}`",
+                      ev.id, attempt, outcome.error, latency.count(), ev.id);
+            break;
+    }
+    auto& m = metrics::Registry::global();
+    m.counter_add(kAttemptsMetric, {{"outcome", label}});
+    m.observe(kLatencyMetric, {}, static_cast<double>(latency.count()) / 1000.0);
+
+    if (auto s = store::finish_attempt(db_, rec, outcome); !s)
+        log->error("event {}: cannot record the attempt: {} (it will be delivered again)", ev.id,
+                   s.error().describe());
+}
+
+}  // namespace depositd::webhook

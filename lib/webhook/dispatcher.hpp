@@ -1,0 +1,107 @@
+#pragma once
+// Drains the webhook outbox (store/events) to [webhook].url.
+//
+// run() loops until stop(): it takes due, deliverable events (per-deposit
+// order, see store/events.hpp), POSTs each one signed (signing.hpp) with at
+// most config.concurrency requests in flight over the HttpClient's
+// keep-alive pool, and stores every attempt and the next attempt time, so a
+// restart resumes the schedule where it was.
+//
+// Single-threaded: the Database connection is shared with other coroutines
+// on the same io_context, so every store call is made synchronously between
+// two co_awaits (no Statement or Transaction is held across a suspension).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "net/http_client.hpp"
+#include "store/database.hpp"
+#include "store/events.hpp"
+#include "webhook/signing.hpp"
+
+namespace depositd::webhook {
+
+// Bytes of a response body kept in delivery_attempts.
+inline constexpr std::size_t kResponseExcerptBytes = 1024;
+// Largest response body read from a receiver; anything bigger is cut off.
+inline constexpr std::size_t kMaxResponseBytes = 64 * 1024;
+// Retry-After is honoured up to this (a receiver cannot park an event for ever).
+inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 3600 * 1000;
+
+// What happened on the wire, reduced to what the retry decision needs.
+struct AttemptResult {
+    std::optional<int> status;        // HTTP status when there was an answer
+    long long retry_after_ms = -1;    // parsed Retry-After, -1 if none
+    std::string error;                // transport error, empty otherwise
+};
+
+// Pure retry decision. `attempts_before` counts attempts made before this
+// one; `jitter` in [-1, 1] scales ±10% of the schedule delay.
+//  - any 2xx: delivered
+//  - otherwise, attempt n (1-based) with n <= schedule.size(): retry after
+//    schedule[n-1] (±10%), or after Retry-After on 429/503 if that is longer
+//  - otherwise: failed
+store::AttemptOutcome decide(const AttemptResult& r, int attempts_before,
+                             const std::vector<std::chrono::milliseconds>& schedule, std::int64_t now_ms,
+                             double jitter);
+
+// First KiB of a body, cut on a UTF-8 boundary, invalid bytes as '?'.
+std::string response_excerpt(std::string_view body, std::size_t max = kResponseExcerptBytes);
+
+class Dispatcher {
+public:
+    Dispatcher(boost::asio::any_io_executor executor, store::Database& db, net::HttpClient& http,
+               const config::WebhookConfig& config, const Clock& clock);
+    ~Dispatcher();
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+
+    // Runs until stop(); returns once in-flight deliveries have finished
+    // (each is bounded by config.timeout).
+    boost::asio::awaitable<void> run();
+    // Look for due events now (the scanner committed new ones, a resend).
+    // Safe from any thread.
+    void wake();
+    // Ends run() promptly. Safe from any thread.
+    void stop();
+
+    // How often the outbox is looked at without a wake() (picks up resends
+    // made by depositctl in another process). Default 1 s.
+    void set_poll_interval(std::chrono::milliseconds d) { poll_ = d; }
+
+    std::size_t in_flight() const { return in_flight_.size(); }
+
+private:
+    boost::asio::awaitable<void> deliver(store::EventRow ev);
+    boost::asio::awaitable<void> idle_until_stopped();
+    void spawn(store::EventRow ev);
+    void on_wake();
+    std::chrono::milliseconds wait_time(bool slots_free);
+
+    boost::asio::any_io_executor executor_;
+    store::Database& db_;
+    net::HttpClient& http_;
+    config::WebhookConfig config_;
+    const Clock& clock_;
+    std::optional<Signer> signer_;
+    std::string signer_error_;
+    boost::asio::steady_timer timer_;
+    std::chrono::milliseconds poll_{1000};
+    std::unordered_set<std::string> in_flight_;
+    std::mt19937_64 rng_;
+    bool woken_ = false;
+    bool stopping_ = false;
+    bool running_ = false;
+};
+
+}  // namespace depositd::webhook

@@ -1,0 +1,292 @@
+// The webhook outbox (store/events): idempotent insert, listing, per-deposit
+// ordering, the retry schedule with an injected clock, failed, resend.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "core/clock.hpp"
+#include "store/events.hpp"
+#include "webhook/dispatcher.hpp"
+#include "webhook_test_util.hpp"
+
+using namespace depositd;
+using namespace std::chrono_literals;
+using webhook_test::add_event;
+using webhook_test::event;
+using webhook_test::TempDb;
+
+namespace {
+
+std::vector<std::string> ids(const std::vector<store::EventRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+}
+
+std::vector<std::string> due(store::Database& db, std::int64_t now, std::size_t limit = 100,
+                             const std::unordered_set<std::string>& exclude = {}) {
+    auto r = store::due_events(db, now, limit, exclude);
+    EXPECT_TRUE(r.ok());
+    return r ? ids(*r) : std::vector<std::string>{};
+}
+
+store::AttemptRecord attempt(const std::string& id, std::int64_t at, std::optional<int> status) {
+    store::AttemptRecord a;
+    a.event_id = id;
+    a.attempted_at = at;
+    a.status_code = status;
+    a.latency_ms = 5;
+    if (!status) a.error = "connection refused";
+    return a;
+}
+
+}  // namespace
+
+TEST(WebhookEvents, InsertIsIdempotentPerDepositAndType) {
+    TempDb t;
+    webhook_test::add_deposit(t.db(), "dep_1");
+    store::NewEvent e{"evt_a", "dep_1", "deposit.pending", R"({"x":1})", 1000};
+    auto r1 = store::insert_event(t.db(), e);
+    ASSERT_TRUE(r1.ok());
+    EXPECT_TRUE(*r1);
+    e.id = "evt_b";  // a rescan computing another id still makes no second event
+    auto r2 = store::insert_event(t.db(), e);
+    ASSERT_TRUE(r2.ok());
+    EXPECT_FALSE(*r2);
+    auto row = event(t.db(), "evt_a");
+    EXPECT_EQ(row.status, "pending");
+    EXPECT_EQ(row.attempts, 0);
+    EXPECT_EQ(row.next_attempt_at, 1000);
+    EXPECT_EQ(row.created_at, 1000);
+    EXPECT_EQ(row.payload, R"({"x":1})");
+    auto none = store::get_event(t.db(), "evt_b");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+}
+
+TEST(WebhookEvents, ListFiltersAndPages) {
+    TempDb t;
+    for (int i = 0; i < 5; ++i) add_event(t.db(), "dep_" + std::to_string(i), "deposit.pending", 100 + i);
+    add_event(t.db(), "dep_0", "deposit.confirmed", 200);
+    ASSERT_TRUE(store::mark_delivered(t.db(), "evt_dep_0_deposit.pending", 300).ok());
+
+    auto all = store::list_events(t.db(), {});
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->total, 6u);
+    EXPECT_EQ(all->events.front().id, "evt_dep_0_deposit.confirmed");  // newest first
+
+    store::EventFilter f;
+    f.status = "pending";
+    f.type = "deposit.pending";
+    f.limit = 2;
+    f.page = 2;
+    auto page = store::list_events(t.db(), f);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->total, 4u);
+    ASSERT_EQ(page->events.size(), 2u);
+    EXPECT_EQ(page->events[0].id, "evt_dep_2_deposit.pending");
+
+    f = {};
+    f.status = "delivered";
+    auto delivered = store::list_events(t.db(), f);
+    ASSERT_TRUE(delivered.ok());
+    ASSERT_EQ(delivered->events.size(), 1u);
+    EXPECT_EQ(delivered->events[0].attempts, 1);
+    EXPECT_EQ(delivered->events[0].delivered_at, 300);
+}
+
+TEST(WebhookEvents, PerDepositOrder) {
+    TempDb t;
+    auto a1 = add_event(t.db(), "dep_a", "deposit.pending", 10);
+    auto a2 = add_event(t.db(), "dep_a", "deposit.confirmed", 20);
+    auto b1 = add_event(t.db(), "dep_b", "deposit.pending", 15);
+
+    // Only the head of each deposit is deliverable.
+    EXPECT_EQ(due(t.db(), 100), (std::vector<std::string>{a1, b1}));
+    EXPECT_EQ(due(t.db(), 12), (std::vector<std::string>{a1}));  // not due yet: b1
+    EXPECT_EQ(due(t.db(), 100, 1), (std::vector<std::string>{a1}));
+    // In flight events are skipped, the limit still applies to the rest.
+    EXPECT_EQ(due(t.db(), 100, 1, {a1}), (std::vector<std::string>{b1}));
+
+    // a1 retrying: a2 still waits, although a2 is due.
+    ASSERT_TRUE(store::schedule_retry(t.db(), a1, 1000, "HTTP 500").ok());
+    EXPECT_EQ(due(t.db(), 100), (std::vector<std::string>{b1}));
+    auto next = store::next_due_at(t.db());
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(*next, 15);
+    EXPECT_EQ(*store::next_due_at(t.db(), {b1}), 1000);  // not a2's 20: a2 is blocked
+
+    // a1 delivered: a2 goes next.
+    ASSERT_TRUE(store::mark_delivered(t.db(), a1, 1000).ok());
+    EXPECT_EQ(due(t.db(), 1000), (std::vector<std::string>{b1, a2}));
+
+    // A failed head blocks its deposit, not the others.
+    auto c1 = add_event(t.db(), "dep_c", "deposit.pending", 30);
+    auto c2 = add_event(t.db(), "dep_c", "deposit.reverted", 40);
+    ASSERT_TRUE(store::mark_failed(t.db(), c1, "HTTP 410").ok());
+    auto d = due(t.db(), 2000);
+    EXPECT_EQ(std::count(d.begin(), d.end(), c2), 0);
+    EXPECT_EQ(std::count(d.begin(), d.end(), b1), 1);
+    EXPECT_EQ(event(t.db(), c2).status, "pending");
+
+    // Resending the later event re-queues the earlier failed one too, in order.
+    auto r = store::resend_event(t.db(), c2, 3000);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(*r);
+    d = due(t.db(), 3000);
+    EXPECT_EQ(std::count(d.begin(), d.end(), c1), 1);
+    EXPECT_EQ(std::count(d.begin(), d.end(), c2), 0);
+    EXPECT_EQ(event(t.db(), c1).attempts, 0);
+}
+
+TEST(WebhookEvents, EventsWithoutDepositAreIndependent) {
+    TempDb t;
+    for (const char* id : {"evt_o1", "evt_o2"}) {
+        store::NewEvent e{id, "", std::string("order.") + id, "{}", 5};
+        ASSERT_TRUE(store::insert_event(t.db(), e).ok());
+    }
+    EXPECT_EQ(due(t.db(), 5), (std::vector<std::string>{"evt_o1", "evt_o2"}));
+}
+
+TEST(WebhookEvents, ScheduleWithManualClockThenFailed) {
+    // The default 15s..60m schedule walked through with a manual clock: no real waiting.
+    config::WebhookConfig cfg;
+    ManualClock clock;
+    TempDb t;
+    auto id = add_event(t.db(), "dep_s", "deposit.pending", clock.now_ms());
+
+    webhook::AttemptResult refused;
+    refused.error = "connection refused";
+    std::int64_t total = 0;
+    for (std::size_t n = 0; n <= cfg.schedule.size(); ++n) {
+        auto due_now = due(t.db(), clock.now_ms());
+        ASSERT_EQ(due_now, std::vector<std::string>{id}) << "attempt " << n + 1;
+        auto row = event(t.db(), id);
+        ASSERT_EQ(row.attempts, static_cast<int>(n));
+        auto o = webhook::decide(refused, row.attempts, cfg.schedule, clock.now_ms(), n % 2 ? 1.0 : -1.0);
+        ASSERT_TRUE(store::finish_attempt(t.db(), attempt(id, clock.now_ms(), std::nullopt), o).ok());
+        if (n == cfg.schedule.size()) {
+            EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::failed);
+            break;
+        }
+        ASSERT_EQ(o.kind, store::AttemptOutcome::Kind::retry);
+        auto delay = o.next_attempt_at - clock.now_ms();
+        auto base = cfg.schedule[n].count();
+        EXPECT_EQ(delay, n % 2 ? base + base / 10 : base - base / 10);  // ±10% jitter at its bounds
+        total += delay;
+        // Not due a millisecond early, due exactly on time.
+        clock.advance(std::chrono::milliseconds(delay - 1));
+        EXPECT_TRUE(due(t.db(), clock.now_ms()).empty());
+        EXPECT_EQ(*store::next_due_at(t.db()), o.next_attempt_at);
+        clock.advance(1ms);
+    }
+    auto row = event(t.db(), id);
+    EXPECT_EQ(row.status, "failed");
+    EXPECT_EQ(row.attempts, 7);
+    EXPECT_EQ(row.last_error, "connection refused");
+    EXPECT_TRUE(due(t.db(), clock.now_ms() + 3600'000).empty());
+    EXPECT_GT(total, 100 * 60 * 1000);  // about two hours of schedule, walked in no time
+    auto attempts = store::list_attempts(t.db(), id);
+    ASSERT_TRUE(attempts.ok());
+    ASSERT_EQ(attempts->size(), 7u);
+    EXPECT_FALSE((*attempts)[0].status_code.has_value());
+    EXPECT_EQ((*attempts)[0].error, "connection refused");
+
+    // Resend: pending now, fresh schedule, same id; history kept.
+    clock.advance(1h);
+    auto r = store::resend_event(t.db(), id, clock.now_ms());
+    ASSERT_TRUE(r.ok() && *r);
+    row = event(t.db(), id);
+    EXPECT_EQ(row.status, "pending");
+    EXPECT_EQ(row.attempts, 0);
+    EXPECT_EQ(row.next_attempt_at, clock.now_ms());
+    EXPECT_EQ(due(t.db(), clock.now_ms()), std::vector<std::string>{id});
+    webhook::AttemptResult ok;
+    ok.status = 204;
+    auto o = webhook::decide(ok, row.attempts, cfg.schedule, clock.now_ms(), 0);
+    EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::delivered);
+    ASSERT_TRUE(store::finish_attempt(t.db(), attempt(id, clock.now_ms(), 204), o).ok());
+    row = event(t.db(), id);
+    EXPECT_EQ(row.status, "delivered");
+    EXPECT_EQ(row.delivered_at, clock.now_ms() + 5);
+    EXPECT_EQ(store::list_attempts(t.db(), id)->size(), 8u);
+
+    auto missing = store::resend_event(t.db(), "evt_nope", 0);
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(*missing);
+}
+
+TEST(WebhookEvents, ResendDeliveredEventAgain) {
+    TempDb t;
+    auto id = add_event(t.db(), "dep_r", "deposit.pending", 1);
+    ASSERT_TRUE(store::mark_delivered(t.db(), id, 2).ok());
+    EXPECT_TRUE(due(t.db(), 10).empty());
+    ASSERT_TRUE(*store::resend_event(t.db(), id, 10));
+    EXPECT_EQ(due(t.db(), 10), std::vector<std::string>{id});
+    EXPECT_FALSE(event(t.db(), id).delivered_at.has_value());
+}
+
+TEST(WebhookEvents, ScheduleSurvivesReopen) {
+    TempDb t;
+    auto id = add_event(t.db(), "dep_x", "deposit.pending", 1);
+    ASSERT_TRUE(store::schedule_retry(t.db(), id, 5000, "HTTP 503").ok());
+    t.reopen();
+    auto row = event(t.db(), id);
+    EXPECT_EQ(row.next_attempt_at, 5000);
+    EXPECT_EQ(row.attempts, 1);
+    EXPECT_TRUE(due(t.db(), 4999).empty());
+    EXPECT_EQ(due(t.db(), 5000), std::vector<std::string>{id});
+}
+
+TEST(WebhookDecide, Outcomes) {
+    std::vector<std::chrono::milliseconds> sched = {10ms, 20ms, 30ms};
+    webhook::AttemptResult r;
+    for (int s : {200, 201, 202, 204, 299}) {
+        r.status = s;
+        EXPECT_EQ(webhook::decide(r, 0, sched, 0, 0).kind, store::AttemptOutcome::Kind::delivered) << s;
+    }
+    for (int s : {301, 302, 400, 404, 410, 429, 500, 503}) {
+        r.status = s;
+        auto o = webhook::decide(r, 0, sched, 1000, 0);
+        EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::retry) << s;
+        EXPECT_EQ(o.next_attempt_at, 1010);
+        EXPECT_NE(o.error.find(std::to_string(s)), std::string::npos);
+        EXPECT_EQ(webhook::decide(r, 3, sched, 1000, 0).kind, store::AttemptOutcome::Kind::failed);
+    }
+    r.status = 301;
+    EXPECT_NE(webhook::decide(r, 0, sched, 0, 0).error.find("redirect"), std::string::npos);
+    // Retry-After on 429/503: the longer of the two; ignored on other statuses; capped.
+    r.status = 429;
+    r.retry_after_ms = 5000;
+    EXPECT_EQ(webhook::decide(r, 0, sched, 0, 0).next_attempt_at, 5000);
+    r.status = 503;
+    r.retry_after_ms = 1;
+    EXPECT_EQ(webhook::decide(r, 1, sched, 0, 0).next_attempt_at, 20);
+    r.status = 500;
+    r.retry_after_ms = 5000;
+    EXPECT_EQ(webhook::decide(r, 0, sched, 0, 0).next_attempt_at, 10);
+    r.status = 503;
+    r.retry_after_ms = 1LL << 50;
+    EXPECT_EQ(webhook::decide(r, 0, sched, 0, 0).next_attempt_at, webhook::kMaxRetryAfterMs);
+    // No answer at all.
+    webhook::AttemptResult t;
+    t.error = "timed out";
+    auto o = webhook::decide(t, 2, sched, 0, 0);
+    EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::retry);
+    EXPECT_EQ(o.next_attempt_at, 30);
+    EXPECT_EQ(o.error, "timed out");
+    // An empty schedule: one attempt, then failed.
+    EXPECT_EQ(webhook::decide(t, 0, {}, 0, 0).kind, store::AttemptOutcome::Kind::failed);
+}
+
+TEST(WebhookDecide, ResponseExcerpt) {
+    EXPECT_EQ(webhook::response_excerpt("ok"), "ok");
+    std::string big(5000, 'x');
+    EXPECT_EQ(webhook::response_excerpt(big).size(), 1024u);
+    // Never cut inside a UTF-8 sequence; invalid bytes become '?'.
+    std::string s(1023, 'a');
+    s += "\xc3\xa9";  // é straddles the limit
+    EXPECT_EQ(webhook::response_excerpt(s), std::string(1023, 'a'));
+    EXPECT_EQ(webhook::response_excerpt("a\xff" "b\xc3"), "a?b?");
+    EXPECT_EQ(webhook::response_excerpt("\xe2\x82\xac"), "\xe2\x82\xac");
+}
