@@ -5,6 +5,10 @@ CONFIG       ?= examples/depositd.toml
 JOBS         ?= 2
 CMAKE_FLAGS  ?=
 
+# ccache hits across clones of the same tree (CI builds a fresh clone).
+export CCACHE_BASEDIR   := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all setup build run test unit integration bench demo clean check-config
 
 all: build
