@@ -1,0 +1,138 @@
+// Migrations: applied in order, each in a transaction with its version row,
+// safe to re-run, and a failing migration leaves the database as it was.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/chain_state.hpp"
+#include "store/database.hpp"
+#include "store/deposits.hpp"
+
+using namespace depositd;
+using namespace depositd::store;
+
+namespace {
+
+class Migrations : public ::testing::Test {
+protected:
+    void SetUp() override {
+        path_ = (std::filesystem::temp_directory_path() / ("migr_" + std::to_string(::getpid()) + "_" +
+                                                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite"))
+                    .string();
+        std::filesystem::remove(path_);
+    }
+    void TearDown() override {
+        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+    }
+    std::unique_ptr<Database> open() { return std::move(Database::open(path_).value()); }
+    static bool has_table(Database& db, const std::string& name) {
+        auto s = db.prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1");
+        s.bind(1, name);
+        EXPECT_TRUE(*s.step());
+        return s.int64(0) == 1;
+    }
+    std::string path_;
+};
+
+TEST_F(Migrations, EmbeddedSchemaAppliesAndReRunsAsNoOp) {
+    auto db = open();
+    EXPECT_EQ(db->schema_version(), 0);
+    ASSERT_TRUE(db->migrate().ok());
+    const int v = db->schema_version();
+    EXPECT_GE(v, 1);
+    for (auto t : {"addresses", "bindings", "chain_cursors", "chain_blocks", "deposits", "events", "delivery_attempts"})
+        EXPECT_TRUE(has_table(*db, t)) << t;
+    ASSERT_TRUE(db->migrate().ok());
+    EXPECT_EQ(db->schema_version(), v);
+    db.reset();
+    auto again = open();
+    ASSERT_TRUE(again->migrate().ok());
+    EXPECT_EQ(again->schema_version(), v);
+}
+
+TEST_F(Migrations, FailingMigrationRollsBackCompletely) {
+    auto db = open();
+    const Migration good[] = {{1, "one", "CREATE TABLE a (x INTEGER);"}};
+    ASSERT_TRUE(migrate_with(*db, good).ok());
+    // The second migration fails half-way: its first statement must not stay.
+    const Migration bad[] = {{1, "one", "CREATE TABLE a (x INTEGER);"},
+                             {2, "two", "CREATE TABLE b (y INTEGER); CREATE TABLE a (dup INTEGER);"}};
+    auto s = migrate_with(*db, bad);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message.find("002_two"), std::string::npos) << s.error().message;
+    EXPECT_EQ(db->schema_version(), 1);
+    EXPECT_FALSE(has_table(*db, "b"));
+    // Fixed and re-run: applies.
+    const Migration fixed[] = {{1, "one", "CREATE TABLE a (x INTEGER);"}, {2, "two", "CREATE TABLE b (y INTEGER);"}};
+    ASSERT_TRUE(migrate_with(*db, fixed).ok());
+    EXPECT_EQ(db->schema_version(), 2);
+    EXPECT_TRUE(has_table(*db, "b"));
+}
+
+TEST_F(Migrations, WalModeAndForeignKeys) {
+    auto db = open();
+    auto s = db->prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(*s.step());
+    EXPECT_EQ(s.text(0), "wal");
+    auto f = db->prepare("PRAGMA foreign_keys");
+    ASSERT_TRUE(*f.step());
+    EXPECT_EQ(f.int64(0), 1);
+}
+
+TEST_F(Migrations, DepositRepositoryRoundTripAndIdempotentInsert) {
+    auto db = open();
+    ASSERT_TRUE(db->migrate().ok());
+    Deposit d;
+    d.id = "dep_1";
+    d.chain_id = "ethereum";
+    d.tx_hash = "0xabc";
+    d.index = 7;
+    d.block_hash = "0xb";
+    d.block_number = 19000000;
+    d.address = "0xAddr";
+    d.currency = "USDT";
+    d.contract = "0xdAC17F958D2ee523a2206206994597C13D831ec7";
+    d.raw_amount = "125500000";
+    d.decimals = 6;
+    d.from = "0xfrom";
+    d.confirmations = 3;
+    d.required_confirmations = 12;
+    d.status = "pending";
+    d.detected_at = 1700000000000;
+    ASSERT_TRUE(*insert_deposit(*db, d));
+    EXPECT_FALSE(*insert_deposit(*db, d));  // same identity: ignored
+    auto got = get_deposit(*db, "dep_1");
+    ASSERT_TRUE(got.ok() && *got);
+    auto j = deposit_to_json(**got);
+    EXPECT_EQ(j.at("amount").as_string(), "125.5");
+    EXPECT_EQ(j.at("rawAmount").as_string(), "125500000");
+    EXPECT_TRUE(j.at("depositReference").is_null());
+    EXPECT_TRUE(j.at("confirmedAt").is_null());
+    EXPECT_EQ(j.at("index").as_uint64(), 7u);
+    DepositFilter f;
+    f.status = "pending";
+    auto page = list_deposits(*db, f);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->total, 1u);
+    f.status = "confirmed";
+    EXPECT_EQ(list_deposits(*db, f)->total, 0u);
+    // A statement with an injected quote is just data.
+    f.status = "pending' OR '1'='1";
+    EXPECT_EQ(list_deposits(*db, f)->total, 0u);
+}
+
+TEST_F(Migrations, CursorAndBlocks) {
+    auto db = open();
+    ASSERT_TRUE(db->migrate().ok());
+    ASSERT_TRUE(put_cursor(*db, {"eth", 10, "0xa", 12, std::nullopt, 1}).ok());
+    ASSERT_TRUE(put_block(*db, "eth", {10, "0xa", "0x9"}).ok());
+    ASSERT_TRUE(put_block(*db, "eth", {11, "0xb", "0xa"}).ok());
+    ASSERT_TRUE(delete_blocks_above(*db, "eth", 10).ok());
+    EXPECT_FALSE(get_block(*db, "eth", 11)->has_value());
+    auto c = get_cursor(*db, "eth");
+    ASSERT_TRUE(c.ok() && *c);
+    EXPECT_EQ((*c)->height, 10u);
+    EXPECT_EQ((*c)->head, std::optional<std::uint64_t>(12));
+}
+
+}  // namespace
