@@ -1,0 +1,245 @@
+#include "chain/tron/tron_adapter.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "codec/hex.hpp"
+#include "core/log.hpp"
+#include "net/jsonrpc.hpp"
+
+namespace depositd::chain::tron {
+
+namespace asio = boost::asio;
+
+namespace {
+
+Error with_context(Error e, const std::string& context) {
+    e.message = context + ": " + e.message;
+    return e;
+}
+
+// Request bodies built outside the coroutines (GCC and literals in co_await
+// full-expressions do not mix well).
+std::string num_body(std::uint64_t n) { return "{\"num\":" + std::to_string(n) + "}"; }
+std::string range_body(std::uint64_t start, std::uint64_t end_exclusive) {
+    return "{\"startNum\":" + std::to_string(start) + ",\"endNum\":" + std::to_string(end_exclusive) + "}";
+}
+std::string decimals_body(const TokenSpec& t) {
+    const std::string hex = "41" + codec::to_hex(t.contract);
+    return "{\"owner_address\":\"" + hex + "\",\"contract_address\":\"" + hex +
+           "\",\"function_selector\":\"decimals()\",\"parameter\":\"\"}";
+}
+const std::string kEmptyBody = "{}";
+const std::string kNowBlock = "/wallet/getnowblock";
+const std::string kSolidNowBlock = "/walletsolidity/getnowblock";
+const std::string kByLimitNext = "/wallet/getblockbylimitnext";
+const std::string kInfoByNum = "/wallet/gettransactioninfobyblocknum";
+const std::string kByNum = "/wallet/getblockbynum";
+const std::string kTriggerConstant = "/wallet/triggerconstantcontract";
+
+// triggerconstantcontract answer -> the decimals() value.
+Result<unsigned> decode_decimals(const json::value& v) {
+    if (auto s = check_node_error(v); !s) return s.error();
+    if (!v.is_object()) return make_error(Errc::malformed, "answer is not an object");
+    const auto& o = v.get_object();
+    if (const auto* r = o.if_contains("result"); r && r->is_object()) {
+        const auto& ro = r->get_object();
+        const auto* ok = ro.if_contains("result");
+        if (ok == nullptr || !ok->is_bool() || !ok->get_bool()) {
+            std::string m = "call failed";
+            if (const auto* msg = ro.if_contains("message"); msg && msg->is_string()) {
+                // java-tron hex-encodes the message.
+                auto bytes = codec::from_hex(std::string_view(msg->get_string().data(), msg->get_string().size()));
+                m = bytes ? std::string(bytes->begin(), bytes->end()) : std::string(msg->get_string());
+            }
+            return make_error(Errc::invalid_input, "decimals() failed: " + m);
+        }
+    }
+    const auto* cr = o.if_contains("constant_result");
+    if (cr == nullptr || !cr->is_array() || cr->get_array().empty() || !cr->get_array()[0].is_string())
+        return make_error(Errc::invalid_input, "decimals() returned no data (not a token contract?)");
+    const auto& s = cr->get_array()[0].get_string();
+    std::array<std::uint8_t, 32> w{};
+    if (!codec::from_hex_exact(std::string_view(s.data(), s.size()), w))
+        return make_error(Errc::invalid_input, "decimals() did not return one 32-byte word");
+    for (std::size_t i = 0; i < 31; ++i)
+        if (w[i] != 0) return make_error(Errc::invalid_input, "decimals() returned a value above 255");
+    return static_cast<unsigned>(w[31]);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TronAdapter>> TronAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
+    net::JsonRpcOptions o;
+    o.endpoints = cfg.rpc;
+    for (const auto& [k, v] : cfg.headers) o.headers.emplace_back(k, v);  // TRON-PRO-API-KEY
+    o.timeout = cfg.request_timeout;
+    o.max_rps = cfg.max_rps;
+    o.name = cfg.id;
+    if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
+    return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
+}
+
+Result<std::unique_ptr<TronAdapter>> TronAdapter::create(const config::ChainConfig& cfg,
+                                                         std::unique_ptr<net::JsonRpcClient> rpc) {
+    auto tokens = make_token_specs(cfg.tokens);
+    if (!tokens) return with_context(tokens.error(), "chain " + cfg.id);
+    return std::unique_ptr<TronAdapter>(new TronAdapter(cfg, std::move(rpc), std::move(*tokens)));
+}
+
+TronAdapter::TronAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc,
+                         std::vector<TokenSpec> tokens)
+    : chain_(cfg.id),
+      use_finalized_(cfg.finalized),
+      rpc_(std::move(rpc)),
+      tokens_(std::move(tokens)),
+      native_{cfg.native.symbol.empty() ? std::string("TRX") : cfg.native.symbol,
+              cfg.native.symbol.empty() ? 6u : cfg.native.decimals},
+      range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxRange)),
+      log_(log::get("chain.tron")) {}
+
+TronAdapter::~TronAdapter() = default;
+
+asio::awaitable<Result<json::value>> TronAdapter::post(std::string path, std::string body) {
+    const std::string label = path;
+    auto r = co_await rpc_->post_json(std::move(path), std::move(body));
+    if (!r) co_return with_context(classify_transport_error(r.error()), label);
+    co_return std::move(*r);
+}
+
+asio::awaitable<Result<Head>> TronAdapter::head() {
+    auto now = co_await post(kNowBlock, kEmptyBody);
+    if (!now) co_return now.error();
+    auto ref = decode_block_ref(*now);
+    if (!ref) co_return with_context(ref.error(), kNowBlock);
+    if (!*ref) co_return make_error(Errc::unavailable, kNowBlock + ": {} (the node has no block yet)");
+    Head head;
+    head.height = (*ref)->height;
+    if (use_finalized_) {
+        auto solid = co_await post(kSolidNowBlock, kEmptyBody);
+        if (!solid) co_return solid.error();
+        auto sref = decode_block_ref(*solid);
+        if (!sref) co_return with_context(sref.error(), kSolidNowBlock);
+        if (*sref) head.finalized = std::min((*sref)->height, head.height);  // {}: nothing solidified yet
+    }
+    co_return head;
+}
+
+asio::awaitable<Result<std::optional<BlockRef>>> TronAdapter::block_at(std::uint64_t height) {
+    auto r = co_await post(kByNum, num_body(height));
+    if (!r) co_return r.error();
+    auto ref = decode_block_ref(*r);
+    if (!ref) co_return with_context(ref.error(), kByNum + " " + std::to_string(height));
+    if (*ref && (*ref)->height != height)
+        co_return make_error(Errc::malformed,
+                             kByNum + " " + std::to_string(height) + " returned block " + std::to_string((*ref)->height));
+    co_return std::move(*ref);
+}
+
+asio::awaitable<Result<std::vector<BlockTransfers>>> TronAdapter::scan(std::uint64_t from, std::uint64_t to,
+                                                                       const WatchSet& watched) {
+    std::vector<BlockTransfers> result;
+    if (to < from) co_return result;
+    const std::uint64_t end = from + std::min<std::uint64_t>(to - from, range_ - 1);
+    const std::string what = kByLimitNext + " " + std::to_string(from) + "-" + std::to_string(end);
+
+    ++scan_requests_;
+    auto r = co_await post(kByLimitNext, range_body(from, end + 1));  // [startNum, endNum)
+    if (!r) co_return r.error();
+    auto list = decode_block_list(*r, &watched, native_);
+    if (!list) co_return with_context(list.error(), what);
+    if (list->empty()) co_return make_error(Errc::unavailable, what + ": {} (no block in range)");
+
+    std::vector<DecodedBlock> blocks = std::move(*list);
+    std::sort(blocks.begin(), blocks.end(),
+              [](const DecodedBlock& a, const DecodedBlock& b) { return a.ref.height < b.ref.height; });
+    if (blocks.front().ref.height != from)
+        co_return make_error(Errc::unavailable, what + ": the answer starts at block " +
+                                                    std::to_string(blocks.front().ref.height));
+    // The consecutive, parent-linked prefix inside the range.
+    std::size_t keep = 1;
+    while (keep < blocks.size() && blocks[keep].ref.height == blocks[keep - 1].ref.height + 1 &&
+           blocks[keep].ref.parent == blocks[keep - 1].ref.hash && blocks[keep].ref.height <= end)
+        ++keep;
+    if (keep < blocks.size())
+        log_->debug("{}: {}: kept {} of {} blocks (gap, parent break or past the range)", chain_, what, keep,
+                    blocks.size());
+    blocks.resize(keep);
+
+    const bool want_tokens = !tokens_.empty() && watched.size() > 0;
+    result.reserve(blocks.size());
+    for (auto& b : blocks) {
+        BlockTransfers bt;
+        bt.block = b.ref;
+        bt.transfers = std::move(b.native);
+        if (want_tokens && !b.tx_ids.empty()) {
+            ++scan_requests_;
+            const std::string iwhat = kInfoByNum + " " + std::to_string(b.ref.height);
+            auto infos = co_await post(kInfoByNum, num_body(b.ref.height));
+            Status failed;
+            if (!infos) {
+                failed = infos.error();
+            } else {
+                InfoContext ctx{b.ref.height, &b.tx_ids, tokens_, &watched};
+                auto st = decode_transaction_infos(*infos, ctx, bt.transfers);
+                if (!st) {
+                    failed = with_context(st.error(), iwhat);
+                } else if (st->matched || st->skipped_nonstandard) {
+                    log_->debug("{}: block {}: {} logs, {} token transfers, {} to watched addresses, {} failed txs with logs",
+                                chain_, b.ref.height, st->logs, st->token_transfers, st->matched, st->failed);
+                }
+            }
+            if (!failed) {
+                // Blocks before this one are complete: hand them over, the
+                // scanner asks again from here.
+                if (!result.empty()) {
+                    log_->debug("{}: {}; returning {} complete blocks", chain_, failed.error().describe(),
+                                result.size());
+                    break;
+                }
+                co_return failed.error();
+            }
+        }
+        std::sort(bt.transfers.begin(), bt.transfers.end(), [](const Transfer& x, const Transfer& y) {
+            return x.tx != y.tx ? x.tx < y.tx : x.index < y.index;
+        });
+        result.push_back(std::move(bt));
+    }
+    scanned_blocks_ += result.size();
+    co_return result;
+}
+
+asio::awaitable<Status> TronAdapter::verify() {
+    for (const auto& t : tokens_) {
+        const std::string who = "chain " + chain_ + " token " + t.symbol + " (" + t.contract_text + ")";
+        // A node that is briefly down or rate limited at start-up must not
+        // leave the chain unfollowed: transient failures are retried.
+        auto r = co_await post(kTriggerConstant, decimals_body(t));
+        for (int attempt = 1; !r && attempt < kVerifyAttempts && r.error().code != Errc::invalid_input; ++attempt) {
+            log_->warn("{}: decimals() attempt {} failed: {}", who, attempt, r.error().describe());
+            auto wait = std::chrono::milliseconds(500 << attempt);
+            if (r.error().retry_after_ms > 0)
+                wait = std::max(wait, std::chrono::milliseconds(std::min<long long>(r.error().retry_after_ms, 60'000)));
+            asio::steady_timer timer(co_await asio::this_coro::executor);
+            timer.expires_after(wait);
+            boost::system::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            r = co_await post(kTriggerConstant, decimals_body(t));
+        }
+        if (!r) co_return with_context(r.error(), who + ": decimals()");
+        auto d = decode_decimals(*r);
+        if (!d) co_return with_context(d.error(), who);
+        if (*d != t.decimals)
+            co_return make_error(Errc::invalid_input, who + ": decimals() returns " + std::to_string(*d) +
+                                                          ", the config says " + std::to_string(t.decimals));
+        log_->info("{}: token {} {} decimals {} verified", chain_, t.symbol, t.contract_text, *d);
+    }
+    co_return Status{};
+}
+
+}  // namespace depositd::chain::tron

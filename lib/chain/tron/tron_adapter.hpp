@@ -1,0 +1,86 @@
+#pragma once
+// TRON (java-tron FullNode HTTP API, TronGrid): the RPC half. Decoding is in
+// chain/tron/decode.hpp (pure functions over JSON).
+//
+// head()     POST /wallet/getnowblock -> height; with confirmations =
+//            "finalized" also /walletsolidity/getnowblock -> Head::finalized
+//            (the solidified head, ~19 blocks behind; never above the head).
+//            The scanner confirms a deposit when its height <= finalized;
+//            "the block id is still the one recorded" follows from the
+//            scanner's parent-hash continuity (a replaced block is a reorg).
+// scan()     POST /wallet/getblockbylimitnext {startNum: from, endNum: end+1}
+//            (range [startNum, endNum), at most 100 blocks, capped by
+//            max_block_range), then for every block with transactions —
+//            only when tokens are configured and something is watched —
+//            POST /wallet/gettransactioninfobyblocknum {num}: the info list
+//            must have exactly the block's txIDs and blockNumber, else the
+//            block is not taken (error, or the prefix before it).
+//            Result: the consecutive, parent-linked prefix starting at
+//            `from`. {} for the whole range -> Errc::unavailable.
+// block_at() POST /wallet/getblockbynum {num}: {} -> nullopt (beyond tip).
+// verify()   /wallet/triggerconstantcontract decimals() on each token; a
+//            value different from the config (or not a token) is an error.
+//
+// Errors: HTTP 200 {"Error": ...} and {} are never empty blocks; TronGrid's
+// 403/429/503 and "suspended for 30s" bodies are Errc::rate_limited with
+// retry_after_ms. TRON-PRO-API-KEY comes from the chain's `headers` (sent by
+// net with every request, never logged).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/adapter.hpp"
+#include "chain/tron/decode.hpp"
+#include "config/config.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace depositd::net {
+class HttpClient;
+class JsonRpcClient;
+}  // namespace depositd::net
+
+namespace depositd::chain::tron {
+
+class TronAdapter final : public ChainAdapter {
+public:
+    static constexpr std::uint64_t kMaxRange = 100;  // getblockbylimitnext: endNum - startNum <= 100
+    static constexpr int kVerifyAttempts = 5;         // decimals() at start-up, transient failures retried
+
+    static Result<std::unique_ptr<TronAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
+    // Over an existing client (tests).
+    static Result<std::unique_ptr<TronAdapter>> create(const config::ChainConfig& cfg,
+                                                       std::unique_ptr<net::JsonRpcClient> rpc);
+    ~TronAdapter() override;
+
+    boost::asio::awaitable<Result<Head>> head() override;
+    boost::asio::awaitable<Result<std::vector<BlockTransfers>>> scan(std::uint64_t from, std::uint64_t to,
+                                                                     const WatchSet& watched) override;
+    boost::asio::awaitable<Result<std::optional<BlockRef>>> block_at(std::uint64_t height) override;
+    boost::asio::awaitable<Status> verify() override;
+
+    // Counters (tests, benchmarks): HTTP requests made by scan() and blocks it returned.
+    std::uint64_t scan_requests() const { return scan_requests_; }
+    std::uint64_t scanned_blocks() const { return scanned_blocks_; }
+
+private:
+    TronAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc, std::vector<TokenSpec> tokens);
+
+    boost::asio::awaitable<Result<json::value>> post(std::string path, std::string body);
+
+    std::string chain_;
+    bool use_finalized_ = false;
+    std::unique_ptr<net::JsonRpcClient> rpc_;
+    std::vector<TokenSpec> tokens_;
+    NativeSpec native_;
+    std::uint64_t range_ = kMaxRange;
+    std::uint64_t scan_requests_ = 0;
+    std::uint64_t scanned_blocks_ = 0;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace depositd::chain::tron
