@@ -288,7 +288,9 @@ TEST_F(AnvilTest, RangeCapAndFinalizedAndVerify) {
     auto a = adapter(cfg);
     auto head = run(io_, a->head());
     ASSERT_TRUE(head.ok()) << head.error().describe();
-    if (head->finalized) EXPECT_LE(*head->finalized, head->height);
+    if (head->finalized) {
+        EXPECT_LE(*head->finalized, head->height);
+    }
     WatchSet w;
     w.insert(key_of(kWatched), 1);
     auto s = run(io_, a->scan(1, head->height, w));
