@@ -1,0 +1,155 @@
+// Webhook benchmarks: signing cost, outbox insert rate, and signed
+// deliveries per second from the Dispatcher to a local keep-alive receiver
+// (tests/unit/webhook_receiver.hpp: a Beast server on 127.0.0.1 that also
+// verifies every signature).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <unistd.h>
+
+#include "../tests/unit/webhook_receiver.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "net/http_client.hpp"
+#include "store/database.hpp"
+#include "store/events.hpp"
+#include "webhook/dispatcher.hpp"
+#include "webhook/signing.hpp"
+
+using namespace depositd;
+
+namespace {
+
+const std::string kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+// A deposit.confirmed body of a realistic size (~700 bytes).
+std::string payload(const std::string& id, const std::string& dep) {
+    return R"({"id":")" + id + R"(","type":"deposit.confirmed","createdAt":"2026-11-22T00:17:16.123Z","data":{"id":")" +
+           dep +
+           R"(","depositReference":"player_42","address":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed","chainId":"ethereum","currency":"USDT","contract":"0xdAC17F958D2ee523a2206206994597C13D831ec7","amount":"125.5","rawAmount":"125500000","decimals":6,"txHash":"0x6f2a6d0c2b6b7f8e3c9f4d1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e","index":7,"from":"0x742d35Cc6634C0532925a3b844Bc454e4438f44e","blockNumber":19000000,"blockHash":"0x88e96d4537bea4d9c05d12549907b32561d3bf31f45aae734cdc119f13406cb6","confirmations":12,"requiredConfirmations":12,"status":"confirmed","detectedAt":"2026-11-22T00:15:01.000Z","confirmedAt":"2026-11-22T00:17:16.123Z"}})";
+}
+
+struct TempDir {
+    std::filesystem::path dir;
+    TempDir() {
+        static int n = 0;
+        dir = std::filesystem::temp_directory_path() /
+              ("depositd-webhook-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+        std::filesystem::create_directories(dir);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
+std::unique_ptr<store::Database> open_db(const TempDir& t) {
+    auto db = store::Database::open((t.dir / "bench.sqlite").string());
+    if (!db || !(*db)->migrate()) std::abort();
+    return std::move(*db);
+}
+
+void add_deposit(store::Database& db, const std::string& id) {
+    auto q = db.prepare(
+        "INSERT INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address, currency, "
+        "raw_amount, decimals, confirmations, required_confirmations, status, detected_at) "
+        "VALUES (?1, 'ethereum', ?1, 0, '0xb', 1, '0xaddr', 'USDT', '125500000', 6, 12, 12, 'confirmed', 0)");
+    q.bind(1, id);
+    if (!q.run()) std::abort();
+}
+
+void BM_SignEvent(benchmark::State& state) {
+    auto signer = webhook::Signer::create({kSecret});
+    std::string body = payload("evt_0123456789abcdef01234567", "dep_0123456789abcdef01234567");
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(signer->signature("evt_0123456789abcdef01234567", 1795306636, body));
+        benchmark::DoNotOptimize(signer->payin(body));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SignEvent);
+
+// Outbox inserts, `batch` events (with their deposit rows) per transaction,
+// as the scanner commits a block.
+void BM_OutboxInsert(benchmark::State& state) {
+    const int batch = static_cast<int>(state.range(0));
+    TempDir t;
+    auto db = open_db(t);
+    std::int64_t n = 0;
+    for (auto _ : state) {
+        store::Transaction tx(*db);
+        for (int i = 0; i < batch; ++i, ++n) {
+            std::string dep = "dep_" + std::to_string(n);
+            add_deposit(*db, dep);
+            std::string id = event_id(dep, "deposit.confirmed");
+            store::NewEvent e{id, dep, "deposit.confirmed", payload(id, dep), 1'700'000'000'000 + n};
+            if (!store::insert_event(*db, e)) std::abort();
+        }
+        if (!tx.commit()) std::abort();
+    }
+    state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_OutboxInsert)->Arg(1)->Arg(100);
+
+// Signed deliveries per second: `per_round` events inserted (untimed), then
+// the dispatcher delivers them all to the keep-alive receiver (timed).
+void BM_SignedDeliveries(benchmark::State& state) {
+    log::set_level("warn");
+    const int per_round = 2000;
+    TempDir t;
+    auto db = open_db(t);
+    webhook_test::Receiver rcv({kSecret}, [](const webhook_test::Arrival&) { return webhook_test::Reply{}; });
+    boost::asio::io_context ctx;
+    net::HttpClient http(ctx.get_executor());
+    SystemClock clock;
+    config::WebhookConfig cfg;
+    cfg.url = rcv.url();
+    cfg.secrets = {kSecret};
+    cfg.concurrency = static_cast<unsigned>(state.range(0));
+    webhook::Dispatcher d(ctx.get_executor(), *db, http, cfg, clock);
+    bool done = false;
+    boost::asio::co_spawn(ctx, d.run(), [&](std::exception_ptr) { done = true; });
+    auto delivered = [&] {
+        auto q = db->prepare("SELECT count(*) FROM events WHERE status = 'delivered'");
+        (void)q.step();
+        return q.int64(0);
+    };
+    std::int64_t n = 0, target = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        {
+            store::Transaction tx(*db);
+            for (int i = 0; i < per_round; ++i, ++n) {
+                std::string dep = "dep_" + std::to_string(n);
+                add_deposit(*db, dep);
+                std::string id = event_id(dep, "deposit.confirmed");
+                store::NewEvent e{id, dep, "deposit.confirmed", payload(id, dep), clock.now_ms()};
+                if (!store::insert_event(*db, e)) std::abort();
+            }
+            if (!tx.commit()) std::abort();
+        }
+        target += per_round;
+        state.ResumeTiming();
+        d.wake();
+        while (delivered() < target) ctx.run_for(std::chrono::milliseconds(2));
+    }
+    state.SetItemsProcessed(state.iterations() * per_round);
+    auto arrivals = rcv.arrivals();
+    std::size_t bad = 0;
+    for (const auto& a : arrivals) bad += !a.signature_ok;
+    state.counters["bad_signatures"] = static_cast<double>(bad);
+    state.counters["connections"] = rcv.connections();
+    d.stop();
+    while (!done) ctx.run_for(std::chrono::milliseconds(5));
+}
+BENCHMARK(BM_SignedDeliveries)->Arg(8)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
