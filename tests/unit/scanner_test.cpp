@@ -12,6 +12,7 @@
 #include <set>
 
 #include "scanner/scanner.hpp"
+#include "store/chain_state.hpp"
 #include "store/database.hpp"
 #include "store/deposits.hpp"
 
