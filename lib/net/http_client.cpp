@@ -249,22 +249,23 @@ struct HttpClient::Impl {
         co_return std::move(c);
     }
 
+    // The result of one exchange on one connection. Only std types: the
+    // parser's message never leaves the coroutine frame that owns the parser.
     struct Exchange {
         beast::error_code ec;
         bool got_response_bytes = false;
-        http::response<http::string_body> res;
-        bool done = false;
+        bool keep_alive = false;
+        HttpResponse res;
     };
 
     template <class Stream>
-    asio::awaitable<Exchange> exchange(Stream& s, Conn& c, const http::request<http::string_body>& req,
-                                       std::size_t max_bytes, bool head) {
-        Exchange out;
+    asio::awaitable<void> exchange(Stream& s, Conn& c, const http::request<http::string_body>& req,
+                                   std::size_t max_bytes, bool head, Exchange& out) {
         auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
         (void)wn;
         if (wec) {
             out.ec = wec;
-            co_return out;
+            co_return;
         }
         http::response_parser<http::string_body> parser;
         parser.header_limit(64 * 1024);
@@ -274,9 +275,61 @@ struct HttpClient::Impl {
         (void)rn;
         out.got_response_bytes = parser.got_some() || c.buffer.size() > 0;
         out.ec = rec;
-        out.done = parser.is_done();
-        if (!rec) out.res = parser.release();
-        co_return out;
+        if (rec) co_return;
+        auto& msg = parser.get();
+        out.res.status = static_cast<int>(msg.result_int());
+        for (const auto& f : msg) out.res.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        out.keep_alive = parser.is_done() && msg.keep_alive();
+        out.res.body = std::move(msg.body());
+    }
+
+    struct Outcome {
+        bool ok = false;
+        bool retry_fresh = false;  // a reused idle connection failed before any response byte
+        Error error;
+        HttpResponse res;
+    };
+
+    asio::awaitable<void> attempt(const Target& t, const http::request<http::string_body>& req,
+                                  const HttpRequest& hreq, steady::time_point deadline, bool may_reuse,
+                                  Outcome& o) {
+        std::unique_ptr<Conn> c = may_reuse ? take_idle(t.key) : nullptr;
+        const bool reused = c != nullptr;
+        if (!c) {
+            auto oc = co_await open(t, deadline);
+            if (!oc) {
+                o.error = oc.error();
+                co_return;
+            }
+            c = std::move(*oc);
+        }
+        c->tcp().expires_at(deadline);
+        const bool head = req.method() == http::verb::head;
+        Exchange x;
+        if (c->tls) co_await exchange(*c->tls, *c, req, hreq.max_response_bytes, head, x);
+        else co_await exchange(*c->plain, *c, req, hreq.max_response_bytes, head, x);
+        if (x.ec) {
+            c->close();
+            if (reused && !x.got_response_bytes && x.ec != beast::error::timeout &&
+                x.ec != asio::error::operation_aborted && steady::now() < deadline) {
+                log->debug("HTTP {}: reused connection failed ({}), retrying on a fresh one", t.where, x.ec.message());
+                o.retry_fresh = true;
+            } else if (x.ec == beast::error::timeout) {
+                o.error = transport("HTTP " + t.where + ": timed out after " + std::to_string(hreq.timeout.count()) + " ms");
+            } else if (x.ec == http::error::body_limit) {
+                o.error = transport("HTTP " + t.where + ": response body exceeds the limit of " +
+                                    std::to_string(hreq.max_response_bytes) + " bytes");
+            } else if (x.ec == http::error::header_limit) {
+                o.error = transport("HTTP " + t.where + ": response header too large");
+            } else {
+                o.error = transport("HTTP " + t.where + ": " + x.ec.message());
+            }
+            co_return;
+        }
+        if (x.keep_alive && opts.max_idle_per_host > 0) put_idle(t.key, std::move(c));
+        else c->close();
+        o.ok = true;
+        o.res = std::move(x.res);
     }
 
     asio::awaitable<Result<HttpResponse>> run(HttpRequest hreq) {
@@ -302,47 +355,16 @@ struct HttpClient::Impl {
         req.body() = std::move(hreq.body);
         req.keep_alive(true);
         req.prepare_payload();
-        const bool head = verb == http::verb::head;
 
-        for (int attempt = 0;; ++attempt) {
-            std::unique_ptr<Conn> c = attempt == 0 ? take_idle(t.key) : nullptr;
-            const bool reused = c != nullptr;
-            if (!c) {
-                auto oc = co_await open(t, deadline);
-                if (!oc) co_return oc.error();
-                c = std::move(*oc);
-            }
-            c->tcp().expires_at(deadline);
-            Exchange x = c->tls ? co_await exchange(*c->tls, *c, req, hreq.max_response_bytes, head)
-                                : co_await exchange(*c->plain, *c, req, hreq.max_response_bytes, head);
-            if (x.ec) {
-                c->close();
-                if (reused && !x.got_response_bytes && x.ec != beast::error::timeout &&
-                    x.ec != asio::error::operation_aborted && steady::now() < deadline) {
-                    log->debug("HTTP {}: reused connection failed ({}), retrying on a fresh one", t.where,
-                               x.ec.message());
-                    continue;
-                }
-                if (x.ec == beast::error::timeout)
-                    co_return transport("HTTP " + t.where + ": timed out after " +
-                                        std::to_string(hreq.timeout.count()) + " ms");
-                if (x.ec == http::error::body_limit)
-                    co_return transport("HTTP " + t.where + ": response body exceeds the limit of " +
-                                        std::to_string(hreq.max_response_bytes) + " bytes");
-                if (x.ec == http::error::header_limit)
-                    co_return transport("HTTP " + t.where + ": response header too large");
-                co_return transport("HTTP " + t.where + ": " + x.ec.message());
-            }
-            HttpResponse out;
-            out.status = static_cast<int>(x.res.result_int());
-            for (const auto& f : x.res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-            const bool keep = x.done && x.res.keep_alive() && opts.max_idle_per_host > 0;
-            out.body = std::move(x.res.body());
-            if (keep) put_idle(t.key, std::move(c));
-            else c->close();
-            out.latency = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
-            co_return out;
+        Outcome o;
+        co_await attempt(t, req, hreq, deadline, true, o);
+        if (o.retry_fresh) {
+            o = Outcome{};
+            co_await attempt(t, req, hreq, deadline, false, o);
         }
+        if (!o.ok) co_return o.error;
+        o.res.latency = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
+        co_return std::move(o.res);
     }
 };
 

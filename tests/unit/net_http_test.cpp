@@ -1,0 +1,289 @@
+// HttpClient against a real local server (127.0.0.1, port 0).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "net/http_client.hpp"
+#include "net_test_server.hpp"
+
+using namespace depositd;
+using namespace depositd::net;
+using nettest::Reply;
+using nettest::Seen;
+using nettest::Server;
+namespace asio = boost::asio;
+
+namespace {
+
+Result<HttpResponse> get(asio::io_context& ioc, HttpClient& c, HttpRequest req) {
+    return nettest::run(ioc, c.request(std::move(req)));
+}
+
+HttpRequest post(const std::string& url, std::string body = "{}") {
+    HttpRequest r;
+    r.url = url;
+    r.body = std::move(body);
+    r.timeout = std::chrono::seconds(10);
+    return r;
+}
+
+}  // namespace
+
+TEST(NetHttp, KeepAliveReusesOneConnection) {
+    Server srv([](const Seen& s) { return Reply{200, "{\"echo\":" + std::to_string(s.body.size()) + "}"}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    for (int i = 0; i < 5; ++i) {
+        auto r = get(ioc, client, post(srv.url("/rpc?x=1"), "{\"a\":1}"));
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        EXPECT_EQ(r->status, 200);
+        EXPECT_EQ(r->body, "{\"echo\":7}");
+        EXPECT_EQ(r->header("content-type"), "application/json");
+        EXPECT_GE(r->latency.count(), 0);
+    }
+    EXPECT_EQ(srv.requests(), 5);
+    EXPECT_EQ(srv.connections(), 1);
+    auto seen = srv.seen();
+    EXPECT_EQ(seen[0].target, "/rpc?x=1");
+    EXPECT_EQ(seen[0].method, "POST");
+    EXPECT_EQ(seen[0].headers["host"], "127.0.0.1:" + std::to_string(srv.port()));
+    EXPECT_EQ(seen[0].headers["content-type"], "application/json");
+}
+
+TEST(NetHttp, ConnectionCloseIsNotReused) {
+    Server srv([](const Seen&) {
+        Reply r{200, "{}"};
+        r.close = true;
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    for (int i = 0; i < 3; ++i) {
+        auto r = get(ioc, client, post(srv.url()));
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+    }
+    EXPECT_EQ(srv.connections(), 3);
+}
+
+TEST(NetHttp, StaleKeepAliveIsRetriedOnAFreshConnection) {
+    // The server answers as keep-alive, then closes the socket: the client's
+    // idle connection is stale, the next request must transparently reconnect.
+    Server srv([](const Seen&) {
+        Reply r{200, "{\"ok\":true}"};
+        r.close_after = true;
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    for (int i = 0; i < 3; ++i) {
+        auto first = get(ioc, client, post(srv.url()));
+        ASSERT_TRUE(first.ok()) << first.error().describe();
+        // Give the server time to close so the pooled connection is stale.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(srv.requests(), 3);
+    EXPECT_EQ(srv.connections(), 3);
+}
+
+TEST(NetHttp, MaxIdleZeroDisablesReuse) {
+    Server srv([](const Seen&) { return Reply{200, "{}"}; });
+    asio::io_context ioc;
+    HttpClientOptions o;
+    o.max_idle_per_host = 0;
+    HttpClient client(ioc.get_executor(), o);
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(get(ioc, client, post(srv.url())).ok());
+    EXPECT_EQ(srv.connections(), 2);
+}
+
+TEST(NetHttp, DeadlineOnServerThatNeverAnswers) {
+    Server srv([](const Seen&) {
+        Reply r;
+        r.hang = true;
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto req = post(srv.url());
+    req.timeout = std::chrono::milliseconds(300);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = get(ioc, client, req);
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::transport);
+    EXPECT_NE(r.error().message.find("timed out"), std::string::npos) << r.error().message;
+    EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+    EXPECT_LT(elapsed, std::chrono::seconds(30));
+    // The timed-out connection was not pooled: the next request opens a new one.
+    EXPECT_EQ(srv.connections(), 1);
+}
+
+TEST(NetHttp, OversizeBodyIsRefused) {
+    Server srv([](const Seen&) { return Reply{200, std::string(100'000, 'x')}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto req = post(srv.url());
+    req.max_response_bytes = 10'000;
+    auto r = get(ioc, client, req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::transport);
+    EXPECT_NE(r.error().message.find("exceeds the limit of 10000 bytes"), std::string::npos) << r.error().message;
+    // Within the cap it passes.
+    req.max_response_bytes = 200'000;
+    auto ok = get(ioc, client, req);
+    ASSERT_TRUE(ok.ok()) << ok.error().describe();
+    EXPECT_EQ(ok->body.size(), 100'000u);
+}
+
+TEST(NetHttp, ConnectionRefusedIsTransport) {
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto r = get(ioc, client, post("http://127.0.0.1:" + std::to_string(nettest::closed_port()) + "/"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::transport);
+}
+
+TEST(NetHttp, ServerDropWithoutAnswerIsTransport) {
+    Server srv([](const Seen&) {
+        Reply r;
+        r.drop = true;
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto r = get(ioc, client, post(srv.url()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::transport);
+}
+
+TEST(NetHttp, AnyStatusIsAResponseWithHeaders) {
+    Server srv([](const Seen&) {
+        Reply r{503, "busy"};
+        r.headers = {{"Retry-After", "7"}, {"X-Thing", "abc"}};
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto r = get(ioc, client, post(srv.url()));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->body, "busy");
+    EXPECT_EQ(r->header("retry-after"), "7");
+    EXPECT_EQ(r->header("X-THING"), "abc");
+    EXPECT_EQ(r->header("absent"), "");
+}
+
+TEST(NetHttp, CustomHeadersAndBasicAuthFromUrl) {
+    Server srv([](const Seen&) { return Reply{200, "{}"}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto req = post("http://user:pa%3Ass@127.0.0.1:" + std::to_string(srv.port()) + "/");
+    req.headers = {{"X-Api-Key", "k1"}, {"Content-Type", "text/plain"}};
+    ASSERT_TRUE(get(ioc, client, req).ok());
+    auto s = srv.seen().at(0);
+    EXPECT_EQ(s.headers["x-api-key"], "k1");
+    EXPECT_EQ(s.headers["content-type"], "text/plain");
+    EXPECT_EQ(s.headers["authorization"], "Basic dXNlcjpwYTpzcw==");  // user:pa:ss
+}
+
+TEST(NetHttp, BadUrlsAreInvalidInput) {
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    for (const char* u : {"not a url", "ftp://127.0.0.1/", "http:///path"}) {
+        auto r = get(ioc, client, post(u));
+        ASSERT_FALSE(r.ok()) << u;
+        EXPECT_EQ(r.error().code, Errc::invalid_input) << u;
+    }
+}
+
+TEST(NetHttp, RetryAfterParsing) {
+    const std::int64_t now = 784111777000;  // Sun, 06 Nov 1994 08:49:37 GMT
+    EXPECT_EQ(retry_after_ms("3", now), 3000);
+    EXPECT_EQ(retry_after_ms(" 0 ", now), 0);
+    EXPECT_EQ(retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMT", now), 10'000);
+    EXPECT_EQ(retry_after_ms("Sun, 06 Nov 1994 08:49:00 GMT", now), 0);  // in the past
+    EXPECT_EQ(retry_after_ms("", now), -1);
+    EXPECT_EQ(retry_after_ms("soon", now), -1);
+    EXPECT_EQ(retry_after_ms("-5", now), -1);
+    EXPECT_EQ(retry_after_ms("1.5", now), -1);
+}
+
+// ---- TLS with a certificate generated at test time (openssl CLI) ----
+
+namespace {
+
+struct TlsFiles {
+    std::filesystem::path dir, cert, key;
+    bool ok = false;
+};
+
+TlsFiles make_cert(const std::string& san) {
+    TlsFiles f;
+    f.dir = std::filesystem::temp_directory_path() /
+            ("depositd-net-tls-" + std::to_string(::getpid()) + "-" + std::to_string(std::hash<std::string>{}(san)));
+    std::filesystem::create_directories(f.dir);
+    f.cert = f.dir / "cert.pem";
+    f.key = f.dir / "key.pem";
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=depositd-test -keyout '" +
+                      f.key.string() + "' -out '" + f.cert.string() + "' -addext 'subjectAltName=" + san +
+                      "' >/dev/null 2>&1";
+    f.ok = std::system(cmd.c_str()) == 0 && std::filesystem::exists(f.cert);
+    return f;
+}
+
+std::unique_ptr<asio::ssl::context> server_ctx(const TlsFiles& f) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->use_certificate_chain_file(f.cert.string());
+    ctx->use_private_key_file(f.key.string(), asio::ssl::context::pem);
+    return ctx;
+}
+
+}  // namespace
+
+TEST(NetHttp, TlsVerifiesPeerAndHostName) {
+    TlsFiles good = make_cert("IP:127.0.0.1,DNS:localhost");
+    TlsFiles wrong = make_cert("DNS:other.example");
+    if (!good.ok || !wrong.ok) GTEST_SKIP() << "openssl CLI not available";
+
+    auto gctx = server_ctx(good);
+    Server srv([](const Seen&) { return Reply{200, "{\"tls\":true}"}; }, gctx.get());
+    asio::io_context ioc;
+
+    {  // Trusted through ca_file, SAN matches the IP: OK, and keep-alive over TLS.
+        HttpClientOptions o;
+        o.ca_file = good.cert.string();
+        HttpClient client(ioc.get_executor(), o);
+        for (int i = 0; i < 2; ++i) {
+            auto r = get(ioc, client, post(srv.url()));
+            ASSERT_TRUE(r.ok()) << r.error().describe();
+            EXPECT_EQ(r->body, "{\"tls\":true}");
+        }
+        EXPECT_EQ(srv.connections(), 1);
+    }
+    {  // Not in the trust store: refused.
+        HttpClient client(ioc.get_executor());
+        auto r = get(ioc, client, post(srv.url()));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, Errc::transport);
+        EXPECT_NE(r.error().message.find("TLS"), std::string::npos) << r.error().message;
+    }
+    {  // Trusted, but the certificate names another host: refused.
+        auto wctx = server_ctx(wrong);
+        Server other([](const Seen&) { return Reply{200, "{}"}; }, wctx.get());
+        HttpClientOptions o;
+        o.ca_file = wrong.cert.string();
+        HttpClient client(ioc.get_executor(), o);
+        auto r = get(ioc, client, post(other.url()));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, Errc::transport);
+        // verify_tls = false (tests only) accepts it.
+        o.verify_tls = false;
+        HttpClient lax(ioc.get_executor(), o);
+        EXPECT_TRUE(get(ioc, lax, post(other.url())).ok());
+    }
+    std::filesystem::remove_all(good.dir);
+    std::filesystem::remove_all(wrong.dir);
+}
