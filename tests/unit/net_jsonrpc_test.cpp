@@ -1,0 +1,496 @@
+// JsonRpcClient against real local servers (127.0.0.1, port 0), plus the
+// provider range-error recogniser on the real strings of chains.md §3.4.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/metrics.hpp"
+#include "net/jsonrpc.hpp"
+#include "net_test_server.hpp"
+
+using namespace depositd;
+using namespace depositd::net;
+using nettest::Reply;
+using nettest::Seen;
+using nettest::Server;
+namespace asio = boost::asio;
+
+namespace {
+
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
+
+// Answers a JSON-RPC request (single or batch) with result = "<method>:<first param>".
+json::value answer_one(const json::object& req) {
+    json::object o;
+    o["jsonrpc"] = "2.0";
+    o["id"] = req.at("id");
+    std::string r = std::string(req.at("method").as_string());
+    const auto& p = req.at("params").as_array();
+    if (!p.empty()) r += ":" + json::serialize(p[0]);
+    o["result"] = r;
+    return o;
+}
+
+Reply echo(const Seen& s) {
+    json::value v = json::parse(s.body);
+    if (v.is_array()) {
+        json::array out;
+        for (auto& e : v.as_array()) out.push_back(answer_one(e.as_object()));
+        return Reply{200, json::serialize(out)};
+    }
+    return Reply{200, json::serialize(answer_one(v.as_object()))};
+}
+
+JsonRpcOptions fast(std::vector<std::string> endpoints) {
+    JsonRpcOptions o;
+    o.endpoints = std::move(endpoints);
+    o.timeout = std::chrono::seconds(5);
+    o.backoff_base = std::chrono::milliseconds(5);
+    o.backoff_max = std::chrono::milliseconds(2000);
+    o.name = "testchain";
+    return o;
+}
+
+json::array params(std::initializer_list<json::value> v) { return json::array(v.begin(), v.end()); }
+
+Reply rpc_error_reply(const std::string& error_json) {
+    return Reply{200, R"({"jsonrpc":"2.0","id":1,"error":)" + error_json + "}"};
+}
+
+}  // namespace
+
+TEST(NetJsonRpc, CallReturnsResultAndSendsHeaders) {
+    Server srv(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url("/v2/secret-key")});
+    o.headers = {{"TRON-PRO-API-KEY", "25f66928"}, {"X-Other", "v"}};
+    JsonRpcClient rpc(http, o);
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(str(*r), "eth_blockNumber");
+    auto r2 = nettest::run(ioc, rpc.call("eth_getBlockByNumber", params({"0x10", false})));
+    ASSERT_TRUE(r2.ok()) << r2.error().describe();
+    EXPECT_EQ(str(*r2), "eth_getBlockByNumber:\"0x10\"");
+
+    auto seen = srv.seen();
+    ASSERT_EQ(seen.size(), 2u);
+    for (auto& s : seen) {
+        EXPECT_EQ(s.target, "/v2/secret-key");
+        EXPECT_EQ(s.headers["tron-pro-api-key"], "25f66928");
+        EXPECT_EQ(s.headers["x-other"], "v");
+        EXPECT_EQ(s.headers["content-type"], "application/json");
+        auto body = json::parse(s.body).as_object();
+        EXPECT_EQ(str(body.at("jsonrpc")), "2.0");
+        EXPECT_TRUE(body.at("params").is_array());
+    }
+    EXPECT_EQ(srv.connections(), 1);  // keep-alive
+}
+
+TEST(NetJsonRpc, ErrorObjectIsRpcErrorAndNotRetried) {
+    Server srv([](const Seen& s) {
+        auto id = json::parse(s.body).as_object().at("id");
+        return Reply{200, R"({"jsonrpc":"2.0","id":)" + json::serialize(id) +
+                              R"(,"error":{"code":-32601,"message":"the method foo does not exist/is not available"}})"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("foo", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::rpc_error);
+    EXPECT_EQ(r.error().status, -32601);
+    EXPECT_EQ(r.error().message, "the method foo does not exist/is not available");
+    EXPECT_EQ(srv.requests(), 1);
+}
+
+TEST(NetJsonRpc, BitcoinStyleHttp500WithJsonRpcErrorIsRpcError) {
+    Server srv([](const Seen& s) {
+        auto id = json::parse(s.body).as_object().at("id");
+        return Reply{500, R"({"result":null,"error":{"code":-8,"message":"Block height out of range"},"id":)" +
+                              json::serialize(id) + "}"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("getblockhash", params({999999999})));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::rpc_error);
+    EXPECT_EQ(r.error().status, -8);
+    EXPECT_EQ(srv.requests(), 1);
+}
+
+TEST(NetJsonRpc, NullResultIsAValue) {
+    Server srv([](const Seen& s) {
+        auto id = json::parse(s.body).as_object().at("id");
+        return Reply{200, R"({"jsonrpc":"2.0","id":)" + json::serialize(id) + R"(,"result":null})"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_getBlockByNumber", params({"0xffffff", false})));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_TRUE(r->is_null());
+}
+
+TEST(NetJsonRpc, WrongIdOrShapeIsMalformed) {
+    Server srv([](const Seen&) { return Reply{200, R"({"jsonrpc":"2.0","id":987654,"result":"0x1"})"}; });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::malformed);
+}
+
+TEST(NetJsonRpc, NonJsonBodyIsTransport) {
+    Server srv([](const Seen&) { return Reply{200, "<html>Cloudflare says hi</html>"}; });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_attempts = 2;
+    JsonRpcClient rpc(http, o);
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::transport);
+    EXPECT_EQ(srv.requests(), 2);  // transient: retried up to max_attempts
+}
+
+TEST(NetJsonRpc, RateLimited429WithRetryAfterThenSuccess) {
+    std::atomic<int> n{0};
+    Server srv([&](const Seen& s) {
+        if (n++ == 0) {
+            Reply r{429, R"({"jsonrpc":"2.0","error":{"code":429,"message":"Too Many Requests"}})"};
+            r.headers = {{"Retry-After", "1"}};
+            return r;
+        }
+        return echo(s);
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = nettest::run(ioc, rpc.call("eth_chainId", {}));
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(srv.requests(), 2);
+    EXPECT_GE(elapsed, std::chrono::milliseconds(900));  // honoured Retry-After: 1
+}
+
+TEST(NetJsonRpc, RetryAfterLongerThanBackoffMaxIsReturned) {
+    Server srv([](const Seen&) {
+        Reply r{429, "slow down"};
+        r.headers = {{"Retry-After", "3600"}};
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_chainId", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::rate_limited);
+    EXPECT_EQ(r.error().status, 429);
+    EXPECT_EQ(r.error().retry_after_ms, 3'600'000);
+    EXPECT_EQ(srv.requests(), 1);
+}
+
+TEST(NetJsonRpc, Http500FailsOverToSecondEndpointAndRemembersIt) {
+    Server bad([](const Seen&) { return Reply{500, "internal error"}; });
+    Server good(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({bad.url(), good.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(bad.requests(), 1);
+    EXPECT_EQ(good.requests(), 1);
+    // The healthy endpoint is now preferred.
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(nettest::run(ioc, rpc.call("eth_blockNumber", {})).ok());
+    EXPECT_EQ(bad.requests(), 1);
+    EXPECT_EQ(good.requests(), 4);
+}
+
+TEST(NetJsonRpc, ConnectionRefusedFailsOver) {
+    Server good(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({"http://127.0.0.1:" + std::to_string(nettest::closed_port()) + "/", good.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(good.requests(), 1);
+}
+
+TEST(NetJsonRpc, AllEndpointsDownIsTransportAfterMaxAttempts) {
+    Server bad([](const Seen&) { return Reply{502, "bad gateway"}; });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({bad.url()});
+    o.max_attempts = 3;
+    JsonRpcClient rpc(http, o);
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::http_status);
+    EXPECT_EQ(r.error().status, 502);
+    EXPECT_EQ(bad.requests(), 3);
+}
+
+TEST(NetJsonRpc, TimeoutFailsOver) {
+    Server hang([](const Seen&) {
+        Reply r;
+        r.hang = true;
+        return r;
+    });
+    Server good(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({hang.url(), good.url()});
+    o.timeout = std::chrono::milliseconds(300);
+    JsonRpcClient rpc(http, o);
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(hang.requests(), 1);
+}
+
+TEST(NetJsonRpc, BatchAnsweredOutOfOrder) {
+    Server srv([](const Seen& s) {
+        Reply r = echo(s);
+        auto arr = json::parse(r.body).as_array();
+        std::reverse(arr.begin(), arr.end());
+        r.body = json::serialize(arr);
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    std::vector<RpcCall> calls;
+    for (int i = 0; i < 7; ++i) calls.push_back({"m" + std::to_string(i), params({i})});
+    auto r = nettest::run(ioc, rpc.batch(calls, 3));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    ASSERT_EQ(r->size(), 7u);
+    for (int i = 0; i < 7; ++i) EXPECT_EQ(str((*r)[i]), "m" + std::to_string(i) + ":" + std::to_string(i));
+    EXPECT_EQ(srv.requests(), 3);  // chunks of 3, 3, 1
+    EXPECT_EQ(json::parse(srv.seen()[2].body).as_array().size(), 1u);
+    // Empty batch: no request.
+    auto e = nettest::run(ioc, rpc.batch({}, 3));
+    ASSERT_TRUE(e.ok());
+    EXPECT_TRUE(e->empty());
+    EXPECT_EQ(srv.requests(), 3);
+}
+
+TEST(NetJsonRpc, BatchWithMissingIdIsMalformed) {
+    Server srv([](const Seen& s) {
+        Reply r = echo(s);
+        auto arr = json::parse(r.body).as_array();
+        arr.erase(arr.begin() + 1);
+        r.body = json::serialize(arr);
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.batch({{"a", {}}, {"b", {}}, {"c", {}}}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::malformed);
+}
+
+TEST(NetJsonRpc, BatchElementErrorFailsTheBatch) {
+    Server srv([](const Seen& s) {
+        auto arr = json::parse(s.body).as_array();
+        json::array out;
+        for (auto& e : arr) {
+            const auto& o = e.as_object();
+            if (o.at("method").as_string() == "eth_getLogs") {
+                json::object err;
+                err["jsonrpc"] = "2.0";
+                err["id"] = o.at("id");
+                err["error"] = json::parse(
+                    R"({"code":-32602,"message":"query exceeds max results 20000, retry with the range 23879634-23879696"})");
+                out.push_back(err);
+            } else {
+                out.push_back(answer_one(o));
+            }
+        }
+        return Reply{200, json::serialize(out)};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.batch({{"eth_blockNumber", {}}, {"eth_getLogs", {}}}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::range_too_large);
+    EXPECT_EQ(r.error().suggested_to, 23879696);
+}
+
+TEST(NetJsonRpc, WholeBatchRefused) {
+    Server srv([](const Seen&) {
+        return Reply{200, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch too large"}})"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.batch({{"a", {}}, {"b", {}}}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::rpc_error);
+    EXPECT_EQ(r.error().message, "batch too large");
+}
+
+struct RangeCase {
+    int code;
+    const char* error_json;  // the provider's error object, verbatim from chains.md §3.4
+    long long suggested_to;
+};
+
+const RangeCase kRangeCases[] = {
+    {-32005,
+     R"({"code":-32005,"data":{"from":"0xBDE5F8","limit":10000,"to":"0x102DBCC"},"message":"query returned more than 10000 results. Try with this block range [0xBDE5F8, 0x102DBCC]."})",
+     0x102DBCC},
+    {-32602,
+     R"({"code":-32602,"message":"Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters and the response size limit, this block range should work: [0x0, 0xd043b8]"})",
+     0xd043b8},
+    {-32602, R"({"code":-32602,"message":"query exceeds max results 20000, retry with the range 23879634-23879696"})",
+     23879696},
+    {-32602, R"({"code":-32602,"message":"query exceeds max block range 100000"})", -1},
+    {-32603, R"({"code":-32603,"message":"eth_getLogs range is too large, max is 1k blocks"})", -1},
+    {35, R"({"code":35,"message":"ranges over 10000 blocks are not supported on freetier"})", -1},
+    {-32602, R"({"code":-32602,"message":"eth_getLogs is limited to 1024 block range"})", -1},
+    {-32602, R"({"code":-32602,"message":"exceed max block range: 5000"})", -1},
+    {-32000, R"({"code":-32000,"message":"block range is too wide"})", -1},
+    {-32005, R"({"code":-32005,"message":"limit exceeded"})", -1},
+    {-32614, R"({"code":-32614,"message":"eth_getLogs and eth_newFilter are limited to a 10,000 blocks range"})", -1},
+};
+
+TEST(NetJsonRpc, RangeErrorsFromRealProviders) {
+    for (const auto& c : kRangeCases) {
+        auto v = json::parse(c.error_json).as_object();
+        long long sug = -2;
+        EXPECT_TRUE(is_range_error(c.code, std::string(v.at("message").as_string()), v.if_contains("data"), sug))
+            << c.error_json;
+        EXPECT_EQ(sug, c.suggested_to) << c.error_json;
+    }
+    long long sug = -2;
+    EXPECT_TRUE(is_range_error(413, "eth_getLogs and eth_newFilter are limited to a 10,000 blocks range", nullptr, sug));
+    EXPECT_TRUE(is_range_error(413, "Payload Too Large", nullptr, sug));
+    // Not range errors: geth's own parameter errors, rate limits, ordinary failures.
+    for (const char* m : {"invalid block range params",
+                          "invalid argument 0: cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other",
+                          "block range extends beyond current head block", "Pruned history unavailable",
+                          "daily request count exceeded, request rate limited", "rate limit exceeded",
+                          "execution reverted", "header not found"}) {
+        EXPECT_FALSE(is_range_error(-32602, m, nullptr, sug)) << m;
+        EXPECT_EQ(sug, -1);
+    }
+}
+
+TEST(NetJsonRpc, RangeErrorsThroughCall) {
+    std::size_t i = 0;
+    Server srv([&](const Seen&) { return rpc_error_reply(kRangeCases[i].error_json); });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    for (i = 0; i < std::size(kRangeCases); ++i) {
+        // The error has id 1 whatever we sent: an error object is an answer even so.
+        auto r = nettest::run(ioc, rpc.call("eth_getLogs", params({json::object{}})));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, Errc::range_too_large) << kRangeCases[i].error_json;
+        EXPECT_EQ(r.error().suggested_to, kRangeCases[i].suggested_to) << kRangeCases[i].error_json;
+        EXPECT_EQ(r.error().status, kRangeCases[i].code);
+    }
+    EXPECT_EQ(srv.requests(), static_cast<int>(std::size(kRangeCases)));  // never retried
+}
+
+TEST(NetJsonRpc, Http413IsRangeTooLarge) {
+    Server srv([](const Seen&) {
+        return Reply{413, "eth_getLogs and eth_newFilter are limited to a 10,000 blocks range"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_getLogs", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::range_too_large);
+    EXPECT_EQ(r.error().status, 413);
+    EXPECT_EQ(srv.requests(), 1);
+}
+
+TEST(NetJsonRpc, RateCapSpacesRequests) {
+    Server srv(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_rps = 20;  // one request per 50 ms
+    JsonRpcClient rpc(http, o);
+    // Eight concurrent calls on one io_context: the cap spaces them out.
+    std::vector<std::future<Result<json::value>>> futs;
+    for (int i = 0; i < 8; ++i)
+        futs.push_back(asio::co_spawn(ioc, rpc.call("m", params({i})), asio::use_future));
+    auto t0 = std::chrono::steady_clock::now();
+    ioc.run();
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    for (int i = 0; i < 8; ++i) {
+        auto r = futs[i].get();
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        EXPECT_EQ(str(*r), "m:" + std::to_string(i));
+    }
+    EXPECT_EQ(srv.requests(), 8);
+    // 8 requests at >= 50 ms spacing need >= 350 ms (a loose lower bound).
+    EXPECT_GE(elapsed, std::chrono::milliseconds(340));
+    // The first request in each slot arrived in call order.
+    auto seen = srv.seen();
+    for (int i = 0; i < 8; ++i)
+        EXPECT_EQ(json::parse(seen[i].body).as_object().at("params").as_array()[0].as_int64(), i);
+}
+
+TEST(NetJsonRpc, PostJsonForRestApis) {
+    Server srv([](const Seen& s) {
+        if (s.target == "/wallet/getnowblock") return Reply{200, R"({"blockID":"00ab","block_header":{}})"};
+        if (s.target == "/wallet/getblockbynum") return Reply{200, R"({"Error":"class java.lang.NumberFormatException : x"})"};
+        return Reply{200, "not json at all"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url("/")});  // trailing slash + leading slash join to one
+    o.headers = {{"TRON-PRO-API-KEY", "key"}};
+    o.max_attempts = 1;
+    JsonRpcClient rpc(http, o);
+    auto r = nettest::run(ioc, rpc.post_json("/wallet/getnowblock", "{}"));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(str(r->as_object().at("blockID")), "00ab");
+    auto e = nettest::run(ioc, rpc.post_json("/wallet/getblockbynum", R"({"num":"x"})"));
+    ASSERT_TRUE(e.ok()) << e.error().describe();  // the TRON adapter interprets {"Error":...}
+    EXPECT_TRUE(e->as_object().contains("Error"));
+    auto bad = nettest::run(ioc, rpc.post_json("/other", "{}"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, Errc::transport);
+    auto seen = srv.seen();
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[1].body, R"({"num":"x"})");
+    EXPECT_EQ(seen[1].headers["tron-pro-api-key"], "key");
+}
+
+TEST(NetJsonRpc, MetricsAreRecorded) {
+    Server srv(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url(), "http://127.0.0.1:" + std::to_string(nettest::closed_port())}));
+    ASSERT_TRUE(nettest::run(ioc, rpc.call("eth_blockNumber", {})).ok());
+    Server bad([](const Seen&) { return Reply{500, "x"}; });
+    auto o = fast({bad.url()});
+    o.max_attempts = 1;
+    o.name = "metricschain";
+    JsonRpcClient rpc2(http, o);
+    ASSERT_FALSE(nettest::run(ioc, rpc2.call("eth_blockNumber", {})).ok());
+    std::string text = metrics::Registry::global().render();
+    EXPECT_NE(text.find("depositd_rpc_request_seconds"), std::string::npos) << text;
+    EXPECT_NE(text.find("method=\"eth_blockNumber\""), std::string::npos) << text;
+    EXPECT_NE(text.find("depositd_rpc_errors_total"), std::string::npos) << text;
+    EXPECT_NE(text.find("metricschain"), std::string::npos) << text;
+}
+
+TEST(NetJsonRpc, NoEndpointsIsUnavailable) {
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({}));
+    auto r = nettest::run(ioc, rpc.call("x", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::unavailable);
+}
