@@ -54,12 +54,15 @@ std::uint16_t free_port() {
 template <class T>
 T run(asio::io_context& io, asio::awaitable<T> aw) {
     std::optional<T> out;
+    std::exception_ptr error;
     asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
-        if (e) std::rethrow_exception(e);
-        out.emplace(std::move(v));
+        error = e;
+        if (!e) out.emplace(std::move(v));
+        io.stop();  // idle keep-alive connections may keep the context busy
     });
     io.restart();
     io.run();
+    if (error) std::rethrow_exception(error);
     return std::move(*out);
 }
 
@@ -130,9 +133,15 @@ protected:
         auto h = call("eth_sendTransaction", json::array{tx});
         EXPECT_TRUE(h.ok()) << (h.ok() ? "" : h.error().describe());
         if (!h.ok()) return {};
-        auto r = call("eth_getTransactionReceipt", json::array{*h});
-        EXPECT_TRUE(r.ok() && r->is_object());
-        return r.ok() && r->is_object() ? r->as_object() : json::object{};
+        // Automine is immediate, but the receipt may show up a moment later.
+        for (int i = 0; i < 100; ++i) {
+            auto r = call("eth_getTransactionReceipt", json::array{*h});
+            if (r.ok() && r->is_object()) return r->as_object();
+            EXPECT_TRUE(r.ok()) << r.error().describe();
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ADD_FAILURE() << "no receipt for " << *h;
+        return {};
     }
     std::string deploy_token() {
         std::ifstream in(std::string(DEPOSITD_FIXTURES) + "/evm/Token.bin");
