@@ -223,7 +223,9 @@ TEST(TronDecode, AmountMustBeAJsonInteger) {
     for (const char* bad : {"18446744073709551616", "1e30", "50000000.5", "\"50000000\"", "-5", "null", "true"}) {
         auto r = with_amount(bad);
         EXPECT_FALSE(r.ok()) << bad;
-        if (!r.ok()) EXPECT_EQ(r.error().code, Errc::malformed) << bad;
+        if (!r.ok()) {
+            EXPECT_EQ(r.error().code, Errc::malformed) << bad;
+        }
     }
 }
 
@@ -327,7 +329,9 @@ TEST(TronDecode, MalformedBlocks) {
         m(b.as_object());
         auto d = decode_block(b, &w, kTrx);
         EXPECT_FALSE(d.ok()) << name;
-        if (!d.ok()) EXPECT_EQ(d.error().code, Errc::malformed) << name;
+        if (!d.ok()) {
+            EXPECT_EQ(d.error().code, Errc::malformed) << name;
+        }
     }
     EXPECT_FALSE(decode_block(json::value(1), &w, kTrx).ok());
     EXPECT_FALSE(decode_block(json::value(json::array{}), &w, kTrx).ok());
