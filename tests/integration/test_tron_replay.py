@@ -213,22 +213,22 @@ class TronReplay:
         with self.lock:
             x = self.rng.random()
         choice = None
-        if x < 0.05:
+        if x < 0.06:
             choice = (200, {"Error": "class java.lang.NullPointerException : null"}, {})
-        elif x < 0.08:
+        elif x < 0.09:
             choice = (200, {"Error": "The key exceeds the frequency limit(30), and the query server is suspended for 1s"}, {})
-        elif x < 0.12 and path != "/wallet/getblockbynum":  # {} from getblockbynum means "beyond the tip"
+        elif x < 0.14 and path != "/wallet/getblockbynum":  # {} from getblockbynum means "beyond the tip"
             choice = (200, {}, {})
-        elif x < 0.14:
-            choice = (429, {"Error": "Too Many Requests"}, {"Retry-After": "1"})
         elif x < 0.16:
+            choice = (429, {"Error": "Too Many Requests"}, {"Retry-After": "1"})
+        elif x < 0.18:
             choice = (403, {"success": False, "error": "The key exceeds the frequency limit(15), and the query "
                                                        "server is suspended for 1s", "statusCode": 403}, {})
-        elif x < 0.18:
+        elif x < 0.20:
             choice = (503, b"<html>503 Service Temporarily Unavailable</html>", {})
-        elif x < 0.21 and path == "/wallet/gettransactioninfobyblocknum":
+        elif x < 0.26 and path == "/wallet/gettransactioninfobyblocknum":
             choice = (200, [], {})  # not indexed yet
-        elif x < 0.26 and path == "/wallet/getblockbylimitnext":
+        elif x < 0.32 and path == "/wallet/getblockbylimitnext":
             choice = "gap"  # an answer with a block missing in the middle
         if choice:
             with self.lock:
