@@ -48,6 +48,8 @@ struct Daemon {
     std::unique_ptr<api::Server> server;
     int exit_code = 0;
     int running_loops = 0;
+    asio::signal_set* signals = nullptr;
+    std::shared_ptr<asio::steady_timer> grace;  // second phase of a shutdown
 
     void stop_all() {
         for (auto& c : chains) c.scanner->stop();
@@ -60,7 +62,12 @@ struct Daemon {
     auto on_loop_end(std::string name) {
         ++running_loops;
         return [this, name](std::exception_ptr e) {
-            --running_loops;
+            // When the last loop is done, nothing may keep io.run() going:
+            // the grace timer and the signal wait are cancelled.
+            if (--running_loops == 0) {
+                if (grace) grace->cancel();
+                if (signals) signals->cancel();
+            }
             if (!e) return;
             try {
                 std::rethrow_exception(e);
@@ -135,13 +142,14 @@ int run_daemon(const config::Config& cfg) {
     logger->info("API listening on {}:{}", cfg.api.host, *port);
 
     asio::signal_set signals(d->io, SIGINT, SIGTERM);
+    d->signals = &signals;
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         logger->info("signal {} received, stopping", sig);
         d->stop_all();
         // Second phase: whatever still runs after the grace period is cut.
-        auto grace = std::make_shared<asio::steady_timer>(d->io, std::chrono::seconds(10));
-        grace->async_wait([&, grace](const boost::system::error_code& e) {
+        d->grace = std::make_shared<asio::steady_timer>(d->io, std::chrono::seconds(10));
+        d->grace->async_wait([&](const boost::system::error_code& e) {
             if (!e) {
                 logger->warn("shutdown grace period over, terminating");
                 d->io.stop();
@@ -174,6 +182,8 @@ int run_daemon(const config::Config& cfg) {
 
     logger->info("depositd {} started: {} chain(s)", DEPOSITD_VERSION, d->chains.size());
     d->io.run();
+    d->signals = nullptr;
+    d->grace.reset();
     signals.cancel();
     d->http->close_idle();
     logger->info("stopped");

@@ -317,6 +317,9 @@ asio::awaitable<void> Scanner::run() {
                 logger->warn("{}: {} (attempt {}, retrying in {} ms)", options_.chain_id, r.error().describe(),
                              failures, backoff.count());
             wait = backoff;
+            // A rate limit that says how long to wait is obeyed (bounded).
+            if (r.error().retry_after_ms > 0)
+                wait = std::max(wait, std::min(std::chrono::milliseconds(r.error().retry_after_ms), options_.max_backoff));
             backoff = std::min(backoff * 2, options_.max_backoff);
         } else {
             if (failures) logger->info("{}: recovered after {} failed attempts", options_.chain_id, failures);
