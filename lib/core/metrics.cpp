@@ -1,6 +1,7 @@
 #include "core/metrics.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace depositd::metrics {
 namespace {
@@ -30,9 +31,13 @@ std::string render_labels(const Labels& labels) {
     return s + "}";
 }
 
+// Shortest text that reads back as the same double ("0.025", not "0.025000000000000001").
 std::string number(double v) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
+    for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+        if (std::strtod(buf, nullptr) == v) break;
+    }
     return buf;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -159,9 +160,12 @@ Status migrate_with(Database& db, std::span<const Migration> migrations) {
         if (!tx.begun()) return tx.begun().error();
         // Re-check inside the write lock: another process may have migrated meanwhile.
         if (db.schema_version() >= m.version) continue;
-        if (auto s = db.exec(m.sql); !s)
-            return make_error(Errc::io, "migration " + std::to_string(m.version) + "_" + m.name + " failed: " +
+        if (auto s = db.exec(m.sql); !s) {
+            char label[16];
+            std::snprintf(label, sizeof label, "%03d", m.version);
+            return make_error(Errc::io, std::string("migration ") + label + "_" + m.name + " failed: " +
                                             s.error().message);
+        }
         auto ins = db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, "
                               "CAST(strftime('%s','now') AS INTEGER) * 1000)");
         ins.bind(1, m.version).bind(2, m.name);
