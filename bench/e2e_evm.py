@@ -41,22 +41,18 @@ def batch(conn, calls):
 
 
 def make_chain(node, token, recipients, n):
-    """n blocks, one token transfer each (automine), sent in JSON-RPC batches."""
+    """n blocks, one token transfer each: sequential sends on one keep-alive
+    connection (automine mines each in its own block before answering)."""
     conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
-    nonce = int(node.rpc("eth_getTransactionCount", [DEV, "latest"]), 16)
-    sent = 0
-    while sent < n:
-        calls = []
-        for _ in range(min(100, n - sent)):
-            to = recipients[sent % len(recipients)]
-            data = "0xa9059cbb" + to[2:].rjust(64, "0") + f"{1000 + sent:064x}"
-            calls.append(("eth_sendTransaction", [{"from": DEV, "to": token, "data": data, "gas": hex(100000),
-                                                   "nonce": hex(nonce)}]))
-            nonce += 1
-            sent += 1
-        for r in batch(conn, calls):
-            if "error" in r:
-                raise RuntimeError(r["error"])
+    for i in range(n):
+        to = recipients[i % len(recipients)]
+        data = "0xa9059cbb" + to[2:].rjust(64, "0") + f"{1000 + i:064x}"
+        body = json.dumps({"jsonrpc": "2.0", "id": i, "method": "eth_sendTransaction",
+                           "params": [{"from": DEV, "to": token, "data": data, "gas": hex(100000)}]})
+        conn.request("POST", "/", body, {"content-type": "application/json"})
+        r = json.loads(conn.getresponse().read())
+        if "error" in r:
+            raise RuntimeError(r["error"])
     conn.close()
 
 
