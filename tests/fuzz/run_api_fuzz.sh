@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# ctest entry: builds the libFuzzer target with clang (a separate build dir
+# below the test build) and runs it briefly. Skips (77) without clang++.
+set -euo pipefail
+src=$1 bin=$2 seconds=${3:-20}
+command -v clang++ >/dev/null || { echo "clang++ not installed: fuzzing skipped"; exit 77; }
+cmake -S "$src" -B "$bin/fuzz-build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS=-Wno-unknown-warning-option -fsanitize=fuzzer-no-link,address,undefined" >/dev/null
+cmake --build "$bin/fuzz-build" --target api_fuzz -j2 >/dev/null
+mkdir -p "$bin/fuzz-corpus"
+"$bin/fuzz-build/tests/fuzz/api_fuzz" -max_total_time="$seconds" -max_len=4096 "$bin/fuzz-corpus" 2>&1 | tail -5
+echo "fuzz: api handler ran ${seconds}s without a finding"
