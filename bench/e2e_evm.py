@@ -44,6 +44,7 @@ def make_chain(node, token, recipients, n):
     """n blocks, one token transfer each: sequential sends on one keep-alive
     connection (automine mines each in its own block before answering)."""
     conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+    first_nonce = int(node.rpc("eth_getTransactionCount", [DEV, "latest"]), 16)
     for i in range(n):
         to = recipients[i % len(recipients)]
         data = "0xa9059cbb" + to[2:].rjust(64, "0") + f"{1000 + i:064x}"
@@ -54,6 +55,10 @@ def make_chain(node, token, recipients, n):
         if "error" in r:
             raise RuntimeError(r["error"])
     conn.close()
+    # anvil answers before it has mined everything when the machine is busy:
+    # the head is read only once every transaction is in a block.
+    wait_until(lambda: int(node.rpc("eth_getTransactionCount", [DEV, "latest"]), 16) >= first_nonce + n,
+               timeout=120, what="all transfers mined")
 
 
 def plain_client(node, token, head, step=500, per_batch=50):
