@@ -92,6 +92,7 @@ def main():
     harness.DEPOSITCTL = os.path.join(build, "tools", "depositctl")
     work = tempfile.mkdtemp(prefix="depositd-bench-")
     rows = []
+    daemons = []  # stopped in `finally`, whatever fails
     node = Anvil()
     try:
         token = node.deploy_token()
@@ -105,6 +106,7 @@ def main():
         os.makedirs(os.path.join(work, "catchup"))
         d = Daemon(os.path.join(work, "catchup"), evm_chain_block("bench", node.url, token, confirmations=1,
                                                                   start=1, poll="1s"))
+        daemons.append(d)
         d.import_addresses(recipients)
         t0 = time.monotonic()
         d.start()
@@ -145,6 +147,7 @@ def main():
             wd = os.path.join(work, f"mem{n}")
             os.makedirs(wd)
             m = Daemon(wd, evm_chain_block("bench", node.url, token, confirmations=1, poll="1s"))
+            daemons.append(m)
             m.import_addresses(pool_addresses(n, seed=5))
             m.start()
             wait_until(lambda: f"watching {n} evm addresses" in m.log_text(), timeout=300, what="watch set load")
@@ -152,6 +155,8 @@ def main():
             rows.append((f"RSS following one chain, {n:,} watched addresses", f"{rss_kib(m.proc.pid) / 1024:.1f} MiB"))
             m.stop()
     finally:
+        for dm in daemons:
+            dm.stop()
         node.stop()
         shutil.rmtree(work, ignore_errors=True)
 
