@@ -32,26 +32,6 @@ std::string str(const json::value& v) {
     return json::serialize(v);
 }
 
-json::value opt_time(const std::optional<std::int64_t>& ms) {
-    return ms ? json::value(format_rfc3339_ms(*ms)) : json::value(nullptr);
-}
-
-json::object event_to_json(const store::EventRow& e) {
-    json::object o;
-    o["id"] = e.id;
-    o["type"] = e.type;
-    o["depositId"] = e.deposit_id.empty() ? json::value(nullptr) : json::value(e.deposit_id);
-    o["status"] = e.status;
-    o["attempts"] = e.attempts;
-    o["nextAttemptAt"] = e.status == "pending" ? opt_time(e.next_attempt_at) : json::value(nullptr);
-    o["lastError"] = e.last_error ? json::value(*e.last_error) : json::value(nullptr);
-    o["createdAt"] = format_rfc3339_ms(e.created_at);
-    o["deliveredAt"] = opt_time(e.delivered_at);
-    auto payload = json::parse_bounded(e.payload);
-    o["payload"] = payload ? std::move(*payload) : json::value(e.payload);
-    return o;
-}
-
 }  // namespace
 
 int cmd_deposits_list(Context& ctx, const Args& a) {
@@ -120,7 +100,7 @@ int cmd_events_list(Context& ctx, const Args& a) {
 
     if (a.has("--json")) {
         json::array arr;
-        for (const auto& e : all) arr.emplace_back(event_to_json(e));
+        for (const auto& e : all) arr.emplace_back(store::event_to_json(e));
         std::cout << json::serialize(arr) << "\n";
         return kExitOk;
     }

@@ -80,11 +80,6 @@ Response method_not_allowed(const std::string& method, const std::string& allow)
     return r;
 }
 
-json::value opt_time(const std::optional<std::int64_t>& ms) {
-    if (!ms) return nullptr;
-    return json::value(format_rfc3339_ms(*ms));
-}
-
 // Metadata is stored as the JSON text the client sent; it is given back as JSON.
 json::value metadata_value(const std::optional<std::string>& text) {
     if (!text) return nullptr;
@@ -183,21 +178,6 @@ json::object pagination(const Paging& p, std::uint64_t total) {
 std::string amount_string(const std::string& raw, unsigned decimals) {
     auto a = Amount::from_raw_decimal(raw, decimals);
     return a ? a->to_string() : raw;
-}
-
-json::object event_to_json(const store::EventRow& e) {
-    json::object o;
-    o["id"] = e.id;
-    o["type"] = e.type;
-    o["depositId"] = e.deposit_id.empty() ? json::value(nullptr) : json::value(e.deposit_id);
-    o["status"] = e.status;
-    o["attempts"] = e.attempts;
-    o["nextAttemptAt"] = e.status == "pending" ? opt_time(e.next_attempt_at) : json::value(nullptr);
-    o["lastError"] = e.last_error ? json::value(*e.last_error) : json::value(nullptr);
-    o["createdAt"] = format_rfc3339_ms(e.created_at);
-    o["deliveredAt"] = opt_time(e.delivered_at);
-    o["payload"] = metadata_value(e.payload);
-    return o;
 }
 
 std::vector<std::string> monitored_chains(const config::Config& c, const std::string& protocol) {
@@ -765,7 +745,7 @@ Response Handler::list_events(const Query& query) {
     auto page = store::list_events(db_, f);
     if (!page) return internal(page.error(), "list events");
     json::array events;
-    for (const auto& e : page->events) events.push_back(event_to_json(e));
+    for (const auto& e : page->events) events.push_back(store::event_to_json(e));
     json::object d;
     d["events"] = std::move(events);
     d["pagination"] = pagination(pg, page->total);
@@ -777,7 +757,7 @@ Response Handler::get_event(const std::string& id) {
     auto e = store::get_event(db_, id);
     if (!e) return internal(e.error(), "get event");
     if (!*e) return not_found("Event " + id + " not found");
-    return ok(200, event_to_json(**e), "OK");
+    return ok(200, store::event_to_json(**e), "OK");
 }
 
 Response Handler::resend_event(const std::string& id) {
@@ -789,7 +769,7 @@ Response Handler::resend_event(const std::string& id) {
     auto e = store::get_event(db_, id);
     if (!e) return internal(e.error(), "resend event");
     if (!*e) return not_found("Event " + id + " not found");
-    return ok(200, event_to_json(**e), "Event queued for delivery");
+    return ok(200, store::event_to_json(**e), "Event queued for delivery");
 }
 
 // --- Low water -------------------------------------------------------------------

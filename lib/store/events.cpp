@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
+
 namespace depositd::store {
 namespace {
 
@@ -219,6 +221,25 @@ Status finish_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome
     }
     if (!s) return s;
     return tx.commit();
+}
+
+json::object event_to_json(const EventRow& e) {
+    auto time_or_null = [](const std::optional<std::int64_t>& ms) {
+        return ms ? json::value(format_rfc3339_ms(*ms)) : json::value(nullptr);
+    };
+    json::object o;
+    o["id"] = e.id;
+    o["type"] = e.type;
+    o["depositId"] = e.deposit_id.empty() ? json::value(nullptr) : json::value(e.deposit_id);
+    o["status"] = e.status;
+    o["attempts"] = e.attempts;
+    o["nextAttemptAt"] = e.status == "pending" ? time_or_null(e.next_attempt_at) : json::value(nullptr);
+    o["lastError"] = e.last_error ? json::value(*e.last_error) : json::value(nullptr);
+    o["createdAt"] = format_rfc3339_ms(e.created_at);
+    o["deliveredAt"] = time_or_null(e.delivered_at);
+    auto payload = json::parse_bounded(e.payload);
+    o["payload"] = payload ? std::move(*payload) : json::value(e.payload);
+    return o;
 }
 
 }  // namespace depositd::store

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/json.hpp"
 #include "core/result.hpp"
 #include "store/database.hpp"
 
@@ -54,6 +55,8 @@ struct EventPage {
     std::uint64_t total = 0;
 };
 Result<EventPage> list_events(Database& db, const EventFilter& f);
+// The event as the API and `depositctl events list --json` show it.
+json::object event_to_json(const EventRow& e);
 Result<std::optional<EventRow>> get_event(Database& db, const std::string& id);
 // Marks the event pending with next_attempt_at = now (deliver again now,
 // same id). false when no such event.
