@@ -117,6 +117,32 @@ struct BlockTransfers {
     std::vector<Transfer> transfers;
 };
 
+// What scan() looked at. Heights in [from, scanned_to] that have no entry in
+// `blocks` were definitively skipped (Solana slots nobody produced); chains
+// without skipped heights return scanned_to == blocks.back().block.height.
+// scanned_to == from - 1 means nothing was examined (beyond the tip).
+struct ScanResult {
+    std::vector<BlockTransfers> blocks;   // strictly increasing heights, each block's parent = previous block's hash
+    std::uint64_t scanned_to = 0;
+};
+
+// The canonical state of one height, as far as the node can tell now.
+enum class Presence {
+    block,     // `ref` is the canonical block at this height
+    skipped,   // no block will ever be at this height (Solana skipped slot)
+    unknown,   // not available: beyond the node's tip, or a lagging backend.
+               // Never evidence that a stored block left the chain.
+};
+struct BlockAt {
+    Presence presence = Presence::unknown;
+    BlockRef ref;  // presence == block only
+};
+
+inline BlockAt present_or_unknown(std::optional<BlockRef> ref) {
+    if (!ref) return BlockAt{};
+    return BlockAt{Presence::block, std::move(*ref)};
+}
+
 class ChainAdapter {
 public:
     virtual ~ChainAdapter() = default;
@@ -124,18 +150,21 @@ public:
     // The tip, and the finalized tip where the chain has one.
     virtual boost::asio::awaitable<Result<Head>> head() = 0;
 
-    // Blocks from..to inclusive with their transfers to `watched`, in height
-    // order, gap-free for chains without skipped heights. May return fewer
-    // blocks than asked (a prefix), never a block past `to`. Must be
-    // internally consistent: every transfer belongs to the block hash returned.
-    virtual boost::asio::awaitable<Result<std::vector<BlockTransfers>>> scan(std::uint64_t from, std::uint64_t to,
-                                                                             const WatchSet& watched) = 0;
+    // Heights from..to with their transfers to `watched`. May stop early
+    // (scanned_to < to), never past `to`. Must be internally consistent:
+    // every transfer belongs to the block hash returned, blocks link by
+    // parent hash, and the transfers of every returned block are complete
+    // (an adapter that cannot prove that returns an error or a shorter
+    // result, never a block with transfers missing).
+    virtual boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
+                                                            const WatchSet& watched) = 0;
 
-    // The canonical block at a height now (for reorg walks); nullopt when the
-    // height has no block (Solana skipped slot) or is beyond the tip.
-    virtual boost::asio::awaitable<Result<std::optional<BlockRef>>> block_at(std::uint64_t height) = 0;
+    // The canonical block at a height now (for canonical checks and reorg walks).
+    virtual boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) = 0;
 
-    // Optional start-up checks (token decimals() against config, chain id).
+    // Start-up checks (token decimals() against config, chain id). An
+    // Errc::invalid_input error is a real mismatch with the configuration
+    // (fatal); any other error is transient and verify() is called again.
     virtual boost::asio::awaitable<Status> verify() { co_return Status{}; }
 };
 

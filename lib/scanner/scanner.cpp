@@ -58,6 +58,12 @@ Status WatchRegistry::refresh(store::Database& db, Protocol p) {
     return {};
 }
 
+Status Scanner::record_change(const store::Deposit& d, const std::string& type, std::int64_t now_ms) {
+    if (auto s = add_event(db_, d, type, now_ms); !s) return s;
+    if (on_deposit_change_) return on_deposit_change_(db_, d, type, now_ms);
+    return {};
+}
+
 Scanner::Scanner(asio::any_io_executor executor, ScannerOptions options, chain::ChainAdapter& adapter,
                  store::Database& db, WatchRegistry& watch, const Clock& clock)
     : executor_(std::move(executor)),
@@ -88,8 +94,9 @@ asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor(const chai
     if (start == 0) start = 1;
     auto anchor = co_await adapter_.block_at(start - 1);
     if (!anchor) co_return anchor.error();
-    if (!*anchor) co_return make_error(Errc::unavailable, "block " + std::to_string(start - 1) + " not available yet");
-    const auto& ref = **anchor;
+    if (anchor->presence != chain::Presence::block)
+        co_return make_error(Errc::unavailable, "block " + std::to_string(start - 1) + " not available yet");
+    const auto& ref = anchor->ref;
     auto now = clock_.now_ms();
     store::Transaction tx(db_);
     if (!tx.begun()) co_return tx.begun().error();
@@ -133,7 +140,7 @@ asio::awaitable<Result<StepOutcome>> Scanner::step() {
     const std::uint64_t to = std::min<std::uint64_t>(head.height, from + options_.max_batch - 1);
     auto scanned = co_await adapter_.scan(from, to, watch_.set(options_.protocol));
     if (!scanned) co_return scanned.error();
-    auto blocks = std::move(*scanned);
+    auto blocks = std::move(scanned->blocks);
     if (blocks.empty()) co_return make_error(Errc::unavailable, "node returned no blocks for " + std::to_string(from) + ".." + std::to_string(to));
 
     // Parent-hash continuity with what we committed, and inside the batch.
@@ -201,7 +208,7 @@ Status Scanner::commit_blocks(const std::vector<chain::BlockTransfers>& blocks, 
             if (!inserted) return inserted.error();
             if (!*inserted) continue;  // already known (a rescan after a crash before this point is impossible, but be idempotent)
             ++found;
-            if (auto s = add_event(db_, d, "deposit.pending", now); !s) return s;
+            if (auto s = record_change(d, "deposit.pending", now); !s) return s;
             ++events;
             logger->info("{}: deposit {} {} {} to {} in block {} tx {}", options_.chain_id, d.id,
                          Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
@@ -235,7 +242,7 @@ Status Scanner::update_confirmations(const chain::Head& head, std::uint64_t scan
         }
         if (auto s = store::update_deposit_state(db_, d); !s) return s;
         if (confirm) {
-            if (auto s = add_event(db_, d, "deposit.confirmed", now); !s) return s;
+            if (auto s = record_change(d, "deposit.confirmed", now); !s) return s;
             ++events;
             log::get("scanner")->info("{}: deposit {} confirmed ({} confirmations)", options_.chain_id, d.id, confs);
         }
@@ -256,7 +263,7 @@ asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const Cursor& cursor)
         if (!*stored) break;  // older than what we keep
         auto canon = co_await adapter_.block_at(h);
         if (!canon) co_return canon.error();
-        if (*canon && (*canon)->hash == (*stored)->hash) {
+        if (canon->presence == chain::Presence::block && canon->ref.hash == (*stored)->hash) {
             ancestor = h;
             ancestor_hash = (*stored)->hash;
             break;
@@ -284,7 +291,7 @@ asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const Cursor& cursor)
             d.status = kReverted;
             d.reverted_at = now;
             if (auto s = store::update_deposit_state(db_, d); !s) co_return s.error();
-            if (auto s = add_event(db_, d, "deposit.reverted", now); !s) co_return s.error();
+            if (auto s = record_change(d, "deposit.reverted", now); !s) co_return s.error();
             ++events;
             logger->warn("{}: deposit {} reverted (block {} left the chain)", options_.chain_id, d.id, d.block_number);
         }

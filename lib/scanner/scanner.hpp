@@ -26,6 +26,7 @@
 
 namespace depositd::store {
 class Database;
+struct Deposit;
 }
 
 namespace depositd::scanner {
@@ -74,6 +75,15 @@ public:
     // Called after a commit that created outbox events (wakes the webhook drain).
     void on_events(std::function<void()> fn) { on_events_ = std::move(fn); }
 
+    // Called inside the commit transaction for every deposit status change,
+    // after the deposit row and its event are written, with the deposit as it
+    // is now and the event type (deposit.pending|confirmed|reverted). Orders
+    // follow their deposits this way, atomically with them. An error rolls
+    // the whole step back (it is retried).
+    using DepositObserver = std::function<Status(store::Database&, const store::Deposit&, const std::string& event_type,
+                                                 std::int64_t now_ms)>;
+    void on_deposit_change(DepositObserver fn) { on_deposit_change_ = std::move(fn); }
+
     // One step of the follower (tests drive this directly).
     boost::asio::awaitable<Result<StepOutcome>> step();
 
@@ -94,6 +104,8 @@ private:
     Status commit_blocks(const std::vector<chain::BlockTransfers>& blocks, const chain::Head& head);
     Status update_confirmations(const chain::Head& head, std::uint64_t scanned, int& events);
     bool is_confirmed(std::uint64_t block_number, const chain::Head& head) const;
+    // The deposit's event (and the observer) for one status change.
+    Status record_change(const store::Deposit& d, const std::string& type, std::int64_t now_ms);
 
     boost::asio::any_io_executor executor_;
     ScannerOptions options_;
@@ -102,6 +114,7 @@ private:
     WatchRegistry& watch_;
     const Clock& clock_;
     std::function<void()> on_events_;
+    DepositObserver on_deposit_change_;
     std::shared_ptr<boost::asio::steady_timer> timer_;
     bool stopping_ = false;
     std::uint64_t last_logged_head_ = 0;

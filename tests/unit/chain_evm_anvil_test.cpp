@@ -244,11 +244,11 @@ TEST_F(AnvilTest, NativeAndTokenDepositsFound) {
     for (const WatchSet* w : {&small, &large}) {
         auto s = run(io_, a->scan(0, head->height, *w));
         ASSERT_TRUE(s.ok()) << s.error().describe();
-        ASSERT_EQ(s->size(), head->height + 1);
-        for (std::size_t i = 1; i < s->size(); ++i) EXPECT_EQ((*s)[i].block.parent, (*s)[i - 1].block.hash);
+        ASSERT_EQ(s->blocks.size(), head->height + 1);
+        for (std::size_t i = 1; i < s->blocks.size(); ++i) EXPECT_EQ(s->blocks[i].block.parent, s->blocks[i - 1].block.hash);
 
         std::uint64_t h = 0;
-        const Transfer* n = find(*s, std::string(r_eth["transactionHash"].as_string()), &h);
+        const Transfer* n = find(s->blocks, std::string(r_eth["transactionHash"].as_string()), &h);
         ASSERT_NE(n, nullptr);
         EXPECT_EQ(h, *parse_quantity_json(r_eth["blockNumber"]));
         EXPECT_EQ(n->index, kNativeIndex);
@@ -258,7 +258,7 @@ TEST_F(AnvilTest, NativeAndTokenDepositsFound) {
         EXPECT_EQ(n->to, kWatched);
         EXPECT_EQ(n->from, kDev0);
 
-        const Transfer* t = find(*s, std::string(r_tok["transactionHash"].as_string()), &h);
+        const Transfer* t = find(s->blocks, std::string(r_tok["transactionHash"].as_string()), &h);
         ASSERT_NE(t, nullptr);
         EXPECT_EQ(h, *parse_quantity_json(r_tok["blockNumber"]));
         EXPECT_EQ(t->currency, "TST");
@@ -268,24 +268,25 @@ TEST_F(AnvilTest, NativeAndTokenDepositsFound) {
         EXPECT_EQ(t->index, *parse_quantity_json(r_tok["logs"].as_array()[0].at("logIndex")));
         EXPECT_TRUE(t->contract.has_value());
 
-        EXPECT_EQ(find(*s, std::string(r_bad["transactionHash"].as_string())), nullptr);
+        EXPECT_EQ(find(s->blocks, std::string(r_bad["transactionHash"].as_string())), nullptr);
         std::size_t total = 0;
-        for (const auto& b : *s) total += b.transfers.size();
+        for (const auto& b : s->blocks) total += b.transfers.size();
         EXPECT_EQ(total, 2u);
 
         // block_at agrees with scan.
         auto b = run(io_, a->block_at(h));
         ASSERT_TRUE(b.ok());
-        ASSERT_TRUE(b->has_value());
-        EXPECT_EQ((*b)->hash, (*s)[h].block.hash);
+        ASSERT_EQ(b->presence, Presence::block);
+        EXPECT_EQ(b->ref.hash, s->blocks[h].block.hash);
     }
     auto beyond = run(io_, a->block_at(head->height + 100));
     ASSERT_TRUE(beyond.ok());
-    EXPECT_FALSE(beyond->has_value());
+    EXPECT_EQ(beyond->presence, Presence::unknown);
     // Past the tip: a prefix (empty here), never an error.
     auto past = run(io_, a->scan(head->height + 1, head->height + 10, small));
     ASSERT_TRUE(past.ok());
-    EXPECT_TRUE(past->empty());
+    EXPECT_TRUE(past->blocks.empty());
+    EXPECT_EQ(past->scanned_to, head->height);
 }
 
 TEST_F(AnvilTest, RangeCapAndFinalizedAndVerify) {
@@ -304,8 +305,8 @@ TEST_F(AnvilTest, RangeCapAndFinalizedAndVerify) {
     w.insert(key_of(kWatched), 1);
     auto s = run(io_, a->scan(1, head->height, w));
     ASSERT_TRUE(s.ok()) << s.error().describe();
-    ASSERT_EQ(s->size(), 2u);
-    EXPECT_EQ((*s)[0].block.height, 1u);
+    ASSERT_EQ(s->blocks.size(), 2u);
+    EXPECT_EQ(s->blocks[0].block.height, 1u);
 
     auto wrong = adapter(chain_config(token, 18));
     auto v = run(io_, wrong->verify());

@@ -689,11 +689,12 @@ TEST(TronAdapter, HeadScanAndBlockAt) {
     w.insert(key_of(kPoolHex), 1);
     auto r = nettest::run(ioc, a->scan(100, 150, w));
     ASSERT_TRUE(r.ok()) << r.error().describe();
-    ASSERT_EQ(r->size(), 21u);  // 100..120: the node has no more
-    EXPECT_EQ((*r)[0].block.height, 100u);
-    EXPECT_EQ((*r)[0].block.hash, block_id(100, 'a'));
+    ASSERT_EQ(r->blocks.size(), 21u);
+    EXPECT_EQ(r->scanned_to, 120u);  // 100..120: the node has no more
+    EXPECT_EQ(r->blocks[0].block.height, 100u);
+    EXPECT_EQ(r->blocks[0].block.hash, block_id(100, 'a'));
     std::size_t trx = 0;
-    for (const auto& bt : *r) {
+    for (const auto& bt : r->blocks) {
         trx += bt.transfers.size();
         for (const auto& t : bt.transfers) EXPECT_EQ(t.index, kNativeIndex);
     }
@@ -703,11 +704,11 @@ TEST(TronAdapter, HeadScanAndBlockAt) {
 
     auto b = nettest::run(ioc, a->block_at(110));
     ASSERT_TRUE(b.ok());
-    ASSERT_TRUE(b->has_value());
-    EXPECT_EQ((*b)->height, 110u);
+    ASSERT_EQ(b->presence, Presence::block);
+    EXPECT_EQ(b->ref.height, 110u);
     auto beyond = nettest::run(ioc, a->block_at(121));
     ASSERT_TRUE(beyond.ok());
-    EXPECT_FALSE(beyond->has_value());
+    EXPECT_EQ(beyond->presence, Presence::unknown);
 
     // The range is capped at 100 blocks, endNum exclusive; the key is sent.
     for (const auto& s : srv.seen()) {
@@ -783,9 +784,10 @@ TEST(TronAdapter, FaultsAreErrorsNeverEmptyBlocks) {
     mode = 5;  // block 10 complete, 11 rate limited: the prefix [10]
     auto r5 = nettest::run(ioc, a->scan(10, 12, w));
     ASSERT_TRUE(r5.ok()) << r5.error().describe();
-    ASSERT_EQ(r5->size(), 1u);
-    EXPECT_EQ((*r5)[0].block.height, 10u);
-    EXPECT_EQ((*r5)[0].transfers.size(), 2u);
+    ASSERT_EQ(r5->blocks.size(), 1u);
+    EXPECT_EQ(r5->scanned_to, 10u);
+    EXPECT_EQ(r5->blocks[0].block.height, 10u);
+    EXPECT_EQ(r5->blocks[0].transfers.size(), 2u);
     mode = 6;
     auto r6 = nettest::run(ioc, a->scan(10, 12, w));
     ASSERT_FALSE(r6.ok());
@@ -793,7 +795,7 @@ TEST(TronAdapter, FaultsAreErrorsNeverEmptyBlocks) {
     mode = 7;
     auto r7 = nettest::run(ioc, a->scan(10, 12, w));
     ASSERT_TRUE(r7.ok()) << r7.error().describe();
-    EXPECT_EQ(r7->size(), 3u);
+    EXPECT_EQ(r7->blocks.size(), 3u);
 
     auto h = nettest::run(ioc, a->head());
     ASSERT_FALSE(h.ok());  // getnowblock {}: no head, not height 0

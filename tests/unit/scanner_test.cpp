@@ -50,22 +50,23 @@ public:
         if (auto e = fault()) co_return *e;
         co_return chain::Head{tip(), finalized};
     }
-    asio::awaitable<Result<std::vector<chain::BlockTransfers>>> scan(std::uint64_t from, std::uint64_t to,
-                                                                     const chain::WatchSet& w) override {
+    asio::awaitable<Result<chain::ScanResult>> scan(std::uint64_t from, std::uint64_t to,
+                                                    const chain::WatchSet& w) override {
         if (auto e = fault()) co_return *e;
-        std::vector<chain::BlockTransfers> out;
+        chain::ScanResult out{{}, from - 1};
         for (auto h = from; h <= to && h <= tip(); ++h) {
             chain::BlockTransfers bt{{h, blocks_[h].hash, blocks_[h].parent, 0}, {}};
             for (const auto& t : blocks_[h].transfers)
                 if (w.contains(t.to_key)) bt.transfers.push_back(t);
-            out.push_back(std::move(bt));
+            out.blocks.push_back(std::move(bt));
+            out.scanned_to = h;
         }
         co_return out;
     }
-    asio::awaitable<Result<std::optional<chain::BlockRef>>> block_at(std::uint64_t h) override {
+    asio::awaitable<Result<chain::BlockAt>> block_at(std::uint64_t h) override {
         if (auto e = fault()) co_return *e;
-        if (h > tip()) co_return std::optional<chain::BlockRef>{};
-        co_return std::optional<chain::BlockRef>(chain::BlockRef{h, blocks_[h].hash, blocks_[h].parent, 0});
+        if (h > tip()) co_return chain::BlockAt{};
+        co_return chain::BlockAt{chain::Presence::block, chain::BlockRef{h, blocks_[h].hash, blocks_[h].parent, 0}};
     }
 
 private:

@@ -145,7 +145,7 @@ asio::awaitable<Result<Head>> EvmAdapter::head() {
     co_return head;
 }
 
-asio::awaitable<Result<std::optional<BlockRef>>> EvmAdapter::block_at(std::uint64_t height) {
+asio::awaitable<Result<BlockAt>> EvmAdapter::block_at(std::uint64_t height) {
     auto r = co_await rpc_->call(kGetBlock, block_params(height, false));
     if (!r) co_return with_context(r.error(), "eth_getBlockByNumber");
     auto ref = decode_block_ref(*r);
@@ -153,7 +153,7 @@ asio::awaitable<Result<std::optional<BlockRef>>> EvmAdapter::block_at(std::uint6
     if (*ref && (*ref)->height != height)
         co_return make_error(Errc::malformed, "eth_getBlockByNumber " + std::to_string(height) + " returned block " +
                                                   std::to_string((*ref)->height));
-    co_return std::move(*ref);
+    co_return present_or_unknown(std::move(*ref));
 }
 
 asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std::uint64_t from, std::uint64_t to,
@@ -275,17 +275,17 @@ void EvmAdapter::finish(ScanState& s) {
     }
 }
 
-asio::awaitable<Result<std::vector<BlockTransfers>>> EvmAdapter::scan(std::uint64_t from, std::uint64_t to,
-                                                                      const WatchSet& watched) {
+asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::uint64_t to,
+                                                      const WatchSet& watched) {
     ScanState s;
-    if (to < from) co_return std::move(s.result);
+    if (to < from) co_return ScanResult{{}, from - 1};
     s.from = from;
     s.end = from + std::min<std::uint64_t>(to - from, range_ - 1);
 
     auto fetched = co_await fetch_blocks(s.from, s.end, watched);
     if (!fetched) co_return fetched.error();
     s.blocks = std::move(*fetched);
-    if (s.blocks.empty()) co_return std::move(s.result);
+    if (s.blocks.empty()) co_return ScanResult{{}, from - 1};
     s.end = s.from + s.blocks.size() - 1;
     for (const auto& b : s.blocks) s.refs.push_back(b.ref);
 
@@ -309,7 +309,7 @@ asio::awaitable<Result<std::vector<BlockTransfers>>> EvmAdapter::scan(std::uint6
         if (!st) co_return st.error();
     }
     finish(s);
-    co_return std::move(s.result);
+    co_return ScanResult{std::move(s.result), s.end};
 }
 
 asio::awaitable<Status> EvmAdapter::verify() {

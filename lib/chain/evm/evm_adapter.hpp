@@ -29,7 +29,7 @@
 //            eth_getLogs halves it and returns the error (the scanner
 //            retries); after kGrowAfter successful scans in a row it doubles
 //            again, up to max_block_range.
-// block_at() eth_getBlockByNumber(hex, false); null -> nullopt.
+// block_at() eth_getBlockByNumber(hex, false); null -> Presence::unknown.
 // verify()   logs eth_chainId; eth_call decimals() on every token; a value
 //            different from the config is an Error naming the token.
 //
@@ -77,9 +77,9 @@ public:
     ~EvmAdapter() override;
 
     boost::asio::awaitable<Result<Head>> head() override;
-    boost::asio::awaitable<Result<std::vector<BlockTransfers>>> scan(std::uint64_t from, std::uint64_t to,
+    boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
                                                                      const WatchSet& watched) override;
-    boost::asio::awaitable<Result<std::optional<BlockRef>>> block_at(std::uint64_t height) override;
+    boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) override;
     boost::asio::awaitable<Status> verify() override;
 
     // The current adaptive block range (tests, metrics).

@@ -130,7 +130,7 @@ asio::awaitable<Result<Head>> TronAdapter::head() {
     co_return head;
 }
 
-asio::awaitable<Result<std::optional<BlockRef>>> TronAdapter::block_at(std::uint64_t height) {
+asio::awaitable<Result<BlockAt>> TronAdapter::block_at(std::uint64_t height) {
     auto r = co_await post(kByNum, num_body(height));
     if (!r) co_return r.error();
     auto ref = decode_block_ref(*r);
@@ -138,13 +138,13 @@ asio::awaitable<Result<std::optional<BlockRef>>> TronAdapter::block_at(std::uint
     if (*ref && (*ref)->height != height)
         co_return make_error(Errc::malformed,
                              kByNum + " " + std::to_string(height) + " returned block " + std::to_string((*ref)->height));
-    co_return std::move(*ref);
+    co_return present_or_unknown(std::move(*ref));
 }
 
-asio::awaitable<Result<std::vector<BlockTransfers>>> TronAdapter::scan(std::uint64_t from, std::uint64_t to,
-                                                                       const WatchSet& watched) {
+asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::uint64_t to,
+                                                       const WatchSet& watched) {
     std::vector<BlockTransfers> result;
-    if (to < from) co_return result;
+    if (to < from) co_return ScanResult{{}, from - 1};
     const std::uint64_t end = from + std::min<std::uint64_t>(to - from, range_ - 1);
     const std::string what = kByLimitNext + " " + std::to_string(from) + "-" + std::to_string(end);
 
@@ -211,7 +211,8 @@ asio::awaitable<Result<std::vector<BlockTransfers>>> TronAdapter::scan(std::uint
         result.push_back(std::move(bt));
     }
     scanned_blocks_ += result.size();
-    co_return result;
+    const std::uint64_t scanned_to = result.back().block.height;
+    co_return ScanResult{std::move(result), scanned_to};
 }
 
 asio::awaitable<Status> TronAdapter::verify() {

@@ -17,7 +17,7 @@
 //            block is not taken (error, or the prefix before it).
 //            Result: the consecutive, parent-linked prefix starting at
 //            `from`. {} for the whole range -> Errc::unavailable.
-// block_at() POST /wallet/getblockbynum {num}: {} -> nullopt (beyond tip).
+// block_at() POST /wallet/getblockbynum {num}: {} -> Presence::unknown (beyond tip).
 // verify()   /wallet/triggerconstantcontract decimals() on each token; a
 //            value different from the config (or not a token) is an error.
 //
@@ -58,9 +58,9 @@ public:
     ~TronAdapter() override;
 
     boost::asio::awaitable<Result<Head>> head() override;
-    boost::asio::awaitable<Result<std::vector<BlockTransfers>>> scan(std::uint64_t from, std::uint64_t to,
+    boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
                                                                      const WatchSet& watched) override;
-    boost::asio::awaitable<Result<std::optional<BlockRef>>> block_at(std::uint64_t height) override;
+    boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) override;
     boost::asio::awaitable<Status> verify() override;
 
     // Counters (tests, benchmarks): HTTP requests made by scan() and blocks it returned.
