@@ -110,6 +110,9 @@ struct Transfer {
     std::optional<std::string> contract;  // token contract, canonical text; nullopt for the native coin
     unsigned decimals = 0;
     U256 amount;
+    // More confirmations than the chain's setting this transfer needs before
+    // it is confirmed (Bitcoin coinbase outputs: 100, maturity); 0 = the setting.
+    std::uint32_t min_confirmations = 0;
 };
 
 struct BlockTransfers {
