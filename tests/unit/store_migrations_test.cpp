@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "store/chain_state.hpp"
+#include "store/counters.hpp"
+#include "store/pool.hpp"
 #include "store/database.hpp"
 #include "store/deposits.hpp"
 
@@ -124,7 +126,14 @@ TEST_F(Migrations, DepositRepositoryRoundTripAndIdempotentInsert) {
 TEST_F(Migrations, CursorAndBlocks) {
     auto db = open();
     ASSERT_TRUE(db->migrate().ok());
-    ASSERT_TRUE(put_cursor(*db, {"eth", 10, "0xa", 12, std::nullopt, 1}).ok());
+    Cursor cur;
+    cur.chain_id = "eth";
+    cur.height = 10;
+    cur.hash = "0xa";
+    cur.head = 12;
+    cur.finalized = 7;
+    cur.updated_at = 1;
+    ASSERT_TRUE(put_cursor(*db, cur).ok());
     ASSERT_TRUE(put_block(*db, "eth", {10, "0xa", "0x9"}).ok());
     ASSERT_TRUE(put_block(*db, "eth", {11, "0xb", "0xa"}).ok());
     ASSERT_TRUE(delete_blocks_above(*db, "eth", 10).ok());
@@ -133,6 +142,41 @@ TEST_F(Migrations, CursorAndBlocks) {
     ASSERT_TRUE(c.ok() && *c);
     EXPECT_EQ((*c)->height, 10u);
     EXPECT_EQ((*c)->head, std::optional<std::uint64_t>(12));
+    EXPECT_EQ((*c)->last_block_height(), 10u);
+    // The finalized height never goes down; skipped heights after the last block are kept apart.
+    cur.finalized = 3;
+    cur.height = 14;
+    cur.block_height = 11;
+    ASSERT_TRUE(put_cursor(*db, cur).ok());
+    c = get_cursor(*db, "eth");
+    EXPECT_EQ((*c)->finalized, std::optional<std::uint64_t>(7));
+    EXPECT_EQ((*c)->height, 14u);
+    EXPECT_EQ((*c)->last_block_height(), 11u);
+}
+
+// Counters kept by triggers match the tables (what /health and /metrics read).
+TEST_F(Migrations, CountersFollowTheTables) {
+    auto db = open();
+    ASSERT_TRUE(db->migrate().ok());
+    for (int i = 0; i < 5; ++i) {
+        auto q = db->prepare("INSERT INTO addresses (protocol, address, watch_key, source, created_at) "
+                             "VALUES ('evm', ?1, ?1, 't', 0)");
+        q.bind(1, "a" + std::to_string(i));
+        ASSERT_TRUE(q.run().ok());
+    }
+    ASSERT_TRUE(db->exec("UPDATE addresses SET state = 'bound' WHERE address IN ('a0', 'a1')").ok());
+    ASSERT_TRUE(db->exec("UPDATE addresses SET state = 'cooling', cooldown_until = 5 WHERE address = 'a2'").ok());
+    auto c = read_counters(*db);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((c->pool[{"evm", "free"}]), 2u);
+    EXPECT_EQ((c->pool[{"evm", "bound"}]), 2u);
+    EXPECT_EQ((c->pool[{"evm", "cooling"}]), 1u);
+    auto stats = pool_stats(*db, 10);  // a2's cooldown has passed: free again
+    ASSERT_TRUE(stats.ok());
+    ASSERT_EQ(stats->size(), 1u);
+    EXPECT_EQ((*stats)[0].free, 3u);
+    EXPECT_EQ((*stats)[0].bound, 2u);
+    EXPECT_EQ((*stats)[0].cooling, 0u);
 }
 
 }  // namespace
