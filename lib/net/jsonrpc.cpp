@@ -337,9 +337,11 @@ struct JsonRpcClient::Impl {
                     --attempt;
                     continue;
                 }
-                if (!usable) {
+                if (!usable) {  // the probe itself failed: a failed attempt
                     last = usable.error();
+                    tried[idx] = true;
                     idx = (idx + 1) % n;
+                    if (attempt + 1 < attempts) co_await sleep_until(steady::now() + jitter(attempt));
                     continue;
                 }
             }

@@ -20,7 +20,8 @@ the state and per-method call counts):
                                       # (a JSON-RPC error object)
     proxy.set(fail_methods=["eth_getLogs"])  # ... only these methods (with fail)
     proxy.reset()                     # back to a plain pass-through of backend 0
-    proxy.counts["eth_getLogs"]       # calls seen per method (batch elements count)
+    proxy.counts["eth_getLogs"]       # calls seen per method (batch elements count);
+                                      # "eth_getLogs(blockHash)" counts the EIP-234 form
     proxy.stop()
 
 A block is "first seen" when the proxy first relays it: in any block object
@@ -156,7 +157,11 @@ class RpcProxy:
             backend = self.backends[self.backend]
             delay, fail, fail_methods = self.delay, self.fail, list(self.fail_methods)
             for c in calls:
-                self.counts[c.get("method", "?") if isinstance(c, dict) else "?"] += 1
+                method = c.get("method", "?") if isinstance(c, dict) else "?"
+                self.counts[method] += 1
+                params = c.get("params") if isinstance(c, dict) else None
+                if method == "eth_getLogs" and params and isinstance(params[0], dict) and "blockHash" in params[0]:
+                    self.counts["eth_getLogs(blockHash)"] += 1
         if delay:
             time.sleep(delay)
         methods = [c.get("method") for c in calls if isinstance(c, dict)]
