@@ -124,7 +124,7 @@ def main():
             found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
 
         t_plain, logs = plain_client(node, token, head)
-        rows.append(("catch-up 5k blocks / 5k transfers: depositd (incl. start-up)", f"{t_daemon:.2f} s, {found} deposits"))
+        rows.append((f"catch-up {head} blocks / {args.blocks} transfers: depositd (incl. start-up)", f"{t_daemon:.2f} s, {found} deposits"))
         rows.append(("same RPC calls, plain Python client", f"{t_plain:.2f} s ({logs} logs)"))
         rows.append(("ratio depositd / plain", f"{t_daemon / t_plain:.2f}x"))
         rows.append(("RSS after catch-up (100 watched)", f"{rss_kib(d.proc.pid) / 1024:.1f} MiB"))
