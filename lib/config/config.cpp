@@ -637,20 +637,49 @@ private:
         return c;
     }
 
+    // `min_amount` of a token or native currency, once its decimals are known.
+    bool min_amount(const toml::table& t, const std::string& key, TokenConfig& out, bool decimals_ok) {
+        const toml::node* n = t.get("min_amount");
+        if (!n) return true;
+        const std::string mkey = join(key, "min_amount");
+        const auto* s = n->as_string();
+        if (!s) {
+            problem(line_of(*n), mkey,
+                    "must be a decimal string in token units, e.g. \"0.01\" (a TOML number is not exact), not " +
+                        type_name(*n));
+            return false;
+        }
+        if (!decimals_ok) return false;  // reported under decimals
+        auto a = Amount::parse_decimal(s->get(), out.decimals);
+        if (!a) {
+            problem(line_of(*n), mkey,
+                    "\"" + s->get() + "\": " + a.error().message + " (a decimal amount with at most " +
+                        std::to_string(out.decimals) + " decimals)");
+            return false;
+        }
+        out.min_amount = a->raw();
+        return true;
+    }
+
     void load_native(const toml::node& n, const std::string& key, TokenConfig& out) {
         auto* t = table_of(n, key, "a table like { symbol = \"ETH\", decimals = 18 }");
         if (!t) return;
-        check_keys(*t, key, {"symbol", "decimals"});
+        check_keys(*t, key, {"symbol", "decimals", "min_amount"});
         if (auto* s = t->get("symbol")) {
             if (auto v = symbol(*s, join(key, "symbol"))) out.symbol = *v;
         } else {
             problem(line_of(n), join(key, "symbol"), "required");
         }
+        bool decimals_ok = false;
         if (auto* d = t->get("decimals")) {
-            if (auto v = decimals(*d, join(key, "decimals"))) out.decimals = *v;
+            if (auto v = decimals(*d, join(key, "decimals"))) {
+                out.decimals = *v;
+                decimals_ok = true;
+            }
         } else {
             problem(line_of(n), join(key, "decimals"), "required");
         }
+        min_amount(*t, key, out, decimals_ok);
     }
 
     void load_tokens(const toml::node& n, const std::string& key, std::optional<Protocol> kind, ChainConfig& out) {
@@ -667,7 +696,7 @@ private:
             const std::string tkey = item(key, i);
             auto* t = table_of(tn, tkey, "a table like { symbol = \"USDT\", contract = \"0x...\", decimals = 6 }");
             if (!t) continue;
-            check_keys(*t, tkey, {"symbol", "contract", "decimals"});
+            check_keys(*t, tkey, {"symbol", "contract", "decimals", "min_amount"});
             TokenConfig tok;
             bool ok = true;
             if (auto* s = t->get("symbol")) {
@@ -713,13 +742,19 @@ private:
                 problem(line_of(tn), join(tkey, "contract"), "required");
                 ok = false;
             }
+            bool decimals_ok = false;
             if (auto* d = t->get("decimals")) {
-                if (auto v = decimals(*d, join(tkey, "decimals"))) tok.decimals = *v;
-                else ok = false;
+                if (auto v = decimals(*d, join(tkey, "decimals"))) {
+                    tok.decimals = *v;
+                    decimals_ok = true;
+                } else {
+                    ok = false;
+                }
             } else {
                 problem(line_of(tn), join(tkey, "decimals"), "required");
                 ok = false;
             }
+            if (!min_amount(*t, tkey, tok, decimals_ok)) ok = false;
             if (ok) out.tokens.push_back(std::move(tok));
         }
     }
@@ -760,7 +795,7 @@ private:
     void load_chain(const toml::table& t, const std::string& key, ChainConfig& c, std::map<std::string, int>& ids) {
         check_keys(t, key,
                    {"id", "kind", "rpc", "confirmations", "poll_interval", "start", "native", "tokens",
-                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout"});
+                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id"});
         const int line = line_of(t);
         c.source = file_ + ":" + std::to_string(line);
 
@@ -875,6 +910,17 @@ private:
         }
         if (auto* n = t.get("request_timeout")) {
             if (auto d = duration(*n, join(key, "request_timeout"), false)) c.request_timeout = *d;
+        }
+        if (auto* n = t.get("chain_id")) {
+            const std::string ckey = join(key, "chain_id");
+            if (kind && *kind != Protocol::evm) {
+                problem(line_of(*n), ckey, "only EVM chains have a chain id (eth_chainId); remove it");
+            } else if (auto v = integer(*n, ckey, 1, std::numeric_limits<std::int64_t>::max(),
+                                        "a positive integer, the eth_chainId of the chain (1 = Ethereum, 56 = BSC, "
+                                        "137 = Polygon)")) {
+                c.chain_id = static_cast<std::uint64_t>(*v);
+                c.chain_id_source = file_ + ":" + std::to_string(line_of(*n)) + ":" + ckey;
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/amount.hpp"
 #include "core/ids.hpp"
 #include "core/result.hpp"
 
@@ -42,6 +43,9 @@ struct TokenConfig {
     std::string symbol;
     std::string contract;               // as written; adapters normalise it
     unsigned decimals = 0;
+    // `min_amount` (a decimal string in token units, exact) in base units:
+    // smaller transfers are dust, not deposits. nullopt: no floor.
+    std::optional<U256> min_amount;
 };
 
 struct ChainConfig {
@@ -61,6 +65,10 @@ struct ChainConfig {
     std::map<std::string, std::string> headers;  // after ${VAR} expansion; values never logged
     double max_rps = 0;                 // 0 = no cap (rate, not money)
     Duration request_timeout = std::chrono::seconds(10);
+    // EVM: the chain id every endpoint must report (eth_chainId); nullopt:
+    // every endpoint must agree with the first endpoint's answer.
+    std::optional<std::uint64_t> chain_id;
+    std::string chain_id_source;        // "file:line:chains[N].chain_id" when set
     // Where the key was defined, for later error messages.
     std::string source;                 // "file:line"
 };

@@ -206,6 +206,15 @@ bool is_range_error(int code, const std::string& message, const json::value* dat
     return true;
 }
 
+namespace {
+// Which endpoints a send() may use (CallOptions, endpoint probes).
+struct Route {
+    std::optional<std::size_t> only;   // this endpoint only, no EndpointCheck
+    bool other = false;                // start after the preferred endpoint
+    int attempts = 0;                  // 0 = opts.max_attempts
+};
+}  // namespace
+
 struct JsonRpcClient::Impl {
     struct Endpoint {
         std::string url;
@@ -214,6 +223,13 @@ struct JsonRpcClient::Impl {
         steady::time_point blocked_until{};
     };
     using Interpret = std::function<Result<json::value>(json::value&&)>;
+    // EndpointCheck state of one endpoint (kept apart from Endpoint).
+    struct Checked {
+        bool known = false;                // probed at least once with the current check
+        bool bad = false;                  // out of rotation
+        steady::time_point at{};           // last probe
+        std::string reason;                // why it is out
+    };
 
     HttpClient& http;
     const JsonRpcOptions& opts;
@@ -224,9 +240,12 @@ struct JsonRpcClient::Impl {
     std::mt19937_64 rng{std::random_device{}()};
     std::shared_ptr<spdlog::logger> log = log::get("net");
     steady::duration spacing{};
+    std::shared_ptr<const EndpointCheck> check;  // under mu
+    std::vector<Checked> checked;                // under mu, one per endpoint
 
     Impl(HttpClient& h, const JsonRpcOptions& o) : http(h), opts(o) {
         for (const auto& u : o.endpoints) eps.push_back(Endpoint{u, redact(u)});
+        checked.resize(eps.size());
         if (o.max_rps > 0)
             spacing = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(1.0 / o.max_rps));
         auto& reg = metrics::Registry::global();
@@ -274,17 +293,14 @@ struct JsonRpcClient::Impl {
     // JSON-RPC: a JSON-RPC error in a non-2xx answer (Bitcoin Core) is an
     // answer, not an outage.
     asio::awaitable<Result<json::value>> send(std::string method, std::string path, std::string body, bool rpc,
-                                              Interpret interpret) {
+                                              Interpret interpret, Route route = {}) {
         if (eps.empty()) co_return make_error(Errc::unavailable, "no RPC endpoints configured");
         const std::size_t n = eps.size();
-        std::size_t idx;
-        {
-            std::lock_guard lk(mu);
-            idx = preferred % n;
-        }
+        if (route.only && *route.only >= n) co_return make_error(Errc::invalid_input, "no such RPC endpoint");
+        std::size_t idx = start_index(route);
         std::vector<bool> tried(n, false);
         Error last = make_error(Errc::unavailable, "no attempt made");
-        const int attempts = std::max(1, opts.max_attempts);
+        const int attempts = std::max(1, route.attempts > 0 ? route.attempts : opts.max_attempts);
 
         for (int attempt = 0; attempt < attempts; ++attempt) {
             auto earliest = steady::now();
@@ -294,7 +310,7 @@ struct JsonRpcClient::Impl {
                 // waits: use another endpoint, or hand the wait to the caller.
                 std::size_t alt = idx;
                 auto shortest = blocked_for(idx);
-                for (std::size_t k = 1; k < n; ++k) {
+                for (std::size_t k = 1; k < (route.only ? 1 : n); ++k) {
                     std::size_t j = (idx + k) % n;
                     if (blocked_for(j) < shortest) {
                         shortest = blocked_for(j);
@@ -309,6 +325,25 @@ struct JsonRpcClient::Impl {
                 }
                 idx = alt;
                 if (tried[idx]) earliest = steady::now() + jitter(attempt);
+            }
+            if (!route.only && has_check()) {
+                // An endpoint out of rotation is never used; choosing another
+                // one is not an attempt.
+                Status usable = co_await admit(idx);
+                if (!usable && usable.error().code == Errc::invalid_input) {
+                    auto alt = in_rotation_after(idx);
+                    if (!alt) co_return all_out_of_rotation();
+                    idx = *alt;
+                    --attempt;
+                    continue;
+                }
+                if (!usable) {  // the probe itself failed: a failed attempt
+                    last = usable.error();
+                    tried[idx] = true;
+                    idx = (idx + 1) % n;
+                    if (attempt + 1 < attempts) co_await sleep_until(steady::now() + jitter(attempt));
+                    continue;
+                }
             }
             tried[idx] = true;
             co_await sleep_until(reserve(idx, earliest));
@@ -386,13 +421,13 @@ struct JsonRpcClient::Impl {
 
             if (out.ok()) {
                 std::lock_guard lk(mu);
-                preferred = idx;
+                if (!route.only && !route.other) preferred = idx;
                 co_return out;
             }
             count_error(method, out.error());
             if (!transient) co_return out;
             last = out.error();
-            const std::size_t next = (idx + 1) % n;
+            const std::size_t next = route.only ? idx : (idx + 1) % n;
             if (attempt + 1 < attempts) {
                 if (next != idx)
                     log->warn("{} {}: {} — trying {}", opts.name, eps[idx].safe, last.describe(), eps[next].safe);
@@ -402,6 +437,85 @@ struct JsonRpcClient::Impl {
             idx = next;
         }
         co_return last;
+    }
+
+    std::size_t start_index(const Route& route) {
+        if (route.only) return *route.only;
+        std::lock_guard lk(mu);
+        return (preferred + (route.other ? 1 : 0)) % eps.size();
+    }
+
+    bool has_check() {
+        std::lock_guard lk(mu);
+        return check != nullptr;
+    }
+
+    // The first endpoint after `i` (cyclically, `i` last) that is in rotation
+    // or due for another probe.
+    std::optional<std::size_t> in_rotation_after(std::size_t i) {
+        std::lock_guard lk(mu);
+        const auto now = steady::now();
+        for (std::size_t k = 1; k <= eps.size(); ++k) {
+            const std::size_t j = (i + k) % eps.size();
+            const auto& c = checked[j];
+            if (!c.bad || !check || now - c.at >= check->retry_bad_after) return j;
+        }
+        return std::nullopt;
+    }
+
+    Error all_out_of_rotation() {
+        std::lock_guard lk(mu);
+        std::string why;
+        for (std::size_t j = 0; j < eps.size(); ++j)
+            why += (j ? "; " : "") + eps[j].safe + ": " + checked[j].reason;
+        return make_error(Errc::unavailable, "every RPC endpoint is out of rotation (" + why + ")");
+    }
+
+    // Ok when endpoint i may be used now; probes it when its check is due.
+    // Errc::invalid_input: out of rotation. Other errors: the probe failed.
+    asio::awaitable<Status> admit(std::size_t i) {
+        std::shared_ptr<const EndpointCheck> chk;
+        Checked c;
+        bool switching = false;
+        {
+            std::lock_guard lk(mu);
+            chk = check;
+            c = checked[i];
+            switching = i != preferred % eps.size();
+        }
+        if (!chk) co_return Status{};
+        const auto age = steady::now() - c.at;
+        if (c.known && c.bad && age < chk->retry_bad_after) co_return make_error(Errc::invalid_input, c.reason);
+        if (c.known && !c.bad && age < chk->recheck_every && !(switching && age >= chk->recheck_on_switch))
+            co_return Status{};
+        co_return co_await probe(i, chk);
+    }
+
+    // One check request to endpoint i; records the verdict.
+    asio::awaitable<Status> probe(std::size_t i, std::shared_ptr<const EndpointCheck> chk) {
+        const std::int64_t id = next_id.fetch_add(1);
+        std::string body = json::serialize(request_object(id, chk->method, chk->params));
+        Route only_i;
+        only_i.only = i;
+        only_i.attempts = 1;
+        auto r = co_await send(chk->method, "", std::move(body), true,
+                               [id](json::value&& v) { return interpret_single(std::move(v), id); }, only_i);
+        Status verdict = r ? chk->check(*r) : Status(r.error());
+        if (!verdict && verdict.error().code != Errc::invalid_input) co_return verdict;  // could not tell
+        std::lock_guard lk(mu);
+        if (chk != check) co_return verdict;  // replaced meanwhile
+        auto& c = checked[i];
+        const bool was_bad = c.known && c.bad;
+        c.known = true;
+        c.at = steady::now();
+        c.bad = !verdict;
+        c.reason = verdict ? std::string() : verdict.error().message;
+        if (c.bad && !was_bad)
+            log->error("{} {}: taken out of rotation: {} (checked again in {} s)", opts.name, eps[i].safe, c.reason,
+                       std::chrono::duration_cast<std::chrono::seconds>(chk->retry_bad_after).count());
+        else if (!c.bad && was_bad)
+            log->warn("{} {}: passes its check again; back in rotation", opts.name, eps[i].safe);
+        co_return verdict;
     }
 
     json::object request_object(std::int64_t id, const std::string& method, json::array params) {
@@ -471,18 +585,23 @@ JsonRpcClient::JsonRpcClient(HttpClient& http, JsonRpcOptions options)
 
 JsonRpcClient::~JsonRpcClient() = default;
 
-asio::awaitable<Result<json::value>> JsonRpcClient::call(std::string method, json::array params) {
+asio::awaitable<Result<json::value>> JsonRpcClient::call(std::string method, json::array params, CallOptions where) {
     try {
         const std::int64_t id = impl_->next_id.fetch_add(1);
         std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
+        Route route;
+        route.only = where.endpoint;
+        route.other = where.prefer_other_endpoint;
         co_return co_await impl_->send(method, "", std::move(body), true,
-                                       [id](json::value&& v) { return Impl::interpret_single(std::move(v), id); });
+                                       [id](json::value&& v) { return Impl::interpret_single(std::move(v), id); },
+                                       route);
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
     }
 }
 
-asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vector<RpcCall> calls, std::size_t max_batch) {
+asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vector<RpcCall> calls, std::size_t max_batch,
+                                                                      CallOptions where) {
     try {
         std::vector<json::value> results;
         results.reserve(calls.size());
@@ -496,9 +615,12 @@ asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vect
                 auto& c = calls[begin + k];
                 req.push_back(impl_->request_object(first + static_cast<std::int64_t>(k), c.method, std::move(c.params)));
             }
+            Route route;
+            route.only = where.endpoint;
+            route.other = where.prefer_other_endpoint;
             auto r = co_await impl_->send("batch", "", json::serialize(req), true, [first, count](json::value&& v) {
                 return Impl::interpret_batch(std::move(v), first, count);
-            });
+            }, route);
             if (!r) co_return r.error();
             for (auto& v : r->get_array()) results.push_back(std::move(v));
         }
@@ -516,6 +638,38 @@ asio::awaitable<Result<json::value>> JsonRpcClient::post_json(std::string path, 
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("POST failed: ") + e.what());
     }
+}
+
+void JsonRpcClient::set_endpoint_check(EndpointCheck check) {
+    auto c = std::make_shared<const EndpointCheck>(std::move(check));
+    std::lock_guard lk(impl_->mu);
+    impl_->check = std::move(c);
+    impl_->checked.assign(impl_->eps.size(), Impl::Checked{});
+}
+
+asio::awaitable<std::vector<Status>> JsonRpcClient::check_endpoints() {
+    std::vector<Status> out;
+    std::shared_ptr<const EndpointCheck> chk;
+    {
+        std::lock_guard lk(impl_->mu);
+        chk = impl_->check;
+    }
+    for (std::size_t i = 0; i < impl_->eps.size(); ++i) {
+        if (!chk) {
+            out.push_back(make_error(Errc::internal, "no endpoint check installed"));
+            continue;
+        }
+        try {
+            out.push_back(co_await impl_->probe(i, chk));
+        } catch (const std::exception& e) {
+            out.push_back(make_error(Errc::internal, std::string("endpoint check failed: ") + e.what()));
+        }
+    }
+    co_return out;
+}
+
+std::string JsonRpcClient::endpoint_name(std::size_t i) const {
+    return i < impl_->eps.size() ? impl_->eps[i].safe : std::string("?");
 }
 
 }  // namespace depositd::net

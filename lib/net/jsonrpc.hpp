@@ -5,7 +5,9 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,35 @@ struct JsonRpcOptions {
     std::string name;                              // for logs: the chain id
 };
 
+// Where one call goes. Default: the endpoint that answered last, failing over
+// to the next ones in order.
+struct CallOptions {
+    // Start at the endpoint after the one that answered last: a second
+    // opinion from another backend (with one endpoint, the same one). Such a
+    // call does not change which endpoint later calls prefer.
+    bool prefer_other_endpoint = false;
+    // This endpoint only (index into JsonRpcOptions::endpoints): no failover
+    // and no EndpointCheck (verify() asks every endpoint itself).
+    std::optional<std::size_t> endpoint;
+};
+
+// A check an endpoint must pass before calls use it (EVM: eth_chainId equals
+// the chain's id). Checked when an endpoint is first used, when calls switch
+// to it (failover) and its last check is older than `recheck_on_switch`, and
+// every `recheck_every`. An endpoint that fails is out of rotation (error
+// log) and probed again after `retry_bad_after`, never used meanwhile; when
+// every endpoint is out, calls fail with Errc::unavailable naming them.
+struct EndpointCheck {
+    std::string method;
+    json::array params;
+    // Ok: usable. Errc::invalid_input: wrong (taken out of rotation).
+    // Anything else: could not tell this time (a failed attempt).
+    std::function<Status(const json::value& result)> check;
+    std::chrono::milliseconds recheck_every{5 * 60'000};
+    std::chrono::milliseconds recheck_on_switch{10'000};
+    std::chrono::milliseconds retry_bad_after{60'000};
+};
+
 // Classification of a failed call (in Error::code):
 //   transport     connect/read failure, timeout, non-JSON body
 //   http_status   non-2xx status (Error::status set)
@@ -47,17 +78,28 @@ public:
 
     // One call; transient failures (transport, 5xx, 429) are retried with
     // backoff and failover; rpc_error and range_too_large are returned at once.
-    boost::asio::awaitable<Result<json::value>> call(std::string method, json::array params);
+    boost::asio::awaitable<Result<json::value>> call(std::string method, json::array params, CallOptions where = {});
 
     // A batch in one HTTP request (split into chunks of max_batch). Results
     // in the order of `calls`; a per-element error fails the whole batch
     // with that element's error (callers retry or split).
     boost::asio::awaitable<Result<std::vector<json::value>>> batch(std::vector<RpcCall> calls,
-                                                                   std::size_t max_batch = 50);
+                                                                   std::size_t max_batch = 50,
+                                                                   CallOptions where = {});
 
     // Plain HTTP GET/POST of a JSON body to endpoint + path (TRON's REST API),
     // with the same failover, retry, rate cap and headers.
     boost::asio::awaitable<Result<json::value>> post_json(std::string path, std::string body);
+
+    // Installs (or replaces) the check every endpoint must pass; endpoints
+    // are checked again from scratch.
+    void set_endpoint_check(EndpointCheck check);
+    // Probes every endpoint now, in order (start-up checks): one Status per
+    // endpoint, as EndpointCheck::check said (transport errors as they came).
+    // Updates which endpoints are in rotation. Needs a check installed.
+    boost::asio::awaitable<std::vector<Status>> check_endpoints();
+    // Endpoint i as safe to log (scheme://host:port).
+    std::string endpoint_name(std::size_t i) const;
 
     const JsonRpcOptions& options() const { return options_; }
 

@@ -21,7 +21,9 @@
 #include <thread>
 
 #include "chain/evm/evm_adapter.hpp"
+#include "codec/bloom.hpp"
 #include "codec/hex.hpp"
+#include "core/metrics.hpp"
 #include "net/http_client.hpp"
 #include "net/jsonrpc.hpp"
 
@@ -84,20 +86,7 @@ protected:
         home_ = ::mkdtemp(tmpl);
         port_ = free_port();
         url_ = "http://127.0.0.1:" + std::to_string(port_);
-        std::string home_env = "HOME=" + home_;
-        std::string port = std::to_string(port_);
-        std::vector<std::string> args = {kAnvil, "--host", "127.0.0.1", "--port", port, "--prune-history", "256", "--silent"};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        std::vector<std::string> env_store;
-        for (char** e = environ; *e; ++e)
-            if (std::string_view(*e).substr(0, 5) != "HOME=") env_store.emplace_back(*e);
-        env_store.push_back(home_env);
-        std::vector<char*> envp;
-        for (auto& e : env_store) envp.push_back(e.data());
-        envp.push_back(nullptr);
-        ASSERT_EQ(::posix_spawn(&pid_, kAnvil.c_str(), nullptr, nullptr, argv.data(), envp.data()), 0);
+        ASSERT_TRUE(spawn_anvil(port_, {}, pid_));
 
         http_ = std::make_unique<net::HttpClient>(io_.get_executor());
         net::JsonRpcOptions o;
@@ -113,13 +102,48 @@ protected:
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
     }
+    // anvil on `port` with extra arguments (e.g. --chain-id); HOME is home_.
+    bool spawn_anvil(std::uint16_t port, std::vector<std::string> extra, pid_t& pid) {
+        std::string home_env = "HOME=" + home_;
+        std::vector<std::string> args = {kAnvil, "--host", "127.0.0.1", "--port", std::to_string(port),
+                                         "--prune-history", "256", "--silent"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::vector<std::string> env_store;
+        for (char** e = environ; *e; ++e)
+            if (std::string_view(*e).substr(0, 5) != "HOME=") env_store.emplace_back(*e);
+        env_store.push_back(home_env);
+        std::vector<char*> envp;
+        for (auto& e : env_store) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        return ::posix_spawn(&pid, kAnvil.c_str(), nullptr, nullptr, argv.data(), envp.data()) == 0;
+    }
+    // A second anvil with another chain id; its URL once it answers.
+    std::string other_chain(const std::string& chain_id) {
+        const std::uint16_t port = free_port();
+        EXPECT_TRUE(spawn_anvil(port, {"--chain-id", chain_id}, other_pid_));
+        const std::string url = "http://127.0.0.1:" + std::to_string(port);
+        net::JsonRpcOptions o;
+        o.endpoints = {url};
+        o.max_attempts = 1;
+        net::JsonRpcClient probe(*http_, o);
+        for (int i = 0; i < 200; ++i) {
+            if (run(io_, probe.call("eth_chainId", {})).ok()) return url;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        ADD_FAILURE() << "second anvil did not answer";
+        return url;
+    }
     void TearDown() override {
         rpc_.reset();
         http_.reset();
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
+        for (pid_t p : {pid_, other_pid_}) {
+            if (p <= 0) continue;
+            ::kill(p, SIGTERM);
             int status = 0;
-            ::waitpid(pid_, &status, 0);
+            ::waitpid(p, &status, 0);
         }
         if (!home_.empty()) std::filesystem::remove_all(home_);
     }
@@ -176,6 +200,7 @@ protected:
     std::unique_ptr<net::HttpClient> http_;
     std::unique_ptr<net::JsonRpcClient> rpc_;
     pid_t pid_ = 0;
+    pid_t other_pid_ = 0;
     std::string home_;
     std::uint16_t port_ = 0;
     std::string url_;
@@ -318,4 +343,114 @@ TEST_F(AnvilTest, RangeCapAndFinalizedAndVerify) {
     auto none = adapter(cfg2);
     auto v2 = run(io_, none->verify());
     EXPECT_FALSE(v2.ok());
+}
+
+TEST_F(AnvilTest, HeaderBloomsEqualTheBloomOfTheBlocksLogs) {
+    // anvil computes logsBloom like every client: the bloom rebuilt from a
+    // block's logs (eth_getLogs by blockHash) is the header's, bit for bit.
+    const std::string token = deploy_token();
+    std::vector<std::string> blocks;
+    for (int i = 0; i < 4; ++i) {
+        json::object tok;
+        tok["to"] = token;
+        tok["data"] = "0xa9059cbb" + word_address(kWatched) + word_uint(1000 + i);
+        auto r = send(tok);
+        blocks.emplace_back(r["blockHash"].as_string());
+    }
+    for (const auto& h : blocks) {
+        auto header = call("eth_getBlockByHash", json::array{h, false});
+        ASSERT_TRUE(header.ok());
+        auto bloom = codec::LogsBloom::from_hex(std::string(header->as_object().at("logsBloom").as_string()));
+        ASSERT_TRUE(bloom.ok());
+        json::object filter;
+        filter["blockHash"] = h;
+        auto logs = call("eth_getLogs", json::array{filter});
+        ASSERT_TRUE(logs.ok());
+        ASSERT_FALSE(logs->as_array().empty());
+        auto ours = bloom_of_logs(*logs);
+        ASSERT_TRUE(ours.ok());
+        EXPECT_EQ(*ours, *bloom) << h;
+        EXPECT_TRUE(bloom->may_contain(*codec::from_hex(token)));
+        EXPECT_FALSE(bloom->may_contain(*codec::from_hex(kDev0.substr(0, 40) + "ff")));  // an absent address
+    }
+}
+
+TEST_F(AnvilTest, ZeroValueTransfersAreNotDeposits) {
+    const std::string token = deploy_token();
+    json::object zero;
+    zero["to"] = token;
+    zero["data"] = "0xa9059cbb" + word_address(kWatched) + word_uint(0);
+    auto r0 = send(zero);
+    ASSERT_EQ(r0["status"], "0x1");
+    ASSERT_EQ(r0["logs"].as_array().size(), 1u);  // the token does emit a Transfer of 0
+    json::object one;
+    one["to"] = token;
+    one["data"] = "0xa9059cbb" + word_address(kWatched) + word_uint(1);
+    auto r1 = send(one);
+    auto a = adapter(chain_config(token));
+    WatchSet w;
+    w.insert(key_of(kWatched), 1);
+    auto head = run(io_, a->head());
+    ASSERT_TRUE(head.ok());
+    auto s = run(io_, a->scan(0, head->height, w));
+    ASSERT_TRUE(s.ok()) << s.error().describe();
+    EXPECT_EQ(find(s->blocks, std::string(r0["transactionHash"].as_string())), nullptr);
+    EXPECT_NE(find(s->blocks, std::string(r1["transactionHash"].as_string())), nullptr);
+    EXPECT_NE(metrics::Registry::global().render().find(
+                  "depositd_transfers_ignored_total{chain=\"anvil\",reason=\"zero_value\"} 1"),
+              std::string::npos);
+}
+
+TEST_F(AnvilTest, ChainIdIsCheckedOnEveryEndpoint) {
+    const std::string token = deploy_token();
+    const std::string other = other_chain("999");
+    WatchSet w;
+    w.insert(key_of(kWatched), 1);
+
+    // No chain_id: the first endpoint's answer (31337) rules; the other chain
+    // is out of rotation and the adapter works on the first.
+    auto cfg = chain_config(token);
+    cfg.rpc = {url_, other};
+    auto a = adapter(cfg);
+    auto v = run(io_, a->verify());
+    ASSERT_TRUE(v.ok()) << v.error().describe();
+    auto s = run(io_, a->scan(0, 1, w));
+    ASSERT_TRUE(s.ok()) << s.error().describe();
+
+    // chain_id set and served by the second endpoint only: fine.
+    auto cfg2 = chain_config(token);
+    cfg2.rpc = {other, url_};
+    cfg2.chain_id = 31337;
+    cfg2.chain_id_source = "depositd.toml:7:chains[0].chain_id";
+    auto v2 = run(io_, adapter(cfg2)->verify());
+    EXPECT_TRUE(v2.ok()) << v2.error().describe();
+
+    // chain_id that no endpoint serves: invalid_input naming the config line.
+    auto cfg3 = chain_config(token);
+    cfg3.rpc = {other};
+    cfg3.chain_id = 31337;
+    cfg3.chain_id_source = "depositd.toml:7:chains[0].chain_id";
+    auto v3 = run(io_, adapter(cfg3)->verify());
+    ASSERT_FALSE(v3.ok());
+    EXPECT_EQ(v3.error().code, Errc::invalid_input);
+    EXPECT_EQ(v3.error().message.rfind("depositd.toml:7:chains[0].chain_id: ", 0), 0u) << v3.error().message;
+    EXPECT_NE(v3.error().message.find("reports chain id 999"), std::string::npos) << v3.error().message;
+
+    // Without chain_id the first endpoint rules, even when it is the odd one.
+    auto cfg4 = chain_config(token);
+    cfg4.rpc = {other, url_};
+    auto a4 = adapter(cfg4);
+    auto v4 = run(io_, a4->verify());
+    // The token is not deployed on chain 999: decimals() there says "not a token".
+    ASSERT_FALSE(v4.ok());
+    EXPECT_EQ(v4.error().code, Errc::invalid_input);
+
+    // An endpoint that does not answer at start is transient, not fatal.
+    auto cfg5 = chain_config(token);
+    cfg5.rpc = {"http://127.0.0.1:" + std::to_string(free_port())};
+    cfg5.chain_id = 31337;
+    cfg5.request_timeout = std::chrono::seconds(1);
+    auto v5 = run(io_, adapter(cfg5)->verify());
+    ASSERT_FALSE(v5.ok());
+    EXPECT_NE(v5.error().code, Errc::invalid_input) << v5.error().describe();
 }

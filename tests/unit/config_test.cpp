@@ -568,3 +568,48 @@ TEST(ConfigExamples, ProductionExampleLoadsCleanWithEnvironment) {
     for (const char* var : {"DEPOSITD_API_KEY", "DEPOSITD_WEBHOOK_SECRET", "ETH_RPC_URL", "BSC_RPC_URL", "TRONGRID_KEY"})
         EXPECT_TRUE(mentions(bare, std::string("environment variable ") + var + " is not set")) << var << all(bare);
 }
+
+// ---------------------------------------------------------------------------
+// min_amount and chain_id (issue 9)
+
+TEST(Config, MinAmountAndChainId) {
+    const LoadResult r = load(kMinimal +
+                              "chain_id = 1\n"
+                              "tokens = [{ symbol = \"USDT\", contract = \"0xdAC17F958D2ee523a2206206994597C13D831ec7\", "
+                              "decimals = 6, min_amount = \"0.01\" }, { symbol = \"USDC\", contract = "
+                              "\"0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48\", decimals = 6 }]\n");
+    ASSERT_TRUE(r.config.has_value()) << all(r);
+    const ChainConfig& c = r.config->chains[0];
+    ASSERT_TRUE(c.chain_id.has_value());
+    EXPECT_EQ(*c.chain_id, 1u);
+    EXPECT_EQ(c.chain_id_source, "depositd.toml:10:chains[0].chain_id");
+    ASSERT_TRUE(c.tokens[0].min_amount.has_value());
+    EXPECT_EQ(*c.tokens[0].min_amount, U256(10000));  // 0.01 with 6 decimals
+    EXPECT_FALSE(c.tokens[1].min_amount.has_value());
+    EXPECT_FALSE(c.native.min_amount.has_value());
+
+    std::string text = kMinimal;
+    text.replace(text.find("decimals = 18 }"), 15, "decimals = 18, min_amount = \"0.000000000000000001\" }");
+    const LoadResult n = load(text);
+    ASSERT_TRUE(n.config.has_value()) << all(n);
+    EXPECT_EQ(*n.config->chains[0].native.min_amount, U256(1));
+    EXPECT_FALSE(n.config->chains[0].chain_id.has_value());
+}
+
+TEST(ConfigProblems, MinAmountAndChainId) {
+    const std::string head = "tokens = [{ symbol = \"USDT\", contract = \"0xdAC17F958D2ee523a2206206994597C13D831ec7\", "
+                             "decimals = 6, min_amount = ";
+    expect_one(kMinimal + head + "0.01 }]\n", 10, "chains[0].tokens[0].min_amount", "decimal string");
+    expect_one(kMinimal + head + "\"0.0000001\" }]\n", 10, "chains[0].tokens[0].min_amount", "at most 6 decimals");
+    expect_one(kMinimal + head + "\"-1\" }]\n", 10, "chains[0].tokens[0].min_amount", "\"-1\"");
+    expect_one(kMinimal + head + "\"1e3\" }]\n", 10, "chains[0].tokens[0].min_amount", "\"1e3\"");
+    std::string native = kMinimal;
+    native.replace(native.find("decimals = 18 }"), 15, "decimals = 18, min_amount = \"abc\" }");
+    expect_one(native, 9, "chains[0].native.min_amount", "\"abc\"");
+
+    expect_one(kMinimal + "chain_id = 0\n", 10, "chains[0].chain_id", "positive integer");
+    expect_one(kMinimal + "chain_id = \"1\"\n", 10, "chains[0].chain_id", "positive integer");
+    std::string tron = kMinimal;
+    tron.replace(tron.find("kind = \"evm\""), 12, "kind = \"tron\"");
+    expect_one(tron + "chain_id = 728126428\n", 10, "chains[0].chain_id", "only EVM chains");
+}

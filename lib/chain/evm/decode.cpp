@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "codec/abi.hpp"
 #include "codec/address.hpp"
 #include "codec/hex.hpp"
 #include "core/log.hpp"
@@ -45,13 +46,6 @@ inline bool parse_address_text(std::string_view s, Address20& out) noexcept {
     return s.size() == 42 && has_0x(s) && decode_hex(s.data() + 2, 20, out.data());
 }
 
-constexpr std::string_view kZeroPad = "000000000000000000000000";  // 12 bytes of topic padding
-
-// "0x" + 24 zeros + 40 hex. False when not an address-shaped topic.
-inline bool address_from_topic_text(std::string_view s, Address20& out) noexcept {
-    return s.size() == 66 && has_0x(s) && s.substr(2, 24) == kZeroPad && decode_hex(s.data() + 26, 20, out.data());
-}
-
 inline bool iequal(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -64,8 +58,6 @@ inline bool iequal(std::string_view a, std::string_view b) noexcept {
 }
 
 inline bool same_hash(std::string_view a, std::string_view b) noexcept { return a == b || iequal(a, b); }
-
-inline bool is_transfer_topic(std::string_view t) noexcept { return t == kTransferTopic || iequal(t, kTransferTopic); }
 
 bool is_hash_text(std::string_view s) noexcept {
     if (s.size() != 66 || !has_0x(s)) return false;
@@ -119,8 +111,9 @@ Status match_log(const LogFields& f, const LogMatchContext& ctx, std::vector<Mat
                                                   " has blockHash " + std::string(f.block_hash) +
                                                   ", the block fetched has " + b.hash);
     }
-    // ERC20 Transfer: exactly 3 topics (ERC721 has 4, the id indexed).
-    if (f.ntopics != 3 || !is_transfer_topic(f.topics[0])) return {};
+    // ERC20 Transfer: exactly 3 topics (ERC721 has 4, the id indexed). The
+    // ABI decoding is codec::try_decode_transfer_log, shared with TRON.
+    if (f.ntopics != 3 || !codec::is_transfer_topic(f.topics[0])) return {};
     Address20 contract;
     if (!decode_hex(f.address.data() + 2, 20, contract.data()))
         return make_error(Errc::malformed, "log " + std::to_string(n) + ": address is not hex");
@@ -132,24 +125,30 @@ Status match_log(const LogFields& f, const LogMatchContext& ctx, std::vector<Mat
         }
     if (token == nullptr) return {};
     ++st.token_transfers;
+    if (!ctx.token_transfers_per_block.empty() && !ctx.blocks.empty())
+        ++ctx.token_transfers_per_block[f.block_number - ctx.blocks.front().height];
     Address20 to;
-    if (!address_from_topic_text(f.topics[2], to)) return {};  // not an address: not an ERC20 Transfer
+    if (!codec::try_address_from_topic(f.topics[2], to)) return {};  // not an address: not an ERC20 Transfer
     if (ctx.watched == nullptr || !ctx.watched->contains(key_view(to))) return {};
 
-    Address20 from;
-    std::array<std::uint8_t, 32> word;
-    if (!address_from_topic_text(f.topics[1], from) || f.data.size() != 66 || !has_0x(f.data) ||
-        !decode_hex(f.data.data() + 2, 32, word.data())) {
+    codec::TransferLog tl;
+    if (!codec::try_decode_transfer_log(std::span<const std::string_view>(f.topics.data(), 3), f.data, tl)) {
         ++st.skipped_nonstandard;
         log::get("chain.evm")
-            ->warn("token {} log {} in tx {}: Transfer to a watched address with a non-standard from/data; skipped",
-                   token->symbol, f.log_index, f.tx_hash);
+            ->warn("{}: token {} log {} in tx {}: Transfer to a watched address with a non-standard from/data; skipped",
+                   ctx.chain, token->symbol, f.log_index, f.tx_hash);
         return {};
     }
     if (!is_hash_text(f.tx_hash) || !is_hash_text(f.block_hash))
         return make_error(Errc::malformed, "log " + std::to_string(n) + ": hash is not hex");
-    auto amount = u256_from_be_bytes(word);
-    if (!amount) return amount.error();
+    if (const Ignored why = ignored(tl.value, token->min_amount); why != Ignored::no) {
+        ++(why == Ignored::zero_value ? st.ignored_zero : st.ignored_dust);
+        log::get("chain.evm")
+            ->debug("{}: token {} Transfer of {} to {} in tx {} log {} ignored ({})", ctx.chain, token->symbol,
+                    Amount(tl.value, token->decimals).to_string(), codec::evm_checksum(to), f.tx_hash, f.log_index,
+                    to_string(why));
+        return {};
+    }
 
     ++st.matched;
     MatchedTransfer m;
@@ -160,11 +159,11 @@ Status match_log(const LogFields& f, const LogMatchContext& ctx, std::vector<Mat
     t.index = f.log_index;
     t.to_key.assign(key_view(to));
     t.to = codec::evm_checksum(to);
-    t.from = codec::evm_checksum(from);
+    t.from = codec::evm_checksum(tl.from);
     t.currency = token->symbol;
     t.contract = token->contract_text;
     t.decimals = token->decimals;
-    t.amount = std::move(amount).value();
+    t.amount = std::move(tl.value);
     out.push_back(std::move(m));
     return {};
 }
@@ -549,6 +548,7 @@ Result<std::vector<TokenSpec>> make_token_specs(const std::vector<config::TokenC
         s.contract_lower = codec::to_hex0x(s.contract);
         s.symbol = t.symbol;
         s.decimals = t.decimals;
+        s.min_amount = t.min_amount;
         for (const auto& other : specs)
             if (other.contract == s.contract)
                 return make_error(Errc::invalid_input, "tokens " + other.symbol + " and " + t.symbol +
@@ -660,6 +660,13 @@ Result<std::optional<DecodedBlock>> decode_block(const json::value& result, cons
     if (!*ref) return std::optional<DecodedBlock>{};
     DecodedBlock d;
     d.ref = std::move(**ref);
+    {
+        auto bloom_text = str_field(result.get_object(), "logsBloom", "block");
+        if (!bloom_text) return bloom_text.error();
+        auto bloom = codec::LogsBloom::from_hex(*bloom_text);
+        if (!bloom) return make_error(Errc::malformed, "block " + std::to_string(d.ref.height) + ": " + bloom.error().message);
+        d.bloom = *bloom;
+    }
     const auto* txs = result.get_object().if_contains("transactions");
     if (txs == nullptr || !txs->is_array()) return make_error(Errc::malformed, "block 'transactions' is not an array");
     std::size_t i = 0;
@@ -679,7 +686,11 @@ Result<std::optional<DecodedBlock>> decode_block(const json::value& result, cons
         if (!value) return value.error();
         auto amount = u256_from_hex(*value);
         if (!amount || !has_0x(*value)) return make_error(Errc::malformed, what + ": 'value' is not a hex quantity");
-        if (amount->is_zero()) continue;
+        if (amount->is_zero()) continue;  // a call, not a payment
+        if (ignored(*amount, native.min_amount) == Ignored::below_min_amount) {
+            ++d.ignored_dust;
+            continue;
+        }
         auto hash = hash_field(tx, "hash", what);
         if (!hash) return hash.error();
         auto from = str_field(tx, "from", what);
@@ -699,6 +710,34 @@ Result<std::optional<DecodedBlock>> decode_block(const json::value& result, cons
         d.native.push_back(std::move(t));
     }
     return std::optional<DecodedBlock>(std::move(d));
+}
+
+Result<codec::LogsBloom> bloom_of_logs(const json::value& result) {
+    if (!result.is_array()) return make_error(Errc::malformed, "eth_getLogs result is not an array");
+    codec::LogsBloom bloom;
+    std::array<std::uint8_t, 32> buf;
+    std::size_t i = 0;
+    for (const auto& v : result.get_array()) {
+        const std::string what = "log " + std::to_string(i++);
+        if (!v.is_object()) return make_error(Errc::malformed, what + ": not an object");
+        const auto& o = v.get_object();
+        if (const auto* r = o.if_contains("removed"); r && r->is_bool() && r->get_bool()) continue;
+        auto address = str_field(o, "address", what);
+        if (!address) return address.error();
+        if (address->size() != 42 || !has_0x(*address) || !decode_hex(address->data() + 2, 20, buf.data()))
+            return make_error(Errc::malformed, what + ": address is not a 20-byte address");
+        bloom.add(std::span<const std::uint8_t>(buf.data(), 20));
+        const auto* topics = o.if_contains("topics");
+        if (topics == nullptr || !topics->is_array()) return make_error(Errc::malformed, what + ": 'topics' is not an array");
+        for (const auto& t : topics->get_array()) {
+            if (!t.is_string()) return make_error(Errc::malformed, what + ": a topic is not a string");
+            std::string_view tv(t.get_string().data(), t.get_string().size());
+            if (tv.size() != 66 || !has_0x(tv) || !decode_hex(tv.data() + 2, 32, buf.data()))
+                return make_error(Errc::malformed, what + ": topic is not 32 bytes");
+            bloom.add(buf);
+        }
+    }
+    return bloom;
 }
 
 Result<bool> decode_receipt_success(const json::value& receipt, std::string_view expected_block_hash) {

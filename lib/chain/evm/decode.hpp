@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "chain/adapter.hpp"
+#include "chain/ignored.hpp"
+#include "codec/bloom.hpp"
 #include "config/config.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
@@ -48,11 +50,13 @@ struct TokenSpec {
     std::string contract_lower; // 0x + lower-case hex, for filters
     std::string symbol;
     unsigned decimals = 0;
+    std::optional<U256> min_amount;  // base units; smaller transfers are dust
 };
 
 struct NativeSpec {
     std::string symbol;
     unsigned decimals = 18;
+    std::optional<U256> min_amount;  // base units
 };
 
 // Validates and normalises configured token contracts (any case accepted,
@@ -67,6 +71,11 @@ struct LogMatchContext {
     // the hash of the block fetched for its height, else Errc::conflict
     // (a reorg happened between the block and the log fetch).
     std::span<const BlockRef> blocks;
+    // When not empty (same size as `blocks`): incremented, per block, for
+    // every Transfer log of a configured token the answer holds (the
+    // completeness check compares this with the block's logsBloom).
+    std::span<std::uint32_t> token_transfers_per_block;
+    std::string_view chain;  // for log lines
 };
 
 struct MatchedTransfer {
@@ -80,6 +89,8 @@ struct LogScanStats {
     std::size_t token_transfers = 0;// Transfer logs of configured tokens
     std::size_t matched = 0;        // ... to a watched address
     std::size_t skipped_nonstandard = 0;  // configured token, watched recipient, data not one word
+    std::size_t ignored_zero = 0;   // ... with value 0 (address poisoning): not a deposit
+    std::size_t ignored_dust = 0;   // ... below the token's min_amount: not a deposit
 };
 
 // eth_getLogs: from the raw HTTP body (the JSON-RPC envelope
@@ -95,16 +106,23 @@ Result<LogScanStats> decode_logs(const json::value& result, const LogMatchContex
 // An eth_getBlockByNumber result (hydrated or not).
 struct DecodedBlock {
     BlockRef ref;
+    codec::LogsBloom bloom;        // the header's logsBloom
     std::vector<Transfer> native;  // candidates: receipt status still to check
+    std::size_t ignored_dust = 0;  // native transfers below the native min_amount
 };
 
 // Header fields only (number, hash, parentHash, timestamp). `null` -> nullopt.
 Result<std::optional<BlockRef>> decode_block_ref(const json::value& result);
-// Header plus native transfers: full tx objects whose `to` is watched and
-// `value` > 0 (contract creations have to = null and are skipped). Hash-only
+// Header (with logsBloom, required) plus native transfers: full tx objects
+// whose `to` is watched, `value` > 0 and not below native.min_amount
+// (contract creations have to = null and are skipped). Hash-only
 // transaction lists yield no candidates. `null` -> nullopt.
 Result<std::optional<DecodedBlock>> decode_block(const json::value& result, const WatchSet& watched,
                                                  const NativeSpec& native);
+
+// The bloom of an eth_getLogs answer: address and topics of every log not
+// marked removed (a complete answer for a block covers the header's bloom).
+Result<codec::LogsBloom> bloom_of_logs(const json::value& result);
 
 // eth_getTransactionReceipt: true when the tx succeeded (status 0x1; a
 // pre-Byzantium receipt without status but with `root` counts as success),

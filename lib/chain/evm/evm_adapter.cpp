@@ -1,9 +1,17 @@
 #include "chain/evm/evm_adapter.hpp"
 
-#include <algorithm>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <chrono>
+
+#include "codec/bloom.hpp"
 #include "codec/hex.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "net/jsonrpc.hpp"
 
 namespace depositd::chain::evm {
@@ -74,6 +82,55 @@ json::array token_addresses(const std::vector<TokenSpec>& tokens) {
     for (const auto& t : tokens) a.emplace_back(t.contract_lower);
     return a;
 }
+// eth_getLogs by blockHash (EIP-234): the tokens' logs, or every log (no address).
+net::RpcCall block_logs_call(const std::string& hash, const json::array* addresses) {
+    json::object filter;
+    filter["blockHash"] = hash;
+    if (addresses != nullptr) filter["address"] = *addresses;
+    return net::RpcCall{"eth_getLogs", json::array{std::move(filter)}};
+}
+net::CallOptions other_endpoint(bool other) {
+    net::CallOptions o;
+    o.prefer_other_endpoint = other;
+    return o;
+}
+net::CallOptions only_endpoint(std::size_t i) {
+    net::CallOptions o;
+    o.endpoint = i;
+    return o;
+}
+std::chrono::milliseconds proof_wait(unsigned round, unsigned base_ms) {
+    // Rounds 0 and 1 (default endpoint, then another) at once; then 1x, 2x, 4x base.
+    return round < 2 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(base_ms << (round - 2));
+}
+void count_recheck(const std::string& chain, const char* step, std::size_t n) {
+    if (n == 0) return;
+    auto& reg = metrics::Registry::global();
+    reg.describe("depositd_evm_log_rechecks_total", "counter",
+                 "Blocks whose eth_getLogs answer missed their logsBloom, asked again by blockHash "
+                 "(step token_logs / block_logs) or left unproven for a later scan (unproven).");
+    reg.counter_add("depositd_evm_log_rechecks_total", {{"chain", chain}, {"step", step}}, static_cast<double>(n));
+}
+// 32-byte topic of a 20-byte address, as raw bytes (bloom input).
+std::array<std::uint8_t, 32> topic_bytes(std::string_view key) {
+    std::array<std::uint8_t, 32> t{};
+    std::copy(key.begin(), key.end(), t.begin() + 12);
+    return t;
+}
+// The chain-id check every endpoint must pass (net::EndpointCheck).
+net::EndpointCheck chain_id_check(std::uint64_t expected) {
+    net::EndpointCheck c;
+    c.method = "eth_chainId";
+    c.check = [expected](const json::value& result) -> Status {
+        auto n = parse_quantity_json(result);
+        if (!n) return make_error(Errc::malformed, "eth_chainId: " + n.error().message);
+        if (*n != expected)
+            return make_error(Errc::invalid_input, "reports chain id " + std::to_string(*n) + ", expected " +
+                                                       std::to_string(expected));
+        return {};
+    };
+    return c;
+}
 void sort_transfers(std::vector<BlockTransfers>& blocks) {
     for (auto& bt : blocks)
         std::sort(bt.transfers.begin(), bt.transfers.end(),
@@ -108,10 +165,12 @@ Result<std::unique_ptr<EvmAdapter>> EvmAdapter::create(const config::ChainConfig
 EvmAdapter::EvmAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc,
                        std::vector<TokenSpec> tokens)
     : chain_(cfg.id),
+      chain_id_(cfg.chain_id),
+      chain_id_source_(cfg.chain_id_source),
       use_finalized_(cfg.finalized),
       rpc_(std::move(rpc)),
       tokens_(std::move(tokens)),
-      native_{cfg.native.symbol, cfg.native.decimals},
+      native_{cfg.native.symbol, cfg.native.decimals, cfg.native.min_amount},
       max_range_(std::max<std::uint64_t>(1, cfg.max_block_range)),
       range_(max_range_),
       log_(log::get("chain.evm")) {}
@@ -193,12 +252,15 @@ asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std:
 // string literals and aggregates in coroutine bodies; keep those out here).
 EvmAdapter::LogsStep EvmAdapter::on_logs(Result<json::value>& logs, ScanState& s, const WatchSet& watched) {
     if (logs) {
-        LogMatchContext ctx{tokens_, &watched, s.refs};
+        s.token_logs.assign(s.blocks.size(), 0);
+        LogMatchContext ctx{tokens_, &watched, s.refs, s.token_logs, chain_};
         auto st = decode_logs(*logs, ctx, s.matched);
         if (!st) {
             s.error = with_context(st.error(), "eth_getLogs " + std::to_string(s.from) + "-" + std::to_string(s.end));
             return LogsStep::fail;
         }
+        s.ignored_zero += st->ignored_zero;
+        s.ignored_dust += st->ignored_dust;
         log_->debug("{}: eth_getLogs {}-{}: {} logs, {} token transfers, {} to watched addresses", chain_, s.from, s.end,
                     st->logs, st->token_transfers, st->matched);
         return LogsStep::done;
@@ -234,8 +296,68 @@ void EvmAdapter::assemble(ScanState& s) {
     }
     for (auto& m : s.matched)
         s.result[static_cast<std::size_t>(m.height - s.from)].transfers.push_back(std::move(m.transfer));
-    for (std::size_t i = 0; i < s.blocks.size(); ++i)
+    for (std::size_t i = 0; i < s.blocks.size(); ++i) {
         for (auto& t : s.blocks[i].native) s.natives.emplace_back(i, &t);
+        s.ignored_dust += s.blocks[i].ignored_dust;
+    }
+}
+
+std::vector<std::size_t> EvmAdapter::suspects(const ScanState& s, const WatchSet& watched) const {
+    std::vector<std::size_t> out;
+    const auto transfer_bits = codec::bloom_bits(*codec::from_hex(kTransferTopic));
+    std::vector<codec::BloomBits> token_bits;
+    for (const auto& t : tokens_) token_bits.push_back(codec::bloom_bits(t.contract));
+    // The same condition as the query's topic filter (transfer_topics).
+    std::vector<codec::BloomBits> recipient_bits;
+    const bool by_recipient = watched.size() <= kTopicFilterMax;
+    if (by_recipient)
+        watched.for_each([&](std::string_view key, std::int64_t) {
+            if (key.size() == 20) recipient_bits.push_back(codec::bloom_bits(topic_bytes(key)));
+        });
+    for (std::size_t i = 0; i < s.blocks.size(); ++i) {
+        if (!s.token_logs.empty() && s.token_logs[i] > 0) continue;  // the answer has this block's logs
+        const codec::LogsBloom& b = s.blocks[i].bloom;
+        if (!b.may_contain(transfer_bits)) continue;
+        bool maybe = std::any_of(token_bits.begin(), token_bits.end(), [&](const auto& t) { return b.may_contain(t); });
+        if (maybe && by_recipient)
+            maybe = std::any_of(recipient_bits.begin(), recipient_bits.end(),
+                                [&](const auto& r) { return b.may_contain(r); });
+        if (maybe) out.push_back(i);
+    }
+    return out;
+}
+
+Result<EvmAdapter::Proof> EvmAdapter::on_block_logs(const Result<json::value>& answer, ScanState& s, std::size_t i,
+                                                    const WatchSet& watched, bool whole_block) {
+    if (!answer) return answer.error();
+    const auto& block = s.blocks[i];
+    if (whole_block) {
+        // Every log of the block: their bloom must account for the header's.
+        auto bloom = bloom_of_logs(*answer);
+        if (!bloom) return bloom.error();
+        if (!bloom->covers(block.bloom)) return Proof::unproven;
+    }
+    std::uint32_t count = 0;
+    const std::size_t first = s.matched.size();
+    LogMatchContext ctx{tokens_, &watched, std::span<const BlockRef>(&s.refs[i], 1), std::span<std::uint32_t>(&count, 1),
+                        chain_};
+    auto st = decode_logs(*answer, ctx, s.matched);
+    if (!st) {
+        s.matched.resize(first);
+        return st.error();
+    }
+    // Any log of a configured token proves the backend has this block's logs.
+    if (!whole_block && st->logs == 0) return Proof::unproven;
+    s.ignored_zero += st->ignored_zero;
+    s.ignored_dust += st->ignored_dust;
+    return Proof::proven;
+}
+
+void EvmAdapter::truncate(ScanState& s, std::size_t keep) {
+    s.blocks.resize(keep);
+    s.refs.resize(keep);
+    s.end = s.from + keep - 1;
+    std::erase_if(s.matched, [&](const MatchedTransfer& m) { return m.height > s.end; });
 }
 
 std::vector<net::RpcCall> EvmAdapter::receipt_calls(const ScanState& s, std::size_t start, std::size_t stop) {
@@ -268,11 +390,54 @@ Status EvmAdapter::on_receipts(Result<std::vector<json::value>>& r, ScanState& s
 
 void EvmAdapter::finish(ScanState& s) {
     sort_transfers(s.result);
+    count_ignored(chain_, Ignored::zero_value, s.ignored_zero);
+    count_ignored(chain_, Ignored::below_min_amount, s.ignored_dust);
     if (++calm_ >= kGrowAfter && range_ < max_range_) {
         range_ = std::min(max_range_, range_ * 2);
         calm_ = 0;
         log_->debug("{}: block range grows to {}", chain_, range_);
     }
+}
+
+asio::awaitable<Result<std::size_t>> EvmAdapter::prove_logs(ScanState& s, const WatchSet& watched,
+                                                            std::vector<std::size_t> suspect) {
+    const json::array addresses = token_addresses(tokens_);
+    for (unsigned round = 0; round < kProofRounds && !suspect.empty(); ++round) {
+        if (auto wait = proof_wait(round, kProofBackoffMs); wait.count() > 0) {
+            asio::steady_timer timer(co_await asio::this_coro::executor);
+            timer.expires_after(wait);
+            boost::system::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        const net::CallOptions where = other_endpoint(round % 2 == 1);
+        // Step 1: the tokens' logs of each suspect block; any log proves it.
+        // Step 2: every log of the blocks still unproven; their bloom must
+        // cover the header's (a bloom false positive ends here).
+        for (int step = 0; step < 2 && !suspect.empty(); ++step) {
+            const bool whole = step == 1;
+            std::vector<net::RpcCall> calls;
+            for (std::size_t i : suspect) calls.push_back(block_logs_call(s.blocks[i].ref.hash, whole ? nullptr : &addresses));
+            count_recheck(chain_, whole ? "block_logs" : "token_logs", calls.size());
+            auto r = co_await rpc_->batch(std::move(calls), kBlockBatch, where);
+            if (!r) {
+                log_->debug("{}: eth_getLogs by blockHash (round {}): {}", chain_, round, r.error().describe());
+                break;  // next round
+            }
+            if (r->size() != suspect.size())
+                co_return make_error(Errc::malformed, "eth_getLogs batch: wrong number of results");
+            std::vector<std::size_t> still;
+            for (std::size_t k = 0; k < suspect.size(); ++k) {
+                auto p = on_block_logs(Result<json::value>(std::move((*r)[k])), s, suspect[k], watched, whole);
+                if (!p) co_return with_context(p.error(), "eth_getLogs block " + s.blocks[suspect[k]].ref.hash);
+                if (*p == Proof::unproven) still.push_back(suspect[k]);
+                else
+                    log_->debug("{}: block {}: logs proven complete by blockHash ({}, round {})", chain_,
+                                s.blocks[suspect[k]].ref.height, whole ? "all logs" : "token logs", round);
+            }
+            suspect = std::move(still);
+        }
+    }
+    co_return suspect.empty() ? s.blocks.size() : *std::min_element(suspect.begin(), suspect.end());
 }
 
 asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::uint64_t to,
@@ -299,6 +464,21 @@ asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::ui
             if (step == LogsStep::done) break;
             if (step == LogsStep::fail) co_return std::move(s.error);
         }
+        auto proven = co_await prove_logs(s, watched, suspects(s, watched));
+        if (!proven) co_return proven.error();
+        if (*proven < s.blocks.size()) {
+            const std::uint64_t h = s.from + *proven;
+            count_recheck(chain_, "unproven", 1);
+            if (*proven == 0)
+                co_return make_error(Errc::unavailable,
+                                     "eth_getLogs: the answers for block " + std::to_string(h) + " (" +
+                                         s.blocks[0].ref.hash +
+                                         ") do not account for its logsBloom (log index lagging?); asked again later");
+            log_->warn("{}: eth_getLogs answers for block {} do not account for its logsBloom (log index lagging?); "
+                       "returning blocks {}-{} and asking again later",
+                       chain_, h, s.from, h - 1);
+            truncate(s, *proven);
+        }
     }
     assemble(s);
     // Native transfers: keep only those whose tx succeeded.
@@ -313,17 +493,53 @@ asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::ui
 }
 
 asio::awaitable<Status> EvmAdapter::verify() {
-    auto id = co_await rpc_->call(kChainId, no_params());
-    if (!id) co_return with_context(id.error(), "chain " + chain_ + ": eth_chainId");
-    auto n = parse_quantity_json(*id);
-    if (!n) co_return with_context(n.error(), "chain " + chain_ + ": eth_chainId");
-    log_->info("{}: eth_chainId {}", chain_, *n);
+    // The chain id: the configured one, else the first endpoint's answer.
+    std::uint64_t expected = 0;
+    if (chain_id_) {
+        expected = *chain_id_;
+    } else {
+        auto id = co_await rpc_->call(kChainId, no_params(), only_endpoint(0));
+        const std::string who = "chain " + chain_ + ": eth_chainId of " + rpc_->endpoint_name(0);
+        if (!id) co_return with_context(id.error(), who);
+        auto n = parse_quantity_json(*id);
+        if (!n) co_return with_context(n.error(), who);
+        expected = *n;
+    }
+    rpc_->set_endpoint_check(chain_id_check(expected));
+    auto checks = co_await rpc_->check_endpoints();
+    std::size_t ok = 0;
+    std::string wrong, unknown;
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        if (checks[i]) {
+            ++ok;
+        } else if (checks[i].error().code == Errc::invalid_input) {
+            wrong += (wrong.empty() ? "" : "; ") + rpc_->endpoint_name(i) + " " + checks[i].error().message;
+        } else {
+            unknown += (unknown.empty() ? "" : "; ") + rpc_->endpoint_name(i) + ": " + checks[i].error().describe();
+        }
+    }
+    if (ok == 0) {
+        if (chain_id_ && !wrong.empty())
+            co_return make_error(Errc::invalid_input, chain_id_source_ + ": chain " + chain_ + " has chain_id = " +
+                                                          std::to_string(expected) + ", but no RPC endpoint serves it (" +
+                                                          wrong + (unknown.empty() ? "" : "; " + unknown) + ")");
+        co_return make_error(Errc::unavailable, "chain " + chain_ + ": no RPC endpoint confirmed chain id " +
+                                                    std::to_string(expected) + " (" + wrong +
+                                                    (wrong.empty() || unknown.empty() ? "" : "; ") + unknown + ")");
+    }
+    if (!wrong.empty())
+        log_->error("{}: RPC endpoints on another chain, out of rotation: {}", chain_, wrong);
+    log_->info("{}: chain id {} ({}) confirmed by {} of {} endpoints", chain_, expected,
+               chain_id_ ? "configured" : "first endpoint's", ok, checks.size());
     for (const auto& t : tokens_) {
         json::object call;
         call["to"] = t.contract_lower;
         call["data"] = kDecimalsCall;
         auto r = co_await rpc_->call(kEthCall, eth_call_params(std::move(call)));
         const std::string who = "chain " + chain_ + " token " + t.symbol + " (" + t.contract_text + ")";
+        if (!r && r.error().code == Errc::rpc_error && icontains(r.error().message, "revert"))
+            co_return make_error(Errc::invalid_input, who + ": decimals() reverts (not a token contract?): " +
+                                                          r.error().message);
         if (!r) co_return with_context(r.error(), who + ": decimals()");
         auto d = decode_decimals_result(*r);
         if (!d) co_return make_error(Errc::invalid_input, who + ": " + d.error().message);

@@ -19,6 +19,22 @@
 //               Every log must carry the hash of the block fetched for its
 //               height, else Errc::conflict (reorg mid-fetch; the scanner
 //               retries).
+//               Proven complete: a backend whose log index lags its blocks
+//               answers [] or a short list, not an error (go-ethereum
+//               #24078/#26098, besu #8007, nethermind #3983). So each block's
+//               logsBloom is checked: when it may hold a configured token's
+//               Transfer (token address + Transfer topic, and for topic-
+//               filtered watch sets a watched recipient's topic) but the
+//               answer holds no Transfer log of a configured token in that
+//               block, the block is suspect and asked again by blockHash
+//               (EIP-234): first the tokens' logs (any log proves the backend
+//               has the block's logs), then, if none, all its logs, whose
+//               bloom must cover the header's. Rounds alternate endpoints and
+//               back off (kProofRounds); a block still unproven ends the
+//               result before it (or is an Errc::unavailable error when it is
+//               the first): never skipped. A bloom false positive costs one
+//               or two requests. (Assumes a backend indexes a block's logs
+//               all at once, as geth, erigon, nethermind, besu and reth do.)
 //            3. native coin: txs to a watched address with value > 0, then
 //               eth_getTransactionReceipt for those only: status 0x0 (failed)
 //               is not a deposit.
@@ -30,8 +46,15 @@
 //            retries); after kGrowAfter successful scans in a row it doubles
 //            again, up to max_block_range.
 // block_at() eth_getBlockByNumber(hex, false); null -> Presence::unknown.
-// verify()   logs eth_chainId; eth_call decimals() on every token; a value
-//            different from the config is an Error naming the token.
+// verify()   eth_chainId of every endpoint against `chain_id` (or, without
+//            it, the first endpoint's answer): endpoints that disagree are
+//            out of rotation (error log); when `chain_id` is set and no
+//            endpoint serves it, Errc::invalid_input naming file:line:key.
+//            Then installs that check on the client (net::EndpointCheck:
+//            re-checked on failover and every 5 minutes). eth_call
+//            decimals() on every token; a value different from the config
+//            (or no token there) is Errc::invalid_input naming the token.
+//            Any other error is transient: the caller calls verify() again.
 //
 // NOT SEEN: native coin moved by contracts (internal transactions: exchange
 // or multisig wallets paying out through a contract call). They are not
@@ -68,6 +91,8 @@ public:
     static constexpr std::size_t kBlockBatch = 25;       // eth_getBlockByNumber per HTTP batch
     static constexpr std::size_t kReceiptBatch = 50;
     static constexpr unsigned kGrowAfter = 8;            // calm scans before the range doubles
+    static constexpr unsigned kProofRounds = 5;          // re-asks for a block whose logs miss its bloom
+    static constexpr unsigned kProofBackoffMs = 250;     // before round 2; doubles each round after
 
     // Validates the token contracts; errors name the token.
     static Result<std::unique_ptr<EvmAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
@@ -96,19 +121,35 @@ private:
         std::uint64_t from = 0, end = 0;
         std::vector<DecodedBlock> blocks;
         std::vector<BlockRef> refs;
+        std::vector<std::uint32_t> token_logs;  // per block: Transfer logs of configured tokens answered
         std::vector<MatchedTransfer> matched;
+        std::size_t ignored_zero = 0, ignored_dust = 0;
         std::vector<std::pair<std::size_t, Transfer*>> natives;  // (block, candidate) awaiting receipts
         std::vector<BlockTransfers> result;
         Error error;
     };
     enum class LogsStep { done, retry, fail };
     LogsStep on_logs(Result<json::value>& logs, ScanState& s, const WatchSet& watched);
+    // Blocks (indexes into s.blocks) whose bloom may hold a Transfer of a
+    // configured token (to a watched recipient when the query filtered by
+    // recipient) while the answer held no such log.
+    std::vector<std::size_t> suspects(const ScanState& s, const WatchSet& watched) const;
+    // Asks again for the suspect blocks; returns the number of leading
+    // blocks now proven complete (s.blocks.size() when all are).
+    boost::asio::awaitable<Result<std::size_t>> prove_logs(ScanState& s, const WatchSet& watched,
+                                                           std::vector<std::size_t> suspect);
+    enum class Proof { proven, unproven };
+    Result<Proof> on_block_logs(const Result<json::value>& answer, ScanState& s, std::size_t i,
+                                const WatchSet& watched, bool whole_block);
+    void truncate(ScanState& s, std::size_t keep);
     void assemble(ScanState& s);
     static std::vector<net::RpcCall> receipt_calls(const ScanState& s, std::size_t start, std::size_t stop);
     Status on_receipts(Result<std::vector<json::value>>& r, ScanState& s, std::size_t start, std::size_t stop);
     void finish(ScanState& s);
 
     std::string chain_;
+    std::optional<std::uint64_t> chain_id_;  // configured
+    std::string chain_id_source_;            // "file:line:chains[N].chain_id"
     bool use_finalized_ = false;
     std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;

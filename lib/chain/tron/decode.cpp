@@ -131,6 +131,7 @@ Result<std::vector<TokenSpec>> make_token_specs(const std::vector<config::TokenC
         s.contract_text = parsed->canonical;
         s.symbol = t.symbol;
         s.decimals = t.decimals;
+        s.min_amount = t.min_amount;
         for (const auto& other : specs)
             if (other.contract == s.contract)
                 return make_error(Errc::invalid_input, "tokens " + other.symbol + " and " + t.symbol +
@@ -293,6 +294,10 @@ Result<std::optional<DecodedBlock>> decode_block(const json::value& v, const Wat
                 success = cr != nullptr && cr->is_string() && sv(cr->get_string()) == "SUCCESS";
             }
             if (!success) continue;
+            if (ignored(U256(*amount), native.min_amount) == Ignored::below_min_amount) {
+                ++d.ignored_dust;
+                continue;
+            }
             Address20 from{};
             std::string from_text;
             if (const auto* ow = value->if_contains("owner_address"); ow && ow->is_string()) {
@@ -447,7 +452,13 @@ Result<InfoStats> decode_infos(const json::value& v, const InfoContext& ctx, std
                              token->symbol, j, *id);
                 continue;
             }
-            if (tl.value.is_zero()) continue;  // 0-value Transfers: address-poisoning spam, no deposit
+            if (const Ignored why = ignored(tl.value, token->min_amount); why != Ignored::no) {
+                ++(why == Ignored::zero_value ? st.ignored_zero : st.ignored_dust);
+                logger->debug("token {} Transfer of {} to {} in tx {} log {} ignored ({})", token->symbol,
+                              Amount(tl.value, token->decimals).to_string(), codec::tron_base58(to), *id, j,
+                              to_string(why));
+                continue;
+            }
             ++st.matched;
             Transfer t;
             t.tx = lower(*id);

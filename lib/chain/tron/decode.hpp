@@ -14,7 +14,8 @@
 //     Transfer, 3 topics, data one 32-byte word, topics[2] watched, in a
 //     transaction whose receipt.result == "SUCCESS" (and no top-level
 //     "result": "FAILED"). The ABI decoding is shared with the EVM adapter
-//     (codec::try_decode_transfer_log).
+//     (codec::try_decode_transfer_log); zero-value Transfers and amounts
+//     below the token's min_amount are not deposits (chain/ignored.hpp).
 //   - NOT followed: TRC10 (TransferAssetContract: out of scope, ignored,
 //     including spam airdrops with memos), TRX moved by contracts (internal
 //     transactions), any other contract type.
@@ -48,6 +49,7 @@
 #include <vector>
 
 #include "chain/adapter.hpp"
+#include "chain/ignored.hpp"
 #include "config/config.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
@@ -63,11 +65,13 @@ struct TokenSpec {
     std::string contract_text;  // base58check T...
     std::string symbol;
     unsigned decimals = 0;
+    std::optional<U256> min_amount;  // base units; smaller transfers are dust
 };
 
 struct NativeSpec {
     std::string symbol = "TRX";
     unsigned decimals = 6;
+    std::optional<U256> min_amount;  // sun
 };
 
 // Validates and normalises configured TRC20 contracts (T... or 41... hex;
@@ -99,6 +103,7 @@ struct DecodedBlock {
     BlockRef ref;
     std::vector<Transfer> native;     // TRX TransferContract to watched addresses, SUCCESS
     std::vector<std::string> tx_ids;  // every txID in block order (cross-check of the info list)
+    std::size_t ignored_dust = 0;     // TRX transfers below the native min_amount
 };
 
 // A block object (getnowblock, getblockbynum, getblock detail true/false,
@@ -123,6 +128,8 @@ struct InfoStats {
     std::size_t token_transfers = 0;  // Transfer logs of configured tokens (successful txs)
     std::size_t matched = 0;          // ... to a watched address
     std::size_t skipped_nonstandard = 0;  // configured token, watched recipient, bad topics/data
+    std::size_t ignored_zero = 0;     // ... with value 0 (address poisoning): not a deposit
+    std::size_t ignored_dust = 0;     // ... below the token's min_amount: not a deposit
 };
 
 struct InfoContext {

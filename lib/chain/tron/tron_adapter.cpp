@@ -99,7 +99,7 @@ TronAdapter::TronAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::Js
       rpc_(std::move(rpc)),
       tokens_(std::move(tokens)),
       native_{cfg.native.symbol.empty() ? std::string("TRX") : cfg.native.symbol,
-              cfg.native.symbol.empty() ? 6u : cfg.native.decimals},
+              cfg.native.symbol.empty() ? 6u : cfg.native.decimals, cfg.native.min_amount},
       range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxRange)),
       log_(log::get("chain.tron")) {}
 
@@ -144,6 +144,7 @@ asio::awaitable<Result<BlockAt>> TronAdapter::block_at(std::uint64_t height) {
 asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::uint64_t to,
                                                        const WatchSet& watched) {
     std::vector<BlockTransfers> result;
+    std::size_t ignored_zero = 0, ignored_dust = 0;
     if (to < from) co_return ScanResult{{}, from - 1};
     const std::uint64_t end = from + std::min<std::uint64_t>(to - from, range_ - 1);
     const std::string what = kByLimitNext + " " + std::to_string(from) + "-" + std::to_string(end);
@@ -189,7 +190,11 @@ asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::u
                 auto st = decode_transaction_infos(*infos, ctx, bt.transfers);
                 if (!st) {
                     failed = with_context(st.error(), iwhat);
-                } else if (st->matched || st->skipped_nonstandard) {
+                } else {
+                    ignored_zero += st->ignored_zero;
+                    ignored_dust += st->ignored_dust;
+                }
+                if (st && (st->matched || st->skipped_nonstandard)) {
                     log_->debug("{}: block {}: {} logs, {} token transfers, {} to watched addresses, {} failed txs with logs",
                                 chain_, b.ref.height, st->logs, st->token_transfers, st->matched, st->failed);
                 }
@@ -205,12 +210,15 @@ asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::u
                 co_return failed.error();
             }
         }
+        ignored_dust += b.ignored_dust;
         std::sort(bt.transfers.begin(), bt.transfers.end(), [](const Transfer& x, const Transfer& y) {
             return x.tx != y.tx ? x.tx < y.tx : x.index < y.index;
         });
         result.push_back(std::move(bt));
     }
     scanned_blocks_ += result.size();
+    count_ignored(chain_, Ignored::zero_value, ignored_zero);
+    count_ignored(chain_, Ignored::below_min_amount, ignored_dust);
     const std::uint64_t scanned_to = result.back().block.height;
     co_return ScanResult{std::move(result), scanned_to};
 }
@@ -218,20 +226,9 @@ asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::u
 asio::awaitable<Status> TronAdapter::verify() {
     for (const auto& t : tokens_) {
         const std::string who = "chain " + chain_ + " token " + t.symbol + " (" + t.contract_text + ")";
-        // A node that is briefly down or rate limited at start-up must not
-        // leave the chain unfollowed: transient failures are retried.
+        // A transient failure (node down, rate limited, booting) is returned
+        // as it is: the caller calls verify() again with backoff.
         auto r = co_await post(kTriggerConstant, decimals_body(t));
-        for (int attempt = 1; !r && attempt < kVerifyAttempts && r.error().code != Errc::invalid_input; ++attempt) {
-            log_->warn("{}: decimals() attempt {} failed: {}", who, attempt, r.error().describe());
-            auto wait = std::chrono::milliseconds(500 << attempt);
-            if (r.error().retry_after_ms > 0)
-                wait = std::max(wait, std::chrono::milliseconds(std::min<long long>(r.error().retry_after_ms, 60'000)));
-            asio::steady_timer timer(co_await asio::this_coro::executor);
-            timer.expires_after(wait);
-            boost::system::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            r = co_await post(kTriggerConstant, decimals_body(t));
-        }
         if (!r) co_return with_context(r.error(), who + ": decimals()");
         auto d = decode_decimals(*r);
         if (!d) co_return with_context(d.error(), who);

@@ -19,7 +19,9 @@
 //            `from`. {} for the whole range -> Errc::unavailable.
 // block_at() POST /wallet/getblockbynum {num}: {} -> Presence::unknown (beyond tip).
 // verify()   /wallet/triggerconstantcontract decimals() on each token; a
-//            value different from the config (or not a token) is an error.
+//            value different from the config (or not a token) is
+//            Errc::invalid_input; any other error is transient and returned
+//            as it is (the caller calls verify() again, with backoff).
 //
 // Errors: HTTP 200 {"Error": ...} and {} are never empty blocks; TronGrid's
 // 403/429/503 and "suspended for 30s" bodies are Errc::rate_limited with
@@ -49,7 +51,6 @@ namespace depositd::chain::tron {
 class TronAdapter final : public ChainAdapter {
 public:
     static constexpr std::uint64_t kMaxRange = 100;  // getblockbylimitnext: endNum - startNum <= 100
-    static constexpr int kVerifyAttempts = 5;         // decimals() at start-up, transient failures retried
 
     static Result<std::unique_ptr<TronAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
     // Over an existing client (tests).
