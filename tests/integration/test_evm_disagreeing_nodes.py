@@ -8,6 +8,11 @@ balancer whose backends lag, switch or serve another chain.
     recorded from it, even while the primary is down.
   - chain_id in the config that no endpoint serves: the start-up check names
     file:line:chains[0].chain_id and the chain is not followed (exit 2).
+  - a load balancer flipping between two forks, A -> B -> A: the deposit in
+    A's block is pending, reverted, pending (its very block is back),
+    confirmed: four events, four ids, confirmed exactly once.
+  - a fork of the same height while caught up: noticed at the next poll,
+    the orphan's deposit reverted and never confirmed.
 
 Forks for flip-back and same-height tests: see rpc_proxy's docstring (two
 anvils sharing the blocks below h via --fork-url/--fork-block-number, and
@@ -23,7 +28,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import Anvil, Daemon, evm_chain_block, pool_addresses, wait_until
+from harness import Anvil, Daemon, Receiver, evm_chain_block, pool_addresses, wait_until
 from rpc_proxy import RpcProxy
 
 
@@ -145,15 +150,88 @@ class DisagreeingNodes(unittest.TestCase):
                    what="the start-up check's verdict")
         text = d.log_text()
         self.assertRegex(text, where + r".*chain_id = 1.*reports chain id 31337")
-        self.assertNotRegex(text, r"wrongid: starting at block")  # never followed
-        try:
-            rc = d.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            # The daemon half of issue 9 (exit 2 on invalid_input) is not in
-            # this binary yet: the chain is refused, the process stays up.
-            d.stop()
-            self.skipTest("this depositd does not exit on a fatal start-up check yet")
+        self.assertNotRegex(text, r"wrongid: starting at (block|height)")  # never followed
+        rc = d.proc.wait(timeout=30)
         self.assertEqual(rc, 2, text[-2000:])
+
+
+    # --- forks: two anvils sharing history, one URL ---------------------------------
+
+    def forked_pair(self):
+        """a and b share every block up to h0 (b is a --fork-url of a); from
+        h0 + 1 on they are two branches. Returns (a, b, token, h0)."""
+        a = self.anvil()
+        token = a.deploy_token()
+        a.mine(2)
+        h0 = a.block_number()
+        b = self.anvil(extra=["--fork-url", a.url, "--fork-block-number", str(h0)])
+        return a, b, token, h0
+
+    def receiver(self):
+        r = Receiver()
+        self.cleanups.append(r.stop)
+        return r
+
+    def events_of(self, hook, deposit_id):
+        with hook.lock:
+            return [(i, e["type"], e["data"]["status"]) for i, e in hook.events if e["data"]["id"] == deposit_id]
+
+    def test_flip_back_a_b_a_confirms_the_deposit_exactly_once(self):
+        a, b, token, h0 = self.forked_pair()
+        proxy = self.proxy([a.url, b.url])
+        hook = self.receiver()
+        d = self.daemon(evm_chain_block("flip", proxy.url, token, confirmations=3, start=h0, poll="200ms"),
+                        webhook_url=hook.url)
+        d.import_addresses(pool_addresses(3, seed=31))
+        d.start()
+        addr = d.bind("player_flip")
+        tx = a.transfer_token(token, addr, 4_200_000)["transactionHash"]  # block h0+1 on A
+        b.mine(1)                                                           # block h0+1 on B: no deposit
+        self.assertNotEqual(a.rpc("eth_getBlockByNumber", [hex(h0 + 1), False])["hash"],
+                            b.rpc("eth_getBlockByNumber", [hex(h0 + 1), False])["hash"])
+        pend = wait_until(lambda: hook.of_type("deposit.pending"), timeout=30, what="pending on A")
+        dep = pend[0]["data"]["id"]
+        self.assertEqual(pend[0]["data"]["txHash"], tx)
+
+        proxy.set(backend=1)  # the balancer now asks B: A's block h0+1 is not B's
+        wait_until(lambda: hook.of_type("deposit.reverted"), timeout=30, what="reverted on B")
+        proxy.set(backend=0)  # back to A: the very block is canonical again
+        wait_until(lambda: len(hook.of_type("deposit.pending")) >= 2, timeout=30, what="pending again on A")
+        a.mine(3)
+        wait_until(lambda: hook.of_type("deposit.confirmed"), timeout=30, what="confirmed on A")
+        time.sleep(1.0)  # nothing more may come
+
+        evs = self.events_of(hook, dep)
+        self.assertEqual([t for _, t, _ in evs],
+                         ["deposit.pending", "deposit.reverted", "deposit.pending", "deposit.confirmed"])
+        self.assertEqual(len({i for i, _, _ in evs}), 4)  # four ids
+        self.assertEqual(hook.bad_signatures, 0)
+        self.assertEqual(d.deposits(), {dep: "confirmed"})
+        status, body = d.get(f"/api/v1/deposits/{dep}")
+        self.assertEqual(body["data"]["status"], "confirmed")
+        self.assertEqual(body["data"]["blockHash"], a.rpc("eth_getBlockByNumber", [hex(h0 + 1), False])["hash"])
+        self.assertEqual(d.stop(), 0)
+
+    def test_same_height_fork_while_caught_up_never_confirms_the_orphan(self):
+        a, b, token, h0 = self.forked_pair()
+        proxy = self.proxy([a.url, b.url])
+        hook = self.receiver()
+        d = self.daemon(evm_chain_block("samefork", proxy.url, token, confirmations=3, start=h0, poll="200ms"),
+                        webhook_url=hook.url)
+        d.import_addresses(pool_addresses(3, seed=32))
+        d.start()
+        addr = d.bind("player_orphan")
+        a.transfer_token(token, addr, 1_000_000)  # h0+1 on A: soon an orphan
+        b.mine(1)                                 # h0+1 on B: the winner, same height
+        wait_until(lambda: hook.of_type("deposit.pending"), timeout=30, what="pending on A")
+        proxy.set(backend=1)                      # caught up, no new block: only the re-check can tell
+        wait_until(lambda: hook.of_type("deposit.reverted"), timeout=30, what="the orphan reverted")
+        b.mine(5)                                 # far past the confirmations the orphan would need
+        wait_until(lambda: self.scanned(d) >= h0 + 6, timeout=30, what="B followed")
+        time.sleep(1.0)
+        self.assertEqual(hook.of_type("deposit.confirmed"), [])
+        self.assertEqual(set(d.deposits().values()), {"reverted"})
+        self.assertEqual(d.stop(), 0)
 
 
 if __name__ == "__main__":
