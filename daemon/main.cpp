@@ -25,6 +25,7 @@
 #include "core/log.hpp"
 #include "net/http_client.hpp"
 #include "scanner/scanner.hpp"
+#include "service_notify.hpp"
 #include "store/store.hpp"
 #include "webhook/dispatcher.hpp"
 
@@ -59,8 +60,10 @@ struct Daemon {
     int running_loops = 0;
     asio::signal_set* signals = nullptr;
     std::shared_ptr<asio::steady_timer> grace;  // second phase of a shutdown
+    std::unique_ptr<ServiceNotifier> notify;    // systemd: READY, WATCHDOG, STATUS, STOPPING
 
-    void stop_all() {
+    void stop_all(const std::string& why = "shutting down") {
+        if (notify) notify->stopping(why);
         for (auto& c : chains) c.scanner->stop();
         if (dispatcher) dispatcher->stop();
         if (server) server->stop();
@@ -133,9 +136,9 @@ int run_daemon(const config::Config& cfg) {
                                                         d->clock, &d->health);
         // A start-up check that finds the configuration wrong (token decimals,
         // chain id) stops the daemon with exit 2: restarting cannot help.
-        rt.scanner->on_config_mismatch([dm = d.get()](const Error&) {
+        rt.scanner->on_config_mismatch([dm = d.get()](const Error& e) {
             dm->exit_code = 2;
-            dm->stop_all();
+            dm->stop_all("configuration contradicted by the node: " + e.message);
         });
         d->chains.push_back(std::move(rt));
     }
@@ -161,7 +164,7 @@ int run_daemon(const config::Config& cfg) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         logger->info("signal {} received, stopping", sig);
-        d->stop_all();
+        d->stop_all("signal " + std::to_string(sig));
         // Second phase: whatever still runs after the grace period is cut.
         d->grace = std::make_shared<asio::steady_timer>(d->io, std::chrono::seconds(10));
         d->grace->async_wait([&](const boost::system::error_code& e) {
@@ -183,6 +186,17 @@ int run_daemon(const config::Config& cfg) {
         asio::co_spawn(d->io, c.scanner->run(), d->on_loop_end("chain " + c.scanner->options().chain_id));
     asio::co_spawn(d->io, d->dispatcher->run(), d->on_loop_end("webhook dispatcher"));
     asio::co_spawn(d->io, d->server->run(), d->on_loop_end("api server"));
+
+    // systemd (daemon/service_notify.hpp): READY=1 after the loops' first steps.
+    const auto stall = cfg.daemon.stall_timeout.value_or(ServiceNotifier::default_stall(cfg));
+    if (stall < ServiceNotifier::default_stall(cfg))
+        logger->warn("[daemon].stall_timeout {} ms is shorter than a slow but healthy step may take ({} ms): the "
+                     "watchdog may restart a daemon that is only slow", stall.count(),
+                     ServiceNotifier::default_stall(cfg).count());
+    d->notify = std::make_unique<ServiceNotifier>(d->io.get_executor(), SdNotify::from_environment(), d->health,
+                                                  d->clock, stall);
+    d->notify->watch("webhook dispatcher", [disp = d->dispatcher.get()] { return disp->heartbeat_ms(); });
+    d->notify->start();
 
     logger->info("depositd {} started: {} chain(s)", DEPOSITD_VERSION, d->chains.size());
     d->io.run();

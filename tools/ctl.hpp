@@ -75,6 +75,10 @@ bool valid_reference(const std::string& ref);  // as the API: 1-128 of [A-Za-z0-
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 std::string printable(const std::string& text, std::size_t max = 120);  // escapes control bytes, truncates
 std::int64_t now_ms();
+// Sets the variables of a systemd EnvironmentFile (KEY=VALUE lines, # and ;
+// comments, optional quotes) in this process. Exit 2 on an unreadable file
+// or a malformed line.
+void load_env_file(const std::string& path);
 bool stderr_is_tty();
 
 // Command implementations.
@@ -86,5 +90,7 @@ int cmd_unbind(Context&, const Args&);
 int cmd_deposits_list(Context&, const Args&);
 int cmd_events_list(Context&, const Args&);
 int cmd_events_resend(Context&, const Args&);
+int cmd_status(Context&, const Args&);
+int cmd_backup(Context&, const Args&);
 
 }  // namespace depositd::ctl

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <system_error>
 
@@ -159,6 +163,36 @@ const std::vector<Command>& commands() {
          {},
          {},
          1, 1, cmd_events_resend},
+        {"status",
+         "status [--json]",
+         "What the daemon last stored about itself, read from the database (works whether\n"
+         "the daemon runs or not): per configured chain its status (starting | ok | lagging\n"
+         "| error | halted), head, scanned height, lag, finalized height, last error and\n"
+         "last success; the webhook outbox by delivery status; free pool addresses per\n"
+         "protocol against [pool].low_water. The daemon stores a chain's status when it\n"
+         "changes and at least every 30 s; `updated` says how old the row is.\n"
+         "\n"
+         "options:\n"
+         "  --json   {chains: [{id, kind, status, head, scanned, lag, finalized, lastError,\n"
+         "           lastSuccessAt, updatedAt, halted}], outbox: {pending, delivered, failed},\n"
+         "           pool: {PROTOCOL: {free, bound, cooling, low}}, lowWater, database}\n",
+         {},
+         {"--json"},
+         0, 0, cmd_status},
+        {"backup",
+         "backup --to FILE [--force]",
+         "Writes a consistent copy of the live database to FILE with SQLite's online backup\n"
+         "API, while the daemon keeps running: the copy is one committed snapshot, read in\n"
+         "slices beside the daemon's writer, which it never blocks (WAL). The copy is\n"
+         "checked (PRAGMA quick_check), created 0600 and renamed into place, so FILE is\n"
+         "either complete or absent. Restore: docs/operations.md.\n"
+         "\n"
+         "options:\n"
+         "  --to FILE   where the copy goes (its folder must exist)\n"
+         "  --force     replace FILE if it exists (otherwise exit 2)\n",
+         {"--to"},
+         {"--force"},
+         0, 0, cmd_backup},
     };
     return table;
 }
@@ -278,5 +312,32 @@ std::int64_t now_ms() {
 }
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+
+void load_env_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) fail_input("--env-file " + path + ": cannot read it: " + std::strerror(errno));
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        auto b = line.find_first_not_of(" \t\r");
+        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
+        auto e = line.find_last_not_of(" \t\r");
+        line = line.substr(b, e - b + 1);
+        if (line.rfind("export ", 0) == 0) line = line.substr(7);
+        auto eq = line.find('=');
+        std::string key = eq == std::string::npos ? std::string() : line.substr(0, eq);
+        while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+        const bool key_ok = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+            return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        }) && !(key[0] >= '0' && key[0] <= '9');
+        // The line is not echoed: it may hold a secret.
+        if (!key_ok) fail_input("--env-file " + path + ":" + std::to_string(n) + ": not a KEY=VALUE line");
+        std::string value = line.substr(eq + 1);
+        auto vb = value.find_first_not_of(" \t");
+        value = vb == std::string::npos ? std::string() : value.substr(vb);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+            value = value.substr(1, value.size() - 2);
+        ::setenv(key.c_str(), value.c_str(), 1);
+    }
+}
 
 }  // namespace depositd::ctl

@@ -32,9 +32,13 @@ const char* const kMainUsage =
     "  deposits list [--reference R] [--status S] [--chain C] [--currency X] [--limit N] [--json]\n"
     "  events list   [--status S] [--type T] [--limit N] [--json]\n"
     "  events resend ID                                 deliver a webhook event again now\n"
+    "  status [--json]                                  chains, webhook outbox, free pool addresses\n"
+    "  backup --to FILE [--force]                       consistent copy of the live database\n"
     "\n"
     "global options:\n"
     "  --config FILE   the daemon's configuration (TOML); its data_dir holds the database\n"
+    "  --env-file FILE KEY=VALUE lines to set before the configuration's ${VAR}s expand\n"
+    "                  (the service's EnvironmentFile, e.g. /etc/depositd/env)\n"
     "  --help, -h      this text; `depositctl <command> --help` for one command\n"
     "  --version       print the version\n"
     "\n"
@@ -83,6 +87,7 @@ std::string group_of(const std::string& word) {
 int run(int argc, char** argv) {
     std::vector<std::string> rest;
     std::optional<std::string> config_path;
+    std::optional<std::string> env_file;
     bool want_help = false, want_version = false;
     bool seen_command = false;
     for (int i = 1; i < argc; ++i) {
@@ -96,6 +101,17 @@ int run(int argc, char** argv) {
                 config_path = t.substr(9);
             }
             if (config_path->empty()) throw UsageError{"--config needs a value (the configuration file)"};
+            continue;
+        }
+        if (t == "--env-file" || t.rfind("--env-file=", 0) == 0) {
+            if (env_file) throw UsageError{"--env-file given twice"};
+            if (t == "--env-file") {
+                if (i + 1 >= argc) throw UsageError{"--env-file needs a value (KEY=VALUE lines)"};
+                env_file = argv[++i];
+            } else {
+                env_file = t.substr(11);
+            }
+            if (env_file->empty()) throw UsageError{"--env-file needs a value (KEY=VALUE lines)"};
             continue;
         }
         if (!seen_command && (t == "--help" || t == "-h")) {
@@ -166,6 +182,7 @@ int run(int argc, char** argv) {
         print_command_usage(*cmd);
         return kExitUsage;
     }
+    if (env_file) load_env_file(*env_file);
     auto loaded = config::load_file(*config_path);
     if (!loaded.config || !loaded.problems.empty()) {
         for (const auto& p : loaded.problems) std::cerr << p.to_string() << "\n";

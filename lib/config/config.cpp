@@ -380,7 +380,7 @@ private:
     // --- sections --------------------------------------------------------
 
     void load_daemon(const toml::table& t, DaemonConfig& out) {
-        check_keys(t, "daemon", {"data_dir", "log_level"});
+        check_keys(t, "daemon", {"data_dir", "log_level", "stall_timeout"});
         if (auto* n = t.get("data_dir")) {
             if (auto s = string(*n, "daemon.data_dir")) {
                 if (s->empty()) problem(line_of(*n), "daemon.data_dir", "must not be empty");
@@ -395,6 +395,12 @@ private:
                     problem(line_of(*n), "daemon.log_level",
                             "\"" + *s + "\" is not a log level; use trace, debug, info, warn, error, critical or off");
                 else out.log_level = *s;
+            }
+        }
+        if (auto* n = t.get("stall_timeout")) {
+            if (auto d = duration(*n, "daemon.stall_timeout", false)) {
+                if (*d < std::chrono::seconds(1)) problem(line_of(*n), "daemon.stall_timeout", "must be at least 1s");
+                else out.stall_timeout = *d;
             }
         }
     }

@@ -20,6 +20,10 @@ using Duration = std::chrono::milliseconds;
 struct DaemonConfig {
     std::string data_dir = "./data";   // relative paths resolve against the config file's folder
     std::string log_level = "info";
+    // A loop (chain, webhook dispatcher) that has been inside one step for
+    // longer is hung: the systemd watchdog pings stop. nullopt: derived from
+    // the chains' request_timeout (daemon/service_notify.hpp).
+    std::optional<std::chrono::milliseconds> stall_timeout;
 };
 
 struct ApiConfig {

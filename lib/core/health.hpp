@@ -26,6 +26,7 @@ struct ChainHealth {
     std::int64_t last_error_at = 0;
     std::optional<std::string> halted;    // why, when halted
     std::int64_t progress_at = 0;         // unix ms of the last step that ended (success or failure): liveness
+    std::int64_t sleep_until = 0;         // unix ms the loop's current (or last) wait between steps ends
 
     std::optional<std::uint64_t> lag() const {
         if (!head || !scanned) return std::nullopt;

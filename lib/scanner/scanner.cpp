@@ -119,6 +119,13 @@ void Scanner::publish_health() {
                     static_cast<double>(health_.updated_at) / 1000.0);
 }
 
+// A sleeping loop is healthily waiting, however long it sleeps: the
+// watchdog (core/watchdog.hpp) only times the steps.
+void Scanner::mark_sleep(std::chrono::milliseconds wait) {
+    health_.sleep_until = clock_.now_ms() + wait.count();
+    publish_health();
+}
+
 void Scanner::report(const Result<StepOutcome>& r) {
     const auto now = clock_.now_ms();
     health_.progress_at = now;
@@ -171,6 +178,7 @@ asio::awaitable<Status> Scanner::verify_until_ok() {
         if (v.error().retry_after_ms > 0)
             wait = std::max(wait, std::min(std::chrono::milliseconds(v.error().retry_after_ms), options_.max_backoff));
         backoff = std::min(backoff * 2, options_.max_backoff);
+        mark_sleep(wait);
         timer_->expires_after(wait);
         boost::system::error_code ec;
         co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -235,6 +243,7 @@ asio::awaitable<void> Scanner::run() {
             if (!s) logger()->warn("{}: cannot store health: {}", options_.chain_id, s.error().describe());
         }
         if (wait.count() > 0 && !stopping_) {
+            mark_sleep(wait);
             timer_->expires_after(wait);
             boost::system::error_code ec;
             co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -172,6 +172,7 @@ private:
     void after_commit(const CommitCounts& counts);
     void report(const Result<StepOutcome>& r);
     void publish_health();
+    void mark_sleep(std::chrono::milliseconds wait);
 
     boost::asio::any_io_executor executor_;
     ScannerOptions options_;

@@ -131,6 +131,7 @@ void Dispatcher::on_wake() {
 
 asio::awaitable<void> Dispatcher::idle_until_stopped() {
     while (!stopping_) {
+        heartbeat_ms_ = clock_.now_ms() + 3'600'000;
         timer_.expires_after(std::chrono::hours(1));
         co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -170,6 +171,7 @@ asio::awaitable<void> Dispatcher::run() {
     const std::size_t cap = std::max(config_.concurrency, 1u);
     while (!stopping_) {
         woken_ = false;
+        heartbeat_ms_ = clock_.now_ms();
         if (in_flight_.size() < cap) {
             const auto now = clock_.now_ms();
             const std::size_t want = cap - in_flight_.size();
@@ -184,6 +186,7 @@ asio::awaitable<void> Dispatcher::run() {
         }
         if (woken_ || stopping_) continue;
         auto wait = co_await wait_time(in_flight_.size() < cap);
+        heartbeat_ms_ = clock_.now_ms() + wait.count();
         timer_.expires_after(wait);
         co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     }

@@ -80,6 +80,11 @@ public:
 
     std::size_t in_flight() const { return in_flight_.size(); }
 
+    // Liveness for the systemd watchdog (core/watchdog.hpp): unix ms when
+    // the loop last started a round, or when its current wait ends if
+    // later. Read on the network thread.
+    std::int64_t heartbeat_ms() const { return heartbeat_ms_; }
+
 private:
     boost::asio::awaitable<void> deliver(store::EventRow ev);
     boost::asio::awaitable<void> idle_until_stopped();
@@ -101,6 +106,7 @@ private:
     bool woken_ = false;
     bool stopping_ = false;
     bool running_ = false;
+    std::int64_t heartbeat_ms_ = 0;
 };
 
 }  // namespace depositd::webhook

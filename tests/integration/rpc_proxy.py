@@ -16,8 +16,9 @@ the state and per-method call counts):
                                       # null, eth_blockNumber says h, no logs above h
     proxy.set(delay=0.2)              # every call waits 0.2 s first
     proxy.set(fail="http500")         # every call fails: "http500", "drop" (close
-                                      # the connection unanswered) or "error"
-                                      # (a JSON-RPC error object)
+                                      # the connection unanswered), "error"
+                                      # (a JSON-RPC error object) or "hang" (held
+                                      # unanswered until fail changes, then dropped)
     proxy.set(fail_methods=["eth_getLogs"])  # ... only these methods (with fail)
     proxy.reset()                     # back to a plain pass-through of backend 0
     proxy.counts["eth_getLogs"]       # calls seen per method (batch elements count);
@@ -59,6 +60,7 @@ class RpcProxy:
         self.lock = threading.Lock()
         self.counts = Counter()
         self.first_seen = {}  # block hash (lower case) -> monotonic time
+        self.released = threading.Event()  # cleared while fail == "hang"
         self.reset()
         outer = self
 
@@ -115,6 +117,7 @@ class RpcProxy:
             self.delay = 0.0
             self.fail = None
             self.fail_methods = []
+            self.released.set()
 
     def set(self, backend=None, logs_lag=None, null_blocks_above=..., delay=None, fail=..., fail_methods=None):
         with self.lock:
@@ -129,9 +132,13 @@ class RpcProxy:
             if delay is not None:
                 self.delay = float(delay)
             if fail is not ...:
-                if fail not in (None, "http500", "drop", "error"):
+                if fail not in (None, "http500", "drop", "error", "hang"):
                     raise ValueError(f"unknown failure {fail!r}")
                 self.fail = fail
+                if fail == "hang":
+                    self.released.clear()
+                else:
+                    self.released.set()
             if fail_methods is not None:
                 self.fail_methods = list(fail_methods)
 
@@ -142,6 +149,7 @@ class RpcProxy:
                     "fail_methods": self.fail_methods, "counts": dict(self.counts)}
 
     def stop(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -166,6 +174,9 @@ class RpcProxy:
             time.sleep(delay)
         methods = [c.get("method") for c in calls if isinstance(c, dict)]
         if fail and (not fail_methods or any(m in fail_methods for m in methods)):
+            if fail == "hang":
+                self.released.wait()
+                return None, b""
             if fail == "drop":
                 return None, b""
             if fail == "http500":

@@ -463,6 +463,18 @@ TEST(ConfigProblems, DaemonAndPool) {
     expect_one(kMinimal + "start = \"earliest\"\n", 10, "chains[0].start", "latest");
 }
 
+TEST(Config, StallTimeout) {
+    auto r = load(kMinimal);
+    ASSERT_TRUE(r.config) << all(r);
+    EXPECT_FALSE(r.config->daemon.stall_timeout);  // derived from the chains (daemon/service_notify.hpp)
+    r = load(kMinimal + "[daemon]\nstall_timeout = \"4m\"\n");
+    ASSERT_TRUE(r.config) << all(r);
+    EXPECT_EQ(r.config->daemon.stall_timeout, std::optional<Duration>(4min));
+    expect_one(kMinimal + "[daemon]\nstall_timeout = \"500ms\"\n", 11, "daemon.stall_timeout", "at least 1s");
+    expect_one(kMinimal + "[daemon]\nstall_timeout = 60\n", 11, "daemon.stall_timeout", "string");
+    expect_one(kMinimal + "[daemon]\nstall_timeout = \"0s\"\n", 11, "daemon.stall_timeout");
+}
+
 TEST(ConfigProblems, BadTomlSyntaxNamesItsLine) {
     const LoadResult r = load("[api]\nkeys = [\"0123456789abcdef\"]\n\nlisten = 127.0.0.1:8080\n");
     EXPECT_FALSE(r.config);
