@@ -21,6 +21,7 @@
 #include "net/http_client.hpp"
 #include "scanner/scanner.hpp"
 #include "store/database.hpp"
+#include "store/files.hpp"
 #include "webhook/dispatcher.hpp"
 
 namespace asio = boost::asio;
@@ -85,10 +86,8 @@ int run_daemon(const config::Config& cfg) {
     auto d = std::make_unique<Daemon>();
     d->cfg = cfg;
 
-    std::error_code fs_ec;
-    std::filesystem::create_directories(cfg.daemon.data_dir, fs_ec);
-    if (fs_ec) {
-        logger->error("cannot create data_dir {}: {}", cfg.daemon.data_dir, fs_ec.message());
+    if (auto s = store::ensure_private_dir(cfg.daemon.data_dir); !s) {  // 0700
+        logger->error("data_dir: {}", s.error().message);
         return 1;
     }
     auto db = store::Database::open(cfg.database_path());
@@ -134,6 +133,7 @@ int run_daemon(const config::Config& cfg) {
     d->handler = std::make_unique<api::Handler>(*d->db, d->cfg, d->clock);
     d->server = std::make_unique<api::Server>(d->io.get_executor(), *d->handler, cfg.api.host, cfg.api.port,
                                               cfg.api.max_body_bytes);
+    d->server->set_limits(api::server_limits(cfg.api));
     auto port = d->server->listen();
     if (!port) {
         logger->error("cannot listen on {}: {}", cfg.api.listen, port.error().message);
