@@ -247,12 +247,9 @@ Result<Bytes> solana_address_bytes(std::string_view text) {
 // ---------------------------------------------------------------- all
 
 const char* unusable_deposit_address(const ParsedAddress& a) {
-    if (a.protocol == Protocol::bitcoin || a.watch_key.empty()) return nullptr;
+    if (a.protocol != Protocol::evm && a.protocol != Protocol::tron) return nullptr;
     const bool zero = std::all_of(a.watch_key.begin(), a.watch_key.end(), [](std::uint8_t b) { return b == 0; });
-    if (!zero) return nullptr;
-    return a.protocol == Protocol::solana
-               ? "the System Program address (all zero bytes) cannot receive deposits"
-               : "the zero address (token mints and burns name it) cannot be a deposit address";
+    return zero ? "the zero address (token mints and burns name it) cannot be a deposit address" : nullptr;
 }
 
 Result<ParsedAddress> parse_address(Protocol protocol, std::string_view text) {

@@ -32,9 +32,9 @@ struct ParsedAddress {
 Result<ParsedAddress> parse_address(Protocol protocol, std::string_view text);
 
 // Why a valid address can never be a deposit address, or nullptr. The zero
-// address (EVM 0x0000…0000, TRON T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb, Solana
-// 1111…1111, the System Program): every token mint and burn names it, so in
-// the pool it would turn each burn into a "deposit".
+// address (EVM 0x0000…0000, TRON T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb): every
+// ERC-20/TRC-20 mint and burn names it, so in the pool it would turn each
+// burn into a "deposit".
 const char* unusable_deposit_address(const ParsedAddress& address);
 
 // EVM
