@@ -1,23 +1,25 @@
 -- GET /api/v1/deposits at a million deposits (issue 10): every filter
--- combination reads one index in the list's order (detected_at DESC, id), so
+-- combination reads one index in the list's order (detected_at DESC, rowid DESC), so
 -- a page costs O(limit) and keyset pagination ("cursor") a range scan; the
 -- total of an unfiltered or chain/currency/status-filtered list comes from
 -- deposit_counts, kept exact by triggers, never from a scan.
 
--- No filter, and each combination of chain_id, currency, status.
-CREATE INDEX deposits_time                ON deposits (detected_at DESC, id);
-CREATE INDEX deposits_status_time         ON deposits (status, detected_at DESC, id);
-CREATE INDEX deposits_chain_time          ON deposits (chain_id, detected_at DESC, id);
-CREATE INDEX deposits_currency_time       ON deposits (currency, detected_at DESC, id);
-CREATE INDEX deposits_chain_status_time   ON deposits (chain_id, status, detected_at DESC, id);
-CREATE INDEX deposits_chain_currency_time ON deposits (chain_id, currency, detected_at DESC, id);
-CREATE INDEX deposits_currency_status_time ON deposits (currency, status, detected_at DESC, id);
-CREATE INDEX deposits_chain_currency_status_time ON deposits (chain_id, currency, status, detected_at DESC, id);
+-- No filter, and each combination of chain_id, currency, status. The list
+-- order is detected_at DESC, then rowid DESC (the later insert first); every
+-- index ends with the rowid implicitly, so a backward scan of (..., detected_at)
+-- yields exactly that order. Ascending keys: new deposits append at the right
+-- end of each index (full pages, half the size of DESC keys).
+CREATE INDEX deposits_time                ON deposits (detected_at);
+CREATE INDEX deposits_status_time         ON deposits (status, detected_at);
+CREATE INDEX deposits_chain_time          ON deposits (chain_id, detected_at);
+CREATE INDEX deposits_currency_time       ON deposits (currency, detected_at);
+CREATE INDEX deposits_chain_status_time   ON deposits (chain_id, status, detected_at);
+CREATE INDEX deposits_chain_currency_time ON deposits (chain_id, currency, detected_at);
+CREATE INDEX deposits_currency_status_time ON deposits (currency, status, detected_at);
+CREATE INDEX deposits_chain_currency_status_time ON deposits (chain_id, currency, status, detected_at);
 
--- A reference (with any other filter as a residual test): its deposits in
--- list order. Replaces (reference, detected_at), which it also serves.
-DROP INDEX deposits_by_reference;
-CREATE INDEX deposits_by_reference ON deposits (reference, detected_at DESC, id);
+-- A reference (any other filter is a residual test on its few rows) uses
+-- deposits_by_reference (reference, detected_at) of schema 001 the same way.
 
 -- Deposits per (chain_id, currency, status): the totals of the list and of
 -- anything else that counts deposits (metrics), in O(chains x currencies).

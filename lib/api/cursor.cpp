@@ -19,14 +19,6 @@ bool parse_number(std::string_view s, T& out) {
     return ec == std::errc() && p == s.data() + s.size();
 }
 
-// A deposit id as deposit_id() makes it: "dep_" + 24 lower-case hex digits.
-bool valid_deposit_id(std::string_view id) {
-    if (id.size() != 28 || id.substr(0, 4) != "dep_") return false;
-    for (char c : id.substr(4))
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-}
-
 void fnv(std::uint32_t& h, std::string_view s) {
     for (unsigned char c : s) {
         h ^= c;
@@ -56,7 +48,7 @@ std::uint32_t filters_fingerprint(const store::DepositFilter& f) {
 
 std::string encode_cursor(const ListCursor& c) {
     const std::string text = "1:" + std::to_string(c.page) + ":" + std::to_string(c.after.detected_at) + ":" +
-                             c.after.id + ":" + std::to_string(c.filters);
+                             std::to_string(c.after.seq) + ":" + std::to_string(c.filters);
     return codec::to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
@@ -77,8 +69,7 @@ std::optional<ListCursor> decode_cursor(std::string_view text) {
     ListCursor c;
     if (!parse_number(parts[1], c.page) || c.page < 2) return std::nullopt;  // a cursor never leads to page 1
     if (!parse_number(parts[2], c.after.detected_at) || c.after.detected_at < 0) return std::nullopt;
-    if (!valid_deposit_id(parts[3])) return std::nullopt;
-    c.after.id = std::string(parts[3]);
+    if (!parse_number(parts[3], c.after.seq) || c.after.seq < 1) return std::nullopt;
     if (!parse_number(parts[4], c.filters)) return std::nullopt;
     return c;
 }

@@ -17,7 +17,7 @@ struct ListCursor {
     std::uint32_t filters = 0;     // filters_fingerprint() of the query
 };
 
-// Hex of "1:<page>:<detected_at>:<id>:<filters>" (URL-safe, opaque to clients).
+// Hex of "1:<page>:<detected_at>:<seq>:<filters>" (URL-safe, opaque to clients).
 std::string encode_cursor(const ListCursor& c);
 // nullopt for anything encode_cursor() could not have made.
 std::optional<ListCursor> decode_cursor(std::string_view text);

@@ -204,23 +204,30 @@ Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
     }
 
     const std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
-    std::string sql = std::string("SELECT ") + kColumns + " FROM deposits INDEXED BY " + index + " WHERE 1" + filters;
-    // After (t, id) in "detected_at DESC, id": older, or as old with a larger
-    // id. The first term bounds the index range, the second only trims ties.
-    if (f.after) sql += " AND detected_at <= ?6 AND (detected_at < ?6 OR id > ?7)";
-    sql += " ORDER BY detected_at DESC, id LIMIT ?8";
+    std::string sql =
+        std::string("SELECT ") + kColumns + ", rowid FROM deposits INDEXED BY " + index + " WHERE 1" + filters;
+    // After (t, seq) in "detected_at DESC, rowid DESC": older, or as old and
+    // inserted before. The first term bounds the index range, the second only
+    // trims the ties.
+    if (f.after) sql += " AND detected_at <= ?6 AND (detected_at < ?6 OR rowid < ?7)";
+    sql += " ORDER BY detected_at DESC, rowid DESC LIMIT ?8";
     if (!f.after) sql += " OFFSET ?9";
     auto s = db.prepare(sql);
     bind_filters(s);
-    if (f.after) s.bind(6, f.after->detected_at).bind(7, f.after->id);
+    if (f.after) s.bind(6, f.after->detected_at).bind(7, f.after->seq);
     s.bind(8, static_cast<std::int64_t>(limit) + 1);  // one more: is there a next page?
     if (!f.after) s.bind(9, static_cast<std::int64_t>((f.page == 0 ? 1 : f.page) - 1) * limit);
-    auto rows = collect(s);
-    if (!rows) return rows.error();
-    page.deposits = std::move(*rows);
-    if (page.deposits.size() > limit) {
-        page.deposits.resize(limit);
-        page.next = DepositKey{page.deposits.back().detected_at, page.deposits.back().id};
+    std::int64_t last_seq = 0;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        if (page.deposits.size() == limit) {  // the one more
+            page.next = DepositKey{page.deposits.back().detected_at, last_seq};
+            break;
+        }
+        page.deposits.push_back(read_row(s));
+        last_seq = s.int64(20);
     }
     return page;
 }

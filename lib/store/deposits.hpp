@@ -51,11 +51,12 @@ Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& c
 // Non-reverted deposits of a chain above a height (dropped by a reorg).
 Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& chain_id, std::uint64_t height);
 
-// A position in the deposit list, whose order is detected_at DESC, id ASC:
-// the last deposit of a page (keyset pagination).
+// A position in the deposit list, whose order is detected_at DESC, then the
+// row's insertion sequence (SQLite rowid) DESC: the last deposit of a page
+// (keyset pagination).
 struct DepositKey {
     std::int64_t detected_at = 0;
-    std::string id;
+    std::int64_t seq = 0;  // rowid
 };
 
 struct DepositFilter {
