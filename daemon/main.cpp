@@ -26,6 +26,8 @@
 #include "net/http_client.hpp"
 #include "scanner/scanner.hpp"
 #include "store/store.hpp"
+#include "store/database.hpp"
+#include "store/files.hpp"
 #include "webhook/dispatcher.hpp"
 
 namespace asio = boost::asio;
@@ -94,10 +96,8 @@ int run_daemon(const config::Config& cfg) {
     auto d = std::make_unique<Daemon>();
     d->cfg = cfg;
 
-    std::error_code fs_ec;
-    std::filesystem::create_directories(cfg.daemon.data_dir, fs_ec);
-    if (fs_ec) {
-        logger->error("cannot create data_dir {}: {}", cfg.daemon.data_dir, fs_ec.message());
+    if (auto s = store::ensure_private_dir(cfg.daemon.data_dir); !s) {  // 0700
+        logger->error("data_dir: {}", s.error().message);
         return 1;
     }
     auto store = store::Store::open(cfg.database_path());
@@ -149,6 +149,7 @@ int run_daemon(const config::Config& cfg) {
     d->server = std::make_unique<api::Server>(d->io.get_executor(), *d->handler, cfg.api.host, cfg.api.port,
                                               cfg.api.max_body_bytes);
     d->server->set_workers(d->api_workers->get_executor());
+    d->server->set_limits(api::server_limits(cfg.api));
     auto port = d->server->listen();
     if (!port) {
         logger->error("cannot listen on {}: {}", cfg.api.listen, port.error().message);

@@ -12,6 +12,7 @@
 #include <exception>
 #include <set>
 
+#include "api/cursor.hpp"
 #include "core/amount.hpp"
 #include "core/ids.hpp"
 #include "core/json.hpp"
@@ -677,6 +678,8 @@ Response Handler::list_deposits(const Query& query) {
     if (auto e = parse_paging(query, pg)) return validation(*e);
     f.page = pg.page;
     f.limit = pg.limit;
+    const std::string* cursor = query_get(query, "cursor");
+    if (cursor && query_get(query, "page")) return validation("give either page or cursor, not both");
     if (auto* v = query_get(query, "depositReference")) {
         if (!valid_reference(*v)) return validation(kReferenceMessage);
         f.reference = *v;
@@ -694,13 +697,28 @@ Response Handler::list_deposits(const Query& query) {
         if (v->empty() || v->size() > 32) return validation("currency must be 1-32 characters");
         f.currency = *v;
     }
+    // Keyset pagination (api/cursor.hpp): `cursor` is pagination.nextCursor
+    // of the previous page, made for the same filters.
+    const std::uint32_t fingerprint = filters_fingerprint(f);
+    if (cursor) {
+        auto c = decode_cursor(*cursor);
+        if (!c) return validation("cursor is not valid; pass pagination.nextCursor of a previous answer unchanged");
+        if (c->filters != fingerprint)
+            return validation("cursor was made for other filters; start again without cursor");
+        f.after = c->after;
+        pg.page = c->page;
+    }
     auto page = store_.read([&](store::Database& db) { return store::list_deposits(db, f); });
     if (!page) return internal(page.error(), "list deposits");
     json::array deposits;
     for (const auto& d : page->deposits) deposits.push_back(store::deposit_to_json(d));
     json::object d;
     d["deposits"] = std::move(deposits);
-    d["pagination"] = pagination(pg, page->total);
+    json::object p = pagination(pg, page->total);
+    p["nextCursor"] = page->next && pg.page < kMaxPage
+                          ? json::value(encode_cursor(ListCursor{pg.page + 1, *page->next, fingerprint}))
+                          : json::value(nullptr);
+    d["pagination"] = std::move(p);
     return ok(200, std::move(d), "OK");
 }
 

@@ -24,6 +24,9 @@
 #include <string_view>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <toml++/toml.h>
 
 namespace depositd::config {
@@ -92,6 +95,51 @@ Result<Duration> parse_duration(std::string_view text) {
         if (total > kMaxMs) return fail(quoted + ": duration is too long");
     }
     return Duration(total);
+}
+
+Result<std::uint64_t> parse_size(std::string_view text) {
+    const std::string quoted = "\"" + std::string(text) + "\"";
+    std::size_t i = 0;
+    std::uint64_t n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+        if (n > (1ULL << 40)) return make_error(Errc::invalid_input, quoted + ": size is too large");
+        n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+        ++i;
+    }
+    if (i == 0)
+        return make_error(Errc::invalid_input, quoted + " is not a size; write e.g. \"32MiB\", \"512KiB\" or a number of bytes");
+    std::string_view unit = text.substr(i);
+    if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+    std::uint64_t factor = 0;
+    if (unit.empty() || unit == "B") factor = 1;
+    else if (unit == "KiB") factor = 1ULL << 10;
+    else if (unit == "MiB") factor = 1ULL << 20;
+    else if (unit == "GiB") factor = 1ULL << 30;
+    else
+        return make_error(Errc::invalid_input, quoted + ": unknown unit \"" + std::string(unit) +
+                                                   "\"; use B, KiB, MiB or GiB (e.g. \"32MiB\")");
+    return n * factor;
+}
+
+std::string format_size(std::uint64_t bytes) {
+    if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0) return std::to_string(bytes >> 30) + "GiB";
+    if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
+    if (bytes >= (1ULL << 10) && bytes % (1ULL << 10) == 0) return std::to_string(bytes >> 10) + "KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+bool reads_key(Reader reader, std::string_view key) {
+    if (reader == Reader::daemon) return true;
+    if (key == "daemon.data_dir" || key.starts_with("pool.")) return true;
+    // chains[N].id and chains[N].kind (monitoredChains, pool stats warnings).
+    if (key.starts_with("chains[")) {
+        const auto close = key.find(']');
+        if (close != std::string_view::npos) {
+            const std::string_view rest = key.substr(close + 1);
+            return rest == ".id" || rest == ".kind";
+        }
+    }
+    return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -218,8 +266,8 @@ KindDefaults defaults_for(Protocol p) {
 
 class Loader {
 public:
-    Loader(std::string file, GetEnv env, fs::path base_dir)
-        : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)) {}
+    Loader(std::string file, GetEnv env, fs::path base_dir, Reader reader)
+        : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)), reader_(reader) {}
 
     std::vector<Problem> problems;
 
@@ -245,6 +293,7 @@ private:
     std::string file_;
     GetEnv env_;
     fs::path base_dir_;
+    Reader reader_;
 
     // --- structure -------------------------------------------------------
 
@@ -344,6 +393,8 @@ private:
             problem(line_of(n), key, "must be a string, not " + type_name(n));
             return std::nullopt;
         }
+        // A value this reader never uses is not expanded (nor checked further).
+        if (!reads_key(reader_, key) && s->get().find("${") != std::string::npos) return std::nullopt;
         return expand(s->get(), line_of(n), key);
     }
 
@@ -375,6 +426,37 @@ private:
             return std::nullopt;
         }
         return *d;
+    }
+
+    // A size in bytes: an integer, or a string with a binary unit ("32MiB").
+    std::optional<std::uint64_t> size(const toml::node& n, const std::string& key, std::uint64_t min,
+                                      std::uint64_t max) {
+        const std::string range = "from " + format_size(min) + " to " + format_size(max);
+        std::uint64_t v = 0;
+        if (auto* i = n.as_integer()) {
+            if (i->get() < 0) {
+                problem(line_of(n), key, "must be a size " + range);
+                return std::nullopt;
+            }
+            v = static_cast<std::uint64_t>(i->get());
+        } else if (n.is_string()) {
+            auto s = string(n, key);
+            if (!s) return std::nullopt;
+            auto parsed = parse_size(*s);
+            if (!parsed) {
+                problem(line_of(n), key, parsed.error().message);
+                return std::nullopt;
+            }
+            v = *parsed;
+        } else {
+            problem(line_of(n), key, "must be a size such as \"32MiB\" or a number of bytes, not " + type_name(n));
+            return std::nullopt;
+        }
+        if (v < min || v > max) {
+            problem(line_of(n), key, "must be " + range + " (got " + format_size(v) + ")");
+            return std::nullopt;
+        }
+        return v;
     }
 
     // --- sections --------------------------------------------------------
@@ -440,6 +522,16 @@ private:
             problem(line, key, "\"" + s + "\": the host must not contain spaces");
             return false;
         }
+        // An IP literal only: a name would be resolved once, at start, to
+        // whatever the resolver says then (and "localhost" may be ::1 or not).
+        const bool bracketed = s.front() == '[';
+        unsigned char addr[sizeof(in6_addr)];
+        if (inet_pton(bracketed ? AF_INET6 : AF_INET, host.c_str(), addr) != 1) {
+            problem(line, key,
+                    "\"" + s + "\": the host must be an IP address, e.g. \"127.0.0.1:8080\", \"0.0.0.0:8080\" or "
+                    "\"[::1]:8080\" (" + (bracketed ? std::string("not an IPv6 address") : std::string("host names are not resolved")) + ")");
+            return false;
+        }
         const bool digits = !port.empty() && port.size() <= 5 &&
                             std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!digits || std::stoul(port) > 65535) {
@@ -457,7 +549,9 @@ private:
             problem(0, "api.keys", "at least one API key is required: add [api] with keys = [\"${DEPOSITD_API_KEY}\"]");
             return;
         }
-        check_keys(*t, "api", {"listen", "keys", "max_body_bytes"});
+        check_keys(*t, "api",
+                   {"listen", "keys", "max_body_bytes", "max_connections", "max_connections_per_client",
+                    "idle_timeout"});
         if (auto* n = t->get("listen")) {
             if (auto s = string(*n, "api.listen")) parse_listen(*s, out, line_of(*n));
         }
@@ -494,6 +588,21 @@ private:
             if (auto v = integer(*n, "api.max_body_bytes", 1024, 64LL * 1024 * 1024,
                                  "an integer from 1024 to 67108864 (bytes)"))
                 out.max_body_bytes = static_cast<std::size_t>(*v);
+        }
+        if (auto* n = t->get("max_connections")) {
+            if (auto v = integer(*n, "api.max_connections", 1, 100'000, "an integer from 1 to 100000"))
+                out.max_connections = static_cast<std::size_t>(*v);
+        }
+        if (auto* n = t->get("max_connections_per_client")) {
+            if (auto v = integer(*n, "api.max_connections_per_client", 1, 100'000, "an integer from 1 to 100000")) {
+                if (static_cast<std::size_t>(*v) > out.max_connections)
+                    problem(line_of(*n), "api.max_connections_per_client",
+                            "must not exceed max_connections (" + std::to_string(out.max_connections) + ")");
+                else out.max_connections_per_client = static_cast<std::size_t>(*v);
+            }
+        }
+        if (auto* n = t->get("idle_timeout")) {
+            if (auto d = duration(*n, "api.idle_timeout", false)) out.idle_timeout = *d;
         }
     }
 
@@ -795,7 +904,8 @@ private:
     void load_chain(const toml::table& t, const std::string& key, ChainConfig& c, std::map<std::string, int>& ids) {
         check_keys(t, key,
                    {"id", "kind", "rpc", "confirmations", "poll_interval", "start", "native", "tokens",
-                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id"});
+                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id",
+                    "max_response_size"});
         const int line = line_of(t);
         c.source = file_ + ":" + std::to_string(line);
 
@@ -922,6 +1032,10 @@ private:
                 c.chain_id_source = file_ + ":" + std::to_string(line_of(*n)) + ":" + ckey;
             }
         }
+        if (auto* n = t.get("max_response_size")) {
+            if (auto v = size(*n, join(key, "max_response_size"), kMinResponseSize, kMaxResponseSize))
+                c.max_response_bytes = static_cast<std::size_t>(*v);
+        }
     }
 
     void load_chains(const toml::table& root, std::vector<ChainConfig>& out) {
@@ -945,7 +1059,8 @@ private:
     }
 };
 
-LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir) {
+LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir,
+                     Reader reader) {
     LoadResult result;
     try {
         toml::table root;
@@ -971,7 +1086,7 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
         }
         root = std::move(parsed).table();
 #endif
-        Loader loader(name, env, base_dir);
+        Loader loader(name, env, base_dir, reader);
         Config cfg = loader.load(root);
         result.problems = std::move(loader.problems);
         std::stable_sort(result.problems.begin(), result.problems.end(),
@@ -990,16 +1105,16 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
 }  // namespace
 
 LoadResult load_string(const std::string& text, const std::string& name,
-                       std::string (*getenv_fn)(const std::string&)) {
+                       std::string (*getenv_fn)(const std::string&), Reader reader) {
     fs::path base;
     try {
         base = fs::path(name).parent_path();
     } catch (...) {
     }
-    return load_impl(text, name, getenv_fn, base);
+    return load_impl(text, name, getenv_fn, base, reader);
 }
 
-LoadResult load_file(const std::string& path) {
+LoadResult load_file(const std::string& path, Reader reader) {
     LoadResult result;
     try {
         std::error_code ec;
@@ -1022,7 +1137,7 @@ LoadResult load_file(const std::string& path) {
         }
         fs::path abs = fs::absolute(fs::path(path), ec);
         fs::path base = ec ? fs::path(path).parent_path() : abs.parent_path();
-        return load_impl(buf.str(), path, nullptr, base);
+        return load_impl(buf.str(), path, nullptr, base, reader);
     } catch (const std::exception& e) {
         result.config.reset();
         result.problems.push_back(Problem{path, 0, "", std::string("cannot read: ") + e.what()});

@@ -28,6 +28,9 @@ struct ApiConfig {
     std::uint16_t port = 8080;
     std::vector<std::string> keys;      // bearer keys, after ${VAR} expansion; never logged
     std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_connections = 512;             // open API connections, all clients together
+    std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /64)
+    Duration idle_timeout = std::chrono::seconds(10);  // a connection waiting for its next request is closed
 };
 
 struct WebhookConfig {
@@ -69,6 +72,9 @@ struct ChainConfig {
     // every endpoint must agree with the first endpoint's answer.
     std::optional<std::uint64_t> chain_id;
     std::string chain_id_source;        // "file:line:chains[N].chain_id" when set
+    // Largest node answer read (max_response_size); bigger ones are refused
+    // as "range too large" and the adapter asks for fewer blocks.
+    std::size_t max_response_bytes = 32u << 20;
     // Where the key was defined, for later error messages.
     std::string source;                 // "file:line"
 };
@@ -105,12 +111,30 @@ struct LoadResult {
     std::vector<Problem> problems;      // every problem found, not just the first
 };
 
+// Who reads the configuration. depositctl uses only daemon.data_dir,
+// chains[].id / kind and [pool]; the ${VAR}s in every other key (API keys,
+// webhook secrets, RPC URLs and headers, ...) are then neither expanded nor
+// required, so an operator needs none of the daemon's secrets to run it.
+// Values without ${VAR} are checked as for the daemon.
+enum class Reader { daemon, depositctl };
+
+// Whether `reader` uses the value of `key` ("chains[0].id", "api.keys[1]").
+bool reads_key(Reader reader, std::string_view key);
+
 // Reads and validates a file. `env` lookup is injectable for tests.
-LoadResult load_file(const std::string& path);
+LoadResult load_file(const std::string& path, Reader reader = Reader::daemon);
 LoadResult load_string(const std::string& text, const std::string& name,
-                       std::string (*getenv_fn)(const std::string&) = nullptr);
+                       std::string (*getenv_fn)(const std::string&) = nullptr, Reader reader = Reader::daemon);
 
 // "3s", "250ms", "1m", "2h" -> milliseconds. No unit, negative or garbage: error.
 Result<Duration> parse_duration(std::string_view text);
+
+// "32MiB", "512KiB", "1GiB", "65536", "65536B" -> bytes (binary units only).
+Result<std::uint64_t> parse_size(std::string_view text);
+std::string format_size(std::uint64_t bytes);  // 33554432 -> "32MiB"
+
+// Bounds of chains[].max_response_size.
+inline constexpr std::uint64_t kMinResponseSize = 64u << 10;
+inline constexpr std::uint64_t kMaxResponseSize = 1u << 30;
 
 }  // namespace depositd::config

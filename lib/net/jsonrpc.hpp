@@ -30,7 +30,9 @@ struct JsonRpcOptions {
     int max_attempts = 4;                          // per call, across endpoints
     std::chrono::milliseconds backoff_base{200};
     std::chrono::milliseconds backoff_max{10'000};
-    std::size_t max_response_bytes = 64u << 20;
+    // Largest answer body read; a bigger one is Errc::range_too_large (the
+    // adapters then ask for fewer blocks). Config: chains[].max_response_size.
+    std::size_t max_response_bytes = 32u << 20;
     std::string name;                              // for logs: the chain id
 };
 
@@ -66,10 +68,14 @@ struct EndpointCheck {
 // Classification of a failed call (in Error::code):
 //   transport     connect/read failure, timeout, non-JSON body
 //   http_status   non-2xx status (Error::status set)
-//   rate_limited  429 / 503 with Retry-After (Error::retry_after_ms set)
+//   rate_limited  429 / 503 with Retry-After (Error::retry_after_ms set, at
+//                 most kMaxNodeRetryAfterMs)
 //   rpc_error     JSON-RPC error object (message = node's message, status = code)
-//   range_too_large  a provider's "range too large / too many results" error;
-//                 Error::suggested_to set when the provider suggested a range end
+//   range_too_large  a provider's "range too large / too many results" error
+//                 (Error::suggested_to set when the provider suggested a range
+//                 end), HTTP 413, or an answer above max_response_bytes
+// Node text in messages (JSON-RPC error messages, quoted bodies) is capped
+// and escaped (core/text.hpp).
 //   malformed     JSON that is not a JSON-RPC response for our id
 class JsonRpcClient {
 public:
@@ -79,6 +85,14 @@ public:
     // One call; transient failures (transport, 5xx, 429) are retried with
     // backoff and failover; rpc_error and range_too_large are returned at once.
     boost::asio::awaitable<Result<json::value>> call(std::string method, json::array params, CallOptions where = {});
+
+    // call() for answers too big for a DOM: the whole HTTP response body,
+    // unparsed, for an adapter to stream-decode. Same retry, failover, rate
+    // cap and classification: a JSON-RPC error object is still returned as
+    // its Error (rpc_error, range_too_large, rate_limited, ...). Only the top
+    // level is checked here (an object answering this id with a result, or
+    // with "result": null); the decoder must reject whatever else is wrong.
+    boost::asio::awaitable<Result<std::string>> call_raw(std::string method, json::array params);
 
     // A batch in one HTTP request (split into chunks of max_batch). Results
     // in the order of `calls`; a per-element error fails the whole batch
@@ -103,8 +117,9 @@ public:
 
     const JsonRpcOptions& options() const { return options_; }
 
+    struct Impl;  // defined in jsonrpc.cpp
+
 private:
-    struct Impl;
     JsonRpcOptions options_;
     std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,7 @@
 #include "store/deposits.hpp"
 
+#include <algorithm>
+
 #include "core/amount.hpp"
 #include "core/clock.hpp"
 
@@ -162,31 +164,93 @@ Result<std::optional<std::string>> reference_at(Database& db, std::int64_t addre
     return std::optional<std::string>(s.text(0));
 }
 
-Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
-    // One fixed statement: a NULL parameter disables its filter, so every
-    // combination of filters uses the same prepared statement.
-    const char* where =
-        "WHERE (?1 IS NULL OR reference = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR chain_id = ?3) "
-        "AND (?4 IS NULL OR currency = ?4) AND (?5 IS NULL OR address_id = ?5) ";
-    auto bind_filters = [&](Statement& s) {
-        s.bind(1, f.reference).bind(2, f.status).bind(3, f.chain_id).bind(4, f.currency).bind(5, f.address_id);
+namespace {
+
+// The index that serves a combination of the chain/currency/status filters
+// in list order (schema/003_deposit_indexes.sql).
+const char* list_index(bool chain, bool currency, bool status) {
+    static const char* const kIndex[8] = {
+        "deposits_time",                        // -
+        "deposits_status_time",                 // status
+        "deposits_currency_time",               // currency
+        "deposits_currency_status_time",        // currency status
+        "deposits_chain_time",                  // chain
+        "deposits_chain_status_time",           // chain status
+        "deposits_chain_currency_time",         // chain currency
+        "deposits_chain_currency_status_time",  // chain currency status
     };
+    return kIndex[(chain ? 4 : 0) | (currency ? 2 : 0) | (status ? 1 : 0)];
+}
+
+}  // namespace
+
+Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
+    // The statement is fixed per combination of filters: "col = ?N" for each
+    // filter given (always the same N per column), on the index chosen here,
+    // never "(?N IS NULL OR col = ?N)", which no index can serve.
+    std::string filters;
+    if (f.reference) filters += " AND reference = ?1";
+    if (f.status) filters += " AND status = ?2";
+    if (f.chain_id) filters += " AND chain_id = ?3";
+    if (f.currency) filters += " AND currency = ?4";
+    if (f.address_id) filters += " AND address_id = ?5";
+    const char* index = f.reference    ? "deposits_by_reference"
+                        : f.address_id ? "deposits_by_address"
+                                       : list_index(f.chain_id.has_value(), f.currency.has_value(), f.status.has_value());
+    auto bind_filters = [&](Statement& s) {
+        if (f.reference) s.bind(1, *f.reference);
+        if (f.status) s.bind(2, *f.status);
+        if (f.chain_id) s.bind(3, *f.chain_id);
+        if (f.currency) s.bind(4, *f.currency);
+        if (f.address_id) s.bind(5, *f.address_id);
+    };
+
     DepositPage page;
     {
-        auto c = db.prepare(std::string("SELECT count(*) FROM deposits ") + where);
+        // Without a reference or address, the count is a sum over the few
+        // rows of deposit_counts; with one, a range of that index.
+        std::string sql;
+        if (f.reference || f.address_id) {
+            sql = std::string("SELECT count(*) FROM deposits INDEXED BY ") + index + " WHERE 1" + filters;
+        } else {
+            sql = "SELECT coalesce(sum(n), 0) FROM deposit_counts WHERE 1";
+            if (f.status) sql += " AND status = ?2";
+            if (f.chain_id) sql += " AND chain_id = ?3";
+            if (f.currency) sql += " AND currency = ?4";
+        }
+        auto c = db.prepare(sql);
         bind_filters(c);
         auto r = c.step();
         if (!r) return r.error();
-        page.total = static_cast<std::uint64_t>(c.int64(0));
+        page.total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, c.int64(0)));
     }
-    std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
-    std::uint32_t pg = f.page == 0 ? 1 : f.page;
-    auto s = db.prepare(select(std::string(where) + "ORDER BY detected_at DESC, id LIMIT ?6 OFFSET ?7"));
+
+    const std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
+    std::string sql =
+        std::string("SELECT ") + kColumns + ", rowid FROM deposits INDEXED BY " + index + " WHERE 1" + filters;
+    // After (t, seq) in "detected_at DESC, rowid DESC": older, or as old and
+    // inserted before. The first term bounds the index range, the second only
+    // trims the ties.
+    if (f.after) sql += " AND detected_at <= ?6 AND (detected_at < ?6 OR rowid < ?7)";
+    sql += " ORDER BY detected_at DESC, rowid DESC LIMIT ?8";
+    if (!f.after) sql += " OFFSET ?9";
+    auto s = db.prepare(sql);
     bind_filters(s);
-    s.bind(6, static_cast<std::int64_t>(limit)).bind(7, static_cast<std::int64_t>(pg - 1) * limit);
-    auto rows = collect(s);
-    if (!rows) return rows.error();
-    page.deposits = std::move(*rows);
+    if (f.after) s.bind(6, f.after->detected_at).bind(7, f.after->seq);
+    s.bind(8, static_cast<std::int64_t>(limit) + 1);  // one more: is there a next page?
+    if (!f.after) s.bind(9, static_cast<std::int64_t>((f.page == 0 ? 1 : f.page) - 1) * limit);
+    std::int64_t last_seq = 0;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        if (page.deposits.size() == limit) {  // the one more
+            page.next = DepositKey{page.deposits.back().detected_at, last_seq};
+            break;
+        }
+        page.deposits.push_back(read_row(s));
+        last_seq = s.int64(20);
+    }
     return page;
 }
 
