@@ -273,8 +273,9 @@ struct JsonRpcClient::Impl {
     // One logical request with retry and failover. `rpc` means the body is
     // JSON-RPC: a JSON-RPC error in a non-2xx answer (Bitcoin Core) is an
     // answer, not an outage.
+    // `raw`: a 2xx body is moved there unparsed (call_raw) instead of interpreted.
     asio::awaitable<Result<json::value>> send(std::string method, std::string path, std::string body, bool rpc,
-                                              Interpret interpret) {
+                                              Interpret interpret, std::string* raw = nullptr) {
         if (eps.empty()) co_return make_error(Errc::unavailable, "no RPC endpoints configured");
         const std::size_t n = eps.size();
         std::size_t idx;
@@ -313,18 +314,15 @@ struct JsonRpcClient::Impl {
             tried[idx] = true;
             co_await sleep_until(reserve(idx, earliest));
 
-            HttpRequest req;
-            req.method = "POST";
-            req.url = join_url(eps[idx].url, path);
-            req.headers.emplace_back("Content-Type", "application/json");
-            req.headers.emplace_back("Accept", "application/json");
-            for (const auto& h : opts.headers) req.headers.push_back(h);
-            req.body = body;
-            req.timeout = opts.timeout;
-            req.max_response_bytes = opts.max_response_bytes;
-
             const auto t0 = steady::now();
+            HttpRequest req = make_request(eps[idx].url, path, body, false);
             auto hr = co_await http.request(std::move(req));
+            if (hr && hr->status == 401 && opts.basic_auth) {
+                // The node's password may have changed (a restarted bitcoind
+                // wrote a new cookie): read the credentials again, once.
+                HttpRequest again = make_request(eps[idx].url, path, body, true);
+                hr = co_await http.request(std::move(again));
+            }
             metrics::Registry::global().observe(kLatency, {{"chain", opts.name}, {"method", method}},
                                                 std::chrono::duration<double>(steady::now() - t0).count());
 
@@ -372,6 +370,9 @@ struct JsonRpcClient::Impl {
                         out = std::move(e);
                         transient = st >= 500 || st == 408 || st == 403;
                     }
+                } else if (raw) {
+                    *raw = std::move(hr->body);
+                    out = json::value();
                 } else {
                     auto v = json::parse_bounded(hr->body, opts.max_response_bytes);
                     if (!v) {
@@ -402,6 +403,20 @@ struct JsonRpcClient::Impl {
             idx = next;
         }
         co_return last;
+    }
+
+    HttpRequest make_request(const std::string& url, const std::string& path, const std::string& body, bool reload_auth) {
+        HttpRequest req;
+        req.method = "POST";
+        req.url = join_url(url, path);
+        req.headers.emplace_back("Content-Type", "application/json");
+        req.headers.emplace_back("Accept", "application/json");
+        for (const auto& h : opts.headers) req.headers.push_back(h);
+        if (opts.basic_auth) req.basic_auth = opts.basic_auth(reload_auth);
+        req.body = body;
+        req.timeout = opts.timeout;
+        req.max_response_bytes = opts.max_response_bytes;
+        return req;
     }
 
     json::object request_object(std::int64_t id, const std::string& method, json::array params) {
@@ -477,6 +492,21 @@ asio::awaitable<Result<json::value>> JsonRpcClient::call(std::string method, jso
         std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
         co_return co_await impl_->send(method, "", std::move(body), true,
                                        [id](json::value&& v) { return Impl::interpret_single(std::move(v), id); });
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Result<std::string>> JsonRpcClient::call_raw(std::string method, json::array params) {
+    try {
+        const std::int64_t id = impl_->next_id.fetch_add(1);
+        std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
+        std::string raw;
+        auto r = co_await impl_->send(
+            method, "", std::move(body), true, [id](json::value&& v) { return Impl::interpret_single(std::move(v), id); },
+            &raw);
+        if (!r) co_return r.error();
+        co_return raw;
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
     }

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ struct JsonRpcOptions {
     std::chrono::milliseconds backoff_max{10'000};
     std::size_t max_response_bytes = 64u << 20;
     std::string name;                              // for logs: the chain id
+    // Basic-auth credentials ("user:password", "" = none) asked for every
+    // request, for a node whose password changes: Bitcoin Core rewrites its
+    // cookie file on every start. Called with reload = true after an HTTP
+    // 401, and the request is sent once more. Never logged.
+    std::function<std::string(bool reload)> basic_auth;
 };
 
 // Classification of a failed call (in Error::code):
@@ -48,6 +54,12 @@ public:
     // One call; transient failures (transport, 5xx, 429) are retried with
     // backoff and failover; rpc_error and range_too_large are returned at once.
     boost::asio::awaitable<Result<json::value>> call(std::string method, json::array params);
+
+    // call() for answers too big for a DOM: the HTTP response body of a 2xx
+    // answer, unparsed, for an adapter to stream-decode (it must check the
+    // envelope: a JSON-RPC error with HTTP 200 comes back here as a body).
+    // Non-2xx answers are classified as for call().
+    boost::asio::awaitable<Result<std::string>> call_raw(std::string method, json::array params);
 
     // A batch in one HTTP request (split into chunks of max_batch). Results
     // in the order of `calls`; a per-element error fails the whole batch
