@@ -61,6 +61,10 @@ struct ChainConfig {
     std::map<std::string, std::string> headers;  // after ${VAR} expansion; values never logged
     double max_rps = 0;                 // 0 = no cap (rate, not money)
     Duration request_timeout = std::chrono::seconds(10);
+    // kind bitcoin: Basic-auth credentials from Bitcoin Core's cookie file
+    // ("" = none), re-read when the node answers 401. Relative paths resolve
+    // against the config file's folder. Exclusive with user:password in rpc.
+    std::string rpc_cookie_file;
     // Where the key was defined, for later error messages.
     std::string source;                 // "file:line"
 };
