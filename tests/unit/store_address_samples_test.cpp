@@ -41,8 +41,9 @@ TEST(StoreAddressSamples, ExtremesOfEachPrefixAndLengthGroup) {
     ASSERT_TRUE(empty.ok());
     EXPECT_TRUE(empty->empty());
 
-    // 50 mainnet P2WPKH-like texts, two testnet ones hidden among them by
-    // sort order would still form their own (prefix, length) group.
+    // 50 mainnet P2WPKH-like texts and a few of other networks: each kind
+    // forms its own (first two characters, length) group, so none is lost
+    // among the many.
     std::vector<ImportRow> rows;
     for (int i = 0; i < 50; ++i) {
         std::string a = "bc1q" + std::string(38, static_cast<char>('a' + i % 26));
