@@ -14,6 +14,7 @@
 
 #include "api/handler.hpp"
 #include "api/server.hpp"
+#include "chain/bitcoin/bitcoin_adapter.hpp"
 #include "chain/registry.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -21,6 +22,7 @@
 #include "net/http_client.hpp"
 #include "scanner/scanner.hpp"
 #include "store/database.hpp"
+#include "store/pool.hpp"
 #include "webhook/dispatcher.hpp"
 
 namespace asio = boost::asio;
@@ -79,6 +81,19 @@ struct Daemon {
         };
     }
 };
+
+// After verify(): a Bitcoin node on another network than the pool's
+// addresses (mainnet node, testnet pool, or the reverse) would never match a
+// deposit. Errc::invalid_input = that mismatch (exit 2).
+Status check_chain_network(const chain::ChainAdapter& adapter, store::Database& db, const std::string& chain_id) {
+    if (dynamic_cast<const chain::bitcoin::BitcoinAdapter*>(&adapter) == nullptr) return {};
+    auto samples = store::address_samples(db, to_string(Protocol::bitcoin));
+    if (!samples) return samples.error();
+    std::string warning;
+    auto s = chain::bitcoin::check_pool_network(adapter, *samples, warning);
+    if (!warning.empty()) log::get("daemon")->warn("{}: {}", chain_id, warning);
+    return s;
+}
 
 int run_daemon(const config::Config& cfg) {
     auto logger = log::get("daemon");
@@ -166,11 +181,17 @@ int run_daemon(const config::Config& cfg) {
         auto* rt = &c;
         asio::co_spawn(
             d->io,
-            [rt, logger]() -> asio::awaitable<void> {
+            [rt, logger, dm = d.get()]() -> asio::awaitable<void> {
                 auto v = co_await rt->adapter->verify();
                 if (!v) {
                     logger->error("{}: start-up check failed: {}; this chain is not followed",
                                   rt->scanner->options().chain_id, v.error().describe());
+                    co_return;
+                }
+                if (auto n = check_chain_network(*rt->adapter, *dm->db, rt->scanner->options().chain_id); !n) {
+                    logger->critical("{}: {}; stopping", rt->scanner->options().chain_id, n.error().message);
+                    dm->exit_code = n.error().code == Errc::invalid_input ? 2 : 1;
+                    dm->stop_all();
                     co_return;
                 }
                 co_await rt->scanner->run();
