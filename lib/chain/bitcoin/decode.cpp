@@ -18,7 +18,8 @@ using jsv = boost::json::string_view;
 inline std::string_view sv(jsv s) { return {s.data(), s.size()}; }
 
 bool is_hash_text(std::string_view s) noexcept {
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return codec::hex_digit(c) >= 0; });
+    std::array<std::uint8_t, 32> bytes;
+    return s.size() == 64 && codec::from_hex_exact(s, bytes);  // ("0x" + 62 fails: the length after the prefix)
 }
 
 std::string lower(std::string_view s) {
@@ -486,12 +487,8 @@ private:
                 has_n_ = true;
             }
         } else if (parent == Role::tx && key == Key::txid) {
-            if (!is_hash_text(t)) {
-                std::string m = where() + ": txid is not 64 hex digits";
-                part_.clear();
-                return malformed(std::move(m), ec);
-            }
-            txid_ = lower(t);
+            txid_.assign(t);  // checked in finish_tx, where it is used
+            has_txid_ = true;
         } else if (parent == Role::block) {
             switch (key) {
                 case Key::hash:
@@ -549,7 +546,7 @@ private:
     }
 
     void begin_tx() {
-        txid_.clear();
+        has_txid_ = false;
         coinbase_ = false;
         has_vin_ = has_vout_ = false;
         out_index_ = 0;
@@ -592,13 +589,14 @@ private:
     }
 
     bool finish_tx(error_code& ec) {
-        if (txid_.empty()) return malformed(where() + ": no txid", ec);
+        if (!has_txid_) return malformed(where() + ": no txid", ec);
         if (!has_vin_) return malformed(where() + ": no vin", ec);
         if (!has_vout_) return malformed(where() + ": no vout", ec);
+        if (candidates_used_ > 0 && !is_hash_text(txid_)) return malformed(where() + ": txid is not 64 hex digits", ec);
         for (std::size_t i = 0; i < candidates_used_; ++i) {
             const Candidate& c = candidates_[i];
             Transfer t;
-            t.tx = txid_;
+            t.tx = lower(txid_);
             t.index = c.n;
             t.to_key = c.script;
             if (ctx_.network) {
@@ -646,6 +644,7 @@ private:
     std::uint64_t ntx_ = 0;
     // transaction
     std::string txid_;
+    bool has_txid_ = false;
     bool coinbase_ = false, has_vin_ = false, has_vout_ = false;
     std::uint64_t out_index_ = 0;
     std::vector<Candidate> candidates_;
