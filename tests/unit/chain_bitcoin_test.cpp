@@ -360,6 +360,9 @@ TEST(BitcoinDecode, GarbageAndTruncatedAnswersAreErrorsNeverEmptyBlocks) {
     EXPECT_EQ(e.error().code, Errc::rpc_error);
     EXPECT_EQ(e.error().status, -5);
     auto s = decode_block(R"({"result":null,"error":"Work queue depth exceeded","id":1})", ctx_for(w));
+    auto ctl = decode_block(R"({"result":null,"error":{"code":-1,"message":"a\nb\u001b[31m"},"id":1})", ctx_for(w));
+    ASSERT_FALSE(ctl.ok());
+    EXPECT_EQ(ctl.error().message, "a b [31m");  // a node's text never carries control characters into logs
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error().code, Errc::rpc_error);
     EXPECT_EQ(s.error().message, "Work queue depth exceeded");

@@ -290,7 +290,7 @@ asio::awaitable<Status> BitcoinAdapter::verify() {
     if (!chain) co_return make_error(Errc::invalid_input, who + ": getblockchaininfo has no chain: not a Bitcoin node?");
     const std::string chain_name(*chain);
     if (!network_of_chain(chain_name, false))
-        co_return make_error(Errc::invalid_input, who + ": the node reports chain \"" + chain_name.substr(0, 40) +
+        co_return make_error(Errc::invalid_input, who + ": the node reports chain \"" + node_text(chain_name, 40) +
                                                       "\"; depositd knows main, test, testnet4, signet and regtest");
     auto best = json::get_string(o, "bestblockhash");
     if (!best) co_return make_error(Errc::malformed, who + ": getblockchaininfo has no bestblockhash");
@@ -312,7 +312,7 @@ asio::awaitable<Status> BitcoinAdapter::verify() {
         const Error& e = b.error();
         if (e.code == Errc::http_status && e.status == 401) co_return start_up_error(e, who + ": getblock");
         if (e.code != Errc::rpc_error && e.code != Errc::malformed) co_return with_context(e, who + ": getblock");
-        refusals += std::string(refusals.empty() ? "" : "; ") + to_string(d) + ": " + e.message.substr(0, 200);
+        refusals += std::string(refusals.empty() ? "" : "; ") + to_string(d) + ": " + node_text(e.message);
     }
     if (found == Dialect::unknown)
         co_return make_error(Errc::invalid_input, who + ": the node returns no block with its transactions for getblock "
@@ -347,14 +347,14 @@ Status check_pool_network(std::string_view node_chain, std::span<const std::stri
     }
     if (!misfit) return {};
     const std::string example = misfit->substr(0, 90);
-    const std::string node_text = "the node is on chain \"" + std::string(node_chain) + "\"";
+    const std::string on_chain = "the node is on chain \"" + std::string(node_chain) + "\"";
     if (fit == 0 && main_mismatch)
         return make_error(Errc::invalid_input,
-                          node_text + " but the bitcoin pool holds no address of that network (e.g. " + example + ", " +
+                          on_chain + " but the bitcoin pool holds no address of that network (e.g. " + example + ", " +
                               family_name(misfit_family) + "): no deposit would ever match. Point rpc at a " +
                               family_name(misfit_family) + " node, or fill the pool with " + family_name(node) +
                               " addresses (depositctl pool import / pool derive --network)");
-    warning = node_text + " but the bitcoin pool holds addresses of another network (e.g. " + example + ", " +
+    warning = on_chain + " but the bitcoin pool holds addresses of another network (e.g. " + example + ", " +
               family_name(misfit_family) + "); payments to them are matched by script all the same";
     return {};
 }

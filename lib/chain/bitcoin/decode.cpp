@@ -674,7 +674,7 @@ Result<DecodedBlock> decode_block(std::string_view body, const MatchContext& ctx
         if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
             return make_error(Errc::malformed, "getblock: trailing data after the JSON document");
     if (h.has_rpc_error) {
-        Error e = make_error(Errc::rpc_error, h.rpc_message.empty() ? "JSON-RPC error" : h.rpc_message.substr(0, 300));
+        Error e = make_error(Errc::rpc_error, h.rpc_message.empty() ? "JSON-RPC error" : node_text(h.rpc_message));
         e.status = static_cast<int>(h.rpc_code);
         return e;
     }
@@ -784,6 +784,13 @@ Result<std::uint64_t> parse_btc_amount(std::string_view text) {
     if (round_up) ++sats;
     if (sats > kMaxMoney) return bad("is above 21 million BTC");
     return sats;
+}
+
+std::string node_text(std::string_view text, std::size_t max) {
+    std::string r(text.substr(0, max));
+    for (auto& c : r)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    return r;
 }
 
 std::optional<codec::BtcNetwork> network_of_chain(std::string_view chain, bool bcoin) {

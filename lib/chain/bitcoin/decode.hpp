@@ -78,6 +78,10 @@ Result<std::string> decode_block_hash(const json::value& result);
 // the decimal text). Negative, above 21 M BTC or not a number: malformed.
 Result<std::uint64_t> parse_btc_amount(std::string_view text);
 
+// A node's own words (error messages, chain names) for our messages and logs:
+// at most `max` bytes, control characters blanked.
+std::string node_text(std::string_view text, std::size_t max = 200);
+
 // `getblockchaininfo.chain` ("main", "test", "testnet4", "signet", "regtest")
 // -> the address network Transfer::to is written for; bcoin's regtest uses its
 // own prefixes. Unknown names: nullopt.
