@@ -18,6 +18,7 @@
 
 #include "api/handler.hpp"
 #include "api/server.hpp"
+#include "chain/bitcoin/bitcoin_adapter.hpp"
 #include "chain/registry.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -28,6 +29,7 @@
 #include "store/store.hpp"
 #include "store/database.hpp"
 #include "store/files.hpp"
+#include "store/pool.hpp"
 #include "webhook/dispatcher.hpp"
 
 namespace asio = boost::asio;
@@ -91,6 +93,19 @@ struct Daemon {
     }
 };
 
+// After verify(): a Bitcoin node on another network than the pool's
+// addresses (mainnet node, testnet pool, or the reverse) would never match a
+// deposit. Errc::invalid_input = that mismatch (exit 2).
+Status check_chain_network(const chain::ChainAdapter& adapter, store::Database& db, const std::string& chain_id) {
+    if (dynamic_cast<const chain::bitcoin::BitcoinAdapter*>(&adapter) == nullptr) return {};
+    auto samples = store::address_samples(db, to_string(Protocol::bitcoin));
+    if (!samples) return samples.error();
+    std::string warning;
+    auto s = chain::bitcoin::check_pool_network(adapter, *samples, warning);
+    if (!warning.empty()) log::get("daemon")->warn("{}: {}", chain_id, warning);
+    return s;
+}
+
 int run_daemon(const config::Config& cfg) {
     auto logger = log::get("daemon");
     auto d = std::make_unique<Daemon>();
@@ -136,6 +151,9 @@ int run_daemon(const config::Config& cfg) {
         rt.scanner->on_config_mismatch([dm = d.get()](const Error&) {
             dm->exit_code = 2;
             dm->stop_all();
+        });
+        rt.scanner->set_start_check([ad = rt.adapter.get(), chain = o.chain_id](store::Database& db) {
+            return check_chain_network(*ad, db, chain);
         });
         d->chains.push_back(std::move(rt));
     }

@@ -1,5 +1,6 @@
 #include "chain/registry.hpp"
 
+#include "chain/bitcoin/bitcoin_adapter.hpp"
 #include "chain/evm/evm_adapter.hpp"
 #include "chain/rpc_options.hpp"
 #include "chain/tron/tron_adapter.hpp"
@@ -18,6 +19,11 @@ Result<std::unique_ptr<ChainAdapter>> make_adapter(const config::ChainConfig& cf
         }
         case Protocol::tron: {
             auto a = tron::TronAdapter::create(cfg, rpc());
+            if (!a) return a.error();
+            return std::unique_ptr<ChainAdapter>(std::move(*a));
+        }
+        case Protocol::bitcoin: {
+            auto a = bitcoin::BitcoinAdapter::create(cfg, http);
             if (!a) return a.error();
             return std::unique_ptr<ChainAdapter>(std::move(*a));
         }

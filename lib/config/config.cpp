@@ -905,7 +905,7 @@ private:
         check_keys(t, key,
                    {"id", "kind", "rpc", "confirmations", "poll_interval", "start", "native", "tokens",
                     "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id",
-                    "max_response_size"});
+                    "max_response_size", "rpc_cookie_file"});
         const int line = line_of(t);
         c.source = file_ + ":" + std::to_string(line);
 
@@ -995,8 +995,14 @@ private:
             else problem(line_of(*n), join(key, "start"), "must be \"latest\" or a block number / slot >= 0");
         }
 
-        if (auto* n = t.get("native")) load_native(*n, join(key, "native"), c.native);
-        else problem(line, join(key, "native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
+        if (auto* n = t.get("native")) {
+            load_native(*n, join(key, "native"), c.native);
+            const toml::node* d = n->is_table() ? n->as_table()->get("decimals") : nullptr;
+            if (kind == Protocol::bitcoin && d && d->is_integer() && c.native.decimals != 8)
+                problem(line_of(*d), join(join(key, "native"), "decimals"), "bitcoin amounts have 8 decimals (satoshis)");
+        } else {
+            problem(line, join(key, "native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
+        }
 
         if (auto* n = t.get("tokens")) load_tokens(*n, join(key, "tokens"), kind, c);
 
@@ -1036,6 +1042,34 @@ private:
             if (auto v = size(*n, join(key, "max_response_size"), kMinResponseSize, kMaxResponseSize))
                 c.max_response_bytes = static_cast<std::size_t>(*v);
         }
+        if (auto* n = t.get("rpc_cookie_file")) load_cookie_file(*n, join(key, "rpc_cookie_file"), kind, c);
+    }
+
+    // Bitcoin Core's .cookie ("__cookie__:<password>", rewritten on every
+    // node start): only the path is checked here, the file is read (and
+    // re-read) by the adapter. It may not exist yet while the node starts.
+    void load_cookie_file(const toml::node& n, const std::string& key, std::optional<Protocol> kind, ChainConfig& c) {
+        auto s = string(n, key);
+        if (!s) return;
+        if (kind && *kind != Protocol::bitcoin) {
+            problem(line_of(n), key, "only for kind = \"bitcoin\" (Bitcoin Core's .cookie file)");
+            return;
+        }
+        if (s->empty()) {
+            problem(line_of(n), key, "must not be empty (the path of bitcoind's .cookie file)");
+            return;
+        }
+        for (const auto& u : c.rpc) {
+            const auto start = u.find("://") + 3;
+            const auto authority = u.substr(start, u.find_first_of("/?#", start) - start);
+            if (authority.find('@') != std::string::npos) {
+                problem(line_of(n), key, "give either user:password in the rpc URL or rpc_cookie_file, not both");
+                return;
+            }
+        }
+        fs::path p(*s);
+        if (p.is_relative()) p = base_dir_ / p;
+        c.rpc_cookie_file = p.lexically_normal().string();
     }
 
     void load_chains(const toml::table& root, std::vector<ChainConfig>& out) {

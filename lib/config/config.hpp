@@ -75,6 +75,10 @@ struct ChainConfig {
     // Largest node answer read (max_response_size); bigger ones are refused
     // as "range too large" and the adapter asks for fewer blocks.
     std::size_t max_response_bytes = 32u << 20;
+    // kind bitcoin: Basic-auth credentials from Bitcoin Core's cookie file
+    // ("" = none), re-read when the node answers 401. Relative paths resolve
+    // against the config file's folder. Exclusive with user:password in rpc.
+    std::string rpc_cookie_file;
     // Where the key was defined, for later error messages.
     std::string source;                 // "file:line"
 };

@@ -408,7 +408,8 @@ struct HttpClient::Impl {
             if (iequals(k, "authorization")) has_auth = true;
             req.set(k, v);
         }
-        if (!has_auth && !t.userinfo.empty()) req.set(http::field::authorization, "Basic " + base64(t.userinfo));
+        const std::string& credentials = hreq.basic_auth.empty() ? t.userinfo : hreq.basic_auth;
+        if (!has_auth && !credentials.empty()) req.set(http::field::authorization, "Basic " + base64(credentials));
         if (!has_ct && !hreq.body.empty()) req.set(http::field::content_type, "application/json");
         req.body() = std::move(hreq.body);
         req.keep_alive(true);

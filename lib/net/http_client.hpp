@@ -27,6 +27,9 @@ struct HttpRequest {
     std::string url;                         // http://host:port/path?query or https://...
     Headers headers;
     std::string body;
+    // "user:password" for Basic auth (never logged); overrides user:password@
+    // in the URL. Ignored when `headers` has an Authorization.
+    std::string basic_auth;
     std::chrono::milliseconds timeout{10'000};  // whole request: connect + write + read
     std::size_t max_response_bytes = 64u << 20;  // body bytes kept; see HttpResponse::truncated
 };

@@ -475,18 +475,15 @@ struct JsonRpcClient::Impl {
             tried[idx] = true;
             co_await sleep_until(reserve(idx, earliest));
 
-            HttpRequest req;
-            req.method = "POST";
-            req.url = join_url(eps[idx].url, path);
-            req.headers.emplace_back("Content-Type", "application/json");
-            req.headers.emplace_back("Accept", "application/json");
-            for (const auto& h : opts.headers) req.headers.push_back(h);
-            req.body = body;
-            req.timeout = opts.timeout;
-            req.max_response_bytes = opts.max_response_bytes;
-
             const auto t0 = steady::now();
+            HttpRequest req = make_request(eps[idx].url, path, body, false);
             auto hr = co_await http.request(std::move(req));
+            if (hr && hr->status == 401 && opts.basic_auth) {
+                // The node's password may have changed (a restarted bitcoind
+                // wrote a new cookie): read the credentials again, once.
+                HttpRequest again = make_request(eps[idx].url, path, body, true);
+                hr = co_await http.request(std::move(again));
+            }
             metrics::Registry::global().observe(kLatency, {{"chain", opts.name}, {"method", method}},
                                                 std::chrono::duration<double>(steady::now() - t0).count());
 
@@ -686,6 +683,20 @@ struct JsonRpcClient::Impl {
         if (h.id_present && h.id != id) return make_error(Errc::malformed, "JSON-RPC response id does not match the request");
         if (!h.id_present && !h.stopped) return make_error(Errc::malformed, "JSON-RPC response id does not match the request");
         return Reply{json::value(), std::move(body)};
+    }
+
+    HttpRequest make_request(const std::string& url, const std::string& path, const std::string& body, bool reload_auth) {
+        HttpRequest req;
+        req.method = "POST";
+        req.url = join_url(url, path);
+        req.headers.emplace_back("Content-Type", "application/json");
+        req.headers.emplace_back("Accept", "application/json");
+        for (const auto& h : opts.headers) req.headers.push_back(h);
+        if (opts.basic_auth) req.basic_auth = opts.basic_auth(reload_auth);
+        req.body = body;
+        req.timeout = opts.timeout;
+        req.max_response_bytes = opts.max_response_bytes;
+        return req;
     }
 
     json::object request_object(std::int64_t id, const std::string& method, json::array params) {

@@ -34,6 +34,11 @@ struct JsonRpcOptions {
     // adapters then ask for fewer blocks). Config: chains[].max_response_size.
     std::size_t max_response_bytes = 32u << 20;
     std::string name;                              // for logs: the chain id
+    // Basic-auth credentials ("user:password", "" = none) asked for every
+    // request, for a node whose password changes: Bitcoin Core rewrites its
+    // cookie file on every start. Called with reload = true after an HTTP
+    // 401, and the request is sent once more. Never logged.
+    std::function<std::string(bool reload)> basic_auth;
 };
 
 // Where one call goes. Default: the endpoint that answered last, failing over

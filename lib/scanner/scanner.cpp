@@ -148,6 +148,12 @@ asio::awaitable<Status> Scanner::verify_until_ok() {
     int attempt = 0;
     while (!stopping_) {
         auto v = co_await adapter_.verify();
+        if (v && start_check_) {
+            // A check of the node's answers against the stored state (the
+            // Bitcoin network against the pool), once the node answered.
+            auto& check = start_check_;
+            v = co_await store::async_write(store_, [&check](store::Database& db) { return check(db); });
+        }
         if (v) co_return Status{};
         ++attempt;
         if (v.error().code == Errc::invalid_input) {

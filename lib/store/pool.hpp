@@ -29,6 +29,14 @@ Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::strin
 // so a larger value means new addresses to watch.
 Result<std::int64_t> pool_generation(Database& db, const std::string& protocol);
 
+// A few addresses of a protocol that show every kind of address in its pool:
+// the smallest and largest of each group sharing their first two characters
+// (lower-cased) and length. Bitcoin addresses of different networks never
+// share a group: a bech32 HRP or a base58 version byte fixes the first
+// characters for a given length. For start-up checks (a Bitcoin node's
+// network against the pool); one pass over the protocol's rows.
+Result<std::vector<std::string>> address_samples(Database& db, const std::string& protocol);
+
 // The address text and the active binding's reference (if any) of an address.
 struct AddressOwner {
     std::string address;

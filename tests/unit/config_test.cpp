@@ -737,3 +737,48 @@ TEST(ConfigReader, ReadsKey) {
     EXPECT_FALSE(reads_key(Reader::depositctl, "chains[0].headers.X-Key"));
     EXPECT_FALSE(reads_key(Reader::depositctl, "chains[0].tokens[0].contract"));
 }
+
+// Bitcoin chains (issue 11): rpc_cookie_file, no tokens, 8 decimals.
+
+namespace {
+const std::string kBitcoin = R"toml([api]
+keys = ["0123456789abcdef"]
+[[chains]]
+id = "btc"
+kind = "bitcoin"
+rpc = ["http://127.0.0.1:8332/"]
+confirmations = 3
+native = { symbol = "BTC", decimals = 8 }
+)toml";
+}  // namespace
+
+TEST(ConfigBitcoin, CookieFileResolvesAgainstTheConfigFolder) {
+    const LoadResult r = load(kBitcoin + "rpc_cookie_file = \"node/.cookie\"\n", "/etc/depositd/depositd.toml");
+    ASSERT_TRUE(r.config.has_value()) << all(r);
+    EXPECT_EQ(r.config->chains[0].rpc_cookie_file, "/etc/depositd/node/.cookie");
+    const LoadResult abs = load(kBitcoin + "rpc_cookie_file = \"/var/lib/bitcoind/.cookie\"\n");
+    ASSERT_TRUE(abs.config.has_value()) << all(abs);
+    EXPECT_EQ(abs.config->chains[0].rpc_cookie_file, "/var/lib/bitcoind/.cookie");
+    const LoadResult none = load(kBitcoin);
+    ASSERT_TRUE(none.config.has_value()) << all(none);
+    EXPECT_TRUE(none.config->chains[0].rpc_cookie_file.empty());
+}
+
+TEST(ConfigBitcoin, Problems) {
+    expect_one(kBitcoin + "rpc_cookie_file = \"\"\n", 9, "chains[0].rpc_cookie_file", "must not be empty");
+    expect_one(kBitcoin + "rpc_cookie_file = 5\n", 9, "chains[0].rpc_cookie_file", "must be a string");
+    expect_one(kMinimal + "rpc_cookie_file = \"/x/.cookie\"\n", 10, "chains[0].rpc_cookie_file",
+               "only for kind = \"bitcoin\"");
+    std::string with_userinfo = kBitcoin;
+    with_userinfo.replace(with_userinfo.find("http://127"), 10, "http://u:p@127");
+    expect_one(with_userinfo + "rpc_cookie_file = \"/x/.cookie\"\n", 9, "chains[0].rpc_cookie_file", "not both");
+    expect_one(kBitcoin + "tokens = [{ symbol = \"USDT\", contract = \"x\", decimals = 6 }]\n", 9, "chains[0].tokens",
+               "bitcoin chains have no tokens");
+    std::string decimals = kBitcoin;
+    decimals.replace(decimals.find("decimals = 8"), 12, "decimals = 18");
+    expect_one(decimals, 8, "chains[0].native.decimals", "8 decimals");
+    // user:password in the URL alone is fine (Basic auth).
+    std::string userinfo = kBitcoin;
+    userinfo.replace(userinfo.find("http://127"), 10, "http://user:pass@127");
+    EXPECT_TRUE(load(userinfo).config.has_value());
+}
