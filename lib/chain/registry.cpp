@@ -1,6 +1,7 @@
 #include "chain/registry.hpp"
 
 #include "chain/evm/evm_adapter.hpp"
+#include "chain/solana/solana_adapter.hpp"
 #include "chain/tron/tron_adapter.hpp"
 
 namespace depositd::chain {
@@ -14,6 +15,11 @@ Result<std::unique_ptr<ChainAdapter>> make_adapter(const config::ChainConfig& cf
         }
         case Protocol::tron: {
             auto a = tron::TronAdapter::create(cfg, http);
+            if (!a) return a.error();
+            return std::unique_ptr<ChainAdapter>(std::move(*a));
+        }
+        case Protocol::solana: {
+            auto a = solana::SolanaAdapter::create(cfg, http);
             if (!a) return a.error();
             return std::unique_ptr<ChainAdapter>(std::move(*a));
         }

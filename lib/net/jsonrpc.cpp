@@ -100,6 +100,22 @@ bool is_rate_limit_message(int code, const std::string& m) {
            contains(m, "capacity exceeded");
 }
 
+Error classify_rpc_error(long long code, std::string message, const json::value* data) {
+    Error err;
+    err.message = std::move(message);
+    err.status = static_cast<int>(std::clamp<long long>(code, INT32_MIN, INT32_MAX));
+    long long suggested = -1;
+    if (is_range_error(err.status, err.message, data, suggested)) {
+        err.code = Errc::range_too_large;
+        err.suggested_to = suggested;
+    } else if (is_rate_limit_message(err.status, lower(err.message))) {
+        err.code = Errc::rate_limited;
+    } else {
+        err.code = Errc::rpc_error;
+    }
+    return err;
+}
+
 // Error from a JSON-RPC error object.
 Error classify_error(const json::value& e) {
     Error err;
@@ -115,18 +131,9 @@ Error classify_error(const json::value& e) {
         else if (c->is_uint64()) code = static_cast<long long>(c->get_uint64() & 0x7fffffff);
         else if (c->is_double()) code = static_cast<long long>(c->get_double());
     }
-    if (auto* m = o.if_contains("message"); m && m->is_string()) err.message = m->get_string();
-    err.status = static_cast<int>(code);
-    long long suggested = -1;
-    if (is_range_error(static_cast<int>(code), err.message, o.if_contains("data"), suggested)) {
-        err.code = Errc::range_too_large;
-        err.suggested_to = suggested;
-    } else if (is_rate_limit_message(static_cast<int>(code), lower(err.message))) {
-        err.code = Errc::rate_limited;
-    } else {
-        err.code = Errc::rpc_error;
-    }
-    return err;
+    std::string message;
+    if (auto* m = o.if_contains("message"); m && m->is_string()) message = m->get_string();
+    return classify_rpc_error(code, std::move(message), o.if_contains("data"));
 }
 
 bool id_equals(const json::value& v, std::int64_t id) {
@@ -206,6 +213,10 @@ bool is_range_error(int code, const std::string& message, const json::value* dat
     return true;
 }
 
+Error classify_rpc_error(long long code, std::string message) {
+    return classify_rpc_error(code, std::move(message), nullptr);
+}
+
 struct JsonRpcClient::Impl {
     struct Endpoint {
         std::string url;
@@ -214,6 +225,7 @@ struct JsonRpcClient::Impl {
         steady::time_point blocked_until{};
     };
     using Interpret = std::function<Result<json::value>(json::value&&)>;
+    using Raw = std::function<Status(std::string_view)>;
 
     HttpClient& http;
     const JsonRpcOptions& opts;
@@ -273,8 +285,9 @@ struct JsonRpcClient::Impl {
     // One logical request with retry and failover. `rpc` means the body is
     // JSON-RPC: a JSON-RPC error in a non-2xx answer (Bitcoin Core) is an
     // answer, not an outage.
+    // With `raw`, answers are judged from the unparsed body instead (call_raw).
     asio::awaitable<Result<json::value>> send(std::string method, std::string path, std::string body, bool rpc,
-                                              Interpret interpret) {
+                                              Interpret interpret, Raw raw = {}) {
         if (eps.empty()) co_return make_error(Errc::unavailable, "no RPC endpoints configured");
         const std::size_t n = eps.size();
         std::size_t idx;
@@ -357,7 +370,7 @@ struct JsonRpcClient::Impl {
                     if (rpc) {
                         auto v = json::parse_bounded(hr->body, opts.max_response_bytes);
                         if (v) {
-                            auto r = interpret(std::move(*v));
+                            auto r = raw ? judge_raw(raw, hr->body) : interpret(std::move(*v));
                             if (r || r.error().code != Errc::malformed) {
                                 out = std::move(r);
                                 answered = true;
@@ -372,6 +385,9 @@ struct JsonRpcClient::Impl {
                         out = std::move(e);
                         transient = st >= 500 || st == 408 || st == 403;
                     }
+                } else if (raw) {
+                    out = judge_raw(raw, hr->body);
+                    transient = !out.ok() && (out.error().code == Errc::rate_limited || out.error().code == Errc::transport);
                 } else {
                     auto v = json::parse_bounded(hr->body, opts.max_response_bytes);
                     if (!v) {
@@ -402,6 +418,12 @@ struct JsonRpcClient::Impl {
             idx = next;
         }
         co_return last;
+    }
+
+    static Result<json::value> judge_raw(const Raw& raw, const std::string& body) {
+        auto st = raw(body);
+        if (!st) return st.error();
+        return json::value{};
     }
 
     json::object request_object(std::int64_t id, const std::string& method, json::array params) {
@@ -503,6 +525,37 @@ asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vect
             for (auto& v : r->get_array()) results.push_back(std::move(v));
         }
         co_return results;
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC batch failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Status> JsonRpcClient::call_raw(std::string method, json::array params, RawDecoder decode) {
+    try {
+        const std::int64_t id = impl_->next_id.fetch_add(1);
+        std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
+        auto r = co_await impl_->send(method, "", std::move(body), true, {},
+                                      [id, &decode](std::string_view b) { return decode(b, id); });
+        if (!r) co_return r.error();
+        co_return Status{};
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Status> JsonRpcClient::batch_raw(std::vector<RpcCall> calls, RawDecoder decode) {
+    try {
+        if (calls.empty()) co_return Status{};
+        const std::int64_t first = impl_->next_id.fetch_add(static_cast<std::int64_t>(calls.size()));
+        json::array req;
+        req.reserve(calls.size());
+        for (std::size_t k = 0; k < calls.size(); ++k)
+            req.push_back(impl_->request_object(first + static_cast<std::int64_t>(k), calls[k].method,
+                                                std::move(calls[k].params)));
+        auto r = co_await impl_->send("batch", "", json::serialize(req), true, {},
+                                      [first, &decode](std::string_view b) { return decode(b, first); });
+        if (!r) co_return r.error();
+        co_return Status{};
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("JSON-RPC batch failed: ") + e.what());
     }
