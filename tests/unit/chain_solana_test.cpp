@@ -637,3 +637,494 @@ TEST(SolanaDecode, SlotListsAndSupply) {
     EXPECT_EQ(*d, 2u);
     EXPECT_FALSE(decode_token_supply_decimals(json::parse(R"({"value":{}})")).ok());
 }
+
+// ---------------------------------------------------------------- the adapter
+
+namespace {
+
+config::ChainConfig sol_cfg(const std::string& url) {
+    config::ChainConfig cfg;
+    cfg.id = "solana";
+    cfg.kind = Protocol::solana;
+    cfg.rpc = {url};
+    cfg.native = {"SOL", "", 9};
+    cfg.tokens = {{"USDT", kUsdt, 6}};
+    cfg.finalized = true;
+    cfg.max_block_range = 100;
+    return cfg;
+}
+
+// A scripted node behind a real HTTP server; `fault` may answer first.
+struct Rig {
+    soltest::Node node;
+    std::function<std::optional<Reply>(const Seen&)> fault;
+    std::mutex fault_mu;
+    Server srv{[this](const Seen& s) -> Reply {
+        {
+            std::lock_guard lk(fault_mu);
+            if (fault)
+                if (auto r = fault(s)) return *r;
+        }
+        return Reply{200, node.handle(s.body)};
+    }};
+    boost::asio::io_context ioc;
+    net::HttpClient http{ioc.get_executor()};
+    std::unique_ptr<SolanaAdapter> adapter;
+
+    explicit Rig(std::chrono::milliseconds backoff_max = std::chrono::milliseconds(50), config::ChainConfig cfg = {}) {
+        if (cfg.id.empty()) cfg = sol_cfg(srv.url("/"));
+        net::JsonRpcOptions o;
+        o.endpoints = cfg.rpc;
+        o.timeout = std::chrono::seconds(5);
+        o.backoff_base = std::chrono::milliseconds(5);
+        o.backoff_max = backoff_max;
+        o.max_attempts = 3;
+        o.name = cfg.id;
+        auto a = SolanaAdapter::create(cfg, std::make_unique<net::JsonRpcClient>(http, o));
+        EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().describe());
+        if (a.ok()) adapter = std::move(a).value();
+    }
+    void set_fault(std::function<std::optional<Reply>(const Seen&)> f) {
+        std::lock_guard lk(fault_mu);
+        fault = std::move(f);
+    }
+    Result<ScanResult> scan(std::uint64_t from, std::uint64_t to, const WatchSet& w) {
+        return nettest::run(ioc, adapter->scan(from, to, w));
+    }
+    Result<BlockAt> block_at(std::uint64_t slot) { return nettest::run(ioc, adapter->block_at(slot)); }
+    Result<Head> head() { return nettest::run(ioc, adapter->head()); }
+    Status verify() { return nettest::run(ioc, adapter->verify()); }
+};
+
+std::vector<std::uint64_t> heights(const ScanResult& r) {
+    std::vector<std::uint64_t> h;
+    for (const auto& b : r.blocks) h.push_back(b.block.height);
+    return h;
+}
+
+Tx sol_payment(const std::string& seed, const soltest::Key& to, std::uint64_t lamports) {
+    Tx tx;
+    tx.signature = soltest::hash_text(seed);
+    tx.accounts = {{kPayer.text, 100'000'000'000, 100'000'000'000 - lamports - 5000, false, true, true},
+                   {to.text, 1'000, 1'000 + lamports},
+                   {soltest::kSystemProgram, 1, 1, false, false}};
+    return tx;
+}
+
+Tx usdt_payment(const std::string& seed, const soltest::Key& owner, std::uint64_t amount) {
+    const auto src = soltest::key("usdt-src"), dst = soltest::key("usdt-of-" + owner.text);
+    Tx tx;
+    tx.signature = soltest::hash_text(seed);
+    tx.accounts = {{kPayer.text, 10'000'000, 9'995'000, false, true, true},
+                   {src.text, 2'039'280, 2'039'280},
+                   {dst.text, 2'039'280, 2'039'280},
+                   {soltest::kTokenProgram, 1, 1, false, false}};
+    tx.pre_tokens = {{1, kUsdt, kPayer.text, "1000000000000"}, {2, kUsdt, owner.text, "0"}};
+    tx.post_tokens = {{1, kUsdt, kPayer.text, std::to_string(1'000'000'000'000 - amount)},
+                      {2, kUsdt, owner.text, std::to_string(amount)}};
+    return tx;
+}
+
+// 100 .. 110: blocks at 100, 101 (SOL to Alice), 103, 107 (USDT to Bob), 108,
+// 110; 102, 104-106 and 109 skipped. Finalized 103.
+void build_chain(soltest::Chain& c) {
+    std::lock_guard lk(c.mu);
+    c.produce(100);
+    c.produce(101, {sol_payment("pay-alice", kAlice, 1'500'000'000)});
+    c.produce(103);
+    c.produce(107, {usdt_payment("usdt-bob", kBob, 125'500'000)});
+    c.produce(108);
+    c.produce(110);
+    c.finalized = 103;
+}
+
+}  // namespace
+
+TEST(SolanaAdapter, HeadAndScanOverSkippedSlots) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto w = test_watch();
+
+    auto h = rig.head();
+    ASSERT_TRUE(h.ok()) << h.error().describe();
+    EXPECT_EQ(h->height, 110u);
+    ASSERT_TRUE(h->finalized.has_value());
+    EXPECT_EQ(*h->finalized, 103u);
+
+    auto r = rig.scan(101, 110, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{101, 103, 107, 108, 110}));
+    EXPECT_EQ(r->scanned_to, 110u);
+    const auto& c = rig.node.chain;
+    for (std::size_t i = 0; i < r->blocks.size(); ++i) {
+        const auto& b = c.blocks.at(r->blocks[i].block.height);
+        EXPECT_EQ(r->blocks[i].block.hash, b.hash);
+        EXPECT_EQ(r->blocks[i].block.parent, b.parent_hash);
+        EXPECT_EQ(r->blocks[i].block.time_ms, b.time * 1000);
+    }
+    ASSERT_EQ(r->blocks[0].transfers.size(), 1u);
+    EXPECT_EQ(r->blocks[0].transfers[0].currency, "SOL");
+    EXPECT_EQ(r->blocks[0].transfers[0].amount, U256(1'500'000'000));
+    EXPECT_EQ(r->blocks[0].transfers[0].to, kAlice.text);
+    ASSERT_EQ(r->blocks[2].transfers.size(), 1u);
+    EXPECT_EQ(r->blocks[2].transfers[0].currency, "USDT");
+    EXPECT_EQ(r->blocks[2].transfers[0].amount, U256(125'500'000));
+    EXPECT_EQ(r->blocks[2].transfers[0].index, 2u);
+    EXPECT_EQ(r->blocks[2].transfers[0].to, kBob.text);
+
+    // One skipped slot, alone: proven by block 110 (parent 108).
+    auto one = rig.scan(109, 109, w);
+    ASSERT_TRUE(one.ok()) << one.error().describe();
+    EXPECT_TRUE(one->blocks.empty());
+    EXPECT_EQ(one->scanned_to, 109u);
+    // A range of only skipped slots: proven by block 107 (parent 103).
+    auto gap = rig.scan(104, 106, w);
+    ASSERT_TRUE(gap.ok()) << gap.error().describe();
+    EXPECT_TRUE(gap->blocks.empty());
+    EXPECT_EQ(gap->scanned_to, 106u);
+    // Trailing skipped slots after the last block: proven by 107's parent.
+    auto trail = rig.scan(101, 105, w);
+    ASSERT_TRUE(trail.ok()) << trail.error().describe();
+    EXPECT_EQ(heights(*trail), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(trail->scanned_to, 105u);
+    // Beyond the tip: nothing examined.
+    auto beyond = rig.scan(111, 120, w);
+    ASSERT_TRUE(beyond.ok()) << beyond.error().describe();
+    EXPECT_TRUE(beyond->blocks.empty());
+    EXPECT_EQ(beyond->scanned_to, 110u);
+    // to < from
+    auto none = rig.scan(50, 49, w);
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->scanned_to, 49u);
+
+    // What was asked: getBlocks within range, getBlock in accounts mode for
+    // the scan and "none" (header) for the proofs, in batches.
+    bool saw_batch = false, saw_header = false;
+    for (const auto& s : rig.srv.seen()) {
+        auto v = json::parse(s.body);
+        if (v.is_array()) saw_batch = true;
+        for (const auto& e : v.is_array() ? v.as_array() : json::array{v}) {
+            const auto& o = e.as_object();
+            if (o.at("method") == "getBlock" && o.at("params").as_array()[1].as_object().at("transactionDetails") == "none")
+                saw_header = true;
+        }
+    }
+    EXPECT_TRUE(saw_batch);
+    EXPECT_TRUE(saw_header);
+    EXPECT_TRUE(rig.adapter->batches_enabled());
+}
+
+TEST(SolanaAdapter, TailIsNotClaimedWithoutProof) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto w = test_watch();
+    {
+        // 107 was built on 101: 103 is on a dead fork. 104..105 are not proven
+        // skipped by it (it does not extend 103).
+        std::lock_guard lk(rig.node.chain.mu);
+        auto& b = rig.node.chain.blocks.at(107);
+        b.parent_slot = 101;
+        b.parent_hash = rig.node.chain.blocks.at(101).hash;
+    }
+    auto r = rig.scan(101, 105, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(r->scanned_to, 103u);
+    // ...and the scan that continues the range stops where the chain does not link.
+    auto r2 = rig.scan(101, 110, w);
+    ASSERT_TRUE(r2.ok()) << r2.error().describe();
+    EXPECT_EQ(heights(*r2), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(r2->scanned_to, 103u);
+}
+
+TEST(SolanaAdapter, LaggingBlockListNeverSkipsABlock) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto w = test_watch();
+    // getBlocks is served by a backend whose confirmed slot is 103 while
+    // getSlot said 110: slots 104..110 must not be reported as scanned.
+    rig.node.list_cap = 103;
+    auto r = rig.scan(101, 110, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(r->scanned_to, 103u);
+    auto r0 = rig.scan(104, 110, w);
+    ASSERT_TRUE(r0.ok()) << r0.error().describe();
+    EXPECT_TRUE(r0->blocks.empty());
+    EXPECT_EQ(r0->scanned_to, 103u);  // nothing examined
+    rig.node.list_cap.reset();
+    auto r1 = rig.scan(104, 110, w);
+    ASSERT_TRUE(r1.ok()) << r1.error().describe();
+    EXPECT_EQ(heights(*r1), (std::vector<std::uint64_t>{107, 108, 110}));
+    EXPECT_EQ(r1->scanned_to, 110u);
+    EXPECT_EQ(r1->blocks[0].transfers.size(), 1u);
+
+    // A block missing from the list in the middle: the result stops before
+    // its child; a range starting after the missing block is an error.
+    rig.node.unlisted = {107};
+    auto m = rig.scan(101, 110, w);
+    ASSERT_TRUE(m.ok()) << m.error().describe();
+    EXPECT_EQ(heights(*m), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(m->scanned_to, 103u);
+    auto m2 = rig.scan(104, 110, w);
+    ASSERT_FALSE(m2.ok());
+    EXPECT_EQ(m2.error().code, Errc::conflict);
+    // The missing block is the first of the list's tail: the proof finds no
+    // later block whose parent is the last one; nothing past it is claimed.
+    auto m3 = rig.scan(104, 106, w);
+    ASSERT_TRUE(m3.ok()) << m3.error().describe();
+    EXPECT_EQ(m3->scanned_to, 103u);
+}
+
+TEST(SolanaAdapter, BlockNotAvailableIsRetriedNeverSkipped) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto w = test_watch();
+    rig.node.not_available = {107};  // listed, but this backend answers -32004
+    auto r = rig.scan(101, 110, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(r->scanned_to, 103u);  // 104..106 not claimed either: 107's parent is unknown
+    auto r2 = rig.scan(104, 110, w);
+    ASSERT_TRUE(r2.ok()) << r2.error().describe();
+    EXPECT_TRUE(r2->blocks.empty());
+    EXPECT_EQ(r2->scanned_to, 103u);
+    // Not available for a proof either.
+    auto r3 = rig.scan(104, 106, w);
+    ASSERT_TRUE(r3.ok());
+    EXPECT_EQ(r3->scanned_to, 103u);
+    rig.node.not_available.clear();
+    auto r4 = rig.scan(104, 110, w);
+    ASSERT_TRUE(r4.ok()) << r4.error().describe();
+    EXPECT_EQ(heights(*r4), (std::vector<std::uint64_t>{107, 108, 110}));
+    EXPECT_EQ(r4->blocks[0].transfers.size(), 1u);
+
+    // A listed slot that getBlock calls skipped: a contradiction, not a skip.
+    {
+        std::lock_guard lk(rig.node.chain.mu);
+        rig.node.chain.finalized = 110;
+    }
+    rig.set_fault([](const Seen& s) -> std::optional<Reply> {
+        if (s.body.find("\"getBlock\"") != std::string::npos && s.body.find("108") != std::string::npos &&
+            s.body.front() == '{')
+            return Reply{200, R"({"jsonrpc":"2.0","error":{"code":-32007,"message":"Slot 108 was skipped"},"id":)" +
+                                  std::string(json::serialize(json::parse(s.body).at("id"))) + "}"};
+        return std::nullopt;
+    });
+    rig.node.batches = false;
+    auto r5 = rig.scan(108, 110, w);
+    ASSERT_FALSE(r5.ok());
+    EXPECT_EQ(r5.error().code, Errc::conflict);
+}
+
+TEST(SolanaAdapter, BlockAtTellsBlockSkippedAndUnknownApart) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto b = rig.block_at(107);
+    ASSERT_TRUE(b.ok()) << b.error().describe();
+    ASSERT_EQ(b->presence, Presence::block);
+    EXPECT_EQ(b->ref.height, 107u);
+    EXPECT_EQ(b->ref.hash, rig.node.chain.blocks.at(107).hash);
+    EXPECT_EQ(b->ref.parent, rig.node.chain.blocks.at(103).hash);
+    auto sk = rig.block_at(102);  // below the finalized slot: -32007
+    ASSERT_TRUE(sk.ok()) << sk.error().describe();
+    EXPECT_EQ(sk->presence, Presence::skipped);
+    auto na = rig.block_at(105);  // above finalized: -32004 (might still appear)
+    ASSERT_TRUE(na.ok()) << na.error().describe();
+    EXPECT_EQ(na->presence, Presence::unknown);
+    auto tip = rig.block_at(500);
+    ASSERT_TRUE(tip.ok());
+    EXPECT_EQ(tip->presence, Presence::unknown);
+    rig.node.not_available = {107};
+    auto lag = rig.block_at(107);
+    ASSERT_TRUE(lag.ok());
+    EXPECT_EQ(lag->presence, Presence::unknown);
+
+    // A slot that fork choice drops before finality: unknown while the
+    // cluster has not rooted past it, skipped once it has.
+    rig.node.not_available.clear();
+    {
+        std::lock_guard lk(rig.node.chain.mu);
+        rig.node.chain.blocks.erase(108);
+        rig.node.chain.blocks.erase(110);
+        rig.node.chain.branch = "b";
+        rig.node.chain.produce(109);
+    }
+    auto dropped = rig.block_at(108);
+    ASSERT_TRUE(dropped.ok());
+    EXPECT_EQ(dropped->presence, Presence::unknown);
+    rig.node.chain.finalized = 109;
+    auto gone = rig.block_at(108);
+    ASSERT_TRUE(gone.ok());
+    EXPECT_EQ(gone->presence, Presence::skipped);
+    // null result (Agave: confirmed but the blockstore cannot serve it yet).
+    rig.set_fault([](const Seen& s) -> std::optional<Reply> {
+        auto v = json::parse(s.body);
+        return Reply{200, R"({"jsonrpc":"2.0","result":null,"id":)" + json::serialize(v.at("id")) + "}"};
+    });
+    auto nul = rig.block_at(107);
+    ASSERT_TRUE(nul.ok());
+    EXPECT_EQ(nul->presence, Presence::unknown);
+}
+
+TEST(SolanaAdapter, RefusedBatchesFallBackToSingleCalls) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    rig.node.batches = false;
+    auto w = test_watch();
+    auto r = rig.scan(100, 110, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{100, 101, 103, 107, 108, 110}));
+    EXPECT_EQ(r->scanned_to, 110u);
+    EXPECT_FALSE(rig.adapter->batches_enabled());
+    EXPECT_EQ(rig.node.batch_requests, 1);
+    auto r2 = rig.scan(100, 110, w);
+    ASSERT_TRUE(r2.ok());
+    EXPECT_EQ(r2->blocks.size(), 6u);
+    EXPECT_EQ(rig.node.batch_requests, 1);  // never again
+    std::size_t deposits = 0;
+    for (const auto& b : r2->blocks) deposits += b.transfers.size();
+    EXPECT_EQ(deposits, 2u);
+}
+
+TEST(SolanaAdapter, RateLimitsAndGarbageAreRetriedOrErrorsNeverBlocks) {
+    Rig rig(std::chrono::milliseconds(3000));
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto w = test_watch();
+    // 1. HTTP 429 with Retry-After: 1 on the first getBlock request: waited out.
+    std::atomic<int> n429{0};
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        if (s.body.find("\"getBlock\"") != std::string::npos && n429++ == 0)
+            return Reply{429, R"({"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests for a specific RPC call"},"id":null})",
+                         {{"Retry-After", "1"}}};
+        return std::nullopt;
+    });
+    auto r = rig.scan(101, 110, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->blocks.size(), 5u);
+    {
+        std::vector<std::chrono::steady_clock::time_point> at;
+        for (const auto& s : rig.srv.seen())
+            if (s.body.find("\"getBlock\"") != std::string::npos) at.push_back(s.at);
+        ASSERT_GE(at.size(), 2u);
+        EXPECT_GE(at[1] - at[0], std::chrono::milliseconds(950));  // Retry-After honoured
+    }
+    // 2. A JSON-RPC 429 error (rpcpool style) inside HTTP 200, then garbage,
+    // then a truncated body: retried, and the result is whole.
+    std::atomic<int> k{0};
+    rig.node.batches = false;
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        // Single calls only (the first batch is refused by the node: the adapter
+        // switches to single calls); every other call is a fault, retried.
+        if (s.body.front() != '{' || s.body.find("\"getBlock\"") == std::string::npos) return std::nullopt;
+        const std::string id = json::serialize(json::parse(s.body).at("id"));
+        switch (k++) {
+            case 0: return Reply{200, R"({"jsonrpc":"2.0","error":{"code":429,"message":"Connection rate limits exceeded, contact your app developer or support@rpcpool.com."},"id":)" + id + "}"};
+            case 2: return Reply{200, "<html><body>502 Bad Gateway</body></html>"};
+            case 4: return Reply{200, R"({"jsonrpc":"2.0","result":{"blockHeight":1,"blockTime":17000)"};
+            default: return std::nullopt;
+        }
+    });
+    auto r2 = rig.scan(101, 110, w);
+    ASSERT_TRUE(r2.ok()) << r2.error().describe();
+    EXPECT_EQ(heights(*r2), (std::vector<std::uint64_t>{101, 103, 107, 108, 110}));
+    EXPECT_EQ(r2->blocks[0].transfers.size(), 1u);
+    EXPECT_GE(k.load(), 5);
+    // 3. {} and a wrong id are never blocks: errors.
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        if (s.body.find("\"getBlock\"") != std::string::npos) return Reply{200, "{}"};
+        return std::nullopt;
+    });
+    auto r3 = rig.scan(101, 110, w);
+    ASSERT_FALSE(r3.ok());
+    EXPECT_EQ(r3.error().code, Errc::malformed);
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        if (s.body.find("\"getBlocks\"") != std::string::npos) return Reply{200, R"({"jsonrpc":"2.0","result":{},"id":1})"};
+        return std::nullopt;
+    });
+    EXPECT_FALSE(rig.scan(101, 110, w).ok());
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        if (s.body.find("\"getBlock\"") != std::string::npos)
+            return Reply{200, R"({"jsonrpc":"2.0","result":null,"id":999999})"};
+        return std::nullopt;
+    });
+    EXPECT_FALSE(rig.scan(101, 110, w).ok());
+    // 4. getSlot garbage: no head.
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        if (s.body.find("\"getSlot\"") != std::string::npos) return Reply{200, R"({"jsonrpc":"2.0","result":"x","id":1})"};
+        return std::nullopt;
+    });
+    EXPECT_FALSE(rig.head().ok());
+}
+
+TEST(SolanaAdapter, RangeIsCappedByMaxBlockRange) {
+    auto cfg = sol_cfg("");
+    Rig probe;  // for its URL
+    cfg.rpc = {probe.srv.url("/")};
+    cfg.max_block_range = 3;
+    Rig rig(std::chrono::milliseconds(50), cfg);
+    (void)probe;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(probe.node.chain);
+    auto w = test_watch();
+    auto r = nettest::run(rig.ioc, rig.adapter->scan(101, 110, w));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{101, 103}));
+    EXPECT_EQ(r->scanned_to, 103u);  // 101..103
+    for (const auto& s : probe.srv.seen()) {
+        auto v = json::parse(s.body);
+        if (v.is_object() && v.at("method") == "getBlocks") {
+            const auto& p = v.at("params").as_array();
+            EXPECT_EQ(p[1].to_number<std::uint64_t>() - p[0].to_number<std::uint64_t>(), 2u);
+        }
+    }
+    cfg.max_block_range = 10'000'000;
+    auto big = SolanaAdapter::create(cfg, std::make_unique<net::JsonRpcClient>(rig.http, net::JsonRpcOptions{}));
+    ASSERT_TRUE(big.ok());
+    EXPECT_EQ((*big)->range(), SolanaAdapter::kMaxSlotRange);
+}
+
+TEST(SolanaAdapter, VerifyChecksMintDecimals) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto ok = rig.verify();
+    EXPECT_TRUE(ok.ok()) << ok.error().describe();
+    rig.node.mint_decimals = 9;
+    auto wrong = rig.verify();
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_EQ(wrong.error().code, Errc::invalid_input);
+    EXPECT_NE(wrong.error().message.find("USDT"), std::string::npos);
+    EXPECT_NE(wrong.error().message.find("9 decimals"), std::string::npos);
+    rig.node.mint_decimals = 6;
+    rig.node.mints.clear();
+    auto notmint = rig.verify();
+    ASSERT_FALSE(notmint.ok());
+    EXPECT_EQ(notmint.error().code, Errc::invalid_input);
+}
+
+TEST(SolanaRegistry, SolanaKindMakesASolanaAdapter) {
+    boost::asio::io_context ioc;
+    net::HttpClient http(ioc.get_executor());
+    auto cfg = sol_cfg("http://127.0.0.1:1");
+    auto a = make_adapter(cfg, http);
+    ASSERT_TRUE(a.ok()) << a.error().describe();
+    EXPECT_NE(dynamic_cast<SolanaAdapter*>(a->get()), nullptr);
+    auto bad = cfg;
+    bad.tokens = {{"USDT", "1Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", 6}};
+    auto b = make_adapter(bad, http);
+    ASSERT_FALSE(b.ok());
+    EXPECT_NE(b.error().message.find("USDT"), std::string::npos);
+    auto dec = cfg;
+    dec.native.decimals = 6;
+    auto d = make_adapter(dec, http);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.error().message.find("9 decimals"), std::string::npos);
+}

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codec/address.hpp"
@@ -192,6 +193,108 @@ public:
         b.time = 1700000000 + static_cast<std::int64_t>(slot) * 4 / 10;
         confirmed = std::max(confirmed, slot);
         return blocks[slot] = std::move(b);
+    }
+};
+
+// Agave's JSON-RPC over a Chain, with scripted faults. Thread-safe (the
+// test server answers on its own thread).
+class Node {
+public:
+    Chain chain;
+    bool batches = true;                      // false: a batch is refused like some providers do
+    std::set<std::uint64_t> not_available;    // getBlock -> -32004 although the block exists
+    std::set<std::uint64_t> unlisted;         // getBlocks leaves these out (a backend that lags / lost them)
+    std::optional<std::uint64_t> list_cap;    // getBlocks / getBlocksWithLimit see nothing above (lagging backend)
+    std::set<std::string> mints{"Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"};
+    unsigned mint_decimals = 6;
+    std::map<std::string, int> counts;        // method -> calls (batch elements counted one by one)
+    int batch_requests = 0;
+
+    json::value error(long long code, const std::string& message, const json::value& id) {
+        return json::object{{"jsonrpc", "2.0"}, {"error", json::object{{"code", code}, {"message", message}}}, {"id", id}};
+    }
+    json::value ok(json::value result, const json::value& id) {
+        return json::object{{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", id}};
+    }
+
+    json::value answer(const json::object& req) {
+        const json::value id = req.contains("id") ? req.at("id") : json::value(nullptr);
+        const std::string method(req.at("method").as_string());
+        const json::array params = req.contains("params") ? req.at("params").as_array() : json::array{};
+        std::lock_guard lk(chain.mu);
+        ++counts[method];
+        auto commitment = [&](std::size_t at) -> std::string {
+            if (params.size() > at && params[at].is_object() && params[at].as_object().contains("commitment"))
+                return std::string(params[at].as_object().at("commitment").as_string());
+            return "finalized";
+        };
+        const std::uint64_t tip = list_cap ? std::min(*list_cap, chain.confirmed) : chain.confirmed;
+        if (method == "getSlot") return ok(commitment(0) == "finalized" ? chain.finalized : chain.confirmed, id);
+        if (method == "getGenesisHash") return ok("5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d", id);
+        if (method == "getTokenSupply") {
+            const std::string mint(params.at(0).as_string());
+            if (!mints.count(mint)) return error(-32602, "Invalid param: not a Token mint", id);
+            return ok(json::object{{"context", json::object{{"slot", chain.confirmed}}},
+                                   {"value", json::object{{"amount", "1000000000"}, {"decimals", mint_decimals},
+                                                          {"uiAmount", 1000.0}, {"uiAmountString", "1000"}}}},
+                      id);
+        }
+        if (method == "getBlocks") {
+            if (commitment(2) != "confirmed") return error(-32602, "test node: commitment must be confirmed", id);
+            const std::uint64_t a = params.at(0).to_number<std::uint64_t>();
+            const std::uint64_t b = params.at(1).to_number<std::uint64_t>();
+            if (b < a || b - a > 500'000) return error(-32602, "Slot range too large; max 500000", id);
+            json::array out;
+            for (auto it = chain.blocks.lower_bound(a); it != chain.blocks.end() && it->first <= std::min(b, tip); ++it)
+                if (!unlisted.count(it->first)) out.push_back(it->first);
+            return ok(std::move(out), id);
+        }
+        if (method == "getBlocksWithLimit") {
+            const std::uint64_t a = params.at(0).to_number<std::uint64_t>();
+            const std::uint64_t n = params.at(1).to_number<std::uint64_t>();
+            json::array out;
+            for (auto it = chain.blocks.lower_bound(a); it != chain.blocks.end() && it->first <= tip && out.size() < n; ++it)
+                if (!unlisted.count(it->first)) out.push_back(it->first);
+            return ok(std::move(out), id);
+        }
+        if (method == "getBlock") {
+            const std::uint64_t slot = params.at(0).to_number<std::uint64_t>();
+            const auto& cfg = params.at(1).as_object();
+            if (commitment(1) != "confirmed" || cfg.at("encoding").as_string() != "json" ||
+                cfg.at("maxSupportedTransactionVersion").to_number<int>() != 0 || cfg.at("rewards").as_bool())
+                return error(-32602, "test node: unexpected getBlock config", id);
+            const bool full = cfg.at("transactionDetails").as_string() == "accounts";
+            if (!full && cfg.at("transactionDetails").as_string() != "none")
+                return error(-32602, "test node: transactionDetails must be accounts or none", id);
+            auto it = chain.blocks.find(slot);
+            if (not_available.count(slot) || slot > chain.confirmed)
+                return error(-32004, "Block not available for slot " + std::to_string(slot), id);
+            if (it == chain.blocks.end()) {
+                if (slot <= chain.finalized)
+                    return error(-32007, "Slot " + std::to_string(slot) +
+                                             " was skipped, or missing due to ledger jump to recent snapshot", id);
+                return error(-32004, "Block not available for slot " + std::to_string(slot), id);
+            }
+            return ok(block_json(it->second, full), id);
+        }
+        return error(-32601, "Method not found", id);
+    }
+
+    // The HTTP body for a request body (single or batch).
+    std::string handle(const std::string& body) {
+        json::value v = json::parse(body);
+        if (v.is_array()) {
+            {
+                std::lock_guard lk(chain.mu);
+                ++batch_requests;
+            }
+            if (!batches)
+                return json::serialize(error(-32600, "Batch requests are not supported on this plan", nullptr));
+            json::array out;
+            for (auto& e : v.as_array()) out.push_back(answer(e.as_object()));
+            return json::serialize(out);
+        }
+        return json::serialize(answer(v.as_object()));
     }
 };
 
