@@ -1128,3 +1128,52 @@ TEST(SolanaRegistry, SolanaKindMakesASolanaAdapter) {
     ASSERT_FALSE(d.ok());
     EXPECT_NE(d.error().message.find("9 decimals"), std::string::npos);
 }
+
+TEST(SolanaAdapter, GarbageAnswersToABatchAreNotARefusal) {
+    Rig rig;
+    ASSERT_TRUE(rig.adapter);
+    build_chain(rig.node.chain);
+    auto w = test_watch();
+    std::atomic<int> k{0};
+    rig.set_fault([&](const Seen& s) -> std::optional<Reply> {
+        if (s.body.front() != '[') return std::nullopt;
+        switch (k++) {
+            case 0: return Reply{200, "{}"};                         // not a batch answer: that slot alone, then batches again
+            case 1: return Reply{200, "<html>502 Bad Gateway</html>"};  // transport: retried at once
+            case 2: return Reply{200, "[{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":"};  // truncated: same
+            default: return std::nullopt;
+        }
+    });
+    auto r = rig.scan(100, 110, w);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{100, 101, 103, 107, 108, 110}));
+    EXPECT_EQ(r->scanned_to, 110u);
+    EXPECT_TRUE(rig.adapter->batches_enabled());
+    EXPECT_GE(k.load(), 4);
+    std::size_t deposits = 0;
+    for (const auto& b : r->blocks) deposits += b.transfers.size();
+    EXPECT_EQ(deposits, 2u);
+}
+
+TEST(SolanaAdapter, NewerTransactionVersionIsAskedForNotSkipped) {
+    // chains.md §5.3: a node holding version 1 transactions refuses the whole
+    // getBlock asked with maxSupportedTransactionVersion 0 (-32015). The
+    // adapter asks again with 1 (batched or not); the block is never skipped.
+    for (bool batches : {true, false}) {
+        Rig rig;
+        ASSERT_TRUE(rig.adapter);
+        build_chain(rig.node.chain);
+        rig.node.batches = batches;
+        rig.node.v1_slots = {107};
+        auto w = test_watch();
+        auto r = rig.scan(100, 110, w);
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        EXPECT_EQ(heights(*r), (std::vector<std::uint64_t>{100, 101, 103, 107, 108, 110}));
+        ASSERT_EQ(r->blocks[3].transfers.size(), 1u);  // the USDT deposit in 107
+        EXPECT_EQ(rig.adapter->max_transaction_version(), 1u);
+        EXPECT_GT(rig.node.max_version_seen[1], 0);
+        auto b = rig.block_at(107);
+        ASSERT_TRUE(b.ok());
+        EXPECT_EQ(b->presence, Presence::block);
+    }
+}

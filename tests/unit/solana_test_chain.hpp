@@ -207,6 +207,8 @@ public:
     std::optional<std::uint64_t> list_cap;    // getBlocks / getBlocksWithLimit see nothing above (lagging backend)
     std::set<std::string> mints{"Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"};
     unsigned mint_decimals = 6;
+    std::set<std::uint64_t> v1_slots;         // blocks holding a version 1 transaction (-32015 when asked with 0)
+    std::map<int, int> max_version_seen;      // getBlock maxSupportedTransactionVersion -> calls
     std::map<std::string, int> counts;        // method -> calls (batch elements counted one by one)
     int batch_requests = 0;
 
@@ -260,9 +262,11 @@ public:
         if (method == "getBlock") {
             const std::uint64_t slot = params.at(0).to_number<std::uint64_t>();
             const auto& cfg = params.at(1).as_object();
-            if (commitment(1) != "confirmed" || cfg.at("encoding").as_string() != "json" ||
-                cfg.at("maxSupportedTransactionVersion").to_number<int>() != 0 || cfg.at("rewards").as_bool())
+            const int max_version = cfg.at("maxSupportedTransactionVersion").to_number<int>();
+            if (commitment(1) != "confirmed" || cfg.at("encoding").as_string() != "json" || max_version < 0 ||
+                max_version > 1 || cfg.at("rewards").as_bool())
                 return error(-32602, "test node: unexpected getBlock config", id);
+            ++max_version_seen[max_version];
             const bool full = cfg.at("transactionDetails").as_string() == "accounts";
             if (!full && cfg.at("transactionDetails").as_string() != "none")
                 return error(-32602, "test node: transactionDetails must be accounts or none", id);
@@ -274,6 +278,16 @@ public:
                     return error(-32007, "Slot " + std::to_string(slot) +
                                              " was skipped, or missing due to ledger jump to recent snapshot", id);
                 return error(-32004, "Block not available for slot " + std::to_string(slot), id);
+            }
+            if (v1_slots.count(slot)) {
+                if (max_version < 1)
+                    return error(-32015, "Transaction version (1) is not supported by the requesting client. Please "
+                                         "try the request again with the following configuration parameter: "
+                                         "\"maxSupportedTransactionVersion\": 1", id);
+                auto b = block_json(it->second, full);
+                if (full)
+                    for (auto& t : b["transactions"].as_array()) t.as_object()["version"] = 1;
+                return ok(std::move(b), id);
             }
             return ok(block_json(it->second, full), id);
         }

@@ -44,11 +44,11 @@ json::array limit_params(std::uint64_t start, std::uint64_t limit) {
     return json::array{start, limit, std::move(c)};
 }
 // full: the accounts list and balances of every transaction; else the header only.
-json::array block_params(std::uint64_t slot, bool full) {
+json::array block_params(std::uint64_t slot, bool full, unsigned max_version) {
     json::object c;
     c["encoding"] = "json";
     c["transactionDetails"] = full ? "accounts" : "none";
-    c["maxSupportedTransactionVersion"] = 0;
+    c["maxSupportedTransactionVersion"] = max_version;
     c["rewards"] = false;
     c["commitment"] = "confirmed";
     return json::array{slot, std::move(c)};
@@ -150,13 +150,12 @@ Status judge_batch(std::string_view body, std::int64_t first, std::size_t count,
     return {};
 }
 
-// An endpoint that does not do JSON-RPC batches answers a batch with a
-// single error object, an HTTP 4xx, or something that is not a batch answer.
+// An endpoint that does not do JSON-RPC batches answers a batch with an
+// error object that has no id, an HTTP 4xx or 413. Garbage, timeouts and
+// rate limits are not refusals (they are retried as they are).
 bool looks_like_batch_refusal(const Error& e, bool refused) {
     if (refused) return true;
     switch (e.code) {
-        case Errc::rpc_error:
-        case Errc::malformed:
         case Errc::range_too_large: return true;
         case Errc::http_status: return e.status >= 400 && e.status < 500 && e.status != 408 && e.status != 429;
         default: return false;
@@ -311,7 +310,8 @@ asio::awaitable<Result<SlotFetch>> SolanaAdapter::fetch_one(std::uint64_t slot, 
     net::JsonRpcClient::RawDecoder decode = [&ctx, &out](std::string_view body, std::int64_t id) {
         return judge_single(body, id, ctx, out);
     };
-    auto st = co_await rpc_->call_raw(kGetBlock, block_params(slot, full), std::move(decode));
+    auto st = co_await rpc_->call_raw(kGetBlock, block_params(slot, full, max_version_), decode);
+    if (!st && raise_version(st.error())) st = co_await rpc_->call_raw(kGetBlock, block_params(slot, full, max_version_), decode);
     if (!st) co_return with_context(st.error(), "getBlock " + std::to_string(slot));
     if (out.kind == SlotFetch::Kind::block) out.block.ref.height = slot;
     co_return out;
@@ -326,7 +326,7 @@ asio::awaitable<Result<std::vector<SlotFetch>>> SolanaAdapter::fetch_blocks(std:
         const std::size_t n = std::min(batch_ok_ ? kBlockBatch : std::size_t{1}, slots.size() - i);
         if (n > 1) {
             std::vector<net::RpcCall> calls;
-            for (std::size_t k = 0; k < n; ++k) calls.push_back(net::RpcCall{kGetBlock, block_params(slots[i + k], full)});
+            for (std::size_t k = 0; k < n; ++k) calls.push_back(net::RpcCall{kGetBlock, block_params(slots[i + k], full, max_version_)});
             std::vector<std::optional<SlotFetch>> got;
             bool refused = false;
             net::JsonRpcClient::RawDecoder decode = [&ctx, &got, &refused, n](std::string_view body, std::int64_t first) {
@@ -334,11 +334,15 @@ asio::awaitable<Result<std::vector<SlotFetch>>> SolanaAdapter::fetch_blocks(std:
             };
             auto st = co_await rpc_->batch_raw(std::move(calls), std::move(decode));
             if (st) {
-                for (std::size_t k = 0; k < n && !stop_after(); ++k) out.push_back(std::move(*got[k]));
-                i += n;
+                std::size_t k = 0;
+                for (; k < n && !stop_after(); ++k) {
+                    if (got[k]->kind == SlotFetch::Kind::error && raise_version(got[k]->error)) break;  // asked again
+                    out.push_back(std::move(*got[k]));
+                }
+                i += k;
                 continue;
             }
-            if (!looks_like_batch_refusal(st.error(), refused)) {
+            if (st.error().code == Errc::rate_limited) {  // asked to pause: the caller waits
                 if (out.empty()) co_return with_context(st.error(), "getBlock batch");
                 SlotFetch f;
                 f.kind = SlotFetch::Kind::error;
@@ -346,7 +350,9 @@ asio::awaitable<Result<std::vector<SlotFetch>>> SolanaAdapter::fetch_blocks(std:
                 out.push_back(std::move(f));
                 break;
             }
-            // Try the first slot alone: if that works, the endpoint does not do batches.
+            // The batch failed (refused, garbage, a timeout on a big answer):
+            // the first slot alone. If that works and the endpoint refused
+            // the batch, it does not do batches; otherwise batches go on.
             auto one = co_await fetch_one(slots[i], ctx, full);
             if (!one) {
                 if (out.empty()) co_return one.error();
@@ -356,9 +362,14 @@ asio::awaitable<Result<std::vector<SlotFetch>>> SolanaAdapter::fetch_blocks(std:
                 out.push_back(std::move(f));
                 break;
             }
-            log_->info("{}: the endpoint refuses JSON-RPC batches ({}); fetching blocks one by one", chain_,
-                       st.error().describe());
-            batch_ok_ = false;
+            if (looks_like_batch_refusal(st.error(), refused)) {
+                log_->info("{}: the endpoint refuses JSON-RPC batches ({}); fetching blocks one by one", chain_,
+                           st.error().describe());
+                batch_ok_ = false;
+            } else {
+                log_->debug("{}: getBlock batch failed ({}); slot {} fetched alone", chain_, st.error().describe(),
+                            slots[i]);
+            }
             out.push_back(std::move(*one));
             ++i;
             continue;
@@ -378,6 +389,14 @@ asio::awaitable<Result<std::vector<SlotFetch>>> SolanaAdapter::fetch_blocks(std:
     for (std::size_t k = 0; k < out.size(); ++k)
         if (out[k].kind == SlotFetch::Kind::block) out[k].block.ref.height = slots[k];
     co_return out;
+}
+
+bool SolanaAdapter::raise_version(const Error& e) {
+    if (e.status != kUnsupportedTransactionVersion || max_version_ >= kMaxTransactionVersion) return false;
+    ++max_version_;
+    log_->warn("{}: the node holds transactions newer than maxSupportedTransactionVersion {} ({}); asking with {}",
+               chain_, max_version_ - 1, e.message, max_version_);
+    return true;
 }
 
 asio::awaitable<std::uint64_t> SolanaAdapter::proven_end(std::uint64_t from, std::uint64_t end,

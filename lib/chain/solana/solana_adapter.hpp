@@ -65,6 +65,12 @@ public:
     static constexpr std::uint64_t kMaxSlotRange = 500'000;  // getBlocks: end - start <= 500,000
     static constexpr std::size_t kBlockBatch = 4;             // getBlock per HTTP batch (MBs each on mainnet)
     static constexpr int kVerifyAttempts = 5;
+    // getBlock asks with maxSupportedTransactionVersion 0. A node that holds
+    // a newer transaction version refuses the whole block (-32015); then the
+    // adapter asks with the next version, up to this one: the accounts-mode
+    // answer (account keys + balances) does not depend on the message format,
+    // and the decoder still checks every field it uses.
+    static constexpr unsigned kMaxTransactionVersion = 1;
 
     // Validates the mints; errors name the token.
     static Result<std::unique_ptr<SolanaAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
@@ -81,6 +87,7 @@ public:
 
     // Tests and metrics.
     bool batches_enabled() const { return batch_ok_; }
+    unsigned max_transaction_version() const { return max_version_; }
     std::uint64_t range() const { return range_; }
 
     // What one getBlock answered for one slot.
@@ -101,6 +108,9 @@ private:
                                                                         const DecodeContext& ctx, bool full);
     boost::asio::awaitable<Result<SlotFetch>> fetch_one(std::uint64_t slot, const DecodeContext& ctx, bool full);
     boost::asio::awaitable<Result<std::vector<std::uint64_t>>> blocks_in(std::uint64_t start, std::uint64_t end);
+    // -32015 (transaction version not supported) and a higher version left to
+    // try: raises the version asked for and returns true (ask again).
+    bool raise_version(const Error& e);
     boost::asio::awaitable<std::uint64_t> proven_end(std::uint64_t from, std::uint64_t end,
                                                      const std::vector<BlockTransfers>& blocks);
 
@@ -111,6 +121,7 @@ private:
     NativeSpec native_;
     std::uint64_t range_ = 100;
     bool batch_ok_ = true;
+    unsigned max_version_ = 0;
     std::shared_ptr<spdlog::logger> log_;
 };
 
