@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "net/http_client.hpp"
 #include "store/database.hpp"
+#include "store/store.hpp"
 #include "store/events.hpp"
 #include "webhook/dispatcher.hpp"
 #include "webhook/signing.hpp"
@@ -112,7 +113,9 @@ void BM_SignedDeliveries(benchmark::State& state) {
     cfg.url = rcv.url();
     cfg.secrets = {kSecret};
     cfg.concurrency = static_cast<unsigned>(state.range(0));
-    webhook::Dispatcher d(ctx.get_executor(), *db, http, cfg, clock);
+    auto st = store::Store::open((t.dir / "bench.sqlite").string());
+    if (!st) std::abort();
+    webhook::Dispatcher d(ctx.get_executor(), **st, http, cfg, clock);
     bool done = false;
     boost::asio::co_spawn(ctx, d.run(), [&](std::exception_ptr) { done = true; });
     auto delivered = [&] {

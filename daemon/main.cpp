@@ -1,9 +1,13 @@
-// depositd: wiring. One owner (Daemon) holds everything, one io_context,
-// signals for a clean stop. Exit codes: 0 ok, 2 bad usage/config, 1 runtime.
+// depositd: wiring. One owner (Daemon) holds everything. Threads
+// (docs/architecture.md): the network thread runs the io_context (chain
+// loops, webhook deliveries, API sockets); the store's writer thread owns
+// the read-write database connection; API worker threads run the request
+// handler. Exit codes: 0 ok, 2 bad usage/config, 1 runtime.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/program_options.hpp>
 
@@ -17,10 +21,11 @@
 #include "chain/registry.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/health.hpp"
 #include "core/log.hpp"
 #include "net/http_client.hpp"
 #include "scanner/scanner.hpp"
-#include "store/database.hpp"
+#include "store/store.hpp"
 #include "webhook/dispatcher.hpp"
 
 namespace asio = boost::asio;
@@ -34,12 +39,16 @@ struct ChainRuntime {
     std::unique_ptr<scanner::Scanner> scanner;
 };
 
-// Everything the daemon owns (Bitcoin Core's NodeContext idea).
+// Everything the daemon owns (Bitcoin Core's NodeContext idea). Members are
+// destroyed in reverse order: the store (and its writer thread) goes before
+// the io_context its completions are posted to.
 struct Daemon {
     config::Config cfg;
     asio::io_context io{1};
     SystemClock clock;
-    std::unique_ptr<store::Database> db;
+    HealthBoard health;
+    std::unique_ptr<store::Store> store;
+    std::unique_ptr<asio::thread_pool> api_workers;
     std::unique_ptr<net::HttpClient> http;
     scanner::WatchRegistry watch;
     std::vector<ChainRuntime> chains;
@@ -91,17 +100,14 @@ int run_daemon(const config::Config& cfg) {
         logger->error("cannot create data_dir {}: {}", cfg.daemon.data_dir, fs_ec.message());
         return 1;
     }
-    auto db = store::Database::open(cfg.database_path());
-    if (!db) {
-        logger->error("{}", db.error().message);
+    auto store = store::Store::open(cfg.database_path());
+    if (!store) {
+        logger->error("{}", store.error().message);
         return 1;
     }
-    d->db = std::move(*db);
-    if (auto s = d->db->migrate(); !s) {
-        logger->error("{}", s.error().message);
-        return 1;
-    }
-    logger->info("database {} (schema v{})", cfg.database_path(), d->db->schema_version());
+    d->store = std::move(*store);
+    logger->info("database {} (schema v{})", cfg.database_path(),
+                 d->store->write([](store::Database& db) -> Result<int> { return db.schema_version(); }).value());
 
     d->http = std::make_unique<net::HttpClient>(d->io.get_executor());
 
@@ -120,20 +126,29 @@ int run_daemon(const config::Config& cfg) {
         o.max_batch = cc.max_block_range;
         o.max_reorg_depth = cc.max_reorg_depth;
         o.poll_interval = cc.poll_interval;
+        o.source = cc.source;
         ChainRuntime rt;
         rt.adapter = std::move(*adapter);
-        rt.scanner = std::make_unique<scanner::Scanner>(d->io.get_executor(), o, *rt.adapter, *d->db, d->watch,
-                                                        d->clock);
+        rt.scanner = std::make_unique<scanner::Scanner>(d->io.get_executor(), o, *rt.adapter, *d->store, d->watch,
+                                                        d->clock, &d->health);
+        // A start-up check that finds the configuration wrong (token decimals,
+        // chain id) stops the daemon with exit 2: restarting cannot help.
+        rt.scanner->on_config_mismatch([dm = d.get()](const Error&) {
+            dm->exit_code = 2;
+            dm->stop_all();
+        });
         d->chains.push_back(std::move(rt));
     }
 
-    d->dispatcher = std::make_unique<webhook::Dispatcher>(d->io.get_executor(), *d->db, *d->http, cfg.webhook,
+    d->dispatcher = std::make_unique<webhook::Dispatcher>(d->io.get_executor(), *d->store, *d->http, cfg.webhook,
                                                            d->clock);
     for (auto& c : d->chains) c.scanner->on_events([disp = d->dispatcher.get()] { disp->wake(); });
 
-    d->handler = std::make_unique<api::Handler>(*d->db, d->cfg, d->clock);
+    d->api_workers = std::make_unique<asio::thread_pool>(2);
+    d->handler = std::make_unique<api::Handler>(*d->store, d->cfg, d->clock, &d->health);
     d->server = std::make_unique<api::Server>(d->io.get_executor(), *d->handler, cfg.api.host, cfg.api.port,
                                               cfg.api.max_body_bytes);
+    d->server->set_workers(d->api_workers->get_executor());
     auto port = d->server->listen();
     if (!port) {
         logger->error("cannot listen on {}: {}", cfg.api.listen, port.error().message);
@@ -160,23 +175,12 @@ int run_daemon(const config::Config& cfg) {
         });
     });
 
-    // Start-up checks (token decimals against the chain) run inside each
-    // chain's coroutine: a node that is down at start must not stop the daemon.
-    for (auto& c : d->chains) {
-        auto* rt = &c;
-        asio::co_spawn(
-            d->io,
-            [rt, logger]() -> asio::awaitable<void> {
-                auto v = co_await rt->adapter->verify();
-                if (!v) {
-                    logger->error("{}: start-up check failed: {}; this chain is not followed",
-                                  rt->scanner->options().chain_id, v.error().describe());
-                    co_return;
-                }
-                co_await rt->scanner->run();
-            },
-            d->on_loop_end("chain " + c.scanner->options().chain_id));
-    }
+    // Start-up checks (token decimals, chain id) run inside each chain's
+    // loop and are retried until the node answers: a node still booting
+    // after a host reboot must not leave its chain unfollowed (it shows
+    // "starting" in /health meanwhile).
+    for (auto& c : d->chains)
+        asio::co_spawn(d->io, c.scanner->run(), d->on_loop_end("chain " + c.scanner->options().chain_id));
     asio::co_spawn(d->io, d->dispatcher->run(), d->on_loop_end("webhook dispatcher"));
     asio::co_spawn(d->io, d->server->run(), d->on_loop_end("api server"));
 
@@ -185,6 +189,7 @@ int run_daemon(const config::Config& cfg) {
     d->signals = nullptr;
     d->grace.reset();
     signals.cancel();
+    d->api_workers->join();  // requests being handled finish before the store goes
     d->http->close_idle();
     logger->info("stopped");
     return d->exit_code;

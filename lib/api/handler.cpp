@@ -17,7 +17,7 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
-#include "store/chain_state.hpp"
+#include "store/counters.hpp"
 #include "store/deposits.hpp"
 #include "store/events.hpp"
 #include "store/pool.hpp"
@@ -259,8 +259,8 @@ bool valid_reference(std::string_view ref) {
     return true;
 }
 
-Handler::Handler(store::Database& db, const config::Config& config, const Clock& clock)
-    : db_(db), config_(config), clock_(clock) {
+Handler::Handler(store::Store& store, const config::Config& config, const Clock& clock, const HealthBoard* health)
+    : store_(store), config_(config), clock_(clock), health_(health) {
     for (const auto& k : config_.api.keys) {
         if (k.empty()) continue;  // an unset ${VAR} never becomes "no key needed"
         auto d = sha256(k);
@@ -384,103 +384,85 @@ Response Handler::dispatch(const Request& req, std::string& route) {
 
 // --- /health and /metrics ----------------------------------------------------
 
+ChainHealth Handler::chain_health(const std::string& chain) const {
+    if (health_)
+        if (auto h = health_->get(chain)) return *h;
+    return ChainHealth{};
+}
+
 Response Handler::health() {
-    auto cursors = store::all_cursors(db_);
-    auto stats = store::pool_stats(db_, clock_.now_ms());
-    if (!cursors || !stats) {
-        if (!cursors) logger()->error("health: {}", cursors.error().describe());
-        if (!stats) logger()->error("health: {}", stats.error().describe());
-        json::object o;
-        o["status"] = "error";
-        o["version"] = DEPOSITD_VERSION;
-        o["message"] = "database unavailable";
-        return json_response(503, o);
-    }
+    // In-memory chain state and the trigger-kept pool counters: O(1).
+    auto stats = store_.read([&](store::Database& db) { return store::pool_stats(db, clock_.now_ms()); });
     bool degraded = false;
     json::array chains;
     for (const auto& ch : config_.chains) {
+        const ChainHealth h = chain_health(ch.id);
         json::object c;
         c["chainId"] = ch.id;
         c["protocol"] = to_string(ch.kind);
-        const store::Cursor* cur = nullptr;
-        for (const auto& k : *cursors)
-            if (k.chain_id == ch.id) cur = &k;
-        if (!cur) {
-            degraded = true;
-            c["head"] = nullptr;
-            c["scanned"] = nullptr;
-            c["lag"] = nullptr;
-            c["status"] = "starting";
-        } else {
-            c["head"] = cur->head ? json::value(*cur->head) : json::value(nullptr);
-            c["scanned"] = cur->height;
-            c["lag"] = cur->head ? json::value(*cur->head > cur->height ? *cur->head - cur->height : 0)
-                                 : json::value(nullptr);
-            if (cur->halted) {
-                degraded = true;
-                c["status"] = "halted";
-                c["halted"] = *cur->halted;
-            } else {
-                c["status"] = "ok";
-            }
-        }
+        c["status"] = h.status;
+        c["head"] = h.head ? json::value(*h.head) : json::value(nullptr);
+        c["scanned"] = h.scanned ? json::value(*h.scanned) : json::value(nullptr);
+        auto lag = h.lag();
+        c["lag"] = lag ? json::value(*lag) : json::value(nullptr);
+        c["finalized"] = h.finalized ? json::value(*h.finalized) : json::value(nullptr);
+        c["updatedAt"] = h.updated_at > 0 ? json::value(format_rfc3339_ms(h.updated_at)) : json::value(nullptr);
+        c["lastError"] = h.last_error ? json::value(*h.last_error) : json::value(nullptr);
+        c["lastErrorAt"] = h.last_error_at > 0 ? json::value(format_rfc3339_ms(h.last_error_at)) : json::value(nullptr);
+        if (h.halted) c["halted"] = *h.halted;
+        if (h.status != "ok") degraded = true;
         chains.push_back(std::move(c));
     }
     json::array pool;
-    for (const auto& s : pool_view(config_, *stats)) {
-        bool low = config_.pool.low_water > 0 && s.free < config_.pool.low_water;
-        if (low) check_low_water(s.protocol, s.free);
-        json::object p;
-        p["protocol"] = s.protocol;
-        p["free"] = s.free;
-        p["bound"] = s.bound;
-        p["cooling"] = s.cooling;
-        p["lowWater"] = config_.pool.low_water;
-        p["low"] = low;
-        pool.push_back(std::move(p));
+    if (stats) {
+        for (const auto& s : pool_view(config_, *stats)) {
+            bool low = config_.pool.low_water > 0 && s.free < config_.pool.low_water;
+            if (low) check_low_water(s.protocol, s.free);
+            json::object p;
+            p["protocol"] = s.protocol;
+            p["free"] = s.free;
+            p["bound"] = s.bound;
+            p["cooling"] = s.cooling;
+            p["lowWater"] = config_.pool.low_water;
+            p["low"] = low;
+            pool.push_back(std::move(p));
+        }
+    } else {
+        logger()->error("health: {}", stats.error().describe());
     }
     json::object o;
-    o["status"] = degraded ? "degraded" : "ok";
+    o["status"] = !stats ? "error" : degraded ? "degraded" : "ok";
     o["version"] = DEPOSITD_VERSION;
     o["chains"] = std::move(chains);
     o["pool"] = std::move(pool);
-    return json_response(200, o);
+    if (!stats) o["message"] = "database unavailable";
+    return json_response(stats ? 200 : 503, o);
 }
 
 Response Handler::metrics() {
     std::vector<Family> fam;
-    // Deposits by chain and status (zeros for configured chains so series persist).
+    auto counters = store_.read([](store::Database& db) { return store::read_counters(db); });
+    if (!counters) return internal(counters.error(), "metrics: counters");
+    auto stats = store_.read([&](store::Database& db) { return store::pool_stats(db, clock_.now_ms()); });
+    if (!stats) return internal(stats.error(), "metrics: pool");
     {
+        // Zeros for configured chains so the series persist.
         Family f{"depositd_deposits", "Deposits by chain and status", {}};
         std::map<std::pair<std::string, std::string>, double> counts;
         for (const auto& ch : config_.chains)
             for (const char* st : {"pending", "confirmed", "reverted"}) counts[{ch.id, st}] = 0;
-        auto q = db_.prepare("SELECT chain_id, status, count(*) FROM deposits GROUP BY 1, 2");
-        for (;;) {
-            auto r = q.step();
-            if (!r) return internal(r.error(), "metrics: deposits");
-            if (!*r) break;
-            counts[{q.text(0), q.text(1)}] = static_cast<double>(q.int64(2));
-        }
+        for (const auto& [k, n] : counters->deposits) counts[k] = static_cast<double>(n);
         for (const auto& [k, v] : counts) f.add({{"chain", k.first}, {"status", k.second}}, v);
         fam.push_back(std::move(f));
     }
     {
         Family f{"depositd_events", "Webhook events by delivery status", {}};
         std::map<std::string, double> counts{{"pending", 0}, {"delivered", 0}, {"failed", 0}};
-        auto q = db_.prepare("SELECT status, count(*) FROM events GROUP BY 1");
-        for (;;) {
-            auto r = q.step();
-            if (!r) return internal(r.error(), "metrics: events");
-            if (!*r) break;
-            counts[q.text(0)] = static_cast<double>(q.int64(1));
-        }
+        for (const auto& [k, n] : counters->events) counts[k] = static_cast<double>(n);
         for (const auto& [k, v] : counts) f.add({{"status", k}}, v);
         fam.push_back(std::move(f));
     }
     {
-        auto stats = store::pool_stats(db_, clock_.now_ms());
-        if (!stats) return internal(stats.error(), "metrics: pool");
         Family addrs{"depositd_pool_addresses", "Pool addresses by protocol and state (free includes cooled)", {}};
         Family low{"depositd_pool_low", "1 when free addresses of a protocol are below [pool].low_water", {}};
         Family mark{"depositd_pool_low_water", "Configured [pool].low_water", {}};
@@ -498,24 +480,16 @@ Response Handler::metrics() {
         fam.push_back(std::move(mark));
     }
     {
-        auto cursors = store::all_cursors(db_);
-        if (!cursors) return internal(cursors.error(), "metrics: cursors");
-        Family scanned{"depositd_chain_scanned_height", "Last block whose transfers are committed", {}};
+        Family scanned{"depositd_chain_scanned_height", "Last height whose transfers are committed", {}};
         Family head{"depositd_chain_head_height", "Last chain head seen", {}};
         Family lag{"depositd_chain_lag_blocks", "head - scanned", {}};
-        Family halted{"depositd_chain_halted", "1 when the chain stopped (reorg deeper than allowed)", {}};
+        Family halted{"depositd_chain_halted", "1 when the chain stopped (reorg deeper than allowed or below finality)", {}};
         for (const auto& ch : config_.chains) {
-            const store::Cursor* cur = nullptr;
-            for (const auto& k : *cursors)
-                if (k.chain_id == ch.id) cur = &k;
-            halted.add({{"chain", ch.id}}, cur && cur->halted ? 1 : 0);
-            if (!cur) continue;
-            scanned.add({{"chain", ch.id}}, static_cast<double>(cur->height));
-            if (cur->head) {
-                head.add({{"chain", ch.id}}, static_cast<double>(*cur->head));
-                lag.add({{"chain", ch.id}},
-                        static_cast<double>(*cur->head > cur->height ? *cur->head - cur->height : 0));
-            }
+            const ChainHealth h = chain_health(ch.id);
+            halted.add({{"chain", ch.id}}, h.status == "halted" ? 1 : 0);
+            if (h.scanned) scanned.add({{"chain", ch.id}}, static_cast<double>(*h.scanned));
+            if (h.head) head.add({{"chain", ch.id}}, static_cast<double>(*h.head));
+            if (auto l = h.lag()) lag.add({{"chain", ch.id}}, static_cast<double>(*l));
         }
         fam.push_back(std::move(scanned));
         fam.push_back(std::move(head));
@@ -555,7 +529,8 @@ Response Handler::bind(const Request& req) {
             return validation("metadata must be at most " + std::to_string(kMaxMetadata) + " bytes of JSON");
     }
 
-    auto b = store::bind_reference(db_, ref, protocol, metadata, clock_.now_ms());
+    const auto now = clock_.now_ms();
+    auto b = store_.write([&](store::Database& db) { return store::bind_reference(db, ref, protocol, metadata, now); });
     if (!b) {
         if (b.error().code == Errc::unavailable) {
             check_low_water(protocol, 0);
@@ -601,19 +576,24 @@ Response Handler::unbind(const Request& req) {
         protocol = std::string(pv->get_string());
     }
 
-    auto active = store::active_bindings(db_, ref);
-    if (!active) return internal(active.error(), "unbind");
     std::int64_t now = clock_.now_ms();
     std::optional<std::int64_t> cooldown;
     if (config_.pool.cooldown) cooldown = config_.pool.cooldown->count();
-    auto n = store::unbind_reference(db_, ref, protocol, cooldown, now);
+    // What was bound and the unbind, in one job: nothing changes in between.
+    std::vector<store::Binding> active;
+    auto n = store_.write([&](store::Database& db) -> Result<int> {
+        auto a = store::active_bindings(db, ref);
+        if (!a) return a.error();
+        active = std::move(*a);
+        return store::unbind_reference(db, ref, protocol, cooldown, now);
+    });
     if (!n) return internal(n.error(), "unbind");
     if (*n == 0)
         return not_found("depositReference " + ref + " has no active binding" +
                          (protocol ? " for protocol " + *protocol : std::string()));
 
     json::array unbound;
-    for (const auto& b : *active) {
+    for (const auto& b : active) {
         if (protocol && b.protocol != *protocol) continue;
         json::object o;
         o["protocol"] = b.protocol;
@@ -638,14 +618,24 @@ Response Handler::reference(const std::string& ref, const Query& query) {
         if (!parse_protocol(*p, pr)) return validation(kProtocolsMessage);
         protocol = *p;
     }
-    auto active = store::active_bindings(db_, ref);
-    if (!active) return internal(active.error(), "reference");
+    // Bindings and their totals from one read snapshot.
+    std::vector<std::pair<store::Binding, std::vector<store::DepositTotal>>> rows;
+    auto read = store_.read([&](store::Database& db) -> Status {
+        auto active = store::active_bindings(db, ref);
+        if (!active) return active.error();
+        for (auto& b : *active) {
+            if (protocol && b.protocol != *protocol) continue;
+            auto totals = store::deposit_totals(db, ref, b.protocol);
+            if (!totals) return totals.error();
+            rows.emplace_back(std::move(b), std::move(*totals));
+        }
+        return {};
+    });
+    if (!read) return internal(read.error(), "reference");
     json::array all;
     std::optional<json::object> primary;
-    for (const auto& b : *active) {
-        if (protocol && b.protocol != *protocol) continue;
-        auto totals = store::deposit_totals(db_, ref, b.protocol);
-        if (!totals) return internal(totals.error(), "reference totals");
+    for (const auto& [b, totals_rows] : rows) {
+        const auto* totals = &totals_rows;
         json::object o;
         o["depositReference"] = ref;
         o["address"] = b.address;
@@ -704,7 +694,7 @@ Response Handler::list_deposits(const Query& query) {
         if (v->empty() || v->size() > 32) return validation("currency must be 1-32 characters");
         f.currency = *v;
     }
-    auto page = store::list_deposits(db_, f);
+    auto page = store_.read([&](store::Database& db) { return store::list_deposits(db, f); });
     if (!page) return internal(page.error(), "list deposits");
     json::array deposits;
     for (const auto& d : page->deposits) deposits.push_back(store::deposit_to_json(d));
@@ -716,7 +706,7 @@ Response Handler::list_deposits(const Query& query) {
 
 Response Handler::get_deposit(const std::string& id) {
     if (id.size() > 128) return not_found("Deposit not found");
-    auto d = store::get_deposit(db_, id);
+    auto d = store_.read([&](store::Database& db) { return store::get_deposit(db, id); });
     if (!d) return internal(d.error(), "get deposit");
     if (!*d) return not_found("Deposit " + id + " not found");
     return ok(200, store::deposit_to_json(**d), "OK");
@@ -742,7 +732,7 @@ Response Handler::list_events(const Query& query) {
                 "order.expired");
         f.type = *v;
     }
-    auto page = store::list_events(db_, f);
+    auto page = store_.read([&](store::Database& db) { return store::list_events(db, f); });
     if (!page) return internal(page.error(), "list events");
     json::array events;
     for (const auto& e : page->events) events.push_back(store::event_to_json(e));
@@ -754,7 +744,7 @@ Response Handler::list_events(const Query& query) {
 
 Response Handler::get_event(const std::string& id) {
     if (id.size() > 128) return not_found("Event not found");
-    auto e = store::get_event(db_, id);
+    auto e = store_.read([&](store::Database& db) { return store::get_event(db, id); });
     if (!e) return internal(e.error(), "get event");
     if (!*e) return not_found("Event " + id + " not found");
     return ok(200, store::event_to_json(**e), "OK");
@@ -762,11 +752,13 @@ Response Handler::get_event(const std::string& id) {
 
 Response Handler::resend_event(const std::string& id) {
     if (id.size() > 128) return not_found("Event not found");
-    auto r = store::resend_event(db_, id, clock_.now_ms());
-    if (!r) return internal(r.error(), "resend event");
-    if (!*r) return not_found("Event " + id + " not found");
-    logger()->info("event {} queued for redelivery", id);
-    auto e = store::get_event(db_, id);
+    const auto now = clock_.now_ms();
+    auto e = store_.write([&](store::Database& db) -> Result<std::optional<store::EventRow>> {
+        auto r = store::resend_event(db, id, now);
+        if (!r) return r.error();
+        if (!*r) return std::optional<store::EventRow>{};
+        return store::get_event(db, id);
+    });
     if (!e) return internal(e.error(), "resend event");
     if (!*e) return not_found("Event " + id + " not found");
     return ok(200, store::event_to_json(**e), "Event queued for delivery");
@@ -777,6 +769,7 @@ Response Handler::resend_event(const std::string& id) {
 void Handler::check_low_water(const std::string& protocol, std::uint64_t free) {
     if (config_.pool.low_water == 0 || free >= config_.pool.low_water) return;
     std::int64_t now = clock_.now_ms();
+    std::lock_guard lock(low_water_mu_);
     auto it = low_water_logged_at_.find(protocol);
     if (it != low_water_logged_at_.end() && now - it->second < low_water_log_interval_ms_) return;
     low_water_logged_at_[protocol] = now;
@@ -787,10 +780,13 @@ void Handler::check_low_water(const std::string& protocol, std::uint64_t free) {
 void Handler::maybe_check_low_water_after_bind(const std::string& protocol) {
     // pool_stats counts the whole pool: at most once a minute per protocol.
     std::int64_t now = clock_.now_ms();
-    auto it = low_water_checked_at_.find(protocol);
-    if (it != low_water_checked_at_.end() && now - it->second < kLowWaterCheckAfterBindMs) return;
-    low_water_checked_at_[protocol] = now;
-    auto stats = store::pool_stats(db_, now);
+    {
+        std::lock_guard lock(low_water_mu_);
+        auto it = low_water_checked_at_.find(protocol);
+        if (it != low_water_checked_at_.end() && now - it->second < kLowWaterCheckAfterBindMs) return;
+        low_water_checked_at_[protocol] = now;
+    }
+    auto stats = store_.read([&](store::Database& db) { return store::pool_stats(db, now); });
     if (!stats) return;
     for (const auto& s : *stats)
         if (s.protocol == protocol) check_low_water(protocol, s.free);

@@ -3,17 +3,22 @@
 // Beast. lib/api/server.cpp feeds it parsed requests; tests and the fuzzer
 // call it directly.
 //
-// handle() is synchronous and uses the shared Database connection only while
-// it runs, so it is safe on the daemon's single-threaded io_context.
+// handle() is synchronous and thread-safe: the server calls it on API worker
+// threads, never on the thread that serves sockets. Reads use read-only
+// connections (store::Store::read), writes are jobs for the writer thread
+// (store::Store::write). /health and /metrics read in-memory state and the
+// trigger-kept counters: O(1), no table scan.
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
-#include "store/database.hpp"
+#include "core/health.hpp"
+#include "store/store.hpp"
 
 namespace depositd::api {
 
@@ -38,7 +43,10 @@ bool valid_reference(std::string_view ref);
 
 class Handler {
 public:
-    Handler(store::Database& db, const config::Config& config, const Clock& clock);
+    // `health` (optional) is what the chain loops report; without it every
+    // chain shows "starting".
+    Handler(store::Store& store, const config::Config& config, const Clock& clock,
+            const HealthBoard* health = nullptr);
 
     // Never throws: unexpected failures become 500 InternalError.
     Response handle(const Request& req);
@@ -51,6 +59,7 @@ private:
     Response dispatch(const Request& req, std::string& route_name);
     bool authorized(const std::string& header) const;
 
+    ChainHealth chain_health(const std::string& chain) const;
     Response health();
     Response metrics();
     Response bind(const Request& req);
@@ -67,9 +76,11 @@ private:
     void check_low_water(const std::string& protocol, std::uint64_t free);
     void maybe_check_low_water_after_bind(const std::string& protocol);
 
-    store::Database& db_;
+    store::Store& store_;
     const config::Config& config_;
     const Clock& clock_;
+    const HealthBoard* health_;
+    std::mutex low_water_mu_;  // the two maps below (handle() runs on several threads)
     std::vector<std::vector<unsigned char>> key_digests_;  // SHA-256 of each configured key
     std::int64_t low_water_log_interval_ms_ = 10 * 60 * 1000;
     std::map<std::string, std::int64_t> low_water_logged_at_;   // protocol -> last warning (ms)

@@ -69,6 +69,7 @@ struct Server::Impl {
         : ex(std::move(e)), handler(h), host(std::move(hst)), port(p), max_body(mb), acceptor(ex), wake(ex) {}
 
     asio::any_io_executor ex;
+    asio::any_io_executor workers;      // where handle() runs; empty = inline (tests)
     Handler& handler;
     std::string host;
     std::uint16_t port;
@@ -140,6 +141,10 @@ asio::awaitable<void> early_answer(beast::tcp_stream& stream, int status, const 
     co_await write_response(stream, std::move(r), false, 11, limits.write_timeout);
     co_await drain_and_close(stream);
 }
+
+// Runs on a worker thread: the handler touches the database, the thread that
+// serves sockets never does.
+asio::awaitable<Response> handle_on_worker(Handler& handler, Request r) { co_return handler.handle(r); }
 
 asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
@@ -225,7 +230,11 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         const unsigned version = req.version();
 
         auto started = std::chrono::steady_clock::now();
-        Response resp = self->handler.handle(r);  // synchronous: nothing is held across the co_await below
+        Response resp;
+        if (self->workers)
+            resp = co_await asio::co_spawn(self->workers, handle_on_worker(self->handler, r), asio::use_awaitable);
+        else
+            resp = self->handler.handle(r);
         int status = resp.status;
         auto wec = co_await write_response(stream, std::move(resp), keep, version, lim.write_timeout);
         // Path only: queries may carry references but never keys; Authorization is never logged.
@@ -255,6 +264,8 @@ Server::Server(asio::any_io_executor ex, Handler& handler, std::string host, std
 Server::~Server() = default;
 
 void Server::set_limits(const ServerLimits& limits) { impl_->limits = limits; }
+
+void Server::set_workers(asio::any_io_executor workers) { impl_->workers = std::move(workers); }
 
 std::size_t Server::active_sessions() const { return impl_->active.load(); }
 

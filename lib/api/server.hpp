@@ -2,9 +2,10 @@
 // The HTTP/1.1 server in front of api::Handler. Beast stays inside
 // server.cpp; this header only needs Asio's executor and awaitable.
 //
-// Threading: the executor must be single-threaded (the daemon's io_context,
-// or a strand): Handler uses the shared Database connection synchronously.
-// stop() may be called from any thread.
+// Threading: sessions run on the executor given (single-threaded: the
+// daemon's network thread). Handler::handle(), which reads and writes the
+// database, runs on the `workers` executor (a thread pool) when one is set,
+// so a slow query never holds the sockets. stop() may be called from any thread.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -38,6 +39,8 @@ public:
 
     // Before listen().
     void set_limits(const ServerLimits& limits);
+    // Before run(): where requests are handled (the daemon's API worker pool).
+    void set_workers(boost::asio::any_io_executor workers);
 
     // Binds and listens; returns the actual port (useful with port 0).
     Result<std::uint16_t> listen();

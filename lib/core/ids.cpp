@@ -53,4 +53,10 @@ std::string event_id(std::string_view dep, std::string_view type) {
     return digest_id("evt_", m);
 }
 
+std::string change_event_id(std::string_view dep, std::uint64_t change) {
+    std::string m;
+    m.append(dep).append("\nchange ").append(std::to_string(change));
+    return digest_id("evt_", m);
+}
+
 }  // namespace depositd

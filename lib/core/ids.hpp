@@ -19,5 +19,8 @@ std::string deposit_id(std::string_view chain, std::string_view tx_hash, std::ui
                        std::string_view block_hash);
 // evt_<24 hex> from (deposit id, event type).
 std::string event_id(std::string_view deposit_id, std::string_view type);
+// evt_<24 hex> of a deposit's n-th status change (1 = its first pending):
+// fixed by the deposit and the change's number, whatever restarts happen.
+std::string change_event_id(std::string_view deposit_id, std::uint64_t change);
 
 }  // namespace depositd

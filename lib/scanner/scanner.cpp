@@ -1,339 +1,238 @@
 #include "scanner/scanner.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "core/amount.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "store/async.hpp"
 #include "store/chain_state.hpp"
 #include "store/database.hpp"
 #include "store/deposits.hpp"
 #include "store/events.hpp"
 #include "store/pool.hpp"
+#include "store/store.hpp"
 
 namespace depositd::scanner {
 
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
-const char* kPending = "pending";
-const char* kConfirmed = "confirmed";
-const char* kReverted = "reverted";
+const std::string kPending = "pending";
+const std::string kConfirmed = "confirmed";
+const std::string kReverted = "reverted";
+const std::string kEvtPending = "deposit.pending";
+const std::string kEvtConfirmed = "deposit.confirmed";
+const std::string kEvtReverted = "deposit.reverted";
 
-// Deposits and their events are written together; the event payload is the
-// deposit as it is after this change, frozen so every retry sends the same bytes.
-Status add_event(store::Database& db, const store::Deposit& d, const std::string& type, std::int64_t now_ms) {
-    store::NewEvent e;
-    e.id = event_id(d.id, type);
-    e.deposit_id = d.id;
-    e.type = type;
-    e.created_at = now_ms;
-    e.payload = store::event_payload(e.id, type, now_ms, d);
-    auto r = store::insert_event(db, e);
-    if (!r) return r.error();
-    return {};
+// Watch sets load in chunks so one job never holds the writer for long.
+constexpr std::size_t kWatchChunk = 50'000;
+// Consecutive failed steps before a chain reports "error" (one 429 is not an outage).
+constexpr int kErrorAfterFailures = 3;
+
+auto logger() {
+    static auto l = log::get("scanner");
+    return l;
 }
+
+Error with_context(Error e, const std::string& context) {
+    e.message = context + ": " + e.message;
+    return e;
+}
+
+std::uint64_t confirmations_at(std::uint64_t head, std::uint64_t block) { return head >= block ? head - block + 1 : 0; }
+
+// A block's timestamp resolution and consensus tolerance: the binding that
+// held the address at block time + slack gets the deposit (SPEC §4). EVM,
+// TRON and Solana stamp blocks to the second; a Bitcoin block may claim a
+// time up to two hours off (consensus rule), so a recent Bitcoin block
+// credits the holder at scan time (docs/chains/bitcoin.md: cooldown >= 2 h).
+std::int64_t attribution_slack_ms(Protocol p) { return p == Protocol::bitcoin ? 2 * 3600 * 1000 : 999; }
 
 }  // namespace
 
-Status WatchRegistry::refresh(store::Database& db, Protocol p) {
+// --- Watch sets ------------------------------------------------------------
+
+asio::awaitable<Status> WatchRegistry::refresh(store::Store& store, Protocol p) {
     auto& entry = sets_[p];
-    auto gen = store::pool_generation(db, to_string(p));
-    if (!gen) return gen.error();
-    if (*gen <= entry.loaded_up_to) return {};
-    std::int64_t last = entry.loaded_up_to;
-    auto s = store::for_each_watched(db, to_string(p), entry.loaded_up_to, [&](const store::WatchedAddress& a) {
-        entry.set.insert(std::string(a.watch_key.begin(), a.watch_key.end()), a.id);
-        last = a.id;
-    });
-    if (!s) return s;
-    if (last > entry.loaded_up_to) {
-        log::get("scanner")->info("watching {} {} addresses", entry.set.size(), to_string(p));
-        entry.loaded_up_to = last;
+    const std::string protocol = to_string(p);
+    const std::size_t before = entry.set.size();
+    for (;;) {
+        const std::int64_t after = entry.loaded_up_to;
+        auto rows = co_await store::async_write(store, [&protocol, after](store::Database& db) {
+            return store::watched_after(db, protocol, after, kWatchChunk);
+        });
+        if (!rows) co_return rows.error();
+        // Another chain of the protocol may have loaded these meanwhile: inserts are idempotent.
+        entry.set.reserve(entry.set.size() + rows->size());
+        for (const auto& a : *rows) {
+            entry.set.insert(std::string(a.watch_key.begin(), a.watch_key.end()), a.id);
+            entry.loaded_up_to = std::max(entry.loaded_up_to, a.id);
+        }
+        if (rows->size() < kWatchChunk) break;
     }
-    return {};
+    if (entry.set.size() != before) logger()->info("watching {} {} addresses", entry.set.size(), protocol);
+    co_return Status{};
 }
 
-Status Scanner::record_change(const store::Deposit& d, const std::string& type, std::int64_t now_ms) {
-    if (auto s = add_event(db_, d, type, now_ms); !s) return s;
-    if (on_deposit_change_) return on_deposit_change_(db_, d, type, now_ms);
-    return {};
-}
+// --- Construction, run loop, health ----------------------------------------------
 
 Scanner::Scanner(asio::any_io_executor executor, ScannerOptions options, chain::ChainAdapter& adapter,
-                 store::Database& db, WatchRegistry& watch, const Clock& clock)
+                 store::Store& store, WatchRegistry& watch, const Clock& clock, HealthBoard* health)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       adapter_(adapter),
-      db_(db),
+      store_(store),
       watch_(watch),
       clock_(clock),
+      board_(health),
       timer_(std::make_shared<asio::steady_timer>(executor_)) {
     if (options_.max_batch == 0) options_.max_batch = 1;
+    auto& m = metrics::Registry::global();
+    m.describe("depositd_chain_up", "gauge", "1 while the chain is followed (status ok or lagging)");
+    m.describe("depositd_chain_last_success_timestamp_seconds", "gauge",
+               "Unix time of the chain loop's last successful step");
+    publish_health();
 }
 
-bool Scanner::is_confirmed(std::uint64_t block_number, const chain::Head& head) const {
-    if (options_.finalized) return head.finalized && block_number <= *head.finalized;
-    if (head.height < block_number) return false;
-    return head.height - block_number + 1 >= options_.confirmations;
+Scanner::~Scanner() = default;
+
+void Scanner::stop() {
+    stopping_ = true;
+    timer_->cancel();
 }
 
-asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor(const chain::Head& head) {
-    auto existing = store::get_cursor(db_, options_.chain_id);
-    if (!existing) co_return existing.error();
-    if (*existing) co_return Cursor{(*existing)->height, (*existing)->hash};
-
-    // First start: begin at `start` (or the head), anchored on the block
-    // before it so the first scanned block's parent is checked too. Height 0
-    // has no parent: a start at 0 begins at 1 (genesis carries no transfers).
-    std::uint64_t start = options_.start.value_or(head.height);
-    if (start == 0) start = 1;
-    auto anchor = co_await adapter_.block_at(start - 1);
-    if (!anchor) co_return anchor.error();
-    if (anchor->presence != chain::Presence::block)
-        co_return make_error(Errc::unavailable, "block " + std::to_string(start - 1) + " not available yet");
-    const auto& ref = anchor->ref;
-    auto now = clock_.now_ms();
-    store::Transaction tx(db_);
-    if (!tx.begun()) co_return tx.begun().error();
-    if (auto s = store::put_block(db_, options_.chain_id, {ref.height, ref.hash, ref.parent}); !s) co_return s.error();
-    store::Cursor c{options_.chain_id, ref.height, ref.hash, head.height, std::nullopt, now};
-    if (auto s = store::put_cursor(db_, c); !s) co_return s.error();
-    if (auto s = tx.commit(); !s) co_return s.error();
-    log::get("scanner")->info("{}: starting at block {} (head {})", options_.chain_id, start, head.height);
-    co_return Cursor{ref.height, ref.hash};
+void Scanner::publish_health() {
+    if (board_) board_->put(options_.chain_id, health_);
+    const metrics::Labels labels{{"chain", options_.chain_id}};
+    auto& m = metrics::Registry::global();
+    m.gauge_set("depositd_chain_up", labels, health_.status == "ok" || health_.status == "lagging" ? 1 : 0);
+    if (health_.updated_at > 0)
+        m.gauge_set("depositd_chain_last_success_timestamp_seconds", labels,
+                    static_cast<double>(health_.updated_at) / 1000.0);
 }
 
-asio::awaitable<Result<StepOutcome>> Scanner::step() {
-    auto logger = log::get("scanner");
-    if (auto s = watch_.refresh(db_, options_.protocol); !s) co_return s.error();
-
-    auto head_r = co_await adapter_.head();
-    if (!head_r) co_return head_r.error();
-    const chain::Head head = *head_r;
-
-    auto cursor_r = co_await load_or_init_cursor(head);
-    if (!cursor_r) co_return cursor_r.error();
-    const Cursor cursor = *cursor_r;
-
-    metrics::Registry::global().gauge_set("depositd_chain_head", {{"chain", options_.chain_id}},
-                                          static_cast<double>(head.height));
-
-    if (cursor.height >= head.height) {
-        int events = 0;
-        {
-            store::Transaction tx(db_);
-            if (!tx.begun()) co_return tx.begun().error();
-            if (auto s = store::set_head(db_, options_.chain_id, head.height, clock_.now_ms()); !s) co_return s.error();
-            if (auto s = update_confirmations(head, cursor.height, events); !s) co_return s.error();
-            if (auto s = tx.commit(); !s) co_return s.error();
-        }
-        if (events && on_events_) on_events_();
-        co_return StepOutcome::caught_up;
-    }
-
-    const std::uint64_t from = cursor.height + 1;
-    const std::uint64_t to = std::min<std::uint64_t>(head.height, from + options_.max_batch - 1);
-    auto scanned = co_await adapter_.scan(from, to, watch_.set(options_.protocol));
-    if (!scanned) co_return scanned.error();
-    auto blocks = std::move(scanned->blocks);
-    if (blocks.empty()) co_return make_error(Errc::unavailable, "node returned no blocks for " + std::to_string(from) + ".." + std::to_string(to));
-
-    // Parent-hash continuity with what we committed, and inside the batch.
-    if (blocks.front().block.height != from || blocks.front().block.parent != cursor.hash) {
-        logger->warn("{}: block {} does not extend our block {} ({} != {}): reorg", options_.chain_id,
-                     blocks.front().block.height, cursor.height, blocks.front().block.parent, cursor.hash);
-        co_return co_await handle_reorg(cursor);
-    }
-    std::size_t keep = 1;
-    while (keep < blocks.size() && blocks[keep].block.height == blocks[keep - 1].block.height + 1 &&
-           blocks[keep].block.parent == blocks[keep - 1].block.hash && blocks[keep].block.height <= to)
-        ++keep;
-    blocks.resize(keep);  // anything after a break is fetched again next step
-
-    if (auto s = commit_blocks(blocks, head); !s) co_return s.error();
-    const auto last = blocks.back().block.height;
-    metrics::Registry::global().gauge_set("depositd_chain_scanned", {{"chain", options_.chain_id}},
-                                          static_cast<double>(last));
-    if (last >= head.height) {
-        logger->debug("{}: at head {}", options_.chain_id, last);
-        co_return StepOutcome::caught_up;
-    }
-    logger->debug("{}: scanned {}..{} (head {}, lag {})", options_.chain_id, from, last, head.height,
-                  head.height - last);
-    co_return StepOutcome::progressed;
-}
-
-Status Scanner::commit_blocks(const std::vector<chain::BlockTransfers>& blocks, const chain::Head& head) {
-    auto logger = log::get("scanner");
+void Scanner::report(const Result<StepOutcome>& r) {
     const auto now = clock_.now_ms();
-    const auto last = blocks.back().block;
-    int events = 0;
-    int found = 0;
-
-    store::Transaction tx(db_);
-    if (!tx.begun()) return tx.begun().error();
-    for (const auto& bt : blocks) {
-        const auto& b = bt.block;
-        if (auto s = store::put_block(db_, options_.chain_id, {b.height, b.hash, b.parent}); !s) return s;
-        for (const auto& t : bt.transfers) {
-            auto address_id = watch_.set(options_.protocol).find(t.to_key);
-            if (address_id == 0) continue;  // adapters only return watched recipients; be strict anyway
-            auto owner = store::address_owner(db_, address_id);
-            if (!owner) return owner.error();
-            store::Deposit d;
-            d.id = deposit_id(options_.chain_id, t.tx, t.index, b.hash);
-            d.chain_id = options_.chain_id;
-            d.tx_hash = t.tx;
-            d.index = t.index;
-            d.block_hash = b.hash;
-            d.block_number = b.height;
-            d.address_id = address_id;
-            d.address = owner->address;
-            d.reference = owner->reference;
-            d.currency = t.currency;
-            d.contract = t.contract;
-            d.raw_amount = u256_to_decimal(t.amount);
-            d.decimals = t.decimals;
-            d.from = t.from;
-            d.confirmations = head.height >= b.height ? head.height - b.height + 1 : 0;
-            d.required_confirmations = options_.confirmations;
-            d.status = kPending;
-            d.detected_at = now;
-            auto inserted = store::insert_deposit(db_, d);
-            if (!inserted) return inserted.error();
-            if (!*inserted) continue;  // already known (a rescan after a crash before this point is impossible, but be idempotent)
-            ++found;
-            if (auto s = record_change(d, "deposit.pending", now); !s) return s;
-            ++events;
-            logger->info("{}: deposit {} {} {} to {} in block {} tx {}", options_.chain_id, d.id,
-                         Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
+    health_.progress_at = now;
+    if (head_) health_.head = head_->height;
+    if (cursor_) health_.scanned = cursor_->height;
+    if (finalized_floor_) health_.finalized = finalized_floor_;
+    if (r) {
+        failures_ = 0;
+        health_.updated_at = now;
+        if (*r == StepOutcome::halted) {
+            health_.status = "halted";
+        } else {
+            auto lag = health_.lag();
+            health_.status = lag && *lag > HealthBoard::kLagWarn ? "lagging" : "ok";
         }
+    } else {
+        ++failures_;
+        health_.last_error = r.error().describe();
+        health_.last_error_at = now;
+        if (health_.status != "starting" && failures_ >= kErrorAfterFailures) health_.status = "error";
     }
-    if (auto s = update_confirmations(head, last.height, events); !s) return s;
-    store::Cursor c{options_.chain_id, last.height, last.hash, head.height, std::nullopt, now};
-    if (auto s = store::put_cursor(db_, c); !s) return s;
-    const std::uint64_t keep = static_cast<std::uint64_t>(options_.max_reorg_depth) + 8;
-    if (last.height > keep)
-        if (auto s = store::prune_blocks_below(db_, options_.chain_id, last.height - keep); !s) return s;
-    if (auto s = tx.commit(); !s) return s;
-    if (found) metrics::Registry::global().counter_add("depositd_deposits_detected_total", {{"chain", options_.chain_id}}, found);
-    if (events && on_events_) on_events_();
-    return {};
+    publish_health();
 }
 
-Status Scanner::update_confirmations(const chain::Head& head, std::uint64_t scanned, int& events) {
-    auto pending = store::pending_deposits(db_, options_.chain_id);
-    if (!pending) return pending.error();
-    const auto now = clock_.now_ms();
-    for (auto& d : *pending) {
-        if (d.block_number > scanned) continue;
-        std::uint64_t confs = head.height >= d.block_number ? head.height - d.block_number + 1 : 0;
-        bool confirm = is_confirmed(d.block_number, head);
-        if (confs == d.confirmations && !confirm) continue;
-        d.confirmations = confs;
-        if (confirm) {
-            d.status = kConfirmed;
-            d.confirmed_at = now;
+asio::awaitable<Status> Scanner::verify_until_ok() {
+    auto backoff = std::chrono::milliseconds(500);
+    int attempt = 0;
+    while (!stopping_) {
+        auto v = co_await adapter_.verify();
+        if (v) co_return Status{};
+        ++attempt;
+        if (v.error().code == Errc::invalid_input) {
+            // The configuration is wrong (decimals, chain id): retrying cannot help.
+            logger()->critical("{}: {}: start-up check failed: {}", options_.source, options_.chain_id,
+                               v.error().message);
+            health_.last_error = v.error().describe();
+            health_.last_error_at = clock_.now_ms();
+            publish_health();
+            if (on_config_mismatch_) on_config_mismatch_(v.error());
+            co_return v.error();
         }
-        if (auto s = store::update_deposit_state(db_, d); !s) return s;
-        if (confirm) {
-            if (auto s = record_change(d, "deposit.confirmed", now); !s) return s;
-            ++events;
-            log::get("scanner")->info("{}: deposit {} confirmed ({} confirmations)", options_.chain_id, d.id, confs);
-        }
+        health_.last_error = v.error().describe();
+        health_.last_error_at = clock_.now_ms();
+        publish_health();
+        if (attempt == 1 || attempt % 10 == 0)
+            logger()->warn("{}: start-up check failed: {} (attempt {}, retrying in {} ms; the chain shows "
+                           "\"starting\" until it passes)",
+                           options_.chain_id, v.error().describe(), attempt, backoff.count());
+        auto wait = backoff;
+        if (v.error().retry_after_ms > 0)
+            wait = std::max(wait, std::min(std::chrono::milliseconds(v.error().retry_after_ms), options_.max_backoff));
+        backoff = std::min(backoff * 2, options_.max_backoff);
+        timer_->expires_after(wait);
+        boost::system::error_code ec;
+        co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    return {};
-}
-
-asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const Cursor& cursor) {
-    auto logger = log::get("scanner");
-    // Walk back until our stored hash is the chain's hash at that height.
-    std::optional<std::uint64_t> ancestor;
-    std::string ancestor_hash;
-    const std::uint64_t floor =
-        cursor.height > options_.max_reorg_depth ? cursor.height - options_.max_reorg_depth : 0;
-    for (std::uint64_t h = cursor.height;; --h) {
-        auto stored = store::get_block(db_, options_.chain_id, h);
-        if (!stored) co_return stored.error();
-        if (!*stored) break;  // older than what we keep
-        auto canon = co_await adapter_.block_at(h);
-        if (!canon) co_return canon.error();
-        if (canon->presence == chain::Presence::block && canon->ref.hash == (*stored)->hash) {
-            ancestor = h;
-            ancestor_hash = (*stored)->hash;
-            break;
-        }
-        if (h == floor || h == 0) break;
-    }
-
-    const auto now = clock_.now_ms();
-    if (!ancestor) {
-        std::string why = "reorg deeper than max_reorg_depth (" + std::to_string(options_.max_reorg_depth) +
-                          ") below block " + std::to_string(cursor.height) +
-                          ": chain stopped, nothing skipped; investigate the node, then restart";
-        logger->critical("{}: {}", options_.chain_id, why);
-        if (auto s = store::set_halted(db_, options_.chain_id, why, now); !s) co_return s.error();
-        co_return StepOutcome::halted;
-    }
-
-    int events = 0;
-    {
-        store::Transaction tx(db_);
-        if (!tx.begun()) co_return tx.begun().error();
-        auto dropped = store::deposits_above(db_, options_.chain_id, *ancestor);
-        if (!dropped) co_return dropped.error();
-        for (auto& d : *dropped) {
-            d.status = kReverted;
-            d.reverted_at = now;
-            if (auto s = store::update_deposit_state(db_, d); !s) co_return s.error();
-            if (auto s = record_change(d, "deposit.reverted", now); !s) co_return s.error();
-            ++events;
-            logger->warn("{}: deposit {} reverted (block {} left the chain)", options_.chain_id, d.id, d.block_number);
-        }
-        if (auto s = store::delete_blocks_above(db_, options_.chain_id, *ancestor); !s) co_return s.error();
-        store::Cursor c{options_.chain_id, *ancestor, ancestor_hash, std::nullopt, std::nullopt, now};
-        if (auto s = store::put_cursor(db_, c); !s) co_return s.error();
-        if (auto s = tx.commit(); !s) co_return s.error();
-    }
-    logger->warn("{}: reorg of depth {} handled, resuming from block {}", options_.chain_id,
-                 cursor.height - *ancestor, *ancestor + 1);
-    metrics::Registry::global().counter_add("depositd_reorgs_total", {{"chain", options_.chain_id}});
-    if (events && on_events_) on_events_();
-    co_return StepOutcome::reorged;
+    co_return make_error(Errc::unavailable, "stopped");
 }
 
 asio::awaitable<void> Scanner::run() {
-    auto logger = log::get("scanner");
     // A previous halt is re-evaluated from scratch on start.
-    if (auto c = store::get_cursor(db_, options_.chain_id); c && *c && (*c)->halted)
-        (void)store::set_halted(db_, options_.chain_id, std::nullopt, clock_.now_ms());
+    {
+        const auto chain = options_.chain_id;
+        const auto now = clock_.now_ms();
+        auto cleared = co_await store::async_write(store_, [&chain, now](store::Database& db) -> Status {
+            auto c = store::get_cursor(db, chain);
+            if (!c) return c.error();
+            if (*c && (*c)->halted) return store::set_halted(db, chain, std::nullopt, now);
+            return {};
+        });
+        if (!cleared) logger()->warn("{}: {}", options_.chain_id, cleared.error().describe());
+    }
+    if (auto v = co_await verify_until_ok(); !v) {
+        logger()->info("{}: scanner stopped", options_.chain_id);
+        co_return;
+    }
 
     auto backoff = std::chrono::milliseconds(500);
-    int failures = 0;
     while (!stopping_) {
         auto r = co_await step();
+        report(r);
         std::chrono::milliseconds wait{0};
         if (!r) {
-            ++failures;
-            if (failures == 1 || failures % 10 == 0)
-                logger->warn("{}: {} (attempt {}, retrying in {} ms)", options_.chain_id, r.error().describe(),
-                             failures, backoff.count());
+            if (failures_ == 1 || failures_ % 10 == 0)
+                logger()->warn("{}: {} (attempt {}, retrying in {} ms)", options_.chain_id, r.error().describe(),
+                               failures_, backoff.count());
             wait = backoff;
             // A rate limit that says how long to wait is obeyed (bounded).
             if (r.error().retry_after_ms > 0)
                 wait = std::max(wait, std::min(std::chrono::milliseconds(r.error().retry_after_ms), options_.max_backoff));
             backoff = std::min(backoff * 2, options_.max_backoff);
         } else {
-            if (failures) logger->info("{}: recovered after {} failed attempts", options_.chain_id, failures);
-            failures = 0;
+            if (failures_ == 0 && backoff > std::chrono::milliseconds(500))
+                logger()->info("{}: recovered", options_.chain_id);
             backoff = std::chrono::milliseconds(500);
             if (*r == StepOutcome::halted) break;
             if (*r == StepOutcome::caught_up) wait = options_.poll_interval;
+        }
+        // Health is persisted when it changes (and now and then), never on every poll.
+        const auto now_steady = std::chrono::steady_clock::now();
+        if (cursor_ && (health_.status != persisted_status_ || health_.last_error != persisted_error_ ||
+                        now_steady - persisted_at_ > std::chrono::seconds(30))) {
+            persisted_status_ = health_.status;
+            persisted_error_ = health_.last_error;
+            persisted_at_ = now_steady;
+            const auto chain = options_.chain_id;
+            const auto h = health_;
+            const auto now = clock_.now_ms();
+            auto s = co_await store::async_write(store_, [&chain, &h, now](store::Database& db) {
+                std::optional<std::int64_t> success;
+                if (h.updated_at > 0) success = h.updated_at;
+                return store::set_health(db, chain, h.status, h.last_error, success, now);
+            });
+            if (!s) logger()->warn("{}: cannot store health: {}", options_.chain_id, s.error().describe());
         }
         if (wait.count() > 0 && !stopping_) {
             timer_->expires_after(wait);
@@ -341,12 +240,504 @@ asio::awaitable<void> Scanner::run() {
             co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
     }
-    logger->info("{}: scanner stopped", options_.chain_id);
+    logger()->info("{}: scanner stopped", options_.chain_id);
 }
 
-void Scanner::stop() {
-    stopping_ = true;
-    timer_->cancel();
+// --- One step --------------------------------------------------------------------
+
+asio::awaitable<Status> Scanner::read_head() {
+    auto h = co_await adapter_.head();
+    if (!h) co_return h.error();
+    head_ = *h;
+    head_read_at_ = std::chrono::steady_clock::now();
+    if (h->finalized) finalized_floor_ = std::max(finalized_floor_, *h->finalized);
+    metrics::Registry::global().gauge_set("depositd_chain_head", {{"chain", options_.chain_id}},
+                                          static_cast<double>(h->height));
+    // The watch set is refreshed AFTER the head is read: an address bound
+    // (and paid) before a block at or below this head was mined is then in
+    // the set that scans up to this head use.
+    co_return co_await watch_.refresh(store_, options_.protocol);
+}
+
+asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor() {
+    const auto chain = options_.chain_id;
+    auto existing = co_await store::async_write(store_, [&chain](store::Database& db) { return store::get_cursor(db, chain); });
+    if (!existing) co_return existing.error();
+    if (*existing) {
+        const auto& c = **existing;
+        if (c.finalized) finalized_floor_ = std::max(finalized_floor_, *c.finalized);
+        co_return Cursor{c.height, c.last_block_height(), c.hash};
+    }
+
+    // First start: begin at `start` (or the head), anchored on the last block
+    // before it, so the first scanned block's parent is checked too. Height 0
+    // has no parent: a start at 0 begins at 1 (genesis carries no transfers).
+    std::uint64_t start = options_.start.value_or(head_->height);
+    if (start == 0) start = 1;
+    std::optional<chain::BlockRef> anchor;
+    for (std::uint64_t h = start - 1, looked = 0;; --h, ++looked) {
+        auto at = co_await adapter_.block_at(h);
+        if (!at) co_return at.error();
+        if (at->presence == chain::Presence::block) {
+            anchor = at->ref;
+            break;
+        }
+        if (at->presence == chain::Presence::unknown || h == 0 || looked >= options_.max_reorg_depth)
+            co_return make_error(Errc::unavailable, "no block at or below " + std::to_string(start - 1) +
+                                                        " available yet to start from");
+    }
+    Cursor cur{start - 1, anchor->height, anchor->hash};
+    const auto now = clock_.now_ms();
+    const auto head_height = head_->height;
+    const auto ref = *anchor;
+    auto s = co_await store::async_write(store_, [&chain, &cur, &ref, head_height, now](store::Database& db) -> Status {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        if (auto s = store::put_block(db, chain, {ref.height, ref.hash, ref.parent}); !s) return s;
+        store::Cursor c;
+        c.chain_id = chain;
+        c.height = cur.height;
+        c.hash = cur.hash;
+        c.block_height = cur.block_height;
+        c.head = head_height;
+        c.updated_at = now;
+        if (auto s = store::put_cursor(db, c); !s) return s;
+        return tx.commit();
+    });
+    if (!s) co_return s.error();
+    logger()->info("{}: starting at height {} (head {})", options_.chain_id, start, head_height);
+    co_return cur;
+}
+
+asio::awaitable<Result<StepOutcome>> Scanner::step() {
+    // The head is read when the cursor has reached the last one seen, and
+    // at least every poll_interval during a catch-up (not on every batch).
+    const bool stale = !head_ || (cursor_ && cursor_->height >= head_->height) ||
+                       std::chrono::steady_clock::now() - head_read_at_ >= options_.poll_interval;
+    if (stale)
+        if (auto s = co_await read_head(); !s) co_return s.error();
+    if (!cursor_) {
+        auto c = co_await load_or_init_cursor();
+        if (!c) co_return c.error();
+        cursor_ = *c;
+    }
+    if (cursor_->height >= head_->height) co_return co_await at_head();
+    co_return co_await catch_up();
+}
+
+// At the head: our last block must still be the node's block at its height.
+asio::awaitable<Result<StepOutcome>> Scanner::at_head() {
+    prefetch_.reset();
+    const Cursor cur = *cursor_;
+    auto canon = co_await adapter_.block_at(cur.block_height);
+    if (!canon) co_return with_context(canon.error(), "canonical check of block " + std::to_string(cur.block_height));
+    if (canon->presence == chain::Presence::unknown)
+        co_return make_error(Errc::unavailable, "the node does not know our block " + std::to_string(cur.block_height) +
+                                                    " (a lagging backend?); not treated as a reorg");
+    if (canon->presence == chain::Presence::skipped || canon->ref.hash != cur.hash)
+    {
+        // (GCC 12: no temporaries with destructors inside a co_await expression.)
+        const std::string why = "our block " + std::to_string(cur.block_height) + " " + cur.hash +
+                                " is no longer the node's block at that height";
+        co_return co_await handle_reorg(why);
+    }
+
+    // Verified canonical just now: confirmations may be counted.
+    const auto chain = options_.chain_id;
+    const auto head = *head_;
+    const auto now = clock_.now_ms();
+    const std::uint64_t scanned = cur.height;
+    CommitCounts counts;
+    auto s = co_await store::async_write(store_, [this, &chain, head, now, scanned, &counts](store::Database& db) -> Status {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        if (auto s = store::set_head(db, chain, head.height, now); !s) return s;
+        if (auto s = update_confirmations(db, head, scanned, now, counts); !s) return s;
+        return tx.commit();
+    });
+    if (!s) co_return s.error();
+    after_commit(counts);
+    co_return StepOutcome::caught_up;
+}
+
+// Validates a scan result against the cursor and turns it into a batch:
+// transfers resolved to address ids here, on the network thread, where the
+// watch set lives.
+Result<Scanner::Batch> Scanner::make_batch(chain::ScanResult scanned, std::uint64_t from, std::uint64_t to, bool& reorg) {
+    reorg = false;
+    Batch batch;
+    batch.cursor = *cursor_;
+    auto& blocks = scanned.blocks;
+    if (!blocks.empty()) {
+        const auto& first = blocks.front().block;
+        if (first.height < from || first.height > to)
+            return make_error(Errc::malformed, "node returned block " + std::to_string(first.height) + " for heights " +
+                                                   std::to_string(from) + ".." + std::to_string(to));
+        if (first.parent != cursor_->hash) {
+            logger()->warn("{}: block {} does not extend our block {} ({} != {})", options_.chain_id, first.height,
+                           cursor_->block_height, first.parent, cursor_->hash);
+            reorg = true;
+            return batch;
+        }
+    }
+    // The linked prefix inside the range; anything after a break is fetched again.
+    std::size_t keep = blocks.empty() ? 0 : 1;
+    while (keep < blocks.size() && blocks[keep].block.height > blocks[keep - 1].block.height &&
+           blocks[keep].block.height <= to && blocks[keep].block.parent == blocks[keep - 1].block.hash)
+        ++keep;
+    std::uint64_t scanned_to = std::min(scanned.scanned_to, to);
+    if (keep < blocks.size()) {
+        logger()->debug("{}: kept {} of {} blocks (gap, parent break or past the range)", options_.chain_id, keep,
+                        blocks.size());
+        scanned_to = blocks[keep - 1].block.height;
+    }
+    if (keep > 0) scanned_to = std::max(scanned_to, blocks[keep - 1].block.height);
+    if (keep == 0 && (scanned.scanned_to < from || scanned.scanned_to == static_cast<std::uint64_t>(-1)))
+        return make_error(Errc::unavailable, "node returned no blocks for " + std::to_string(from) + ".." +
+                                                 std::to_string(to));
+
+    auto& set = watch_.set(options_.protocol);
+    for (std::size_t i = 0; i < keep; ++i) {
+        NewBlock nb;
+        nb.ref = std::move(blocks[i].block);
+        for (auto& t : blocks[i].transfers) {
+            auto id = set.find(t.to_key);
+            if (id == 0) continue;  // adapters only return watched recipients; be strict anyway
+            nb.transfers.push_back(NewTransfer{std::move(t), id});
+        }
+        batch.blocks.push_back(std::move(nb));
+    }
+    batch.cursor.height = scanned_to;
+    if (!batch.blocks.empty()) {
+        batch.cursor.block_height = batch.blocks.back().ref.height;
+        batch.cursor.hash = batch.blocks.back().ref.hash;
+    }
+    return batch;
+}
+
+asio::awaitable<void> Scanner::prefetch(std::uint64_t from, std::uint64_t to) {
+    auto r = co_await adapter_.scan(from, to, watch_.set(options_.protocol));
+    prefetch_ = Prefetch{from, to, std::move(r)};
+}
+
+asio::awaitable<Result<StepOutcome>> Scanner::catch_up() {
+    const std::uint64_t from = cursor_->height + 1;
+    const std::uint64_t to = std::min<std::uint64_t>(head_->height, from + options_.max_batch - 1);
+
+    Result<chain::ScanResult> scanned;
+    std::uint64_t scan_to = to;
+    if (prefetch_ && prefetch_->from == from && prefetch_->to <= to) {
+        scanned = std::move(prefetch_->result);
+        scan_to = prefetch_->to;
+        prefetch_.reset();
+    } else {
+        prefetch_.reset();
+        scanned = co_await adapter_.scan(from, to, watch_.set(options_.protocol));
+    }
+    if (!scanned) co_return scanned.error();
+
+    bool reorg = false;
+    auto batch = make_batch(std::move(*scanned), from, scan_to, reorg);
+    if (!batch) co_return batch.error();
+    if (reorg) {
+        const std::string why = "the node's chain does not extend our block";
+        co_return co_await handle_reorg(why);
+    }
+
+    // Overlap: the next range is fetched while this one commits.
+    const std::uint64_t next_from = batch->cursor.height + 1;
+    const bool overlap = options_.pipeline && next_from <= head_->height;
+    Result<CommitCounts> committed;
+    if (overlap) {
+        const std::uint64_t next_to = std::min<std::uint64_t>(head_->height, next_from + options_.max_batch - 1);
+        auto both = co_await (commit(*batch) && prefetch(next_from, next_to));
+        committed = std::move(both);
+    } else {
+        committed = co_await commit(*batch);
+    }
+    if (!committed) {
+        prefetch_.reset();
+        co_return committed.error();
+    }
+    cursor_ = batch->cursor;
+    after_commit(*committed);
+    metrics::Registry::global().gauge_set("depositd_chain_scanned", {{"chain", options_.chain_id}},
+                                          static_cast<double>(cursor_->height));
+    if (cursor_->height >= head_->height) co_return StepOutcome::caught_up;
+    logger()->debug("{}: scanned {}..{} (head {}, lag {})", options_.chain_id, from, cursor_->height, head_->height,
+                    head_->height - cursor_->height);
+    co_return StepOutcome::progressed;
+}
+
+asio::awaitable<Result<Scanner::CommitCounts>> Scanner::commit(const Batch& batch) {
+    const auto head = *head_;
+    const auto now = clock_.now_ms();
+    CommitCounts counts;
+    auto s = co_await store::async_write(store_, [this, &batch, head, now, &counts](store::Database& db) -> Status {
+        counts = CommitCounts{};
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        if (auto s = write_batch(db, batch, head, now, counts); !s) return s;
+        return tx.commit();
+    });
+    if (!s) co_return s.error();
+    co_return counts;
+}
+
+void Scanner::after_commit(const CommitCounts& counts) {
+    auto& m = metrics::Registry::global();
+    if (counts.found) m.counter_add("depositd_deposits_detected_total", {{"chain", options_.chain_id}}, counts.found);
+    if (counts.events && on_events_) on_events_();
+}
+
+// --- Writer-thread halves -------------------------------------------------------
+
+bool Scanner::is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head) const {
+    if (options_.finalized) {
+        if (!head.finalized || block_number > *head.finalized) return false;
+        return confirmations_at(head.height, block_number) >= required;  // coinbase-style extra requirements
+    }
+    return confirmations_at(head.height, block_number) >= std::max<std::uint64_t>(required, 1);
+}
+
+Status Scanner::record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now) {
+    // Change n of a deposit has the event id change_event_id(deposit, n):
+    // written with the change, in its transaction.
+    ++d.changes;
+    if (auto s = store::update_deposit_state(db, d); !s) return s;
+    store::NewEvent e;
+    e.id = change_event_id(d.id, d.changes);
+    e.deposit_id = d.id;
+    e.type = type;
+    e.created_at = now;
+    e.payload = store::event_payload(e.id, type, now, d);
+    auto inserted = store::insert_event(db, e);
+    if (!inserted) return inserted.error();
+    if (on_deposit_change_) return on_deposit_change_(db, d, type, now);
+    return {};
+}
+
+Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain::Head& head, std::int64_t now,
+                            CommitCounts& counts) {
+    const auto& chain = options_.chain_id;
+    for (const auto& nb : batch.blocks) {
+        const auto& b = nb.ref;
+        if (auto s = store::put_block(db, chain, {b.height, b.hash, b.parent}); !s) return s;
+        for (const auto& nt : nb.transfers) {
+            const auto& t = nt.transfer;
+            const std::string id = deposit_id(chain, t.tx, t.index, b.hash);
+            auto existing = store::get_deposit(db, id);
+            if (!existing) return existing.error();
+            if (*existing) {
+                store::Deposit d = std::move(**existing);
+                if (d.status != kReverted) continue;  // already known (a rescan)
+                // The very block (same hash) is canonical again: two nodes
+                // that disagreed for a moment. Back to pending, a new event.
+                d.status = kPending;
+                d.reverted_at.reset();
+                d.confirmations = confirmations_at(head.height, b.height);
+                if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+                ++counts.events;
+                ++counts.revived;
+                logger()->warn("{}: deposit {} is back: block {} {} is canonical again", chain, d.id, b.height, b.hash);
+                continue;
+            }
+            auto owner = store::address_owner(db, nt.address_id);
+            if (!owner) return owner.error();
+            const std::int64_t block_time = b.time_ms > 0 ? b.time_ms + attribution_slack_ms(options_.protocol) : now;
+            auto reference = store::reference_at(db, nt.address_id, std::min(block_time, now));
+            if (!reference) return reference.error();
+
+            store::Deposit d;
+            d.id = id;
+            d.chain_id = chain;
+            d.tx_hash = t.tx;
+            d.index = t.index;
+            d.block_hash = b.hash;
+            d.block_number = b.height;
+            d.address_id = nt.address_id;
+            d.address = owner->address;
+            d.reference = *reference;
+            d.currency = t.currency;
+            d.contract = t.contract;
+            d.raw_amount = u256_to_decimal(t.amount);
+            d.decimals = t.decimals;
+            d.from = t.from;
+            d.confirmations = confirmations_at(head.height, b.height);
+            d.required_confirmations = std::max<std::uint64_t>(options_.finalized ? 0 : options_.confirmations,
+                                                               t.min_confirmations);
+            if (options_.finalized) d.finality = "finalized";
+            d.status = kPending;
+            d.detected_at = now;
+            auto inserted = store::insert_deposit(db, d);
+            if (!inserted) return inserted.error();
+            if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+            ++counts.events;
+            ++counts.found;
+            logger()->info("{}: deposit {} {} {} to {} in block {} tx {}", chain, d.id,
+                           Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
+        }
+    }
+    // Confirmations count only blocks on the chain just linked to ours.
+    if (auto s = update_confirmations(db, head, batch.cursor.height, now, counts); !s) return s;
+    store::Cursor c;
+    c.chain_id = chain;
+    c.height = batch.cursor.height;
+    c.hash = batch.cursor.hash;
+    c.block_height = batch.cursor.block_height;
+    c.head = head.height;
+    if (finalized_floor_) c.finalized = finalized_floor_;
+    c.updated_at = now;
+    if (auto s = store::put_cursor(db, c); !s) return s;
+    // Blocks are kept for reorg walks and for the canonical test of pending
+    // deposits (coinbase outputs wait 100 blocks).
+    const std::uint64_t keep = std::max<std::uint64_t>({options_.max_reorg_depth, options_.confirmations, 100}) + 8;
+    if (batch.cursor.block_height > keep)
+        if (auto s = store::prune_blocks_below(db, chain, batch.cursor.block_height - keep); !s) return s;
+    return {};
+}
+
+Status Scanner::update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned,
+                                     std::int64_t now, CommitCounts& counts) {
+    const auto& chain = options_.chain_id;
+    auto pending = store::pending_deposits(db, chain);
+    if (!pending) return pending.error();
+    for (auto& d : *pending) {
+        if (d.block_number > scanned) continue;
+        const std::uint64_t confs = confirmations_at(head.height, d.block_number);
+        const bool due = is_confirmed(d.block_number, d.required_confirmations, head);
+        if (!due) {
+            if (confs == d.confirmations) continue;
+            d.confirmations = confs;
+            if (auto s = store::update_deposit_state(db, d); !s) return s;
+            continue;
+        }
+        // Only while its block is on the chain we follow: the stored block
+        // at that height (verified this step) has the deposit's hash. Blocks
+        // older than what we keep are deeper than any reorg we follow.
+        auto stored = store::get_block(db, chain, d.block_number);
+        if (!stored) return stored.error();
+        if (*stored && (*stored)->hash != d.block_hash) {
+            logger()->warn("{}: deposit {} is in block {} which is not on our chain; not confirmed", chain, d.id,
+                           d.block_hash);
+            continue;
+        }
+        if (!*stored) {
+            // Not stored: either pruned (older than every kept block, deeper
+            // than any reorg we follow) or not on our chain at all.
+            auto below = store::blocks_down_from(db, chain, d.block_number, 1);
+            if (!below) return below.error();
+            if (!below->empty()) continue;
+        }
+        d.confirmations = confs;
+        d.status = kConfirmed;
+        d.confirmed_at = now;
+        if (auto s = record_change(db, d, kEvtConfirmed, now); !s) return s;
+        ++counts.events;
+        ++counts.confirmed;
+        logger()->info("{}: deposit {} confirmed ({} confirmations{})", chain, d.id, confs,
+                       options_.finalized ? ", finalized" : "");
+    }
+    return {};
+}
+
+// --- Reorgs ---------------------------------------------------------------------
+
+asio::awaitable<Result<StepOutcome>> Scanner::halt(const std::string& why) {
+    prefetch_.reset();
+    logger()->critical("{}: {}", options_.chain_id, why);
+    const auto chain = options_.chain_id;
+    const auto now = clock_.now_ms();
+    auto s = co_await store::async_write(store_, [&chain, &why, now](store::Database& db) -> Status {
+        if (auto s = store::set_halted(db, chain, why, now); !s) return s;
+        return store::set_health(db, chain, "halted", why, std::nullopt, now);
+    });
+    if (!s) co_return s.error();
+    health_.halted = why;
+    metrics::Registry::global().gauge_set("depositd_chain_halted", {{"chain", options_.chain_id}}, 1);
+    co_return StepOutcome::halted;
+}
+
+asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const std::string& why) {
+    prefetch_.reset();
+    const Cursor cur = *cursor_;
+    const auto chain = options_.chain_id;
+    const std::size_t depth = options_.max_reorg_depth;
+    const std::uint64_t top = cur.block_height;
+    auto stored = co_await store::async_write(store_, [&chain, top, depth](store::Database& db) {
+        return store::blocks_down_from(db, chain, top, depth + 1);
+    });
+    if (!stored) co_return stored.error();
+
+    // Walk our stored blocks down until one is still the node's block.
+    std::optional<store::StoredBlock> ancestor;
+    for (const auto& b : *stored) {
+        if (cur.height - b.height > options_.max_reorg_depth) break;
+        auto canon = co_await adapter_.block_at(b.height);
+        if (!canon) co_return with_context(canon.error(), "reorg walk at block " + std::to_string(b.height));
+        if (canon->presence == chain::Presence::unknown)
+            co_return make_error(Errc::unavailable, "reorg walk: the node does not know block " +
+                                                        std::to_string(b.height) +
+                                                        " (a lagging backend?); not treated as a reorg, retrying");
+        if (canon->presence == chain::Presence::block && canon->ref.hash == b.hash) {
+            ancestor = b;
+            break;
+        }
+        if (finalized_floor_ && b.height <= finalized_floor_) {
+            const std::string reason = "block " + std::to_string(b.height) + " " + b.hash +
+                                       " at or below the finalized height " + std::to_string(finalized_floor_) +
+                                       " is no longer the node's block: refusing to revert finalized deposits; " +
+                                       "chain stopped, nothing skipped; check the node, then restart";
+            co_return co_await halt(reason);
+        }
+    }
+    if (!ancestor) {
+        const std::string reason = "reorg deeper than max_reorg_depth (" + std::to_string(options_.max_reorg_depth) +
+                                   ") below block " + std::to_string(cur.block_height) +
+                                   ": chain stopped, nothing skipped; investigate the node, then restart";
+        co_return co_await halt(reason);
+    }
+    if (ancestor->height == cur.block_height) {
+        // Nothing left the chain: the answers that suggested a reorg came from
+        // a backend that disagrees with the one that just confirmed our block.
+        // Retry after a backoff instead of spinning.
+        co_return make_error(Errc::conflict, why + ", but our block " + std::to_string(cur.block_height) +
+                                                 " is still canonical: the node's backends disagree; retrying");
+    }
+
+    const auto now = clock_.now_ms();
+    const auto anc = *ancestor;
+    CommitCounts counts;
+    auto s = co_await store::async_write(store_, [this, &chain, &anc, now, &counts](store::Database& db) -> Status {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        auto dropped = store::deposits_above(db, chain, anc.height);
+        if (!dropped) return dropped.error();
+        for (auto& d : *dropped) {
+            d.status = kReverted;
+            d.reverted_at = now;
+            if (auto s = record_change(db, d, kEvtReverted, now); !s) return s;
+            ++counts.events;
+            logger()->warn("{}: deposit {} reverted (block {} {} left the chain)", chain, d.id, d.block_number,
+                           d.block_hash);
+        }
+        if (auto s = store::delete_blocks_above(db, chain, anc.height); !s) return s;
+        store::Cursor c;
+        c.chain_id = chain;
+        c.height = anc.height;
+        c.hash = anc.hash;
+        c.block_height = anc.height;
+        c.updated_at = now;
+        if (auto s = store::put_cursor(db, c); !s) return s;
+        return tx.commit();
+    });
+    if (!s) co_return s.error();
+    cursor_ = Cursor{anc.height, anc.height, anc.hash};
+    logger()->warn("{}: reorg ({}): walked back {} heights, resuming from {}", options_.chain_id, why,
+                   cur.height - anc.height, anc.height + 1);
+    metrics::Registry::global().counter_add("depositd_reorgs_total", {{"chain", options_.chain_id}});
+    after_commit(counts);
+    co_return StepOutcome::reorged;
 }
 
 }  // namespace depositd::scanner

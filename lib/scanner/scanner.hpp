@@ -1,12 +1,27 @@
 #pragma once
 // The chain-agnostic follower: the one place where cursors, parent-hash
-// continuity, reorg walks, confirmations and deposit status changes are
-// decided. Adapters only fetch and decode (chain/adapter.hpp).
+// continuity, canonical checks, reorg walks, confirmations and deposit
+// status changes are decided. Adapters only fetch and decode
+// (chain/adapter.hpp); the database is reached through the writer thread
+// (store/store.hpp), never from the network thread.
 //
-// Every step commits new deposits, status changes, their outbox events, the
+// Every commit writes new deposits, status changes, their outbox events, the
 // recent block hashes and the cursor move in ONE SQLite transaction: a crash
 // at any instant followed by a restart yields the same deposits and the same
-// event ids (ids are derived from what identifies them on chain).
+// event ids (ids are derived from what identifies them on chain and from
+// the number of the status change).
+//
+// What the scanner believes about the node (DESIGN.md "Nodes lie a little"):
+//  - a block extends our chain only if its parent is our last block's hash;
+//    heights strictly increase (Solana skips slots), `scan()` says how far it
+//    looked so trailing skipped heights still move the cursor;
+//  - at the head, every poll checks that our last block is still the node's
+//    block at that height; a deposit is confirmed only while its block is on
+//    the chain we just verified;
+//  - a height the node does not know ("unknown") is never evidence that our
+//    block left the chain: the step fails and is retried;
+//  - nothing at or below the highest finalized height ever seen is
+//    reverted: the chain halts loudly instead.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,27 +33,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chain/adapter.hpp"
 #include "core/clock.hpp"
+#include "core/health.hpp"
 #include "core/ids.hpp"
 #include "core/result.hpp"
 
 namespace depositd::store {
 class Database;
+class Store;
 struct Deposit;
-}
+}  // namespace depositd::store
 
 namespace depositd::scanner {
 
 // The watch sets, one per protocol, shared by every chain of that protocol
 // (one EVM address is watched on every EVM chain). Reloaded incrementally
-// when the pool grows, without restarting.
+// when the pool grows, without restarting. Used on the network thread only.
 class WatchRegistry {
 public:
     chain::WatchSet& set(Protocol p) { return sets_[p].set; }
-    // Loads addresses added since the last refresh. Cheap when nothing changed.
-    Status refresh(store::Database& db, Protocol p);
+    // Loads addresses added since the last refresh (reads on the writer
+    // thread, inserts here). Cheap when nothing changed.
+    boost::asio::awaitable<Status> refresh(store::Store& store, Protocol p);
 
 private:
     struct Entry {
@@ -54,70 +73,129 @@ struct ScannerOptions {
     std::uint32_t confirmations = 12;
     bool finalized = false;                      // confirm at the chain's finalized head instead
     std::optional<std::uint64_t> start;          // nullopt = the head at first start
-    std::uint32_t max_batch = 500;               // blocks per scan call
+    std::uint32_t max_batch = 500;               // heights per scan call
     std::uint32_t max_reorg_depth = 64;
     std::chrono::milliseconds poll_interval{3000};
     std::chrono::milliseconds max_backoff{30000};
+    bool pipeline = true;                        // fetch the next range while the current one commits
+    // Where the chain is configured ("file:line"), for fatal start-up errors.
+    std::string source;
 };
 
 enum class StepOutcome {
-    progressed,   // committed blocks, more to do
-    caught_up,    // cursor is at the head: wait poll_interval
-    reorged,      // walked back to a common ancestor
-    halted,       // reorg deeper than max_reorg_depth: the chain is stopped
+    progressed,   // committed heights, more to do
+    caught_up,    // cursor is at the head (and verified canonical): wait poll_interval
+    reorged,      // walked back to a common ancestor and reverted what left the chain
+    halted,       // reorg deeper than max_reorg_depth or below finality: the chain is stopped
 };
 
 class Scanner {
 public:
     Scanner(boost::asio::any_io_executor executor, ScannerOptions options, chain::ChainAdapter& adapter,
-            store::Database& db, WatchRegistry& watch, const Clock& clock);
+            store::Store& store, WatchRegistry& watch, const Clock& clock, HealthBoard* health = nullptr);
+    ~Scanner();
 
     // Called after a commit that created outbox events (wakes the webhook drain).
     void on_events(std::function<void()> fn) { on_events_ = std::move(fn); }
 
-    // Called inside the commit transaction for every deposit status change,
-    // after the deposit row and its event are written, with the deposit as it
-    // is now and the event type (deposit.pending|confirmed|reverted). Orders
-    // follow their deposits this way, atomically with them. An error rolls
-    // the whole step back (it is retried).
+    // Called on the writer thread inside the commit transaction for every
+    // deposit status change, after the deposit row and its event are written,
+    // with the deposit as it is now and the event type (deposit.pending |
+    // deposit.confirmed | deposit.reverted). Orders follow their deposits this
+    // way, atomically with them. An error rolls the whole step back (retried).
     using DepositObserver = std::function<Status(store::Database&, const store::Deposit&, const std::string& event_type,
                                                  std::int64_t now_ms)>;
     void on_deposit_change(DepositObserver fn) { on_deposit_change_ = std::move(fn); }
 
+    // A start-up check found the configuration wrong (token decimals, chain
+    // id): the daemon should exit 2. Without a handler the loop just ends.
+    void on_config_mismatch(std::function<void(const Error&)> fn) { on_config_mismatch_ = std::move(fn); }
+
     // One step of the follower (tests drive this directly).
     boost::asio::awaitable<Result<StepOutcome>> step();
 
-    // Loops until stop() or a halt: never waits between batches during a
-    // catch-up; polls every poll_interval at the head; backs off on errors.
+    // verify() until it passes (transient failures retried with backoff, the
+    // chain "starting" meanwhile), then steps until stop() or a halt: never
+    // waits between batches during a catch-up; polls every poll_interval at
+    // the head; backs off on errors.
     boost::asio::awaitable<void> run();
     void stop();
 
     const ScannerOptions& options() const { return options_; }
+    ChainHealth health() const { return health_; }
 
 private:
     struct Cursor {
-        std::uint64_t height = 0;
-        std::string hash;
+        std::uint64_t height = 0;        // committed up to here
+        std::uint64_t block_height = 0;  // the last committed block (== height unless skipped slots follow it)
+        std::string hash;                // its hash
     };
-    boost::asio::awaitable<Result<Cursor>> load_or_init_cursor(const chain::Head& head);
-    boost::asio::awaitable<Result<StepOutcome>> handle_reorg(const Cursor& cursor);
-    Status commit_blocks(const std::vector<chain::BlockTransfers>& blocks, const chain::Head& head);
-    Status update_confirmations(const chain::Head& head, std::uint64_t scanned, int& events);
-    bool is_confirmed(std::uint64_t block_number, const chain::Head& head) const;
-    // The deposit's event (and the observer) for one status change.
-    Status record_change(const store::Deposit& d, const std::string& type, std::int64_t now_ms);
+    struct NewTransfer {                 // a transfer resolved against the watch set (network thread)
+        chain::Transfer transfer;
+        std::int64_t address_id = 0;
+    };
+    struct NewBlock {
+        chain::BlockRef ref;
+        std::vector<NewTransfer> transfers;
+    };
+    struct Batch {                        // what one commit writes
+        std::vector<NewBlock> blocks;
+        Cursor cursor;                    // after the batch
+    };
+    struct CommitCounts {
+        int events = 0, found = 0, revived = 0, confirmed = 0;
+    };
+    struct Prefetch {
+        std::uint64_t from = 0, to = 0;
+        Result<chain::ScanResult> result;
+    };
+
+    boost::asio::awaitable<Status> verify_until_ok();
+    boost::asio::awaitable<Status> read_head();
+    boost::asio::awaitable<Result<Cursor>> load_or_init_cursor();
+    boost::asio::awaitable<Result<StepOutcome>> at_head();
+    boost::asio::awaitable<Result<StepOutcome>> catch_up();
+    boost::asio::awaitable<Result<StepOutcome>> handle_reorg(const std::string& why);
+    boost::asio::awaitable<Result<StepOutcome>> halt(const std::string& why);
+    boost::asio::awaitable<Result<CommitCounts>> commit(const Batch& batch);
+    boost::asio::awaitable<void> prefetch(std::uint64_t from, std::uint64_t to);
+    Result<Batch> make_batch(chain::ScanResult scanned, std::uint64_t from, std::uint64_t to, bool& reorg);
+
+    // Writer-thread halves (one transaction each, or part of one).
+    Status write_batch(store::Database& db, const Batch& batch, const chain::Head& head, std::int64_t now,
+                       CommitCounts& counts);
+    Status update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned, std::int64_t now,
+                                CommitCounts& counts);
+    Status record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now);
+    bool is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head) const;
+
+    void after_commit(const CommitCounts& counts);
+    void report(const Result<StepOutcome>& r);
+    void publish_health();
 
     boost::asio::any_io_executor executor_;
     ScannerOptions options_;
     chain::ChainAdapter& adapter_;
-    store::Database& db_;
+    store::Store& store_;
     WatchRegistry& watch_;
     const Clock& clock_;
+    HealthBoard* board_;
     std::function<void()> on_events_;
     DepositObserver on_deposit_change_;
+    std::function<void(const Error&)> on_config_mismatch_;
     std::shared_ptr<boost::asio::steady_timer> timer_;
     bool stopping_ = false;
-    std::uint64_t last_logged_head_ = 0;
+
+    std::optional<Cursor> cursor_;                // in memory once loaded
+    std::optional<chain::Head> head_;
+    std::chrono::steady_clock::time_point head_read_at_{};
+    std::uint64_t finalized_floor_ = 0;           // highest finalized height seen (0: none)
+    std::optional<Prefetch> prefetch_;
+    ChainHealth health_;
+    int failures_ = 0;
+    std::string persisted_status_;
+    std::optional<std::string> persisted_error_;
+    std::chrono::steady_clock::time_point persisted_at_{};
 };
 
 }  // namespace depositd::scanner

@@ -83,10 +83,28 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, int bu
     }
     std::unique_ptr<Database> db(new Database(raw));
     sqlite3_busy_timeout(raw, busy_timeout_ms);
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    // synchronous=FULL: a commit is on disk when COMMIT returns. With NORMAL a
+    // power loss could undo a bind already answered or a deposit whose
+    // webhook was already delivered (docs/performance.md has the cost).
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
         // journal_mode returns a row; exec handles that.
         if (auto s = db->exec(pragma); !s) return make_error(Errc::io, "cannot set up database " + path + ": " + s.error().message);
     }
+    return db;
+}
+
+Result<std::unique_ptr<Database>> Database::open_reader(const std::string& path, int busy_timeout_ms) {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+        sqlite3_close(raw);
+        return make_error(Errc::io, "cannot open database " + path + " for reading: " + msg);
+    }
+    std::unique_ptr<Database> db(new Database(raw));
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
+    if (auto s = db->exec("PRAGMA query_only=ON"); !s)
+        return make_error(Errc::io, "cannot set up database " + path + ": " + s.error().message);
     return db;
 }
 
@@ -156,15 +174,29 @@ Status migrate_with(Database& db, std::span<const Migration> migrations) {
     int current = db.schema_version();
     for (const auto& m : migrations) {
         if (m.version <= current) continue;
+        // SQLite's procedure for schema changes that rebuild a table: foreign
+        // keys off (outside the transaction), change, foreign_key_check, commit.
+        if (auto s = db.exec("PRAGMA foreign_keys=OFF"); !s) return s;
+        struct ForeignKeysBackOn {
+            Database& db;
+            ~ForeignKeysBackOn() { (void)db.exec("PRAGMA foreign_keys=ON"); }
+        } back_on{db};
         Transaction tx(db);
         if (!tx.begun()) return tx.begun().error();
         // Re-check inside the write lock: another process may have migrated meanwhile.
         if (db.schema_version() >= m.version) continue;
-        if (auto s = db.exec(m.sql); !s) {
-            char label[16];
-            std::snprintf(label, sizeof label, "%03d", m.version);
+        char label[16];
+        std::snprintf(label, sizeof label, "%03d", m.version);
+        if (auto s = db.exec(m.sql); !s)
             return make_error(Errc::io, std::string("migration ") + label + "_" + m.name + " failed: " +
                                             s.error().message);
+        {
+            auto fk = db.prepare("PRAGMA foreign_key_check");
+            auto r = fk.step();
+            if (!r) return r.error();
+            if (*r)
+                return make_error(Errc::io, std::string("migration ") + label + "_" + m.name +
+                                                " leaves a broken foreign key in table " + fk.text(0));
         }
         auto ins = db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, "
                               "CAST(strftime('%s','now') AS INTEGER) * 1000)");

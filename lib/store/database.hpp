@@ -65,6 +65,9 @@ public:
     // Opens (creating) the database file, WAL mode, foreign keys on,
     // busy timeout so depositctl and the daemon can share it.
     static Result<std::unique_ptr<Database>> open(const std::string& path, int busy_timeout_ms = 5000);
+    // A connection that only reads (PRAGMA query_only): API reads beside the
+    // writer under WAL. The database must exist.
+    static Result<std::unique_ptr<Database>> open_reader(const std::string& path, int busy_timeout_ms = 5000);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;

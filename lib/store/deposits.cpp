@@ -9,7 +9,7 @@ namespace {
 constexpr const char* kColumns =
     "id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, reference, currency, contract, "
     "raw_amount, decimals, from_address, confirmations, required_confirmations, status, detected_at, confirmed_at, "
-    "reverted_at";
+    "reverted_at, changes, finality";
 
 Deposit read_row(const Statement& s) {
     Deposit d;
@@ -33,6 +33,8 @@ Deposit read_row(const Statement& s) {
     d.detected_at = s.int64(17);
     d.confirmed_at = s.opt_int64(18);
     d.reverted_at = s.opt_int64(19);
+    d.changes = static_cast<std::uint64_t>(s.int64(20));
+    d.finality = s.opt_text(21);
     return d;
 }
 
@@ -76,7 +78,12 @@ json::object deposit_to_json(const Deposit& d) {
     o["blockNumber"] = d.block_number;
     o["blockHash"] = d.block_hash;
     o["confirmations"] = d.confirmations;
-    o["requiredConfirmations"] = d.required_confirmations;
+    // At finality the chain says when it is final: no count to compare with
+    // (a merchant comparing confirmations >= requiredConfirmations would
+    // otherwise credit before finality).
+    const bool final_mode = d.finality.has_value();
+    o["requiredConfirmations"] = final_mode ? json::value(nullptr) : json::value(d.required_confirmations);
+    o["finality"] = final_mode ? *d.finality : std::string("confirmations");
     o["status"] = d.status;
     o["detectedAt"] = format_rfc3339_ms(d.detected_at);
     o["confirmedAt"] = opt_ms(d.confirmed_at);
@@ -98,24 +105,28 @@ Result<bool> insert_deposit(Database& db, const Deposit& d) {
     auto s = db.prepare(
         "INSERT OR IGNORE INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
         "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
-        "status, detected_at, confirmed_at, reverted_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+        "status, detected_at, confirmed_at, reverted_at, changes, finality) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
     s.bind(1, d.id).bind(2, d.chain_id).bind(3, d.tx_hash).bind(4, d.index).bind(5, d.block_hash);
     s.bind(6, d.block_number);
     if (d.address_id) s.bind(7, d.address_id); else s.bind_null(7);
     s.bind(8, d.address).bind(9, d.reference).bind(10, d.currency).bind(11, d.contract);
     s.bind(12, d.raw_amount).bind(13, static_cast<std::int64_t>(d.decimals)).bind(14, d.from);
     s.bind(15, d.confirmations).bind(16, d.required_confirmations).bind(17, d.status).bind(18, d.detected_at);
-    s.bind(19, d.confirmed_at).bind(20, d.reverted_at);
+    s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality);
     if (auto r = s.run(); !r) return r.error();
     return db.changes() > 0;
 }
 
 Status update_deposit_state(Database& db, const Deposit& d) {
     auto s = db.prepare(
-        "UPDATE deposits SET status = ?2, confirmations = ?3, confirmed_at = ?4, reverted_at = ?5 WHERE id = ?1");
+        "UPDATE deposits SET status = ?2, confirmations = ?3, confirmed_at = ?4, reverted_at = ?5, changes = ?6 "
+        "WHERE id = ?1");
     s.bind(1, d.id).bind(2, d.status).bind(3, d.confirmations).bind(4, d.confirmed_at).bind(5, d.reverted_at);
-    return s.run();
+    s.bind(6, d.changes);
+    if (auto r = s.run(); !r) return r;
+    if (db.changes() != 1) return make_error(Errc::not_found, "no deposit " + d.id);
+    return {};
 }
 
 Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id) {
@@ -138,6 +149,17 @@ Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& cha
         select("WHERE chain_id = ?1 AND block_number > ?2 AND status != 'reverted' ORDER BY block_number, tx_hash, idx"));
     s.bind(1, chain_id).bind(2, height);
     return collect(s);
+}
+
+Result<std::optional<std::string>> reference_at(Database& db, std::int64_t address_id, std::int64_t at_ms) {
+    auto s = db.prepare(
+        "SELECT reference FROM bindings WHERE address_id = ?1 AND bound_at <= ?2 "
+        "AND (unbound_at IS NULL OR unbound_at > ?2) ORDER BY bound_at DESC, id DESC LIMIT 1");
+    s.bind(1, address_id).bind(2, at_ms);
+    auto r = s.step();
+    if (!r) return r.error();
+    if (!*r) return std::optional<std::string>{};
+    return std::optional<std::string>(s.text(0));
 }
 
 Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {

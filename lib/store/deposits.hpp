@@ -29,7 +29,9 @@ struct Deposit {
     std::string from;
     std::uint64_t confirmations = 0;
     std::uint64_t required_confirmations = 0;
+    std::optional<std::string> finality;  // "finalized": confirmed at the chain's finality (required_confirmations unused)
     std::string status;                   // pending | confirmed | reverted
+    std::uint64_t changes = 0;            // status changes so far = events minted (see change_event_id)
     std::int64_t detected_at = 0;         // unix ms
     std::optional<std::int64_t> confirmed_at;
     std::optional<std::int64_t> reverted_at;
@@ -43,13 +45,18 @@ std::string event_payload(const std::string& event_id, const std::string& type, 
 
 // INSERT OR IGNORE; returns true when the row is new.
 Result<bool> insert_deposit(Database& db, const Deposit& d);
-Status update_deposit_state(Database& db, const Deposit& d);  // status, confirmations, confirmed_at, reverted_at
+// status, changes, confirmations, confirmed_at, reverted_at
+Status update_deposit_state(Database& db, const Deposit& d);
 Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id);
 
 // Pending deposits of a chain (for confirmation tracking).
 Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& chain_id);
 // Non-reverted deposits of a chain above a height (dropped by a reorg).
 Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& chain_id, std::uint64_t height);
+
+// The reference of the binding that held an address at `at_ms` (bound at or
+// before it, not unbound by then); nullopt when nobody held it.
+Result<std::optional<std::string>> reference_at(Database& db, std::int64_t address_id, std::int64_t at_ms);
 
 struct DepositFilter {
     std::optional<std::string> reference;

@@ -7,6 +7,10 @@
 
 #include "store/pool.hpp"
 
+#include <algorithm>
+
+#include "store/counters.hpp"
+
 namespace depositd::store {
 namespace {
 
@@ -169,28 +173,30 @@ Result<std::vector<Binding>> active_bindings(Database& db, const std::string& re
 }
 
 Result<std::vector<PoolStats>> pool_stats(Database& db, std::int64_t now_ms) {
-    auto q = db.prepare(
-        "SELECT protocol, state, (state = 'cooling' AND cooldown_until IS NOT NULL AND cooldown_until <= ?1), "
-        "count(*) FROM addresses GROUP BY 1, 2, 3 ORDER BY 1");
-    q.bind(1, now_ms);
+    // From the trigger-kept counters (schema/002): O(protocols), not O(pool).
+    auto counters = read_counters(db);
+    if (!counters) return db_error(counters.error(), "pool stats");
     std::map<std::string, PoolStats> by_protocol;
-    for (;;) {
-        auto r = q.step();
-        if (!r) return db_error(r.error(), "pool stats");
-        if (!*r) break;
-        std::string protocol = q.text(0);
-        std::string state = q.text(1);
-        bool cooled = q.int64(2) != 0;
-        auto n = static_cast<std::uint64_t>(q.int64(3));
+    for (const auto& [key, n] : counters->pool) {
+        const auto& [protocol, state] = key;
         auto& s = by_protocol[protocol];
         s.protocol = protocol;
-        if (state == "free" || (state == "cooling" && cooled)) s.free += n;
+        if (state == "free") s.free += n;
         else if (state == "bound") s.bound += n;
         else if (state == "cooling") s.cooling += n;
     }
+    for (auto& [protocol, s] : by_protocol) {
+        if (s.cooling == 0) continue;
+        auto cooled = cooled_addresses(db, protocol, now_ms);
+        if (!cooled) return db_error(cooled.error(), "pool stats");
+        const auto moved = std::min(*cooled, s.cooling);
+        s.cooling -= moved;
+        s.free += moved;
+    }
     std::vector<PoolStats> out;
     out.reserve(by_protocol.size());
-    for (auto& [_, s] : by_protocol) out.push_back(std::move(s));
+    for (auto& [_, s] : by_protocol)
+        if (s.free + s.bound + s.cooling > 0) out.push_back(std::move(s));
     return out;
 }
 

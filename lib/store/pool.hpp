@@ -21,6 +21,10 @@ struct WatchedAddress {
 // (1 M rows without holding them all twice). Used to (re)load watch sets.
 Status for_each_watched(Database& db, const std::string& protocol, std::int64_t after_id,
                         const std::function<void(const WatchedAddress&)>& fn);
+// At most `limit` addresses of a protocol with id > after_id, in id order
+// (watch sets load in chunks, so the writer thread is never held long).
+Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::string& protocol, std::int64_t after_id,
+                                                  std::size_t limit);
 // Largest address id of a protocol (0 if none): addresses are never deleted,
 // so a larger value means new addresses to watch.
 Result<std::int64_t> pool_generation(Database& db, const std::string& protocol);

@@ -19,6 +19,24 @@ Status for_each_watched(Database& db, const std::string& protocol, std::int64_t 
     }
 }
 
+Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::string& protocol, std::int64_t after_id,
+                                                  std::size_t limit) {
+    auto s = db.prepare(
+        "SELECT id, address, watch_key FROM addresses WHERE protocol = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    s.bind(1, protocol).bind(2, after_id).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<WatchedAddress> out;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) return out;
+        WatchedAddress row;
+        row.id = s.int64(0);
+        row.address = s.text(1);
+        row.watch_key = s.blob(2);
+        out.push_back(std::move(row));
+    }
+}
+
 Result<std::int64_t> pool_generation(Database& db, const std::string& protocol) {
     auto s = db.prepare("SELECT coalesce(max(id), 0) FROM addresses WHERE protocol = ?1");
     s.bind(1, protocol);

@@ -15,6 +15,7 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "store/async.hpp"
 
 #ifndef DEPOSITD_VERSION
 #define DEPOSITD_VERSION "0.0.0"
@@ -91,10 +92,10 @@ std::string response_excerpt(std::string_view body, std::size_t max) {
     return out;
 }
 
-Dispatcher::Dispatcher(asio::any_io_executor executor, store::Database& db, net::HttpClient& http,
+Dispatcher::Dispatcher(asio::any_io_executor executor, store::Store& store, net::HttpClient& http,
                        const config::WebhookConfig& config, const Clock& clock)
     : executor_(std::move(executor)),
-      db_(db),
+      store_(store),
       http_(http),
       config_(config),
       clock_(clock),
@@ -135,16 +136,19 @@ asio::awaitable<void> Dispatcher::idle_until_stopped() {
     }
 }
 
-std::chrono::milliseconds Dispatcher::wait_time(bool slots_free) {
-    if (!slots_free) return poll_;  // a finished delivery wakes us
-    auto next = store::next_due_at(db_, in_flight_);
+asio::awaitable<std::chrono::milliseconds> Dispatcher::wait_time(bool slots_free) {
+    if (!slots_free) co_return poll_;  // a finished delivery wakes us
+    auto exclude = in_flight_;
+    auto next = co_await store::async_write(store_, [&exclude](store::Database& db) {
+        return store::next_due_at(db, exclude);
+    });
     if (!next) {
         logger()->error("cannot read the webhook outbox: {}", next.error().describe());
-        return poll_;
+        co_return poll_;
     }
-    if (!*next) return poll_;
+    if (!*next) co_return poll_;
     auto wait = std::chrono::milliseconds(**next - clock_.now_ms());
-    return std::clamp<std::chrono::milliseconds>(wait, 1ms, poll_);
+    co_return std::clamp<std::chrono::milliseconds>(wait, 1ms, poll_);
 }
 
 asio::awaitable<void> Dispatcher::run() {
@@ -167,13 +171,19 @@ asio::awaitable<void> Dispatcher::run() {
     while (!stopping_) {
         woken_ = false;
         if (in_flight_.size() < cap) {
-            auto due = store::due_events(db_, clock_.now_ms(), cap - in_flight_.size(), in_flight_);
+            const auto now = clock_.now_ms();
+            const std::size_t want = cap - in_flight_.size();
+            auto exclude = in_flight_;
+            auto due = co_await store::async_write(store_, [now, want, &exclude](store::Database& db) {
+                return store::due_events(db, now, want, exclude);
+            });
             if (!due) logger()->error("cannot read the webhook outbox: {}", due.error().describe());
             else
-                for (auto& ev : *due) spawn(std::move(ev));
+                for (auto& ev : *due)
+                    if (!in_flight_.contains(ev.id)) spawn(std::move(ev));
         }
         if (woken_ || stopping_) continue;
-        auto wait = wait_time(in_flight_.size() < cap);
+        auto wait = co_await wait_time(in_flight_.size() < cap);
         timer_.expires_after(wait);
         co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -226,7 +236,6 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     auto res = co_await http_.request(std::move(req));
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
 
-    // From here on everything is synchronous: no co_await while using the store.
     AttemptResult ar;
     store::AttemptRecord rec;
     rec.event_id = ev.id;
@@ -278,7 +287,10 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     m.counter_add(kAttemptsMetric, {{"outcome", label}});
     m.observe(kLatencyMetric, {}, static_cast<double>(latency.count()) / 1000.0);
 
-    if (auto s = store::finish_attempt(db_, rec, outcome); !s)
+    auto s = co_await store::async_write(store_, [&rec, &outcome](store::Database& db) {
+        return store::finish_attempt(db, rec, outcome);
+    });
+    if (!s)
         log->error("event {}: cannot record the attempt: {} (it will be delivered again)", ev.id,
                    s.error().describe());
 }

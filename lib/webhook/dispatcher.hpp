@@ -7,9 +7,8 @@
 // keep-alive pool, and stores every attempt and the next attempt time, so a
 // restart resumes the schedule where it was.
 //
-// Single-threaded: the Database connection is shared with other coroutines
-// on the same io_context, so every store call is made synchronously between
-// two co_awaits (no Statement or Transaction is held across a suspension).
+// The dispatcher runs on the network thread; every database call is a job
+// for the writer thread (store/async.hpp), awaited, never made here.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,8 +24,8 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "net/http_client.hpp"
-#include "store/database.hpp"
 #include "store/events.hpp"
+#include "store/store.hpp"
 #include "webhook/signing.hpp"
 
 namespace depositd::webhook {
@@ -60,7 +59,7 @@ std::string response_excerpt(std::string_view body, std::size_t max = kResponseE
 
 class Dispatcher {
 public:
-    Dispatcher(boost::asio::any_io_executor executor, store::Database& db, net::HttpClient& http,
+    Dispatcher(boost::asio::any_io_executor executor, store::Store& store, net::HttpClient& http,
                const config::WebhookConfig& config, const Clock& clock);
     ~Dispatcher();
     Dispatcher(const Dispatcher&) = delete;
@@ -86,10 +85,10 @@ private:
     boost::asio::awaitable<void> idle_until_stopped();
     void spawn(store::EventRow ev);
     void on_wake();
-    std::chrono::milliseconds wait_time(bool slots_free);
+    boost::asio::awaitable<std::chrono::milliseconds> wait_time(bool slots_free);
 
     boost::asio::any_io_executor executor_;
-    store::Database& db_;
+    store::Store& store_;
     net::HttpClient& http_;
     config::WebhookConfig config_;
     const Clock& clock_;

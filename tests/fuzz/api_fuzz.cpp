@@ -10,7 +10,11 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include <filesystem>
+#include <unistd.h>
+
 #include "store/database.hpp"
+#include "store/store.hpp"
 
 using namespace depositd;
 
@@ -20,6 +24,7 @@ struct World {
     config::Config config;
     ManualClock clock;
     std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::Store> store;
     std::unique_ptr<api::Handler> handler;
 
     World() {
@@ -30,7 +35,11 @@ struct World {
         eth.kind = Protocol::evm;
         config.chains.push_back(eth);
         config.pool.cooldown = std::chrono::minutes(1);
-        auto opened = store::Database::open(":memory:");
+        // A real file: the handler reads through the store's read-only connections.
+        const auto path = (std::filesystem::temp_directory_path() /
+                           ("depositd-fuzz-" + std::to_string(::getpid()) + ".sqlite")).string();
+        std::filesystem::remove(path);
+        auto opened = store::Database::open(path);
         if (!opened) __builtin_trap();
         db = std::move(*opened);
         if (!db->migrate()) __builtin_trap();
@@ -42,7 +51,10 @@ struct World {
             q.bind(1, i % 2 ? "evm" : "tron").bind(2, a).bind(3, a);
             (void)q.run();
         }
-        handler = std::make_unique<api::Handler>(*db, config, clock);
+        auto st = store::Store::open(path);
+        if (!st) __builtin_trap();
+        store = std::move(*st);
+        handler = std::make_unique<api::Handler>(*store, config, clock);
     }
 };
 

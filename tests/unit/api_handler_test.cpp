@@ -20,7 +20,7 @@ protected:
     ApiHandler() : config_(make_config()), clock_(1'767'225'600'000) /* 2026-01-01 */ {}
 
     Handler& handler() {
-        if (!handler_) handler_ = std::make_unique<Handler>(tmp_.db(), config_, clock_);
+        if (!handler_) handler_ = std::make_unique<Handler>(tmp_.store(), config_, clock_, &board_);
         return *handler_;
     }
     store::Database& db() { return tmp_.db(); }
@@ -60,9 +60,21 @@ protected:
         }
     }
 
+    // What the chain loops would report.
+    void chain_state(const std::string& chain, std::uint64_t scanned, std::uint64_t head,
+                     const std::string& status = "ok") {
+        ChainHealth h;
+        h.status = status;
+        h.scanned = scanned;
+        h.head = head;
+        h.updated_at = clock_.now_ms();
+        board_.put(chain, h);
+    }
+
     config::Config config_;
     ManualClock clock_;
     TempDb tmp_;
+    HealthBoard board_;
     std::unique_ptr<Handler> handler_;
 };
 
@@ -358,26 +370,24 @@ TEST_F(ApiHandler, HealthNeedsNoAuthAndReportsChains) {
     auto r = call("GET", "/health", "", "");
     ASSERT_EQ(r.status, 200) << r.body;
     auto h = parse(r.body).as_object();
-    EXPECT_EQ(h.at("status").as_string(), "degraded");  // no cursor yet
+    EXPECT_EQ(h.at("status").as_string(), "degraded");  // chains still starting
     EXPECT_EQ(h.at("version").as_string(), DEPOSITD_VERSION);
     ASSERT_EQ(h.at("chains").as_array().size(), 3u);
     EXPECT_TRUE(h.at("chains").as_array()[0].at("scanned").is_null());
+    EXPECT_EQ(h.at("chains").as_array()[0].at("status").as_string(), "starting");
+    EXPECT_TRUE(h.at("chains").as_array()[0].at("updatedAt").is_null());
+    EXPECT_TRUE(h.at("chains").as_array()[0].at("lastError").is_null());
 
-    for (const char* c : {"ethereum", "bsc", "tron"}) {
-        store::Cursor cur;
-        cur.chain_id = c;
-        cur.height = 100;
-        cur.hash = "0xh";
-        cur.head = 112;
-        ASSERT_TRUE(store::put_cursor(db(), cur).ok());
-    }
+    for (const char* c : {"ethereum", "bsc", "tron"}) chain_state(c, 100, 112);
     h = parse(call("GET", "/health", "", "").body).as_object();
     EXPECT_EQ(h.at("status").as_string(), "ok") << json::serialize(h);
     const auto& eth = h.at("chains").as_array()[0];
     EXPECT_EQ(eth.at("chainId").as_string(), "ethereum");
-    EXPECT_EQ(eth.at("head").as_int64(), 112);
-    EXPECT_EQ(eth.at("scanned").as_int64(), 100);
-    EXPECT_EQ(eth.at("lag").as_int64(), 12);
+    EXPECT_EQ(eth.at("status").as_string(), "ok");
+    EXPECT_EQ(eth.at("head").to_number<std::int64_t>(), 112);
+    EXPECT_EQ(eth.at("scanned").to_number<std::int64_t>(), 100);
+    EXPECT_EQ(eth.at("lag").to_number<std::int64_t>(), 12);
+    EXPECT_EQ(eth.at("updatedAt").as_string(), "2026-01-01T00:00:00.000Z");
     // Pool: evm has 10 free (>= low_water 5), tron has none -> low.
     bool saw_tron = false;
     for (const auto& p : h.at("pool").as_array()) {
@@ -392,21 +402,23 @@ TEST_F(ApiHandler, HealthNeedsNoAuthAndReportsChains) {
     }
     EXPECT_TRUE(saw_tron);
 
-    ASSERT_TRUE(store::set_halted(db(), "bsc", std::string("reorg deeper than 64 blocks"), 1).ok());
+    ChainHealth halted;
+    halted.status = "halted";
+    halted.halted = "reorg deeper than 64 blocks";
+    halted.last_error = "transport: connection refused";
+    halted.last_error_at = clock_.now_ms();
+    board_.put("bsc", halted);
     h = parse(call("GET", "/health", "", "").body).as_object();
     EXPECT_EQ(h.at("status").as_string(), "degraded");
+    EXPECT_EQ(h.at("chains").as_array()[1].at("status").as_string(), "halted");
     EXPECT_EQ(h.at("chains").as_array()[1].at("halted").as_string(), "reorg deeper than 64 blocks");
+    EXPECT_EQ(h.at("chains").as_array()[1].at("lastError").as_string(), "transport: connection refused");
 }
 
 TEST_F(ApiHandler, MetricsArePrometheusText) {
     add_addresses(db(), "evm", 3);
     bind("m1");
-    store::Cursor cur;
-    cur.chain_id = "ethereum";
-    cur.height = 50;
-    cur.hash = "0x";
-    cur.head = 60;
-    ASSERT_TRUE(store::put_cursor(db(), cur).ok());
+    chain_state("ethereum", 50, 60);
     auto first = scalar(db(), "SELECT min(id) FROM addresses");
     ASSERT_TRUE(
         store::insert_deposit(db(), make_deposit(first, "evm_addr_0", "m1", "ethereum", "0x9", "1", 0, "confirmed", 1))

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,7 +28,7 @@ namespace {
 
 class ApiServer : public ::testing::Test {
 protected:
-    ApiServer() : config_(make_config()), handler_(tmp_.db(), config_, clock_) {}
+    ApiServer() : config_(make_config()), handler_(tmp_.store(), config_, clock_) {}
 
     ~ApiServer() override { stop(); }
 
@@ -35,6 +36,7 @@ protected:
     void start(const ServerLimits& limits = {}) {
         server_ = std::make_unique<Server>(ioc_.get_executor(), handler_, "127.0.0.1", 0, config_.api.max_body_bytes);
         server_->set_limits(limits);
+        server_->set_workers(workers_.get_executor());  // as the daemon runs it
         auto port = server_->listen();
         ASSERT_TRUE(port.ok()) << port.error().describe();
         port_ = *port;
@@ -53,6 +55,7 @@ protected:
         bool finished = run_done_future_.wait_for(timeout) == std::future_status::ready;
         ioc_.stop();
         thread_.join();
+        workers_.join();
         EXPECT_FALSE(run_failed_);
         return finished;
     }
@@ -93,6 +96,7 @@ protected:
     SystemClock clock_;
     TempDb tmp_;
     Handler handler_;
+    asio::thread_pool workers_{2};
     asio::io_context ioc_;
     asio::io_context client_ctx_;
     std::unique_ptr<Server> server_;

@@ -17,6 +17,7 @@
 #include "store/database.hpp"
 #include "store/deposits.hpp"
 #include "store/events.hpp"
+#include "store/store.hpp"
 
 namespace depositd::api::testing {
 
@@ -53,15 +54,26 @@ public:
         if (auto s = db_->migrate(); !s) throw std::runtime_error(s.error().describe());
     }
     ~TempDb() {
+        store_.reset();
         db_.reset();
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
     }
     store::Database& db() { return *db_; }
+    // The daemon's view: a writer thread and readers on the same file.
+    store::Store& store() {
+        if (!store_) {
+            auto s = store::Store::open((dir_ / "t.sqlite").string());
+            if (!s) throw std::runtime_error(s.error().describe());
+            store_ = std::move(*s);
+        }
+        return *store_;
+    }
 
 private:
     std::filesystem::path dir_;
     std::unique_ptr<store::Database> db_;
+    std::unique_ptr<store::Store> store_;
 };
 
 // Adds `count` synthetic addresses of a protocol; returns the first id.

@@ -1,6 +1,10 @@
-// The scanner against a scripted chain: confirmations, reorg walks, the
-// depth limit, pool reloads, and crashes at every point between fetch and
-// commit yielding exactly the deposits and event ids of an uninterrupted run.
+// The scanner against a scripted chain: confirmations, reorg walks, the depth
+// limit, pool reloads, crashes at every point between fetch and commit
+// yielding exactly the deposits and event ids of an uninterrupted run — and
+// nodes that lie a little (DESIGN.md): load-balanced backends on two
+// branches (flip-back), same-height forks at the head, lagging backends that
+// do not know a block, skipped heights (Solana), finality, attribution at
+// block time.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -15,36 +19,70 @@
 #include "store/chain_state.hpp"
 #include "store/database.hpp"
 #include "store/deposits.hpp"
+#include "store/store.hpp"
 
 namespace asio = boost::asio;
 using namespace depositd;
 
 namespace {
 
-// A chain whose blocks the test scripts; can fail its next calls on demand.
+// A chain whose blocks the test scripts. Several branches (what two
+// load-balanced backends see), skipped heights, a backend that does not know
+// blocks above a height, and failures on demand.
 class ScriptedChain : public chain::ChainAdapter {
 public:
     struct Block {
+        std::uint64_t height = 0;
         std::string hash, parent;
+        std::int64_t time_ms = 0;
         std::vector<chain::Transfer> transfers;
     };
-    ScriptedChain() { blocks_.push_back({"h0", "", {}}); }
+    struct Branch {
+        std::vector<Block> blocks;  // produced blocks, increasing heights
+        std::uint64_t tip = 0;      // highest height (may be a skipped one)
+    };
+    ScriptedChain() { branches_.push_back(Branch{{Block{0, "h0", "", 0, {}}}, 0}); }
 
+    Branch& branch() { return branches_[active_]; }
     void mine(std::vector<chain::Transfer> transfers = {}) {
-        std::string hash = "h" + std::to_string(blocks_.size()) + "_" + std::to_string(fork_);
-        blocks_.push_back({hash, blocks_.back().hash, std::move(transfers)});
+        auto& b = branch();
+        const std::uint64_t h = b.tip + 1;
+        std::string hash = "h" + std::to_string(h) + "_" + std::to_string(active_) + "_" + std::to_string(salt_);
+        b.blocks.push_back(Block{h, hash, b.blocks.back().hash, time_ms, std::move(transfers)});
+        b.tip = h;
     }
     void mine_n(int n) { for (int i = 0; i < n; ++i) mine(); }
-    // Drops the last `depth` blocks; the caller mines replacements.
-    void drop(std::size_t depth) {
-        ++fork_;
-        blocks_.resize(blocks_.size() - depth);
+    // Heights nobody produced (Solana skipped slots).
+    void skip(std::uint64_t n = 1) { branch().tip += n; }
+    // Drops the last `depth` heights of the active branch; the caller mines replacements.
+    void drop(std::uint64_t depth) {
+        ++salt_;
+        auto& b = branch();
+        b.tip -= depth;
+        while (b.blocks.back().height > b.tip) b.blocks.pop_back();
     }
-    std::uint64_t tip() const { return blocks_.size() - 1; }
+    // A second view of the chain sharing everything mined so far.
+    int fork() {
+        branches_.push_back(branch());
+        ++salt_;
+        return static_cast<int>(branches_.size() - 1);
+    }
+    void use(int i) { active_ = i; }
+    std::uint64_t tip() { return branch().tip; }
+    const Block* at(std::uint64_t h) {
+        for (const auto& blk : branch().blocks)
+            if (blk.height == h) return &blk;
+        return nullptr;
+    }
+
     int fail_next = 0;            // fail this many calls
     int fail_at_call = -1;        // fail exactly the call with this number
     int calls = 0;
+    int block_at_calls = 0;
     std::optional<std::uint64_t> finalized;
+    std::optional<std::uint64_t> unknown_above;  // block_at answers "unknown" above this height (lagging backend)
+    std::int64_t time_ms = 0;                    // timestamp of the next mined block
+    std::vector<Error> verify_errors;            // verify() fails with these first
 
     asio::awaitable<Result<chain::Head>> head() override {
         if (auto e = fault()) co_return *e;
@@ -54,19 +92,32 @@ public:
                                                     const chain::WatchSet& w) override {
         if (auto e = fault()) co_return *e;
         chain::ScanResult out{{}, from - 1};
-        for (auto h = from; h <= to && h <= tip(); ++h) {
-            chain::BlockTransfers bt{{h, blocks_[h].hash, blocks_[h].parent, 0}, {}};
-            for (const auto& t : blocks_[h].transfers)
+        if (from > tip()) co_return out;
+        for (const auto& blk : branch().blocks) {
+            if (blk.height < from || blk.height > to) continue;
+            chain::BlockTransfers bt{{blk.height, blk.hash, blk.parent, blk.time_ms}, {}};
+            for (const auto& t : blk.transfers)
                 if (w.contains(t.to_key)) bt.transfers.push_back(t);
             out.blocks.push_back(std::move(bt));
-            out.scanned_to = h;
         }
+        out.scanned_to = std::min(to, tip());
         co_return out;
     }
     asio::awaitable<Result<chain::BlockAt>> block_at(std::uint64_t h) override {
         if (auto e = fault()) co_return *e;
-        if (h > tip()) co_return chain::BlockAt{};
-        co_return chain::BlockAt{chain::Presence::block, chain::BlockRef{h, blocks_[h].hash, blocks_[h].parent, 0}};
+        ++block_at_calls;
+        if (h > tip() || (unknown_above && h > *unknown_above)) co_return chain::BlockAt{};
+        const Block* blk = at(h);
+        if (!blk) co_return chain::BlockAt{chain::Presence::skipped, {}};
+        co_return chain::BlockAt{chain::Presence::block, chain::BlockRef{h, blk->hash, blk->parent, blk->time_ms}};
+    }
+    asio::awaitable<Status> verify() override {
+        if (!verify_errors.empty()) {
+            auto e = verify_errors.front();
+            verify_errors.erase(verify_errors.begin());
+            co_return e;
+        }
+        co_return Status{};
     }
 
 private:
@@ -76,8 +127,9 @@ private:
         if (n == fail_at_call) return make_error(Errc::transport, "scripted failure at call " + std::to_string(n));
         return std::nullopt;
     }
-    std::vector<Block> blocks_;
-    int fork_ = 0;
+    std::vector<Branch> branches_;
+    int active_ = 0;
+    int salt_ = 0;
 };
 
 chain::Transfer transfer(const std::string& tx, std::uint64_t index, const std::string& key, unsigned amount) {
@@ -108,12 +160,23 @@ protected:
         dir_ = std::filesystem::temp_directory_path() /
                ("scanner_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
         std::filesystem::create_directories(dir_);
+        store_ = open_store("a.sqlite");
         db_ = open_db("a.sqlite");
         add_address(*db_, "k1", "ADDR1");
         add_address(*db_, "k2", "ADDR2");
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void TearDown() override {
+        store_.reset();
+        db_.reset();
+        std::filesystem::remove_all(dir_);
+    }
 
+    std::unique_ptr<store::Store> open_store(const std::string& name) {
+        auto s = store::Store::open((dir_ / name).string());
+        EXPECT_TRUE(s.ok()) << s.error().describe();
+        return std::move(*s);
+    }
+    // A second connection for the test's own setup and assertions.
     std::unique_ptr<store::Database> open_db(const std::string& name) {
         auto db = store::Database::open((dir_ / name).string());
         EXPECT_TRUE(db.ok());
@@ -127,10 +190,11 @@ protected:
                                          reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
         ASSERT_TRUE(s.run().ok());
     }
-    static void bind(store::Database& db, const std::string& ref, const std::string& address) {
-        auto s = db.prepare("INSERT INTO bindings (reference, protocol, address_id, bound_at) "
-                            "SELECT ?1, 'evm', id, 0 FROM addresses WHERE address = ?2");
-        s.bind(1, ref).bind(2, address);
+    static void bind(store::Database& db, const std::string& ref, const std::string& address, std::int64_t at = 0,
+                     std::optional<std::int64_t> until = std::nullopt) {
+        auto s = db.prepare("INSERT INTO bindings (reference, protocol, address_id, bound_at, unbound_at) "
+                            "SELECT ?1, 'evm', id, ?3, ?4 FROM addresses WHERE address = ?2");
+        s.bind(1, ref).bind(2, address).bind(3, at).bind(4, until);
         ASSERT_TRUE(s.run().ok());
     }
     scanner::ScannerOptions options(std::uint32_t confirmations = 3) {
@@ -141,6 +205,9 @@ protected:
         o.max_batch = 4;
         o.max_reorg_depth = 6;
         return o;
+    }
+    std::unique_ptr<scanner::Scanner> scanner(ScriptedChain& chain, const scanner::ScannerOptions& o) {
+        return std::make_unique<scanner::Scanner>(io_.get_executor(), o, chain, *store_, watch_, clock_, &board_);
     }
     // Steps until caught up (bounded).
     void follow(scanner::Scanner& s, int max_steps = 200) {
@@ -163,21 +230,42 @@ protected:
         while (*s.step()) out.push_back(s.text(0));
         return out;
     }
+    static std::vector<std::string> event_types(store::Database& db) {
+        std::vector<std::string> out;
+        auto s = db.prepare("SELECT type FROM events ORDER BY seq");
+        while (*s.step()) out.push_back(s.text(0));
+        return out;
+    }
+    std::string only_deposit_status(const std::string& tx) {
+        auto q = db_->prepare("SELECT status FROM deposits WHERE tx_hash = ?1");
+        q.bind(1, tx);
+        EXPECT_TRUE(*q.step());
+        return q.text(0);
+    }
+    store::Deposit only_deposit() {
+        auto d = deposits(*db_);
+        EXPECT_EQ(d.size(), 1u);
+        auto dep = store::get_deposit(*db_, d.begin()->first);
+        EXPECT_TRUE(dep.ok() && *dep);
+        return **dep;
+    }
 
     static inline int counter_ = 0;
     std::filesystem::path dir_;
+    std::unique_ptr<store::Store> store_;
     std::unique_ptr<store::Database> db_;
     asio::io_context io_;
-    SystemClock clock_;
+    ManualClock clock_{1'700'000'000'000};
+    scanner::WatchRegistry watch_;
+    HealthBoard board_;
 };
 
 TEST_F(ScannerTest, PendingThenConfirmedAfterConfirmations) {
     ScriptedChain chain;
     bind(*db_, "player_42", "ADDR1");
-    scanner::WatchRegistry watch;
-    scanner::Scanner s(io_.get_executor(), options(3), chain, *db_, watch, clock_);
+    auto s = scanner(chain, options(3));
     chain.mine({transfer("0xt1", 7, "k1", 125500000), transfer("0xt2", 0, "unwatched", 5)});
-    follow(s);
+    follow(*s);
     auto d = deposits(*db_);
     ASSERT_EQ(d.size(), 1u);
     EXPECT_EQ(d.begin()->second, "pending");
@@ -186,26 +274,32 @@ TEST_F(ScannerTest, PendingThenConfirmedAfterConfirmations) {
     EXPECT_EQ((*dep)->reference, std::optional<std::string>("player_42"));
     EXPECT_EQ((*dep)->raw_amount, "125500000");
     EXPECT_EQ((*dep)->confirmations, 1u);
-    EXPECT_EQ(store::deposit_to_json(**dep).at("amount").as_string(), "125.5");
+    auto j = store::deposit_to_json(**dep);
+    EXPECT_EQ(j.at("amount").as_string(), "125.5");
+    EXPECT_EQ(j.at("requiredConfirmations").to_number<std::int64_t>(), 3);
+    EXPECT_EQ(j.at("finality").as_string(), "confirmations");
 
     chain.mine();
-    follow(s);
+    follow(*s);
     EXPECT_EQ(deposits(*db_).begin()->second, "pending");
     chain.mine();
-    follow(s);
+    follow(*s);
     EXPECT_EQ(deposits(*db_).begin()->second, "confirmed");
     auto ev = events(*db_);
     ASSERT_EQ(ev.size(), 2u);
     EXPECT_NE(ev[0].find("deposit.pending"), std::string::npos);
     EXPECT_NE(ev[1].find("deposit.confirmed"), std::string::npos);
+    // Ids are fixed by the deposit and the number of the change.
+    EXPECT_EQ(ev[0].substr(0, ev[0].find(' ')), change_event_id(d.begin()->first, 1));
+    EXPECT_EQ(ev[1].substr(0, ev[1].find(' ')), change_event_id(d.begin()->first, 2));
+    EXPECT_EQ(board_.get("test")->status, "starting");  // step() alone does not report; run() does
 }
 
 TEST_F(ScannerTest, UnboundAddressIsRecordedWithNullReference) {
     ScriptedChain chain;
-    scanner::WatchRegistry watch;
-    scanner::Scanner s(io_.get_executor(), options(1), chain, *db_, watch, clock_);
+    auto s = scanner(chain, options(1));
     chain.mine({transfer("0xt1", 1, "k2", 10)});
-    follow(s);
+    follow(*s);
     auto d = deposits(*db_);
     ASSERT_EQ(d.size(), 1u);
     EXPECT_EQ(d.begin()->second, "confirmed");
@@ -216,12 +310,11 @@ TEST_F(ScannerTest, UnboundAddressIsRecordedWithNullReference) {
 
 TEST_F(ScannerTest, ReorgRevertsAndRemintedTransferIsANewDeposit) {
     ScriptedChain chain;
-    scanner::WatchRegistry watch;
-    scanner::Scanner s(io_.get_executor(), options(10), chain, *db_, watch, clock_);
+    auto s = scanner(chain, options(10));
     chain.mine_n(3);
     chain.mine({transfer("0xt1", 0, "k1", 100)});  // block 4
     chain.mine_n(2);
-    follow(s);
+    follow(*s);
     auto before = deposits(*db_);
     ASSERT_EQ(before.size(), 1u);
     // Replace blocks 4..6; the same transfer lands in block 5 of the new branch.
@@ -229,7 +322,7 @@ TEST_F(ScannerTest, ReorgRevertsAndRemintedTransferIsANewDeposit) {
     chain.mine();
     chain.mine({transfer("0xt1", 0, "k1", 100)});
     chain.mine_n(2);
-    follow(s);
+    follow(*s);
     auto after = deposits(*db_);
     ASSERT_EQ(after.size(), 2u);
     EXPECT_EQ(after[before.begin()->first], "reverted");
@@ -242,21 +335,21 @@ TEST_F(ScannerTest, ReorgRevertsAndRemintedTransferIsANewDeposit) {
     // The cursor follows the new branch.
     auto c = store::get_block(*db_, "test", chain.tip());
     ASSERT_TRUE(c.ok() && *c);
+    EXPECT_EQ((*c)->hash, chain.at(chain.tip())->hash);
 }
 
 TEST_F(ScannerTest, ReorgDeeperThanLimitHaltsWithoutSkipping) {
     ScriptedChain chain;
-    scanner::WatchRegistry watch;
     auto o = options(2);
     o.max_reorg_depth = 3;
-    scanner::Scanner s(io_.get_executor(), o, chain, *db_, watch, clock_);
+    auto s = scanner(chain, o);
     chain.mine_n(10);
-    follow(s);
+    follow(*s);
     chain.drop(6);
     chain.mine_n(8);
     scanner::StepOutcome last{};
     for (int i = 0; i < 10; ++i) {
-        auto r = run(io_, s.step());
+        auto r = run(io_, s->step());
         if (r.ok()) last = *r;
         if (r.ok() && *r == scanner::StepOutcome::halted) break;
     }
@@ -269,14 +362,13 @@ TEST_F(ScannerTest, ReorgDeeperThanLimitHaltsWithoutSkipping) {
 
 TEST_F(ScannerTest, PoolGrowthIsPickedUpWithoutRestart) {
     ScriptedChain chain;
-    scanner::WatchRegistry watch;
-    scanner::Scanner s(io_.get_executor(), options(1), chain, *db_, watch, clock_);
+    auto s = scanner(chain, options(1));
     chain.mine({transfer("0xa", 0, "k3", 1)});
-    follow(s);
+    follow(*s);
     EXPECT_TRUE(deposits(*db_).empty());
     add_address(*db_, "k3", "ADDR3");
     chain.mine({transfer("0xb", 0, "k3", 2)});
-    follow(s);
+    follow(*s);
     EXPECT_EQ(deposits(*db_).size(), 1u);
 }
 
@@ -293,15 +385,15 @@ TEST_F(ScannerTest, FailuresAndRestartsGiveTheSameDepositsAndEventIds) {
     {
         ScriptedChain chain;
         script(chain);
-        scanner::WatchRegistry watch;
-        scanner::Scanner s(io_.get_executor(), options(3), chain, *db_, watch, clock_);
-        follow(s);
+        auto s = scanner(chain, options(3));
+        follow(*s);
         want_deposits = deposits(*db_);
         want_events = events(*db_);
         ASSERT_EQ(want_deposits.size(), 10u);
     }
-    // Fail every call position in turn, with a "restart" (new scanner and
-    // watch registry on a reopened database) after each failure.
+    // Fail every call position in turn, with a "restart" (new scanner, watch
+    // registry and store on the same file) after each failure. The pipeline
+    // (fetch the next range while committing) is on, as in the daemon.
     for (int fail_at = 0; fail_at < 40; fail_at += 3) {
         auto name = "crash" + std::to_string(fail_at) + ".sqlite";
         auto db = open_db(name);
@@ -311,8 +403,9 @@ TEST_F(ScannerTest, FailuresAndRestartsGiveTheSameDepositsAndEventIds) {
         script(chain);
         chain.fail_at_call = fail_at;
         for (int restart = 0; restart < 3; ++restart) {
+            auto st = open_store(name);
             scanner::WatchRegistry watch;
-            scanner::Scanner s(io_.get_executor(), options(3), chain, *db, watch, clock_);
+            scanner::Scanner s(io_.get_executor(), options(3), chain, *st, watch, clock_);
             auto r = run(io_, s.step());
             if (!r.ok()) continue;  // "crash": drop the scanner, start again
             follow(s);
@@ -326,19 +419,308 @@ TEST_F(ScannerTest, FailuresAndRestartsGiveTheSameDepositsAndEventIds) {
 
 TEST_F(ScannerTest, FinalizedModeConfirmsAtTheFinalizedHead) {
     ScriptedChain chain;
-    scanner::WatchRegistry watch;
     auto o = options(1);
     o.finalized = true;
-    scanner::Scanner s(io_.get_executor(), o, chain, *db_, watch, clock_);
+    auto s = scanner(chain, o);
     chain.mine({transfer("0xf", 0, "k1", 9)});  // block 1
     chain.mine_n(3);
     chain.finalized = 0;
-    follow(s);
+    follow(*s);
     EXPECT_EQ(deposits(*db_).begin()->second, "pending");
+    auto j = store::deposit_to_json(only_deposit());
+    EXPECT_TRUE(j.at("requiredConfirmations").is_null());  // no count to compare with at finality
+    EXPECT_EQ(j.at("finality").as_string(), "finalized");
     chain.finalized = 1;
     chain.mine();
-    follow(s);
+    follow(*s);
     EXPECT_EQ(deposits(*db_).begin()->second, "confirmed");
+}
+
+// Two backends behind one URL on two branches: A, then B (D reverted), then A
+// again with D's very block: D comes back and is confirmed exactly once.
+TEST_F(ScannerTest, FlipBackRevivesTheVeryBlock) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(3));
+    chain.mine_n(2);
+    const int a = 0;
+    const int b = chain.fork();
+    chain.use(a);
+    chain.mine({transfer("0xd", 0, "k1", 500)});  // A: block 3 holds D
+    chain.use(b);
+    chain.mine();                                  // B: another block 3
+    chain.use(a);
+    follow(*s);
+    const std::string d_id = deposit_id("test", "0xd", 0, chain.at(3)->hash);
+    EXPECT_EQ(deposits(*db_).at(d_id), "pending");
+
+    chain.use(b);
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).at(d_id), "reverted");
+
+    chain.use(a);
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).at(d_id), "pending");
+    chain.mine_n(2);
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).at(d_id), "confirmed");
+    EXPECT_EQ(deposits(*db_).size(), 1u);
+
+    auto ev = events(*db_);
+    ASSERT_EQ(ev.size(), 4u);
+    std::vector<std::string> types = event_types(*db_);
+    EXPECT_EQ(types, (std::vector<std::string>{"deposit.pending", "deposit.reverted", "deposit.pending",
+                                               "deposit.confirmed"}));
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < ev.size(); ++i) {
+        ids.insert(ev[i].substr(0, ev[i].find(' ')));
+        EXPECT_EQ(ev[i].substr(0, ev[i].find(' ')), change_event_id(d_id, i + 1));
+    }
+    EXPECT_EQ(ids.size(), 4u);
+    auto dep = only_deposit();
+    EXPECT_EQ(dep.changes, 4u);
+    EXPECT_FALSE(dep.reverted_at.has_value());
+
+    // A restart (new scanner, same store) re-verifies and mints nothing new.
+    scanner::WatchRegistry watch;
+    scanner::Scanner again(io_.get_executor(), options(3), chain, *store_, watch, clock_);
+    follow(again);
+    EXPECT_EQ(events(*db_), ev);
+}
+
+// A fork of the same height while caught up: the cursor block is re-checked
+// every poll, so the orphan's deposit is reverted, never confirmed.
+TEST_F(ScannerTest, SameHeightForkAtTheHeadIsNoticedAndTheOrphanNeverConfirmed) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(2));
+    chain.mine_n(3);
+    const int b = chain.fork();
+    chain.use(0);
+    chain.mine({transfer("0xo", 0, "k1", 7)});  // A: 4 (orphan-to-be)
+    chain.use(b);
+    chain.mine();                                // B: 4
+    chain.use(0);
+    follow(*s);
+    ASSERT_EQ(deposits(*db_).size(), 1u);
+    chain.use(b);  // B wins at the same height: no longer chain, no new block
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).begin()->second, "reverted");
+    chain.mine_n(5);
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).begin()->second, "reverted");
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending", "deposit.reverted"}));
+}
+
+// A lagging failover backend that has no block at a height is "unknown",
+// never "different": nothing is reverted and the step fails (retried).
+TEST_F(ScannerTest, UnknownBlockIsNotEvidenceOfAReorg) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(20));
+    chain.mine_n(2);
+    chain.mine({transfer("0xu", 0, "k1", 7)});  // 3
+    chain.mine_n(2);
+    follow(*s);
+    chain.unknown_above = 2;  // the backend now serving us only knows up to 2
+    auto r = run(io_, s->step());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::unavailable);
+    EXPECT_EQ(deposits(*db_).begin()->second, "pending");
+    // Even during a genuine walk, an unknown height stops the walk instead of walking over it.
+    chain.unknown_above.reset();
+    const int b = chain.fork();
+    chain.use(b);
+    chain.drop(1);
+    chain.mine();  // B: another 5
+    chain.unknown_above = 4;
+    r = run(io_, s->step());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(deposits(*db_).begin()->second, "pending");
+    chain.unknown_above.reset();
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).begin()->second, "pending");  // block 3 is common to both
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending"}));
+}
+
+// A block that does not extend our tip while our tip is still canonical
+// (two backends disagreeing): an error with backoff, not a busy loop.
+TEST_F(ScannerTest, AReorgThatDropsNothingIsAnErrorNotASpin) {
+    class Liar : public ScriptedChain {
+    public:
+        bool lie = false;
+        asio::awaitable<Result<chain::ScanResult>> scan(std::uint64_t from, std::uint64_t to,
+                                                        const chain::WatchSet& w) override {
+            auto r = co_await ScriptedChain::scan(from, to, w);
+            if (lie && r && !r->blocks.empty()) r->blocks.front().block.parent = "0xsomewhere-else";
+            co_return r;
+        }
+    } chain;
+    auto s = scanner(chain, options(2));
+    chain.mine_n(3);
+    follow(*s);
+    chain.mine_n(2);
+    chain.lie = true;
+    auto r = run(io_, s->step());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::conflict);
+    chain.lie = false;
+    follow(*s);
+    auto cur = store::get_cursor(*db_, "test");
+    EXPECT_EQ((*cur)->height, 5u);
+}
+
+// Nothing at or below the finalized height is ever reverted: the chain halts.
+TEST_F(ScannerTest, AReorgBelowFinalityHalts) {
+    ScriptedChain chain;
+    auto o = options(2);
+    o.max_reorg_depth = 20;
+    auto s = scanner(chain, o);
+    chain.mine_n(2);
+    chain.mine({transfer("0xfin", 0, "k1", 7)});  // 3
+    chain.mine_n(5);
+    chain.finalized = 4;
+    follow(*s);
+    ASSERT_EQ(deposits(*db_).begin()->second, "confirmed");
+    chain.drop(6);  // replaces 3..8, below finalized 4
+    chain.finalized.reset();
+    chain.mine_n(7);
+    scanner::StepOutcome last{};
+    for (int i = 0; i < 5; ++i) {
+        auto r = run(io_, s->step());
+        if (r.ok()) last = *r;
+        if (r.ok() && last == scanner::StepOutcome::halted) break;
+    }
+    EXPECT_EQ(last, scanner::StepOutcome::halted);
+    EXPECT_EQ(deposits(*db_).begin()->second, "confirmed");
+    auto cur = store::get_cursor(*db_, "test");
+    EXPECT_NE((*cur)->halted->find("finalized"), std::string::npos);
+}
+
+// Solana-like: heights strictly increase, skipped heights move the cursor,
+// including ranges of only skipped heights and trailing ones.
+TEST_F(ScannerTest, SkippedHeightsAreFollowed) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.max_batch = 3;
+    auto s = scanner(chain, o);
+    chain.mine();                                   // 1
+    chain.skip();                                   // 2 skipped
+    chain.mine({transfer("0xs1", 0, "k1", 1)});     // 3
+    chain.skip(5);                                  // 4..8: a whole batch of nothing
+    chain.mine({transfer("0xs2", 3, "k2", 2)});     // 9
+    chain.skip(2);                                  // 10, 11 trailing
+    follow(*s);
+    auto cur = store::get_cursor(*db_, "test");
+    ASSERT_TRUE(cur.ok() && *cur);
+    EXPECT_EQ((*cur)->height, 11u);
+    EXPECT_EQ((*cur)->last_block_height(), 9u);
+    EXPECT_EQ(deposits(*db_).size(), 2u);
+    chain.mine({transfer("0xs3", 1, "k1", 3)});     // 12, parent = 9
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).size(), 3u);
+    for (auto& [id, st] : deposits(*db_)) EXPECT_EQ(st, "confirmed");
+}
+
+// A slot dropped by fork choice before finality: the walk steps over stored
+// blocks (not heights), a stored slot that is now skipped left the chain.
+TEST_F(ScannerTest, ADroppedSlotIsRevertedAndTheWalkStepsOverStoredBlocks) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.finalized = true;
+    auto s = scanner(chain, o);
+    chain.mine();                                   // 1
+    chain.skip(2);                                  // 2, 3
+    chain.mine();                                   // 4
+    const int b = chain.fork();
+    chain.use(0);
+    chain.mine({transfer("0xdrop", 0, "k1", 5)});   // A: 5
+    chain.mine();                                   // A: 6
+    chain.finalized = 1;
+    follow(*s);
+    ASSERT_EQ(deposits(*db_).begin()->second, "pending");
+    chain.use(b);                                   // B: 5 and 6 skipped, 7 on top of 4
+    chain.skip(2);
+    chain.mine();
+    chain.finalized = 4;
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).begin()->second, "reverted");
+    auto cur = store::get_cursor(*db_, "test");
+    EXPECT_EQ((*cur)->height, 7u);
+}
+
+// The deposit belongs to whoever held the address when it was paid (block
+// time), not when it was scanned.
+TEST_F(ScannerTest, AttributionAtBlockTime) {
+    ScriptedChain chain;
+    const std::int64_t t0 = clock_.now_ms();
+    bind(*db_, "old_holder", "ADDR1", t0 - 60'000, t0 - 10'000);  // unbound 10 s ago
+    bind(*db_, "new_holder", "ADDR1", t0 - 5'000);                // cooldown 5 s, bound again
+    auto s = scanner(chain, options(1));
+    chain.time_ms = t0 - 30'000;  // paid while the old holder had it; scanned now
+    chain.mine({transfer("0xold", 0, "k1", 1)});
+    chain.time_ms = t0 - 1'000;
+    chain.mine({transfer("0xnew", 0, "k1", 2)});
+    chain.time_ms = 0;  // unknown block time: the holder now
+    chain.mine({transfer("0xnow", 0, "k1", 3)});
+    follow(*s);
+    std::map<std::string, std::optional<std::string>> refs;
+    auto q = db_->prepare("SELECT tx_hash, reference FROM deposits");
+    while (*q.step()) refs[q.text(0)] = q.opt_text(1);
+    EXPECT_EQ(refs["0xold"], std::optional<std::string>("old_holder"));
+    EXPECT_EQ(refs["0xnew"], std::optional<std::string>("new_holder"));
+    EXPECT_EQ(refs["0xnow"], std::optional<std::string>("new_holder"));
+}
+
+TEST_F(ScannerTest, ATransferThatNeedsMoreConfirmationsWaitsForThem) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(2));
+    auto coinbase = transfer("0xcb", 0, "k1", 50000000u);
+    coinbase.min_confirmations = 5;
+    chain.mine({coinbase, transfer("0xplain", 1, "k2", 1)});
+    chain.mine_n(2);
+    follow(*s);
+    std::map<std::string, std::string> by_tx;
+    auto q = db_->prepare("SELECT tx_hash, status, required_confirmations FROM deposits");
+    while (*q.step()) by_tx[q.text(0)] = q.text(1) + "/" + std::to_string(q.int64(2));
+    EXPECT_EQ(by_tx["0xplain"], "confirmed/2");
+    EXPECT_EQ(by_tx["0xcb"], "pending/5");
+    chain.mine_n(2);
+    follow(*s);
+    EXPECT_EQ(only_deposit_status("0xcb"), "confirmed");
+}
+
+TEST_F(ScannerTest, RunRetriesTransientStartUpChecksAndReportsHealth) {
+    ScriptedChain chain;
+    chain.verify_errors = {make_error(Errc::transport, "connection refused"),
+                           make_error(Errc::unavailable, "node is syncing")};
+    auto o = options(1);
+    o.poll_interval = std::chrono::milliseconds(5);
+    o.max_backoff = std::chrono::milliseconds(20);
+    auto s = scanner(chain, o);
+    chain.mine_n(3);
+    auto f = asio::co_spawn(io_, s->run(), asio::use_future);
+    io_.restart();
+    for (int i = 0; i < 400 && (!board_.get("test") || board_.get("test")->status != "ok"); ++i)
+        io_.run_for(std::chrono::milliseconds(5));
+    auto h = board_.get("test");
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->status, "ok");
+    EXPECT_EQ(h->scanned, std::optional<std::uint64_t>(3));
+    ASSERT_TRUE(h->last_error.has_value());
+    EXPECT_NE(h->last_error->find("syncing"), std::string::npos);
+    s->stop();
+    io_.run_for(std::chrono::seconds(2));
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+}
+
+TEST_F(ScannerTest, AConfigurationMismatchAtStartIsFatal) {
+    ScriptedChain chain;
+    chain.verify_errors = {make_error(Errc::invalid_input, "token USDT: decimals() returns 18, the config says 6")};
+    auto s = scanner(chain, options(1));
+    std::optional<Error> fatal;
+    s->on_config_mismatch([&](const Error& e) { fatal = e; });
+    run(io_, s->run());
+    ASSERT_TRUE(fatal.has_value());
+    EXPECT_NE(fatal->message.find("decimals"), std::string::npos);
+    EXPECT_TRUE(deposits(*db_).empty());
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ struct Harness {
     ~Harness() { stop(); }
 
     void start(std::chrono::milliseconds poll = 20ms) {
-        d = std::make_unique<webhook::Dispatcher>(ctx.get_executor(), t.db(), http, cfg, clock);
+        d = std::make_unique<webhook::Dispatcher>(ctx.get_executor(), t.store(), http, cfg, clock);
         d->set_poll_interval(poll);
         done = false;
         boost::asio::co_spawn(ctx, d->run(), [this](std::exception_ptr e) {

@@ -42,14 +42,14 @@ store::AttemptRecord attempt(const std::string& id, std::int64_t at, std::option
 
 }  // namespace
 
-TEST(WebhookEvents, InsertIsIdempotentPerDepositAndType) {
+TEST(WebhookEvents, InsertIsIdempotentPerEventId) {
     TempDb t;
     webhook_test::add_deposit(t.db(), "dep_1");
     store::NewEvent e{"evt_a", "dep_1", "deposit.pending", R"({"x":1})", 1000};
     auto r1 = store::insert_event(t.db(), e);
     ASSERT_TRUE(r1.ok());
     EXPECT_TRUE(*r1);
-    e.id = "evt_b";  // a rescan computing another id still makes no second event
+    e.payload = R"({"x":2})";  // a rescan computing the same change's id makes no second event
     auto r2 = store::insert_event(t.db(), e);
     ASSERT_TRUE(r2.ok());
     EXPECT_FALSE(*r2);
@@ -58,10 +58,16 @@ TEST(WebhookEvents, InsertIsIdempotentPerDepositAndType) {
     EXPECT_EQ(row.attempts, 0);
     EXPECT_EQ(row.next_attempt_at, 1000);
     EXPECT_EQ(row.created_at, 1000);
-    EXPECT_EQ(row.payload, R"({"x":1})");
-    auto none = store::get_event(t.db(), "evt_b");
-    ASSERT_TRUE(none.ok());
-    EXPECT_FALSE(none->has_value());
+    EXPECT_EQ(row.payload, R"({"x":1})");  // the first bytes stay
+    // Another change of the same deposit and type (pending again after a
+    // revert) is another event with its own id.
+    e.id = "evt_b";
+    auto r3 = store::insert_event(t.db(), e);
+    ASSERT_TRUE(r3.ok());
+    EXPECT_TRUE(*r3);
+    auto again = store::get_event(t.db(), "evt_b");
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->has_value());
 }
 
 TEST(WebhookEvents, ListFiltersAndPages) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "store/database.hpp"
+#include "store/store.hpp"
 #include "store/events.hpp"
 
 namespace webhook_test {
@@ -25,12 +26,14 @@ public:
         reopen();
     }
     ~TempDb() {
+        store_.reset();
         db_.reset();
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
     }
     // Closes and opens the same file again (a "restart").
     void reopen() {
+        store_.reset();
         db_.reset();
         auto db = depositd::store::Database::open(path_);
         if (!db) throw std::runtime_error(db.error().describe());
@@ -39,12 +42,22 @@ public:
         if (!m) throw std::runtime_error(m.error().describe());
     }
     depositd::store::Database& db() { return *db_; }
+    // The daemon's view: a writer thread and readers on the same file.
+    depositd::store::Store& store() {
+        if (!store_) {
+            auto s = depositd::store::Store::open(path_);
+            if (!s) throw std::runtime_error(s.error().describe());
+            store_ = std::move(*s);
+        }
+        return *store_;
+    }
     const std::string& path() const { return path_; }
 
 private:
     std::filesystem::path dir_;
     std::string path_;
     std::unique_ptr<depositd::store::Database> db_;
+    std::unique_ptr<depositd::store::Store> store_;
 };
 
 inline void add_deposit(depositd::store::Database& db, const std::string& id) {

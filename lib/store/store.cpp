@@ -1,0 +1,93 @@
+#include "store/store.hpp"
+
+#include "core/log.hpp"
+
+namespace depositd::store {
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+    auto db = Database::open(path, options.busy_timeout_ms);
+    if (!db) return db.error();
+    if (auto s = (*db)->migrate(); !s) return make_error(s.error().code, "database " + path + ": " + s.error().message);
+    return std::unique_ptr<Store>(new Store(path, options, std::move(*db)));
+}
+
+Store::Store(std::string path, StoreOptions options, std::unique_ptr<Database> writer)
+    : path_(std::move(path)), options_(options), writer_db_(std::move(writer)) {
+    std::promise<std::thread::id> started;
+    auto id = started.get_future();
+    writer_ = std::thread([this, &started] {
+        started.set_value(std::this_thread::get_id());
+        writer_loop();
+    });
+    writer_id_ = id.get();
+}
+
+Store::~Store() {
+    {
+        std::lock_guard lock(mu_);
+        closing_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+}
+
+void Store::post(std::unique_ptr<Job> job) {
+    bool closing = false;
+    {
+        std::lock_guard lock(mu_);
+        closing = closing_;
+        if (!closing && queue_.size() < options_.queue_capacity) {
+            queue_.push_back(std::move(job));
+            cv_.notify_one();
+            return;
+        }
+    }
+    // Outside the lock: cancel() may resume a waiter that posts again.
+    job->cancel(make_error(Errc::unavailable, closing ? "the database is closing" : "the database writer queue is full"));
+}
+
+std::size_t Store::queued() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+}
+
+void Store::writer_loop() {
+    for (;;) {
+        std::unique_ptr<Job> job;
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+            if (queue_.empty()) return;  // closing and drained
+            job = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        try {
+            job->run(*writer_db_);
+        } catch (const std::exception& e) {
+            // A job that throws is a bug (SQL typo): it must not take the
+            // writer down with it. Its waiter gets an error.
+            log::get("store")->critical("database job failed: {}", e.what());
+            job->cancel(make_error(Errc::internal, e.what()));
+        }
+    }
+}
+
+Result<std::unique_ptr<Database>> Store::borrow_reader() {
+    {
+        std::lock_guard lock(readers_mu_);
+        if (!readers_.empty()) {
+            auto db = std::move(readers_.back());
+            readers_.pop_back();
+            return db;
+        }
+    }
+    return Database::open_reader(path_, options_.busy_timeout_ms);
+}
+
+void Store::give_back(std::unique_ptr<Database> db) {
+    if (!db) return;
+    std::lock_guard lock(readers_mu_);
+    readers_.push_back(std::move(db));
+}
+
+}  // namespace depositd::store
