@@ -200,6 +200,7 @@ class Chain:
         self.confirmed = 0
         self.finalized = 0
         self.fin_lag = fin_lag
+        self.fin_hold = None   # when set, the finalized slot does not pass it (the cluster has not rooted yet)
 
     def last_slot(self):
         return max(self.blocks) if self.blocks else None
@@ -217,12 +218,20 @@ class Chain:
             self.blocks[slot] = block
             self.txs[slot] = list(txs)
             self.confirmed = slot
-            self.finalized = max(self.finalized, slot - self.fin_lag)
+            fin = slot - self.fin_lag
+            if self.fin_hold is not None:
+                fin = min(fin, self.fin_hold)
+            self.finalized = max(self.finalized, fin)
             return block
 
     def finalize_all(self):
         with self.lock:
+            self.fin_hold = None
             self.finalized = self.confirmed
+
+    def hold_finalized(self):
+        with self.lock:
+            self.fin_hold = self.finalized
 
     def fork(self, keep_up_to, branch):
         """Fork choice drops every block above `keep_up_to`; new blocks get

@@ -142,8 +142,12 @@ class SolanaEndToEnd(unittest.TestCase):
         for k in expected:
             self.assertEqual(got[k]["status"], "confirmed" if got[k]["height"] <= fin else "pending", k)
 
-        # A deposit at 1053 (above the finalized slot), then fork choice drops
-        # 1052.. : 1053 is skipped on the new branch, a new deposit lands at 1054.
+        # A deposit at 1053 (confirmed, not finalized), then fork choice drops
+        # 1052..1056 before the cluster roots them: the other fork continues
+        # from 1051 at 1057 and a new deposit lands at 1058. Agave answers
+        # -32004 for the dropped slots until the root passes them; the
+        # deposit must be reverted before that (below finality the scanner
+        # would refuse and stop the chain).
         doomed = sol_transfer("doomed", sender, pool[7], 777_000_000)
         chain.produce(1052)
         chain.produce(1053, [doomed])
@@ -154,17 +158,20 @@ class SolanaEndToEnd(unittest.TestCase):
         self.assertEqual(self.deposits(d)[dk]["status"], "pending")
         self.assertEqual(self.deposits(d)[dk]["block"], chain.blocks[1053]["blockhash"])
 
+        chain.hold_finalized()  # 1048: nothing of the old fork above 1051 is rooted
         chain.fork(1051, "b")
         after = sol_transfer("after-fork", sender, pool[7], 42_000_000)
         expect(after, 1, pool[7], "SOL", 42_000_000)
-        chain.produce(1054, [after])
-        for s in range(1055, 1075):
-            if s != 1060:
-                chain.produce(s)  # finalized passes 1053: it is skipped for good
+        chain.produce(1057)
+        chain.produce(1058, [after])
+        for s in range(1059, 1066):
+            chain.produce(s)
         wait_until(lambda: self.deposits(d).get(dk, {}).get("status") == "reverted", timeout=90,
                    what="deposit of the dropped slot reverted")
+        self.assertLess(chain.finalized, 1052)
         ak = (sig(after), 1)
         wait_until(lambda: ak in self.deposits(d), timeout=60, what="post-fork deposit detected")
+        self.assertEqual(self.deposits(d)[ak]["status"], "pending")
         chain.finalize_all()
         chain.produce(1076)
         chain.finalize_all()

@@ -934,34 +934,56 @@ TEST(SolanaAdapter, BlockAtTellsBlockSkippedAndUnknownApart) {
     auto sk = rig.block_at(102);  // below the finalized slot: -32007
     ASSERT_TRUE(sk.ok()) << sk.error().describe();
     EXPECT_EQ(sk->presence, Presence::skipped);
-    auto na = rig.block_at(105);  // above finalized: -32004 (might still appear)
+    // Above the finalized slot getBlock says -32004; 105 is skipped all the
+    // same because confirmed block 107's parent is 103.
+    auto na = rig.block_at(105);
     ASSERT_TRUE(na.ok()) << na.error().describe();
-    EXPECT_EQ(na->presence, Presence::unknown);
-    auto tip = rig.block_at(500);
+    EXPECT_EQ(na->presence, Presence::skipped);
+    auto tip = rig.block_at(500);  // beyond the tip: nothing after it yet
     ASSERT_TRUE(tip.ok());
     EXPECT_EQ(tip->presence, Presence::unknown);
-    rig.node.not_available = {107};
+    auto last_gap = rig.block_at(109);  // skipped, proven by 110 (parent 108)
+    ASSERT_TRUE(last_gap.ok());
+    EXPECT_EQ(last_gap->presence, Presence::skipped);
+    rig.node.not_available = {107};  // a lagging backend: 107 is still listed, so not skipped
     auto lag = rig.block_at(107);
     ASSERT_TRUE(lag.ok());
     EXPECT_EQ(lag->presence, Presence::unknown);
-
-    // A slot that fork choice drops before finality: unknown while the
-    // cluster has not rooted past it, skipped once it has.
     rig.node.not_available.clear();
+
+    // A slot that fork choice drops before finality: getBlock answers -32004,
+    // but the confirmed chain passes over it as soon as a block of the other
+    // fork is confirmed; before that it is unknown, never skipped.
     {
         std::lock_guard lk(rig.node.chain.mu);
         rig.node.chain.blocks.erase(108);
         rig.node.chain.blocks.erase(110);
         rig.node.chain.branch = "b";
-        rig.node.chain.produce(109);
+        rig.node.chain.confirmed = 107;
+    }
+    auto pending = rig.block_at(108);
+    ASSERT_TRUE(pending.ok());
+    EXPECT_EQ(pending->presence, Presence::unknown);
+    {
+        std::lock_guard lk(rig.node.chain.mu);
+        rig.node.chain.produce(111);  // built on 107
     }
     auto dropped = rig.block_at(108);
     ASSERT_TRUE(dropped.ok());
-    EXPECT_EQ(dropped->presence, Presence::unknown);
-    rig.node.chain.finalized = 109;
-    auto gone = rig.block_at(108);
+    EXPECT_EQ(dropped->presence, Presence::skipped);
+    EXPECT_EQ(rig.block_at(110)->presence, Presence::skipped);
+    rig.node.chain.finalized = 111;
+    auto gone = rig.block_at(108);  // rooted past: -32007
     ASSERT_TRUE(gone.ok());
     EXPECT_EQ(gone->presence, Presence::skipped);
+    // A later block whose parent is NOT below the slot proves nothing.
+    rig.node.unlisted = {111};
+    {
+        std::lock_guard lk(rig.node.chain.mu);
+        rig.node.chain.finalized = 103;
+        rig.node.chain.produce(112);  // parent 111, unlisted: getBlocksWithLimit(108) -> [112]
+    }
+    EXPECT_EQ(rig.block_at(108)->presence, Presence::unknown);
     // null result (Agave: confirmed but the blockstore cannot serve it yet).
     rig.set_fault([](const Seen& s) -> std::optional<Reply> {
         auto v = json::parse(s.body);

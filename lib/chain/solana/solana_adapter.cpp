@@ -1,12 +1,6 @@
 #include "chain/solana/solana_adapter.hpp"
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
-#include <chrono>
 #include <limits>
 
 #include "core/log.hpp"
@@ -226,24 +220,6 @@ Linked link_blocks(std::uint64_t from, const std::vector<std::uint64_t>& slots, 
     return l;
 }
 
-asio::awaitable<Result<json::value>> call_retrying(net::JsonRpcClient& rpc, const std::string& method,
-                                                   json::array params, int attempts, spdlog::logger& log,
-                                                   const std::string& who) {
-    auto r = co_await rpc.call(method, params);
-    for (int attempt = 1; !r && attempt < attempts && r.error().code != Errc::rpc_error; ++attempt) {
-        log.warn("{}: {} attempt {} failed: {}", who, method, attempt, r.error().describe());
-        auto wait = std::chrono::milliseconds(500 << attempt);
-        if (r.error().retry_after_ms > 0)
-            wait = std::max(wait, std::chrono::milliseconds(std::min<long long>(r.error().retry_after_ms, 60'000)));
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        timer.expires_after(wait);
-        boost::system::error_code ec;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        r = co_await rpc.call(method, params);
-    }
-    co_return r;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SolanaAdapter>> SolanaAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
@@ -458,6 +434,17 @@ asio::awaitable<Result<ScanResult>> SolanaAdapter::scan(std::uint64_t from, std:
     co_return out;
 }
 
+asio::awaitable<bool> SolanaAdapter::passed_over(std::uint64_t slot) {
+    auto r = co_await rpc_->call(kGetBlocksWithLimit, limit_params(slot, 1));
+    if (!r) co_return false;
+    auto next = decode_slot_list(*r, slot, std::numeric_limits<std::uint64_t>::max());
+    if (!next || next->empty() || next->front() == slot) co_return false;
+    DecodeContext header{tokens_, nullptr, native_, false};
+    auto hdr = co_await fetch_one(next->front(), header, false);
+    if (!hdr || hdr->kind != SlotFetch::Kind::block) co_return false;
+    co_return hdr->block.parent_slot < slot;
+}
+
 asio::awaitable<Result<BlockAt>> SolanaAdapter::block_at(std::uint64_t height) {
     DecodeContext header{tokens_, nullptr, native_, false};
     auto r = co_await fetch_one(height, header, false);
@@ -465,7 +452,13 @@ asio::awaitable<Result<BlockAt>> SolanaAdapter::block_at(std::uint64_t height) {
     switch (r->kind) {
         case SlotFetch::Kind::block: co_return BlockAt{Presence::block, std::move(r->block.ref)};
         case SlotFetch::Kind::skipped: co_return BlockAt{Presence::skipped, BlockRef{}};
-        case SlotFetch::Kind::unknown: co_return BlockAt{};
+        case SlotFetch::Kind::unknown:
+            if (co_await passed_over(height)) {
+                log_->debug("{}: slot {} is not on the confirmed chain (a later confirmed block's parent is below it)",
+                            chain_, height);
+                co_return BlockAt{Presence::skipped, BlockRef{}};
+            }
+            co_return BlockAt{};
         case SlotFetch::Kind::error: break;
     }
     co_return with_context(r->error, "getBlock " + std::to_string(height));
@@ -473,14 +466,14 @@ asio::awaitable<Result<BlockAt>> SolanaAdapter::block_at(std::uint64_t height) {
 
 asio::awaitable<Status> SolanaAdapter::verify() {
     const std::string who = "chain " + chain_;
-    auto g = co_await call_retrying(*rpc_, kGetGenesisHash, no_params(), kVerifyAttempts, *log_, who);
+    auto g = co_await rpc_->call(kGetGenesisHash, no_params());
     if (!g) co_return with_context(g.error(), who + ": getGenesisHash");
     if (!g->is_string()) co_return make_error(Errc::malformed, who + ": getGenesisHash did not return a string");
     const std::string genesis(g->get_string());
     log_->info("{}: genesis hash {} ({})", chain_, genesis, cluster_name(genesis));
     for (const auto& t : tokens_) {
         const std::string tw = who + " token " + t.symbol + " (" + t.mint_text + ")";
-        auto r = co_await call_retrying(*rpc_, kGetTokenSupply, mint_params(t), kVerifyAttempts, *log_, tw);
+        auto r = co_await rpc_->call(kGetTokenSupply, mint_params(t));
         if (!r) {
             Error e = with_context(r.error(), tw + ": getTokenSupply");
             // -32602 "Invalid param: not a Token mint" / "could not find mint": the config is wrong.

@@ -30,12 +30,18 @@
 //            null, -32007 for a listed slot, an error) ends the result at
 //            the block before it; with no block before it, the error.
 // block_at() getBlock(slot, transactionDetails none): -32007/-32009 ->
-//            Presence::skipped; -32004/-32014/-32016 or null ->
-//            Presence::unknown (a lagging backend: retry, never "skipped").
+//            Presence::skipped (below the root and not rooted). -32004 /
+//            -32014 / -32016 / null: skipped only if the confirmed chain
+//            provably passes over the slot — getBlocksWithLimit(slot, 1)
+//            names a later block whose parentSlot is below it (a slot that
+//            fork choice dropped before finality: Agave answers -32004 for
+//            it until the root passes it, and by then it would be below the
+//            finalized height, where the scanner refuses to revert).
+//            Otherwise Presence::unknown (a lagging backend: retry).
 // verify()   getGenesisHash (logged: which cluster), then getTokenSupply of
 //            every mint: decimals different from the config, or not a mint
-//            -> Errc::invalid_input. Transient failures are retried a few
-//            times, then returned as they are.
+//            -> Errc::invalid_input. Anything else is transient (the
+//            scanner calls verify() again until it passes).
 //
 // Rate limits: HTTP 429 + Retry-After and JSON-RPC 429 errors are retried
 // by net::JsonRpcClient (Retry-After honoured); `max_rps` caps the rate.
@@ -64,7 +70,6 @@ class SolanaAdapter final : public ChainAdapter {
 public:
     static constexpr std::uint64_t kMaxSlotRange = 500'000;  // getBlocks: end - start <= 500,000
     static constexpr std::size_t kBlockBatch = 4;             // getBlock per HTTP batch (MBs each on mainnet)
-    static constexpr int kVerifyAttempts = 5;
     // getBlock asks with maxSupportedTransactionVersion 0. A node that holds
     // a newer transaction version refuses the whole block (-32015); then the
     // adapter asks with the next version, up to this one: the accounts-mode
@@ -111,6 +116,8 @@ private:
     // -32015 (transaction version not supported) and a higher version left to
     // try: raises the version asked for and returns true (ask again).
     bool raise_version(const Error& e);
+    // True when a confirmed block after `slot` has its parent below `slot`.
+    boost::asio::awaitable<bool> passed_over(std::uint64_t slot);
     boost::asio::awaitable<std::uint64_t> proven_end(std::uint64_t from, std::uint64_t end,
                                                      const std::vector<BlockTransfers>& blocks);
 
