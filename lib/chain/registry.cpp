@@ -3,6 +3,7 @@
 #include "chain/bitcoin/bitcoin_adapter.hpp"
 #include "chain/evm/evm_adapter.hpp"
 #include "chain/rpc_options.hpp"
+#include "chain/solana/solana_adapter.hpp"
 #include "chain/tron/tron_adapter.hpp"
 #include "net/jsonrpc.hpp"
 
@@ -24,6 +25,11 @@ Result<std::unique_ptr<ChainAdapter>> make_adapter(const config::ChainConfig& cf
         }
         case Protocol::bitcoin: {
             auto a = bitcoin::BitcoinAdapter::create(cfg, http);
+            if (!a) return a.error();
+            return std::unique_ptr<ChainAdapter>(std::move(*a));
+        }
+        case Protocol::solana: {
+            auto a = solana::SolanaAdapter::create(cfg, http);
             if (!a) return a.error();
             return std::unique_ptr<ChainAdapter>(std::move(*a));
         }

@@ -1015,6 +1015,7 @@ private:
             if (auto v = integer(*n, join(key, "max_reorg_depth"), 1, u32, "a positive integer"))
                 c.max_reorg_depth = static_cast<std::uint32_t>(*v);
         }
+        if (kind == Protocol::solana) check_solana(t, key, c);
         if (auto* n = t.get("headers")) load_headers(*n, join(key, "headers"), c.headers);
         if (auto* n = t.get("max_rps")) {
             double v = -1;
@@ -1070,6 +1071,19 @@ private:
         fs::path p(*s);
         if (p.is_relative()) p = base_dir_ / p;
         c.rpc_cookie_file = p.lexically_normal().string();
+    }
+
+    // What only a Solana chain can get wrong: lamports have 9 decimals, and
+    // getBlocks looks at no more than 500,000 slots at once.
+    void check_solana(const toml::table& t, const std::string& key, const ChainConfig& c) {
+        if (const auto* nt = t.get("native"); nt && nt->is_table()) {
+            if (const auto* d = nt->as_table()->get("decimals"); d && d->is_integer() && c.native.decimals != 9)
+                problem(line_of(*d), join(join(key, "native"), "decimals"),
+                        "SOL has 9 decimals (1 SOL = 10^9 lamports); got " + std::to_string(c.native.decimals));
+        }
+        if (const auto* n = t.get("max_block_range"); n && c.max_block_range > 500'000)
+            problem(line_of(*n), join(key, "max_block_range"),
+                    "at most 500000 for solana (the slot range getBlocks accepts)");
     }
 
     void load_chains(const toml::table& root, std::vector<ChainConfig>& out) {

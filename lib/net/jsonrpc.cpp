@@ -105,6 +105,24 @@ bool is_rate_limit_message(int code, const std::string& m) {
 // A node's text in our messages: capped and escaped (core/text.hpp).
 std::string snippet(std::string_view body) { return quote_untrusted(body); }
 
+Error classify_rpc_error(long long code, std::string message, const json::value* data) {
+    Error err;
+    err.message = std::move(message);
+    err.status = static_cast<int>(std::clamp<long long>(code, INT32_MIN, INT32_MAX));
+    long long suggested = -1;
+    if (is_range_error(err.status, err.message, data, suggested)) {
+        err.code = Errc::range_too_large;
+        err.suggested_to = suggested;
+    } else if (is_rate_limit_message(err.status, lower(err.message))) {
+        err.code = Errc::rate_limited;
+    } else {
+        err.code = Errc::rpc_error;
+    }
+    // Classified on the node's own words; logged and returned only escaped.
+    err.message = snippet(err.message);
+    return err;
+}
+
 // Error from a JSON-RPC error object.
 Error classify_error(const json::value& e) {
     Error err;
@@ -120,20 +138,9 @@ Error classify_error(const json::value& e) {
         else if (c->is_uint64()) code = static_cast<long long>(c->get_uint64() & 0x7fffffff);
         else if (c->is_double()) code = static_cast<long long>(c->get_double());
     }
-    if (auto* m = o.if_contains("message"); m && m->is_string()) err.message = m->get_string();
-    err.status = static_cast<int>(code);
-    long long suggested = -1;
-    if (is_range_error(static_cast<int>(code), err.message, o.if_contains("data"), suggested)) {
-        err.code = Errc::range_too_large;
-        err.suggested_to = suggested;
-    } else if (is_rate_limit_message(static_cast<int>(code), lower(err.message))) {
-        err.code = Errc::rate_limited;
-    } else {
-        err.code = Errc::rpc_error;
-    }
-    // Classified on the node's own words; logged and returned only escaped.
-    err.message = snippet(err.message);
-    return err;
+    std::string message;
+    if (auto* m = o.if_contains("message"); m && m->is_string()) message = m->get_string();
+    return classify_rpc_error(code, std::move(message), o.if_contains("data"));
 }
 
 bool id_equals(const json::value& v, std::int64_t id) {
@@ -332,6 +339,9 @@ struct Route {
     int attempts = 0;                  // 0 = opts.max_attempts
 };
 }  // namespace
+Error classify_rpc_error(long long code, std::string message) {
+    return classify_rpc_error(code, std::move(message), nullptr);
+}
 
 struct JsonRpcClient::Impl {
     struct Endpoint {
@@ -658,6 +668,15 @@ struct JsonRpcClient::Impl {
         };
     }
 
+    // call_raw/batch_raw with a decoder: the decoder's verdict on the body.
+    static Interpret raw(const RawDecoder& decode, std::int64_t first_id) {
+        return [&decode, first_id](std::string& body) -> Result<Reply> {
+            Status st = decode(body, first_id);
+            if (!st) return st.error();
+            return Reply{};
+        };
+    }
+
     // call_raw: the body itself once its top level says it answers `id` with a
     // result; a JSON-RPC error (small) goes through the DOM path.
     static Result<Reply> interpret_raw(std::string& body, std::int64_t id, std::size_t max_bytes) {
@@ -825,6 +844,35 @@ asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vect
             for (auto& v : r->value.get_array()) results.push_back(std::move(v));
         }
         co_return results;
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC batch failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Status> JsonRpcClient::call_raw(std::string method, json::array params, RawDecoder decode) {
+    try {
+        const std::int64_t id = impl_->next_id.fetch_add(1);
+        std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
+        auto r = co_await impl_->send(method, "", std::move(body), true, Impl::raw(decode, id));
+        if (!r) co_return r.error();
+        co_return Status{};
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Status> JsonRpcClient::batch_raw(std::vector<RpcCall> calls, RawDecoder decode) {
+    try {
+        if (calls.empty()) co_return Status{};
+        const std::int64_t first = impl_->next_id.fetch_add(static_cast<std::int64_t>(calls.size()));
+        json::array req;
+        req.reserve(calls.size());
+        for (std::size_t k = 0; k < calls.size(); ++k)
+            req.push_back(impl_->request_object(first + static_cast<std::int64_t>(k), calls[k].method,
+                                                std::move(calls[k].params)));
+        auto r = co_await impl_->send("batch", "", json::serialize(req), true, Impl::raw(decode, first));
+        if (!r) co_return r.error();
+        co_return Status{};
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("JSON-RPC batch failed: ") + e.what());
     }

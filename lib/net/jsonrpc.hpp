@@ -5,9 +5,11 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -106,6 +108,20 @@ public:
                                                                    std::size_t max_batch = 50,
                                                                    CallOptions where = {});
 
+    // The same call and batch, but the answer body is handed to `decode`
+    // unparsed, so a large result (a Solana block of several MB) is decoded
+    // by a streaming parser without a DOM. `decode(body, first_id)` sees the
+    // body of every answer that could be a JSON-RPC response (2xx, or a
+    // non-2xx whose body is JSON) and judges it; the request ids are
+    // first_id, first_id + 1, ... in the order of the calls. Its verdict is
+    // treated like call()'s: Errc::rate_limited and Errc::transport (use it
+    // for a body that is not JSON) are retried with backoff and failover,
+    // anything else is returned. Whatever `decode` stored is the caller's
+    // (it is called again on a retry: reset the output first).
+    using RawDecoder = std::function<Status(std::string_view body, std::int64_t first_id)>;
+    boost::asio::awaitable<Status> call_raw(std::string method, json::array params, RawDecoder decode);
+    boost::asio::awaitable<Status> batch_raw(std::vector<RpcCall> calls, RawDecoder decode);
+
     // Plain HTTP GET/POST of a JSON body to endpoint + path (TRON's REST API),
     // with the same failover, retry, rate cap and headers.
     boost::asio::awaitable<Result<json::value>> post_json(std::string path, std::string body);
@@ -133,5 +149,10 @@ private:
 // extracts a suggested end block when one is given (Infura data.to, Alchemy
 // "[0x.., 0x..]", "retry with the range a-b"). Exposed for unit tests.
 bool is_range_error(int code, const std::string& message, const json::value* data, long long& suggested_to);
+
+// The Error for a JSON-RPC error object's code and message, classified as
+// call() does (rate_limited, range_too_large or rpc_error; status = code).
+// For decoders that read the error object themselves (call_raw).
+Error classify_rpc_error(long long code, std::string message);
 
 }  // namespace depositd::net

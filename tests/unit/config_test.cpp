@@ -782,3 +782,62 @@ TEST(ConfigBitcoin, Problems) {
     userinfo.replace(userinfo.find("http://127"), 10, "http://user:pass@127");
     EXPECT_TRUE(load(userinfo).config.has_value());
 }
+
+TEST(Config, SolanaChainAsInSpec) {
+    // SPEC §3, the Solana block.
+    const std::string text = R"toml([api]
+keys = ["0123456789abcdef"]
+
+[[chains]]                        # Solana JSON-RPC
+id            = "solana"
+kind          = "solana"
+rpc           = ["https://solana.example/rpc"]
+confirmations = "finalized"       # pending at `confirmed`, confirmed at `finalized`
+start         = "latest"          # or a slot
+native        = { symbol = "SOL", decimals = 9 }
+tokens = [ { symbol = "USDT", contract = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", decimals = 6 } ]  # contract = mint
+)toml";
+    const LoadResult r = load(text);
+    ASSERT_TRUE(r.config.has_value()) << all(r);
+    const ChainConfig& c = r.config->chains.at(0);
+    EXPECT_EQ(c.kind, Protocol::solana);
+    EXPECT_TRUE(c.finalized);
+    EXPECT_FALSE(c.start.has_value());
+    EXPECT_EQ(c.native.symbol, "SOL");
+    EXPECT_EQ(c.native.decimals, 9u);
+    ASSERT_EQ(c.tokens.size(), 1u);
+    EXPECT_EQ(c.tokens[0].contract, "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB");
+    EXPECT_EQ(c.max_block_range, 100u);  // the default for solana
+    EXPECT_EQ(c.poll_interval, 2s);
+    // A slot to start at.
+    std::string at_slot = text;
+    at_slot.replace(at_slot.find("start         = \"latest\""), 24, "start = 311350484");
+    const LoadResult s = load(at_slot);
+    ASSERT_TRUE(s.config.has_value()) << all(s);
+    EXPECT_EQ(s.config->chains.at(0).start.value_or(0), 311350484u);
+}
+
+TEST(ConfigProblems, Solana) {
+    const std::string base = R"toml([api]
+keys = ["0123456789abcdef"]
+[[chains]]
+id = "sol"
+kind = "solana"
+rpc = ["https://solana.example/rpc"]
+confirmations = "finalized"
+native = { symbol = "SOL", decimals = 9 }
+)toml";
+    ASSERT_TRUE(load(base).config.has_value()) << all(load(base));
+    std::string six = base;
+    six.replace(six.find("decimals = 9"), 12, "decimals = 6");
+    expect_one(six, 8, "chains[0].native.decimals", "SOL has 9 decimals");
+    expect_one(base + "max_block_range = 500001\n", 9, "chains[0].max_block_range", "500000");
+    EXPECT_TRUE(load(base + "max_block_range = 500000\n").config.has_value());
+    expect_one(base + "tokens = [{ symbol = \"USDT\", contract = \"0xdAC17F958D2ee523a2206206994597C13D831ec7\", "
+                      "decimals = 6 }]\n",
+               9, "chains[0].tokens[0].contract", "Solana mint");
+    expect_one(base + "tokens = [{ symbol = \"USDT\", contract = \"Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB\", "
+                      "decimals = 6 }, { symbol = \"USDT2\", contract = \"Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB\", "
+                      "decimals = 6 }]\n",
+               9, "chains[0].tokens[1].contract", "duplicate contract");
+}

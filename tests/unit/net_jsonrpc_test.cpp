@@ -774,3 +774,75 @@ TEST(NetJsonRpc, CallRawRejectsWhatIsNoAnswerToTheCall) {
     EXPECT_EQ(r.error().code, Errc::transport);
     EXPECT_EQ(srv.requests() - before, 2);  // transient, like call()
 }
+
+TEST(NetJsonRpc, RawCallHandsTheBodyToTheDecoderAndRetriesItsTransientVerdicts) {
+    std::atomic<int> n{0};
+    Server srv([&](const Seen& s) {
+        const int k = n++;
+        if (k == 0) return Reply{200, "<html>502</html>"};                        // decoder: transport -> retried
+        if (k == 1) return Reply{429, "{}", {{"Retry-After", "0"}}};               // HTTP 429 -> retried
+        if (k == 2) return rpc_error_reply(R"({"code":429,"message":"rate limit"})");  // decoder: rate_limited -> retried
+        return echo(s);
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_attempts = 5;
+    JsonRpcClient rpc(http, o);
+    std::vector<std::string> bodies;
+    std::vector<std::int64_t> ids;
+    JsonRpcClient::RawDecoder decode = [&](std::string_view body, std::int64_t id) -> Status {
+        bodies.emplace_back(body);
+        ids.push_back(id);
+        auto v = json::parse_bounded(body);
+        if (!v) return make_error(Errc::transport, "not JSON");
+        if (auto* e = v->as_object().if_contains("error"))
+            return classify_rpc_error(e->as_object().at("code").as_int64(), std::string(e->as_object().at("message").as_string()));
+        if (v->as_object().at("id").as_int64() != id) return make_error(Errc::malformed, "id");
+        return {};
+    };
+    auto st = nettest::run(ioc, rpc.call_raw("getBlock", params({7}), decode));
+    ASSERT_TRUE(st.ok()) << st.error().describe();
+    EXPECT_EQ(srv.requests(), 4);
+    ASSERT_EQ(bodies.size(), 3u);  // the 429 answer never reaches the decoder as a result
+    EXPECT_NE(bodies.back().find("getBlock:7"), std::string::npos);
+    // The same id on every attempt of one call.
+    EXPECT_EQ(ids.front(), ids.back());
+
+    // A non-transient verdict is returned at once.
+    n = 100;
+    JsonRpcClient::RawDecoder refuse = [](std::string_view, std::int64_t) -> Status {
+        return make_error(Errc::malformed, "no");
+    };
+    const int before = srv.requests();
+    auto bad = nettest::run(ioc, rpc.call_raw("getBlock", params({8}), refuse));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, Errc::malformed);
+    EXPECT_EQ(srv.requests(), before + 1);
+    EXPECT_EQ(classify_rpc_error(-32004, "Block not available for slot 5").code, Errc::rpc_error);
+    EXPECT_EQ(classify_rpc_error(429, "Too many requests").code, Errc::rate_limited);
+}
+
+TEST(NetJsonRpc, RawBatchSendsOneRequestWithConsecutiveIds) {
+    Server srv(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    std::int64_t first = -1;
+    std::string seen;
+    JsonRpcClient::RawDecoder decode = [&](std::string_view body, std::int64_t id) -> Status {
+        first = id;
+        seen = std::string(body);
+        return {};
+    };
+    auto st = nettest::run(ioc, rpc.batch_raw({{"a", params({1})}, {"b", params({2})}, {"c", params({3})}}, decode));
+    ASSERT_TRUE(st.ok()) << st.error().describe();
+    EXPECT_EQ(srv.requests(), 1);
+    auto req = json::parse(srv.seen()[0].body).as_array();
+    ASSERT_EQ(req.size(), 3u);
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(req[k].at("id").as_int64(), first + static_cast<std::int64_t>(k));
+    EXPECT_EQ(json::parse(seen).as_array().size(), 3u);
+    auto none = nettest::run(ioc, rpc.batch_raw({}, decode));
+    EXPECT_TRUE(none.ok());
+    EXPECT_EQ(srv.requests(), 1);
+}
