@@ -332,6 +332,8 @@ Response Handler::dispatch(const Request& req, std::string& route) {
         route = "metrics";
         return only("GET") ? metrics() : method_not_allowed(m, "GET");
     }
+    // The payment page, checkout links and the EPay / epusdt endpoints answer without the API key.
+    if (auto r = dispatch_public(req, seg, query, route)) return std::move(*r);
     if (seg.empty() || seg[0] != "api") return not_found("No such endpoint");
 
     // Everything under /api needs a key, before anything else is revealed.
@@ -344,6 +346,7 @@ Response Handler::dispatch(const Request& req, std::string& route) {
     if (seg.size() < 3 || seg[1] != "v1") return not_found("No such endpoint");
 
     const std::size_t n = seg.size();
+    if (seg[2] == "orders" || seg[2] == "payment-links") return dispatch_orders(req, seg, query, route);
     if (seg[2] == "deposits") {
         if (n == 3) {
             route = "deposits.list";
@@ -735,11 +738,12 @@ Response Handler::list_events(const Query& query) {
     }
     if (auto* v = query_get(query, "type")) {
         static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
-                                                    "order.completed", "order.expired"};
+                                                    "order.paid",      "order.completed",   "order.expired",
+                                                    "epay.notify",     "epusdt.callback"};
         if (!types.count(*v))
             return validation(
-                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.completed, "
-                "order.expired");
+                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.paid, "
+                "order.completed, order.expired, epay.notify, epusdt.callback");
         f.type = *v;
     }
     auto page = store::list_events(db_, f);
