@@ -19,6 +19,11 @@ UPDATE events SET stream = deposit_id WHERE stream IS NULL;
 CREATE INDEX events_by_stream ON events (stream, seq);
 CREATE INDEX events_by_order ON events (order_id, seq);
 
+-- The timestamp of a deposit's block (unix ms) when the chain gives one: an
+-- order counts a payment mined before its expiresAt even when the daemon
+-- only sees it later (it was down, or catching up), and never one mined after.
+ALTER TABLE deposits ADD COLUMN block_time INTEGER;
+
 -- Shared receive addresses of mode "amount" ([orders].receive) live in the
 -- pool table with state 'receive': watched like every pool address, never
 -- handed out to a binding or an order of mode "address".
@@ -57,14 +62,14 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_by_order_id ON orders (order_id, created_at);
 CREATE INDEX orders_due ON orders (status, expires_at);
-CREATE INDEX orders_by_address ON orders (address_id, status);
+CREATE INDEX orders_by_address ON orders (address_id, status, expires_at);
 CREATE INDEX orders_by_link ON orders (link_id, status);
 CREATE INDEX orders_by_created ON orders (created_at);
 -- One live order per merchant id (an expired one may be followed by a new one).
+-- (Unique amounts of mode "amount" are chosen inside the creating
+-- transaction; no index, since an expired order revived by a payment mined
+-- in time may share its amount with a newer order.)
 CREATE UNIQUE INDEX orders_live_order_id ON orders (order_id) WHERE status <> 'expired';
--- Mode amount: no two open orders expect the same amount on one address.
-CREATE UNIQUE INDEX orders_open_amount ON orders (chain_id, address_id, currency, pay_raw)
-    WHERE mode = 'amount' AND status IN ('waiting', 'paid');
 
 -- Deposits matched to an order. A deposit pays at most one order.
 CREATE TABLE order_deposits (

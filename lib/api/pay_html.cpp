@@ -52,8 +52,7 @@ constexpr std::string_view kScript = R"js(
     var s = Math.floor(left / 1000), h = Math.floor(s / 3600);
     countdown.textContent = (h ? h + ':' : '') + pad(Math.floor(s / 60) % 60) + ':' + pad(s % 60);
   }
-  function copy(value) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(value);
+  function fallback(value) {
     var t = document.createElement('textarea');
     t.value = value;
     document.body.appendChild(t);
@@ -61,6 +60,11 @@ constexpr std::string_view kScript = R"js(
     try { document.execCommand('copy'); } catch (e) {}
     document.body.removeChild(t);
     return Promise.resolve();
+  }
+  function copy(value) {
+    if (navigator.clipboard && window.isSecureContext)
+      return navigator.clipboard.writeText(value).then(null, function () { return fallback(value); });
+    return fallback(value);
   }
   Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (b) {
     b.addEventListener('click', function () {
@@ -194,7 +198,7 @@ Response page(int status, std::string_view lang, const std::string& title, const
     h += "<!doctype html>\n<html lang=\"";
     h += t.lang_tag;
     h += "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
-         "<meta name=\"robots\" content=\"noindex\">\n<title>";
+         "<meta name=\"robots\" content=\"noindex\">\n<link rel=\"icon\" href=\"data:,\">\n<title>";
     h += util::html_escape(title);
     h += "</title>\n<style>";
     h += kStyle;

@@ -691,7 +691,7 @@ private:
                         continue;
                     }
                     if (!receive_format_ok(c->kind, *s)) {
-                        problem(line_of(v), key, "\"" + *s + "\" is not a " + to_string(c->kind) + " address");
+                        problem(line_of(v), key, "\"" + *s + "\" is not a valid address for chain " + chain + " (" + to_string(c->kind) + ")");
                         continue;
                     }
                     out.receive[chain] = *s;

@@ -130,7 +130,9 @@ Status emit_merchant_notify(store::Database& db, const config::Config& cfg, cons
 
 // Recomputes paidAmount from the order's deposits as they are now and moves
 // the order: waiting -> paid -> completed, or paid -> waiting when its
-// deposits were reverted. Completed and expired orders stay what they are.
+// deposits were reverted. An expired order whose payment, mined before
+// expiresAt, is seen only now (the daemon was down or behind) is paid after
+// all. A completed order stays completed.
 Status settle(store::Database& db, const config::Config& cfg, store::Order o, std::int64_t now_ms) {
     auto deposits = store::deposits_of_order(db, o.id);
     if (!deposits) return deposits.error();
@@ -150,12 +152,15 @@ Status settle(store::Database& db, const config::Config& cfg, store::Order o, st
     if (!pay) return pay.error();
     o.paid_raw = u256_to_decimal(seen);
 
-    const std::string before = o.status;
-    if (o.status == "waiting" || o.status == "paid") {
+    if (o.status == "waiting" || o.status == "paid" || o.status == "expired") {
         if (seen >= *pay) {
-            if (o.status == "waiting") {
+            if (o.status != "paid") {
+                if (o.status == "expired")
+                    logger()->info("order {} ({}): a payment mined before it expired arrived late; paid after all", o.id,
+                                   o.order_id);
                 o.status = "paid";
                 o.paid_at = now_ms;
+                o.expired_at.reset();
                 if (auto s = emit_order_event(db, cfg, o, *deposits, "order.paid", now_ms); !s) return s;
                 logger()->info("order {} ({}) paid: {} {}", o.id, o.order_id, human(o.paid_raw, o.decimals), o.currency);
             }
@@ -175,11 +180,32 @@ Status settle(store::Database& db, const config::Config& cfg, store::Order o, st
         }
     } else if (o.status == "completed" && seen < *pay) {
         logger()->error("order {} ({}) completed, but its confirmed payment was reverted by a reorg deeper than the "
-                        "confirmations: check deposits {}",
-                        o.id, o.order_id, o.id);
+                        "confirmations",
+                        o.id, o.order_id);
     }
-    (void)before;
     return store::update_order_state(db, o);
+}
+
+// How far a node's block time may be behind depositd's clock when a payment
+// is compared with the creation of its order.
+constexpr std::int64_t kClockSkewMs = 60'000;
+
+// The order a new payment belongs to, if any: one whose life (created_at ..
+// expires_at) contains the payment's block time; the newest created before
+// it, else the oldest. Mode amount: the exact amount only, and not an order
+// already paid.
+std::optional<store::Order> order_for_payment(std::vector<store::Order> candidates, const store::Deposit& d,
+                                              std::int64_t paid_ms) {
+    std::optional<store::Order> before, after;  // candidates are newest first
+    for (auto& o : candidates) {
+        if (o.mode == "amount" && (o.status == "paid" || o.pay_raw != d.raw_amount)) continue;
+        if (o.created_at <= paid_ms) {
+            if (!before) before = o;
+        } else {
+            after = o;
+        }
+    }
+    return before ? before : after;
 }
 
 }  // namespace
@@ -395,26 +421,18 @@ Status on_deposit_change(store::Database& db, const config::Config& cfg, const s
         if (!*o) return {};
         return settle(db, cfg, std::move(**o), now_ms);
     }
-    // Only a payment seen for the first time can start paying an order.
+    // Only a payment seen for the first time can start paying an order. It is
+    // dated by its block when the chain says when that was, else by now.
     if (event_type != "deposit.pending" || d.status != "pending" || d.address_id == 0) return {};
-    auto open = store::open_orders_at(db, d.address_id, d.chain_id, d.currency);
-    if (!open) return open.error();
-    const store::Order* match = nullptr;
-    for (const auto& o : *open) {
-        if (o.mode == "address") {
-            match = &o;  // the order holding the address: every payment to it adds up
-            break;
-        }
-        if (o.status == "waiting" && o.pay_raw == d.raw_amount) {  // mode amount: the exact amount only
-            match = &o;
-            break;
-        }
-    }
+    const std::int64_t paid_ms = d.block_time.value_or(d.detected_at);
+    auto candidates = store::orders_in_window(db, d.address_id, d.chain_id, d.currency, paid_ms, kClockSkewMs);
+    if (!candidates) return candidates.error();
+    auto match = order_for_payment(std::move(*candidates), d, paid_ms);
     if (!match) return {};
     auto l = store::link_deposit(db, match->id, d.id, now_ms);
     if (!l) return l.error();
     logger()->info("deposit {} pays order {} ({})", d.id, match->id, match->order_id);
-    return settle(db, cfg, *match, now_ms);
+    return settle(db, cfg, std::move(*match), now_ms);
 }
 
 DepositObserver deposit_observer(const config::Config& cfg) {

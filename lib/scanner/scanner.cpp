@@ -204,6 +204,7 @@ Status Scanner::commit_blocks(const std::vector<chain::BlockTransfers>& blocks, 
             d.required_confirmations = options_.confirmations;
             d.status = kPending;
             d.detected_at = now;
+            if (b.time_ms > 0) d.block_time = b.time_ms;
             auto inserted = store::insert_deposit(db_, d);
             if (!inserted) return inserted.error();
             if (!*inserted) continue;  // already known (a rescan after a crash before this point is impossible, but be idempotent)

@@ -172,6 +172,15 @@ Result<std::vector<Order>> open_orders_at(Database& db, std::int64_t address_id,
     return collect_orders(q);
 }
 
+Result<std::vector<Order>> orders_in_window(Database& db, std::int64_t address_id, const std::string& chain_id,
+                                            const std::string& currency, std::int64_t paid_ms, std::int64_t skew_ms) {
+    auto q = db.prepare(select_orders(
+        "WHERE address_id = ?1 AND status IN ('waiting', 'paid', 'expired') AND expires_at >= ?4 "
+        "AND created_at <= ?4 + ?5 AND chain_id = ?2 AND currency = ?3 ORDER BY created_at DESC, id"));
+    q.bind(1, address_id).bind(2, chain_id).bind(3, currency).bind(4, paid_ms).bind(5, skew_ms);
+    return collect_orders(q);
+}
+
 Result<std::vector<Order>> due_orders(Database& db, std::int64_t now_ms, std::size_t limit) {
     auto q = db.prepare(select_orders("WHERE status = 'waiting' AND expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2"));
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));

@@ -77,6 +77,11 @@ Result<OrderPage> list_orders(Database& db, const OrderFilter& f);
 // the address `address_id`, oldest first.
 Result<std::vector<Order>> open_orders_at(Database& db, std::int64_t address_id, const std::string& chain_id,
                                           const std::string& currency);
+// The orders a payment mined at `paid_ms` to `address_id` in `currency` on
+// `chain_id` may belong to: waiting, paid or expired, with
+// created_at - skew_ms <= paid_ms <= expires_at. Newest first.
+Result<std::vector<Order>> orders_in_window(Database& db, std::int64_t address_id, const std::string& chain_id,
+                                            const std::string& currency, std::int64_t paid_ms, std::int64_t skew_ms);
 // Waiting orders whose expires_at has passed, oldest deadline first.
 Result<std::vector<Order>> due_orders(Database& db, std::int64_t now_ms, std::size_t limit);
 // The earliest expires_at of a waiting order.

@@ -104,7 +104,7 @@ class Shop:
                 if url.path == "/return":
                     with outer.lock:
                         outer.returns.append(query)
-                    return self.answer(200, "<!doctype html><title>Thanks</title><h1 id=thanks>Thank you</h1>",
+                    return self.answer(200, "<!doctype html><link rel=icon href='data:,'><title>Thanks</title><h1 id=thanks>Thank you</h1>",
                                        "text/html; charset=utf-8")
                 return self.answer(404, "no")
 

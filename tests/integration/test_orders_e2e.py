@@ -268,6 +268,24 @@ class OrdersEndToEnd(unittest.TestCase):
         self.assertEqual(len(self.hook.of_type("order.expired")), 1)
         self.assertFalse(self.hook.of_type("order.completed"))
 
+    def test_a_payment_mined_in_time_while_the_daemon_is_down_is_not_lost(self):
+        self.start(hook=True)
+        status, res = self.d.post("/api/v1/orders", {"orderId": "DOWN-1", "amount": "5", "expiresIn": 6})
+        self.assertEqual(status, 201, res)
+        o = res["data"]
+        self.assertEqual(self.d.stop(), 0)
+        self.pay(o["address"], 5_000_000)  # mined before expiresAt, while nobody watches
+        self.node.mine(2)
+        time.sleep(6.5)
+        self.d.start()  # the order expires at start; the catch-up then finds its payment
+        done = self.wait_order(o["id"], "completed")
+        self.assertEqual(done["paidAmount"], "5")
+        types = wait_until(lambda: {"order.expired", "order.paid", "order.completed"} <=
+                           {e["type"] for _, e in self.hook.events} and [e["type"] for _, e in self.hook.events
+                                                                         if e["type"].startswith("order.")],
+                           timeout=20, what="order webhooks")
+        self.assertEqual(types, ["order.expired", "order.paid", "order.completed"])
+
     # --- rate source --------------------------------------------------------------
 
     def test_rate_source_prices_fiat_and_a_stale_rate_refuses_new_orders(self):

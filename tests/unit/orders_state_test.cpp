@@ -84,7 +84,9 @@ protected:
     }
 
     // A deposit as the scanner would record it, and its observer call inside a transaction.
-    store::Deposit deposit(const store::Order& o, const std::string& raw, const std::string& tx) {
+    // `mined`: the block's time; the scanner sees it at `seen` (default: then).
+    store::Deposit deposit(const store::Order& o, const std::string& raw, const std::string& tx,
+                           std::int64_t mined = kNow, std::optional<std::int64_t> seen = std::nullopt) {
         store::Deposit d;
         d.chain_id = "local";
         d.tx_hash = tx;
@@ -102,10 +104,11 @@ protected:
         d.confirmations = 1;
         d.required_confirmations = 3;
         d.status = "pending";
-        d.detected_at = kNow;
+        d.detected_at = seen.value_or(mined);
+        d.block_time = mined;
         store::Transaction tx_(db());
         EXPECT_TRUE(store::insert_deposit(db(), d).ok());
-        EXPECT_TRUE(orders::on_deposit_change(db(), cfg_, d, "deposit.pending", kNow).ok());
+        EXPECT_TRUE(orders::on_deposit_change(db(), cfg_, d, "deposit.pending", d.detected_at).ok());
         EXPECT_TRUE(tx_.commit().ok());
         return d;
     }
@@ -239,10 +242,43 @@ TEST_F(OrdersState, ExpiryReleasesTheAddressAndLatePaymentsChangeNothing) {
     EXPECT_EQ(address_state(o.address_id), "cooling");
     ASSERT_EQ(events_of(o).size(), 1u);
     EXPECT_EQ(events_of(o)[0].id, event_id(o.id, "order.expired"));
-    auto late = deposit(o, "10000000", "0x20");
+    auto late = deposit(o, "10000000", "0x20", kNow + 61'000);
     EXPECT_EQ(reload(o).status, "expired");
     EXPECT_FALSE(store::order_of_deposit(db(), late.id)->has_value());
     EXPECT_EQ(*orders::expire_due(db(), cfg_, kNow + 120'000), 0);
+    // Even a payment the scanner sees while the order still waits does not
+    // count when its block is younger than expiresAt.
+    auto r2 = request("SHOP-3b", "10");
+    r2.expires_in_s = 60;
+    auto o2 = create(r2);
+    auto after = deposit(o2, "10000000", "0x21", kNow + 60'001);
+    EXPECT_EQ(reload(o2).status, "waiting");
+    EXPECT_FALSE(store::order_of_deposit(db(), after.id)->has_value());
+}
+
+TEST_F(OrdersState, PaymentMinedInTimeButSeenAfterExpiryStillPays) {
+    // The daemon was down: the order expired at start, then the catch-up
+    // finds a payment mined before expiresAt.
+    auto r = request("SHOP-6", "10");
+    r.expires_in_s = 60;
+    auto o = create(r);
+    ASSERT_EQ(*orders::expire_due(db(), cfg_, kNow + 600'000), 1);
+    auto d = deposit(o, "10000000", "0x50", kNow + 30'000, kNow + 600'500);
+    auto paid = reload(o);
+    EXPECT_EQ(paid.status, "paid");
+    EXPECT_FALSE(paid.expired_at.has_value());
+    change(d, "confirmed", kNow + 601'000);
+    EXPECT_EQ(reload(o).status, "completed");
+    auto ev = events_of(o);
+    ASSERT_EQ(ev.size(), 3u);
+    EXPECT_EQ(ev[0].type, "order.expired");
+    EXPECT_EQ(ev[1].type, "order.paid");
+    EXPECT_EQ(ev[2].type, "order.completed");
+    // A payment mined before the order existed is not its payment.
+    auto o2 = create(request("SHOP-7", "10"), kNow + 700'000);
+    auto old = deposit(o2, "10000000", "0x51", kNow + 500'000, kNow + 700'001);
+    EXPECT_EQ(reload(o2).status, "waiting");
+    EXPECT_FALSE(store::order_of_deposit(db(), old.id)->has_value());
 }
 
 TEST_F(OrdersState, RepeatedMerchantIds) {
