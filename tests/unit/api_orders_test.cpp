@@ -32,6 +32,8 @@ std::string between(const std::string& s, const std::string& open, const std::st
     return b == std::string::npos ? std::string() : s.substr(a, b - a);
 }
 
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
+
 std::string header(const Response& r, const std::string& name) {
     for (const auto& [k, v] : r.headers)
         if (k == name) return v;
@@ -104,17 +106,17 @@ TEST_F(ApiOrders, CreateGetListAndRepeat) {
     EXPECT_TRUE(o.at("paidAt").is_null());
     EXPECT_EQ(o.at("metadata").as_object().at("cart").as_int64(), 7);
     const std::string id(o.at("id").as_string());
-    EXPECT_EQ(o.at("paymentUrl"), "http://127.0.0.1:8080/pay/" + id);
-    EXPECT_EQ(o.at("expiresAt"), format_rfc3339_ms(clock_.now_ms() + 30 * 60 * 1000));
+    EXPECT_EQ(str(o.at("paymentUrl")), "http://127.0.0.1:8080/pay/" + id);
+    EXPECT_EQ(str(o.at("expiresAt")), format_rfc3339_ms(clock_.now_ms() + 30 * 60 * 1000));
 
     auto again = call("POST", "/api/v1/orders", R"({"orderId":"SHOP-123","amount":"5"})");
     EXPECT_EQ(again.status, 200) << again.body;
-    EXPECT_EQ(data(again).at("id"), id);
+    EXPECT_EQ(str(data(again).at("id")), id);
     EXPECT_EQ(orders(), 1);
 
     auto got = call("GET", "/api/v1/orders/" + id);
     EXPECT_EQ(got.status, 200);
-    EXPECT_EQ(data(got).at("id"), id);
+    EXPECT_EQ(str(data(got).at("id")), id);
     auto list = call("GET", "/api/v1/orders?orderId=SHOP-123&status=waiting");
     EXPECT_EQ(data(list).at("orders").as_array().size(), 1u);
     EXPECT_EQ(data(list).at("pagination").as_object().at("total").as_int64(), 1);
@@ -133,7 +135,7 @@ TEST_F(ApiOrders, BadRequestsChangeNothing) {
         R"({"orderId":"A","amount":"1","pay":"doge.ethereum"})",
         R"({"orderId":"A","amount":"1","expiresIn":0})",
         R"({"orderId":"A","amount":"1","expiresIn":86401})",
-        R"({"orderId":"A","amount":"1","redirectUrl":"javascript:alert(1)"})",
+        R"x({"orderId":"A","amount":"1","redirectUrl":"javascript:alert(1)"})x",
         R"({"orderId":"A","amount":"1","metadata":[1]})",
         R"({"orderId":"","amount":"1"})",
         "[1]",
@@ -162,7 +164,7 @@ TEST_F(ApiOrders, PaymentLinksLifecycleAndCheckout) {
     EXPECT_EQ(l.at("status"), "draft");
     EXPECT_EQ(l.at("currencies").as_array()[0].as_object().at("currency"), "USDT");
     const std::string id(l.at("id").as_string()), slug(l.at("slug").as_string());
-    EXPECT_EQ(l.at("checkoutUrl"), "http://127.0.0.1:8080/checkout/" + slug);
+    EXPECT_EQ(str(l.at("checkoutUrl")), "http://127.0.0.1:8080/checkout/" + slug);
 
     EXPECT_EQ(call("GET", "/checkout/" + slug, "", "").status, 404);  // a draft is not there yet
     EXPECT_EQ(data(call("POST", "/api/v1/payment-links/" + id + "/publish")).at("status"), "active");
@@ -174,7 +176,7 @@ TEST_F(ApiOrders, PaymentLinksLifecycleAndCheckout) {
     EXPECT_NE(first, second);  // one order per visit
     auto o = data(call("GET", "/api/v1/orders/" + first.substr(5)));
     EXPECT_EQ(o.at("payAmount"), "5");
-    EXPECT_EQ(o.at("metadata").as_object().at("paymentLink"), id);
+    EXPECT_EQ(str(o.at("metadata").as_object().at("paymentLink")), id);
     EXPECT_EQ(data(call("GET", "/api/v1/payment-links/" + id)).at("ordersCompleted").as_int64(), 0);
     EXPECT_EQ(data(call("GET", "/api/v1/payment-links")).at("paymentLinks").as_array().size(), 1u);
 
@@ -248,7 +250,7 @@ TEST_F(ApiOrders, PaymentPageHtmlStatusAndLanguage) {
     EXPECT_EQ(s.at("paidAmount"), "0");
     EXPECT_TRUE(s.at("redirectUrl").is_null());
     EXPECT_EQ(call("GET", "/pay/ord_unknown", "", "").status, 404);
-    EXPECT_EQ(call("GET", "/pay/<script>", "", "").status, 404);
+    EXPECT_EQ(call("GET", "/pay/%3Cscript%3E", "", "").status, 404);
     EXPECT_EQ(call("POST", "/pay/" + id, "x", "").status, 405);
 }
 
