@@ -9,13 +9,17 @@ CMAKE_FLAGS  ?=
 export CCACHE_BASEDIR   := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build run test unit integration bench demo clean check-config
+.PHONY: all setup setup-test build run test unit integration bench demo clean check-config
 
 all: build
 
 # Installs what is missing (idempotent; fast when everything is there).
 setup:
 	@bash scripts/setup
+
+# Also the test-only packages (chromium and playwright-core for the browser test).
+setup-test:
+	@bash scripts/setup --test
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
@@ -31,7 +35,7 @@ check-config: build
 
 # The test build runs under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: CMAKE_FLAGS += -DDEPOSITD_SANITIZE=ON
-test: setup $(BUILD)/CMakeCache.txt
+test: setup-test $(BUILD)/CMakeCache.txt
 	cmake -S . -B $(BUILD) -DDEPOSITD_SANITIZE=ON
 	cmake --build $(BUILD) -j$(JOBS)
 	bash scripts/check-levels

@@ -25,6 +25,9 @@
 #include "core/health.hpp"
 #include "core/log.hpp"
 #include "net/http_client.hpp"
+#include "orders/expiry.hpp"
+#include "orders/orders.hpp"
+#include "orders/rates.hpp"
 #include "scanner/scanner.hpp"
 #include "store/store.hpp"
 #include "store/database.hpp"
@@ -57,6 +60,9 @@ struct Daemon {
     scanner::WatchRegistry watch;
     std::vector<ChainRuntime> chains;
     std::unique_ptr<webhook::Dispatcher> dispatcher;
+    orders::RateCache rates;
+    std::unique_ptr<orders::RateFetcher> rate_fetcher;
+    std::unique_ptr<orders::Expirer> expirer;
     std::unique_ptr<api::Handler> handler;
     std::unique_ptr<api::Server> server;
     int exit_code = 0;
@@ -67,6 +73,8 @@ struct Daemon {
     void stop_all() {
         for (auto& c : chains) c.scanner->stop();
         if (dispatcher) dispatcher->stop();
+        if (rate_fetcher) rate_fetcher->stop();
+        if (expirer) expirer->stop();
         if (server) server->stop();
     }
 
@@ -123,6 +131,14 @@ int run_daemon(const config::Config& cfg) {
     d->store = std::move(*store);
     logger->info("database {} (schema v{})", cfg.database_path(),
                  d->store->write([](store::Database& db) -> Result<int> { return db.schema_version(); }).value());
+    // Shared receive addresses of mode "amount" are watched like pool addresses.
+    if (auto s = d->store->write([&](store::Database& db) {
+            return orders::prepare_receive_addresses(db, d->cfg, d->clock.now_ms());
+        });
+        !s) {
+        logger->error("{}", s.error().message);
+        return s.error().code == Errc::invalid_input ? 2 : 1;
+    }
 
     d->http = std::make_unique<net::HttpClient>(d->io.get_executor());
 
@@ -155,6 +171,7 @@ int run_daemon(const config::Config& cfg) {
         rt.scanner->set_start_check([ad = rt.adapter.get(), chain = o.chain_id](store::Database& db) {
             return check_chain_network(*ad, db, chain);
         });
+        rt.scanner->on_deposit_change(orders::deposit_observer(d->cfg));  // orders follow their deposits
         d->chains.push_back(std::move(rt));
     }
 
@@ -162,8 +179,18 @@ int run_daemon(const config::Config& cfg) {
                                                            d->clock);
     for (auto& c : d->chains) c.scanner->on_events([disp = d->dispatcher.get()] { disp->wake(); });
 
+    // Orders: those that expired while the daemon was down expire now, before anyone sees them.
+    if (auto n = d->store->write([&](store::Database& db) { return orders::expire_due(db, d->cfg, d->clock.now_ms()); });
+        !n)
+        logger->error("cannot expire orders: {}", n.error().describe());
+    d->expirer = std::make_unique<orders::Expirer>(d->io.get_executor(), *d->store, d->cfg, d->clock);
+    d->expirer->on_expired([disp = d->dispatcher.get()] { disp->wake(); });
+    d->rate_fetcher = std::make_unique<orders::RateFetcher>(d->io.get_executor(), *d->http, d->cfg.orders, d->rates,
+                                                            d->clock);
+
     d->api_workers = std::make_unique<asio::thread_pool>(2);
     d->handler = std::make_unique<api::Handler>(*d->store, d->cfg, d->clock, &d->health);
+    d->handler->set_rates(&d->rates);
     d->server = std::make_unique<api::Server>(d->io.get_executor(), *d->handler, cfg.api.host, cfg.api.port,
                                               cfg.api.max_body_bytes);
     d->server->set_workers(d->api_workers->get_executor());
@@ -201,6 +228,8 @@ int run_daemon(const config::Config& cfg) {
     for (auto& c : d->chains)
         asio::co_spawn(d->io, c.scanner->run(), d->on_loop_end("chain " + c.scanner->options().chain_id));
     asio::co_spawn(d->io, d->dispatcher->run(), d->on_loop_end("webhook dispatcher"));
+    asio::co_spawn(d->io, d->expirer->run(), d->on_loop_end("order expiry"));
+    asio::co_spawn(d->io, d->rate_fetcher->run(), d->on_loop_end("rate source"));
     asio::co_spawn(d->io, d->server->run(), d->on_loop_end("api server"));
 
     logger->info("depositd {} started: {} chain(s)", DEPOSITD_VERSION, d->chains.size());
@@ -251,6 +280,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto& cfg = *loaded.config;
+    if (auto s = orders::check_receive_addresses(cfg); !s) {
+        std::cerr << s.error().message << "\n";
+        return 2;
+    }
     if (vm.count("check-config")) {
         std::cout << cfg.path << ": ok (" << cfg.chains.size() << " chain(s))\n";
         return 0;

@@ -333,6 +333,8 @@ Response Handler::dispatch(const Request& req, std::string& route) {
         route = "metrics";
         return only("GET") ? metrics() : method_not_allowed(m, "GET");
     }
+    // The payment page, checkout links and the EPay / epusdt endpoints answer without the API key.
+    if (auto r = dispatch_public(req, seg, query, route)) return std::move(*r);
     if (seg.empty() || seg[0] != "api") return not_found("No such endpoint");
 
     // Everything under /api needs a key, before anything else is revealed.
@@ -345,6 +347,7 @@ Response Handler::dispatch(const Request& req, std::string& route) {
     if (seg.size() < 3 || seg[1] != "v1") return not_found("No such endpoint");
 
     const std::size_t n = seg.size();
+    if (seg[2] == "orders" || seg[2] == "payment-links") return dispatch_orders(req, seg, query, route);
     if (seg[2] == "deposits") {
         if (n == 3) {
             route = "deposits.list";
@@ -672,6 +675,13 @@ Response Handler::reference(const std::string& ref, const Query& query) {
 
 // --- Deposits and events ---------------------------------------------------------
 
+Response Handler::with_db(store_access access, const std::function<Response(store::Database&)>& fn) {
+    auto run = [&fn](store::Database& db) -> Result<Response> { return fn(db); };
+    auto r = access == store_access::write ? store_.write(run) : store_.read(run);
+    if (!r) return internal(r.error(), "database");
+    return std::move(*r);
+}
+
 Response Handler::list_deposits(const Query& query) {
     store::DepositFilter f;
     Paging pg;
@@ -743,11 +753,12 @@ Response Handler::list_events(const Query& query) {
     }
     if (auto* v = query_get(query, "type")) {
         static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
-                                                    "order.completed", "order.expired"};
+                                                    "order.paid",      "order.completed",   "order.expired",
+                                                    "epay.notify",     "epusdt.callback"};
         if (!types.count(*v))
             return validation(
-                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.completed, "
-                "order.expired");
+                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.paid, "
+                "order.completed, order.expired, epay.notify, epusdt.callback");
         f.type = *v;
     }
     auto page = store_.read([&](store::Database& db) { return store::list_events(db, f); });

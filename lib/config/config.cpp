@@ -278,7 +278,7 @@ public:
     Config load(const toml::table& root) {
         Config cfg;
         cfg.path = file_;
-        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool"});
+        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool", "orders", "merchant"});
         if (auto* t = section(root, "daemon")) load_daemon(*t, cfg.daemon);
         resolve_data_dir(cfg.daemon);
         const toml::table* api = section(root, "api");
@@ -286,6 +286,8 @@ public:
         if (auto* t = section(root, "webhook")) load_webhook(*t, cfg.webhook);
         load_chains(root, cfg.chains);
         if (auto* t = section(root, "pool")) load_pool(*t, cfg.pool);
+        if (auto* t = section(root, "orders")) load_orders(*t, cfg.chains, cfg.orders);
+        if (auto* t = section(root, "merchant")) load_merchant(*t, cfg.merchant);
         return cfg;
     }
 
@@ -551,7 +553,8 @@ private:
         }
         check_keys(*t, "api",
                    {"listen", "keys", "max_body_bytes", "max_connections", "max_connections_per_client",
-                    "idle_timeout"});
+                    "idle_timeout", "public_url"});
+        if (auto* n = t->get("public_url")) load_public_url(*n, out);
         if (auto* n = t->get("listen")) {
             if (auto s = string(*n, "api.listen")) parse_listen(*s, out, line_of(*n));
         }
@@ -696,6 +699,199 @@ private:
             if (auto v = integer(*n, "pool.low_water", 0, std::numeric_limits<std::uint32_t>::max(),
                                  "an integer >= 0"))
                 out.low_water = static_cast<std::uint32_t>(*v);
+        }
+    }
+
+    // --- orders and merchant (SPEC §3, §8, §9) -----------------------------
+
+    void load_public_url(const toml::node& n, ApiConfig& out) {
+        auto s = string(n, "api.public_url");
+        if (!s) return;
+        std::string url = *s;
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        if (!is_http_url(url) || url.find_first_of("?#") != std::string::npos)
+            problem(line_of(n), "api.public_url",
+                    "must be an http:// or https:// URL without query, e.g. \"https://pay.example\"");
+        else out.public_url = url;
+    }
+
+    // "7.4" | "~1.02" | "+0.3" | "-0.1": digits with an optional fraction.
+    static bool valid_rate(std::string_view r) {
+        if (!r.empty() && (r[0] == '~' || r[0] == '+' || r[0] == '-')) r.remove_prefix(1);
+        const auto dot = r.find('.');
+        const std::string_view whole = r.substr(0, dot);
+        const std::string_view frac = dot == std::string_view::npos ? std::string_view{} : r.substr(dot + 1);
+        auto digits = [](std::string_view d) {
+            return !d.empty() && d.size() <= 30 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+        };
+        return digits(whole) && (dot == std::string_view::npos || digits(frac));
+    }
+
+    // A shallow format check of a shared receive address; the daemon checks
+    // checksums at start (codec) and names this key if one is wrong.
+    static bool receive_format_ok(Protocol kind, const std::string& a) {
+        switch (kind) {
+            case Protocol::evm: return a.size() == 42 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X') && is_hex(a.substr(2));
+            case Protocol::tron: return a.size() == 34 && a[0] == 'T' && is_base58(a);
+            case Protocol::solana: return a.size() >= 32 && a.size() <= 44 && is_base58(a);
+            case Protocol::bitcoin:
+                return a.size() >= 14 && a.size() <= 90 && std::all_of(a.begin(), a.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+                });
+        }
+        return false;
+    }
+
+    // "<symbol>.<chainId>" naming a configured currency (case-insensitive).
+    static bool currency_exists(const std::vector<ChainConfig>& chains, const std::string& pay) {
+        const auto dot = pay.rfind('.');
+        if (dot == std::string::npos || dot == 0 || dot + 1 == pay.size()) return false;
+        const std::string symbol = lower(pay.substr(0, dot)), chain = lower(pay.substr(dot + 1));
+        for (const auto& c : chains) {
+            if (c.id != chain) continue;
+            if (lower(c.native.symbol) == symbol) return true;
+            for (const auto& t : c.tokens)
+                if (lower(t.symbol) == symbol) return true;
+        }
+        return false;
+    }
+
+    void load_orders(const toml::table& t, const std::vector<ChainConfig>& chains, OrdersConfig& out) {
+        check_keys(t, "orders",
+                   {"default", "expiry", "mode", "receive", "fiat", "rate", "rate_source", "rate_path", "rate_refresh",
+                    "rate_max_age", "precision", "cooldown"});
+        out.source = file_ + ":" + std::to_string(line_of(t));
+        if (auto* n = t.get("default")) {
+            if (auto s = string(*n, "orders.default")) {
+                if (!currency_exists(chains, *s))
+                    problem(line_of(*n), "orders.default",
+                            "\"" + *s + "\" is not a configured currency; write <symbol>.<chainId>, e.g. \"usdt.tron\"");
+                else out.default_pay = lower(*s);
+            }
+        }
+        if (auto* n = t.get("expiry")) {
+            if (auto d = duration(*n, "orders.expiry", false)) {
+                if (*d < std::chrono::seconds(1) || *d > std::chrono::hours(24))
+                    problem(line_of(*n), "orders.expiry", "must be from 1s to 24h");
+                else out.expiry = *d;
+            }
+        }
+        const toml::node* mode_node = t.get("mode");
+        if (mode_node) {
+            if (auto s = string(*mode_node, "orders.mode")) {
+                if (*s == "address") out.mode = OrdersConfig::Mode::address;
+                else if (*s == "amount") out.mode = OrdersConfig::Mode::amount;
+                else problem(line_of(*mode_node), "orders.mode", "\"" + *s + "\" is not a mode; use address or amount");
+            }
+        }
+        const std::size_t problems_before_receive = problems.size();
+        if (auto* n = t.get("receive")) {
+            if (auto* r = table_of(*n, "orders.receive", "a table of chainId = address, e.g. { tron = \"T...\" }")) {
+                for (auto&& [k, v] : *r) {
+                    const std::string chain(k.str());
+                    const std::string key = join("orders.receive", chain);
+                    auto s = string(v, key);
+                    if (!s) continue;
+                    const ChainConfig* c = nullptr;
+                    for (const auto& ch : chains)
+                        if (ch.id == chain) c = &ch;
+                    if (!c) {
+                        problem(line_of(k), key, "\"" + chain + "\" is not a configured chain id");
+                        continue;
+                    }
+                    if (!receive_format_ok(c->kind, *s)) {
+                        problem(line_of(v), key, "\"" + *s + "\" is not a valid address for chain " + chain + " (" + to_string(c->kind) + ")");
+                        continue;
+                    }
+                    out.receive[chain] = *s;
+                    out.receive_source[chain] = file_ + ":" + std::to_string(line_of(v));
+                }
+            }
+        }
+        if (out.mode == OrdersConfig::Mode::amount && problems.size() == problems_before_receive) {
+            if (out.receive.empty())
+                problem(mode_node ? line_of(*mode_node) : line_of(t), "orders.receive",
+                        "mode = \"amount\" needs shared addresses: receive = { <chainId> = \"<address>\" }");
+            else if (!out.default_pay.empty() && !out.receive.count(out.default_pay.substr(out.default_pay.rfind('.') + 1)))
+                problem(line_of(t), "orders.receive", "has no address for the chain of orders.default");
+        }
+        const toml::node* fiat = t.get("fiat");
+        const toml::node* rate = t.get("rate");
+        if (fiat) {
+            if (auto s = string(*fiat, "orders.fiat")) {
+                const bool ok = !s->empty() && s->size() <= 8 &&
+                                std::all_of(s->begin(), s->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+                if (!ok) problem(line_of(*fiat), "orders.fiat", "must be a currency code in capitals, e.g. \"CNY\"");
+                else out.fiat = *s;
+            }
+        }
+        if (rate) {
+            if (auto s = string(*rate, "orders.rate")) {
+                if (!valid_rate(*s))
+                    problem(line_of(*rate), "orders.rate",
+                            "\"" + *s + "\" is not a rate; use \"7.4\" (fixed), \"~1.02\" (times the base rate), "
+                            "\"+0.3\" or \"-0.1\" (added to it)");
+                else out.rate = *s;
+            }
+        }
+        if (fiat && !rate) problem(line_of(*fiat), "orders.rate", "required with orders.fiat (e.g. rate = \"7.2\")");
+        if (rate && !fiat) problem(line_of(*rate), "orders.fiat", "required with orders.rate (e.g. fiat = \"CNY\")");
+        const bool relative = !out.rate.empty() && (out.rate[0] == '~' || out.rate[0] == '+' || out.rate[0] == '-');
+        if (auto* n = t.get("rate_source")) {
+            if (auto s = string(*n, "orders.rate_source")) {
+                if (!is_http_url(*s)) problem(line_of(*n), "orders.rate_source", "must be an http:// or https:// URL");
+                else if (!out.rate.empty() && !relative)
+                    problem(line_of(*n), "orders.rate_source",
+                            "is only used with a relative rate (\"~1.02\", \"+0.3\", \"-0.1\"); a fixed rate needs none");
+                else out.rate_source = *s;
+            }
+        } else if (relative) {
+            problem(line_of(*rate), "orders.rate_source",
+                    "required with a relative rate: the URL the base rate comes from");
+        }
+        if (auto* n = t.get("rate_path")) {
+            if (auto s = string(*n, "orders.rate_path")) {
+                if (s->size() > 256 || s->front() == '.' || s->back() == '.' || s->find("..") != std::string::npos)
+                    problem(line_of(*n), "orders.rate_path", "must be keys separated by dots, e.g. \"data.rates.CNY\"");
+                else out.rate_path = *s;
+            }
+        }
+        if (auto* n = t.get("rate_refresh")) {
+            if (auto d = duration(*n, "orders.rate_refresh", false)) out.rate_refresh = *d;
+        }
+        if (auto* n = t.get("rate_max_age")) {
+            if (auto d = duration(*n, "orders.rate_max_age", false)) out.rate_max_age = *d;
+        }
+        if (auto* n = t.get("precision")) {
+            if (auto v = integer(*n, "orders.precision", 0, 18, "an integer from 0 to 18")) out.precision = static_cast<unsigned>(*v);
+        }
+        if (auto* n = t.get("cooldown")) {
+            auto* s = n->as_string();
+            if (s && s->get() == "never") out.cooldown.reset();
+            else if (auto d = duration(*n, "orders.cooldown", true)) out.cooldown = *d;
+        }
+    }
+
+    void load_merchant(const toml::table& t, MerchantConfig& out) {
+        check_keys(t, "merchant", {"pid", "key"});
+        out.enabled = true;
+        if (auto* n = t.get("pid")) {
+            if (auto v = integer(*n, "merchant.pid", 1, 999'999'999'999LL, "a positive integer (the EPay merchant id)"))
+                out.pid = *v;
+        } else {
+            problem(line_of(t), "merchant.pid", "required: the EPay merchant id, e.g. pid = 1001");
+        }
+        if (auto* n = t.get("key")) {
+            if (auto s = string(*n, "merchant.key")) {
+                if (s->size() < 8 || s->size() > 256)
+                    problem(line_of(*n), "merchant.key", "must be 8 to 256 characters (EPay key / epusdt API token)");
+                else if (std::any_of(s->begin(), s->end(),
+                                     [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+                    problem(line_of(*n), "merchant.key", "must not contain spaces or control characters");
+                else out.key = *s;
+            }
+        } else {
+            problem(line_of(t), "merchant.key", "required, e.g. key = \"${MERCHANT_KEY}\"");
         }
     }
 

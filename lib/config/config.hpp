@@ -31,6 +31,9 @@ struct ApiConfig {
     std::size_t max_connections = 512;             // open API connections, all clients together
     std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /64)
     Duration idle_timeout = std::chrono::seconds(10);  // a connection waiting for its next request is closed
+    // How payers reach the payment page ("https://pay.example", no trailing
+    // slash). Empty: paymentUrl is built from `listen`.
+    std::string public_url;
 };
 
 struct WebhookConfig {
@@ -89,6 +92,35 @@ struct PoolConfig {
     std::uint32_t low_water = 100;
 };
 
+// [orders] (SPEC §3, §8). Optional: without it orders still work in address
+// mode with a 30m expiry, but every order must name what it pays in.
+struct OrdersConfig {
+    enum class Mode { address, amount };
+    std::string default_pay;            // "<symbol>.<chainId>", lower case; empty = none
+    Duration expiry = std::chrono::minutes(30);
+    Mode mode = Mode::address;
+    std::map<std::string, std::string> receive;  // chainId -> shared address as written (mode amount)
+    std::string fiat;                   // "CNY"; empty = amounts are in the pay currency
+    std::string rate;                   // "7.4" | "~1.02" | "+0.3" | "-0.1" (as written)
+    std::string rate_source;            // URL answering JSON with the base rate; empty = none
+    std::string rate_path;              // dotted path to the base rate in that JSON ("" = the whole answer)
+    Duration rate_refresh = std::chrono::seconds(60);
+    Duration rate_max_age = std::chrono::minutes(10);  // older than this: new fiat orders are refused
+    unsigned precision = 2;             // converted amounts are rounded UP to this many decimals
+    // How long an order's pool address rests before another order (or a
+    // binding) may take it; nullopt = never again.
+    std::optional<Duration> cooldown = std::chrono::hours(24);
+    std::string source;                 // "file:line" of [orders] ("" when absent)
+    std::map<std::string, std::string> receive_source;  // chainId -> "file:line" of its address
+};
+
+// [merchant]: the EPay- and epusdt-compatible endpoints (SPEC §9).
+struct MerchantConfig {
+    bool enabled = false;               // [merchant] present
+    std::int64_t pid = 0;               // EPay merchant id
+    std::string key;                    // EPay key and epusdt API token; never logged
+};
+
 struct Config {
     std::string path;                   // the file it came from
     DaemonConfig daemon;
@@ -96,6 +128,8 @@ struct Config {
     WebhookConfig webhook;
     std::vector<ChainConfig> chains;
     PoolConfig pool;
+    OrdersConfig orders;
+    MerchantConfig merchant;
 
     std::string database_path() const;  // <data_dir>/depositd.sqlite
     const ChainConfig* chain(const std::string& id) const;

@@ -575,6 +575,7 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
             if (options_.finalized) d.finality = "finalized";
             d.status = kPending;
             d.detected_at = now;
+            if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
             auto inserted = store::insert_deposit(db, d);
             if (!inserted) return inserted.error();
             if (auto s = record_change(db, d, kEvtPending, now); !s) return s;

@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kColumns =
     "id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, reference, currency, contract, "
     "raw_amount, decimals, from_address, confirmations, required_confirmations, status, detected_at, confirmed_at, "
-    "reverted_at, changes, finality";
+    "reverted_at, changes, finality, block_time";
 
 Deposit read_row(const Statement& s) {
     Deposit d;
@@ -37,6 +37,7 @@ Deposit read_row(const Statement& s) {
     d.reverted_at = s.opt_int64(19);
     d.changes = static_cast<std::uint64_t>(s.int64(20));
     d.finality = s.opt_text(21);
+    d.block_time = s.opt_int64(22);
     return d;
 }
 
@@ -90,6 +91,7 @@ json::object deposit_to_json(const Deposit& d) {
     o["detectedAt"] = format_rfc3339_ms(d.detected_at);
     o["confirmedAt"] = opt_ms(d.confirmed_at);
     if (d.reverted_at) o["revertedAt"] = format_rfc3339_ms(*d.reverted_at);
+    if (d.block_time) o["blockTime"] = format_rfc3339_ms(*d.block_time);
     return o;
 }
 
@@ -107,15 +109,15 @@ Result<bool> insert_deposit(Database& db, const Deposit& d) {
     auto s = db.prepare(
         "INSERT OR IGNORE INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
         "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
-        "status, detected_at, confirmed_at, reverted_at, changes, finality) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+        "status, detected_at, confirmed_at, reverted_at, changes, finality, block_time) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
     s.bind(1, d.id).bind(2, d.chain_id).bind(3, d.tx_hash).bind(4, d.index).bind(5, d.block_hash);
     s.bind(6, d.block_number);
     if (d.address_id) s.bind(7, d.address_id); else s.bind_null(7);
     s.bind(8, d.address).bind(9, d.reference).bind(10, d.currency).bind(11, d.contract);
     s.bind(12, d.raw_amount).bind(13, static_cast<std::int64_t>(d.decimals)).bind(14, d.from);
     s.bind(15, d.confirmations).bind(16, d.required_confirmations).bind(17, d.status).bind(18, d.detected_at);
-    s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality);
+    s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality).bind(23, d.block_time);
     if (auto r = s.run(); !r) return r.error();
     return db.changes() > 0;
 }

@@ -35,6 +35,7 @@ struct Deposit {
     std::int64_t detected_at = 0;         // unix ms
     std::optional<std::int64_t> confirmed_at;
     std::optional<std::int64_t> reverted_at;
+    std::optional<std::int64_t> block_time;  // the block's timestamp (unix ms), when the chain gives one
 };
 
 // SPEC §4 deposit object.

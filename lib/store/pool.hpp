@@ -71,6 +71,15 @@ Result<int> unbind_reference(Database& db, const std::string& reference, const s
                              std::optional<std::int64_t> cooldown_ms, std::int64_t now_ms);
 Result<std::vector<Binding>> active_bindings(Database& db, const std::string& reference);
 
+// The lowest-id address of the protocol that may be handed out now: state
+// 'free', or 'cooling' with a cooldown that has passed. A read only; the
+// caller takes it inside its own transaction (bind_reference, orders).
+struct FreeAddress {
+    std::int64_t id = 0;
+    std::string address;
+};
+Result<std::optional<FreeAddress>> next_free_address(Database& db, const std::string& protocol, std::int64_t now_ms);
+
 struct PoolStats {
     std::string protocol;
     std::uint64_t free = 0, bound = 0, cooling = 0;
