@@ -28,6 +28,7 @@ all: build
 setup:
 	@bash scripts/setup
 
+# Also the test-only packages (chromium and playwright-core for the browser test).
 setup-test:
 	@bash scripts/setup --test
 

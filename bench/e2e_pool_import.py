@@ -5,6 +5,9 @@ Generates N distinct valid EVM addresses deterministically (lower-case hex, so
 every one goes through parsing and EIP-55 canonicalisation), writes a temporary
 config + data dir, runs the real binary and reports wall time, rows per second
 and peak RSS; then imports the same file again (every row a duplicate).
+During the first import a second writer (standing in for the daemon: a small
+transaction every 10 ms through SQLite's busy handler, as the daemon writes)
+measures how long it waits for the write lock.
 
     python3 bench/e2e_pool_import.py --build build-ctl-rel [--count 1000000] [--keep DIR]
 
@@ -20,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 CONFIG = """\
@@ -60,6 +64,34 @@ def run(ctl, config, path):
     return r.stdout.strip(), took, cpu, after.ru_maxrss  # maxrss: KiB on Linux, max over children
 
 
+class Writer(threading.Thread):
+    """Small write transactions every 10 ms; records the wait for the lock."""
+
+    def __init__(self, db):
+        super().__init__(daemon=True)
+        self.db = db
+        self.waits = []
+        self.errors = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        con = sqlite3.connect(self.db, timeout=5, isolation_level=None)
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                self.waits.append(time.monotonic() - t0)
+                con.execute("INSERT INTO xpub_cursors VALUES ('bench-writer', 'evm', 1) ON CONFLICT (xpub, protocol) "
+                            "DO UPDATE SET next_index = next_index + 1")
+                con.execute("COMMIT")
+            except sqlite3.OperationalError:
+                self.errors += 1
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+            time.sleep(0.01)
+        con.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build-release")
@@ -81,10 +113,15 @@ def main():
         gen = time.monotonic() - t0
         size = os.path.getsize(data)
         shutil.rmtree(os.path.join(work, "data"), ignore_errors=True)
-
-        out1, t1, cpu1, rss1 = run(ctl, config, data)
-        out2, t2, cpu2, rss2 = run(ctl, config, data)
+        subprocess.run([ctl, "--config", config, "pool", "stats"], capture_output=True, check=True)  # creates it
         db = os.path.join(work, "data", "depositd.sqlite")
+
+        writer = Writer(db)
+        writer.start()
+        out1, t1, cpu1, rss1 = run(ctl, config, data)
+        writer.stop.set()
+        writer.join()
+        out2, t2, cpu2, rss2 = run(ctl, config, data)
         con = sqlite3.connect(db)
         rows = con.execute("SELECT count(*) FROM addresses").fetchone()[0]
         con.close()
@@ -95,6 +132,11 @@ def main():
         print(f"first import:  {out1}  wall {t1:.2f} s, cpu {cpu1:.2f} s, {a.count / t1:,.0f} rows/s")
         print(f"second import: {out2}  wall {t2:.2f} s, cpu {cpu2:.2f} s")
         print(f"peak RSS of depositctl: {max(rss1, rss2) / 1024:.0f} MiB; database + WAL: {db_size / 1e6:.0f} MB")
+        w = sorted(writer.waits)
+        if w:
+            print(f"writer beside the first import: {len(w)} transactions, {writer.errors} failed; lock wait "
+                  f"p50 {w[len(w) // 2] * 1000:.1f} ms, p99 {w[min(len(w) - 1, int(len(w) * 0.99))] * 1000:.1f} ms, "
+                  f"max {w[-1] * 1000:.1f} ms")
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -18,15 +18,22 @@
 
 #include "api/handler.hpp"
 #include "api/server.hpp"
+#include "chain/bitcoin/bitcoin_adapter.hpp"
 #include "chain/registry.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/log.hpp"
 #include "net/http_client.hpp"
+#include "orders/expiry.hpp"
+#include "orders/orders.hpp"
+#include "orders/rates.hpp"
 #include "scanner/scanner.hpp"
 #include "service_notify.hpp"
 #include "store/store.hpp"
+#include "store/database.hpp"
+#include "store/files.hpp"
+#include "store/pool.hpp"
 #include "webhook/dispatcher.hpp"
 
 namespace asio = boost::asio;
@@ -54,6 +61,9 @@ struct Daemon {
     scanner::WatchRegistry watch;
     std::vector<ChainRuntime> chains;
     std::unique_ptr<webhook::Dispatcher> dispatcher;
+    orders::RateCache rates;
+    std::unique_ptr<orders::RateFetcher> rate_fetcher;
+    std::unique_ptr<orders::Expirer> expirer;
     std::unique_ptr<api::Handler> handler;
     std::unique_ptr<api::Server> server;
     int exit_code = 0;
@@ -66,6 +76,8 @@ struct Daemon {
         if (notify) notify->stopping(why);
         for (auto& c : chains) c.scanner->stop();
         if (dispatcher) dispatcher->stop();
+        if (rate_fetcher) rate_fetcher->stop();
+        if (expirer) expirer->stop();
         if (server) server->stop();
     }
 
@@ -92,15 +104,26 @@ struct Daemon {
     }
 };
 
+// After verify(): a Bitcoin node on another network than the pool's
+// addresses (mainnet node, testnet pool, or the reverse) would never match a
+// deposit. Errc::invalid_input = that mismatch (exit 2).
+Status check_chain_network(const chain::ChainAdapter& adapter, store::Database& db, const std::string& chain_id) {
+    if (dynamic_cast<const chain::bitcoin::BitcoinAdapter*>(&adapter) == nullptr) return {};
+    auto samples = store::address_samples(db, to_string(Protocol::bitcoin));
+    if (!samples) return samples.error();
+    std::string warning;
+    auto s = chain::bitcoin::check_pool_network(adapter, *samples, warning);
+    if (!warning.empty()) log::get("daemon")->warn("{}: {}", chain_id, warning);
+    return s;
+}
+
 int run_daemon(const config::Config& cfg) {
     auto logger = log::get("daemon");
     auto d = std::make_unique<Daemon>();
     d->cfg = cfg;
 
-    std::error_code fs_ec;
-    std::filesystem::create_directories(cfg.daemon.data_dir, fs_ec);
-    if (fs_ec) {
-        logger->error("cannot create data_dir {}: {}", cfg.daemon.data_dir, fs_ec.message());
+    if (auto s = store::ensure_private_dir(cfg.daemon.data_dir); !s) {  // 0700
+        logger->error("data_dir: {}", s.error().message);
         return 1;
     }
     auto store = store::Store::open(cfg.database_path());
@@ -111,6 +134,14 @@ int run_daemon(const config::Config& cfg) {
     d->store = std::move(*store);
     logger->info("database {} (schema v{})", cfg.database_path(),
                  d->store->write([](store::Database& db) -> Result<int> { return db.schema_version(); }).value());
+    // Shared receive addresses of mode "amount" are watched like pool addresses.
+    if (auto s = d->store->write([&](store::Database& db) {
+            return orders::prepare_receive_addresses(db, d->cfg, d->clock.now_ms());
+        });
+        !s) {
+        logger->error("{}", s.error().message);
+        return s.error().code == Errc::invalid_input ? 2 : 1;
+    }
 
     d->http = std::make_unique<net::HttpClient>(d->io.get_executor());
 
@@ -140,6 +171,10 @@ int run_daemon(const config::Config& cfg) {
             dm->exit_code = 2;
             dm->stop_all("configuration contradicted by the node: " + e.message);
         });
+        rt.scanner->set_start_check([ad = rt.adapter.get(), chain = o.chain_id](store::Database& db) {
+            return check_chain_network(*ad, db, chain);
+        });
+        rt.scanner->on_deposit_change(orders::deposit_observer(d->cfg));  // orders follow their deposits
         d->chains.push_back(std::move(rt));
     }
 
@@ -147,11 +182,22 @@ int run_daemon(const config::Config& cfg) {
                                                            d->clock);
     for (auto& c : d->chains) c.scanner->on_events([disp = d->dispatcher.get()] { disp->wake(); });
 
+    // Orders: those that expired while the daemon was down expire now, before anyone sees them.
+    if (auto n = d->store->write([&](store::Database& db) { return orders::expire_due(db, d->cfg, d->clock.now_ms()); });
+        !n)
+        logger->error("cannot expire orders: {}", n.error().describe());
+    d->expirer = std::make_unique<orders::Expirer>(d->io.get_executor(), *d->store, d->cfg, d->clock);
+    d->expirer->on_expired([disp = d->dispatcher.get()] { disp->wake(); });
+    d->rate_fetcher = std::make_unique<orders::RateFetcher>(d->io.get_executor(), *d->http, d->cfg.orders, d->rates,
+                                                            d->clock);
+
     d->api_workers = std::make_unique<asio::thread_pool>(2);
     d->handler = std::make_unique<api::Handler>(*d->store, d->cfg, d->clock, &d->health);
+    d->handler->set_rates(&d->rates);
     d->server = std::make_unique<api::Server>(d->io.get_executor(), *d->handler, cfg.api.host, cfg.api.port,
                                               cfg.api.max_body_bytes);
     d->server->set_workers(d->api_workers->get_executor());
+    d->server->set_limits(api::server_limits(cfg.api));
     auto port = d->server->listen();
     if (!port) {
         logger->error("cannot listen on {}: {}", cfg.api.listen, port.error().message);
@@ -185,6 +231,8 @@ int run_daemon(const config::Config& cfg) {
     for (auto& c : d->chains)
         asio::co_spawn(d->io, c.scanner->run(), d->on_loop_end("chain " + c.scanner->options().chain_id));
     asio::co_spawn(d->io, d->dispatcher->run(), d->on_loop_end("webhook dispatcher"));
+    asio::co_spawn(d->io, d->expirer->run(), d->on_loop_end("order expiry"));
+    asio::co_spawn(d->io, d->rate_fetcher->run(), d->on_loop_end("rate source"));
     asio::co_spawn(d->io, d->server->run(), d->on_loop_end("api server"));
 
     // systemd (daemon/service_notify.hpp): READY=1 after the loops' first steps.
@@ -246,6 +294,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto& cfg = *loaded.config;
+    if (auto s = orders::check_receive_addresses(cfg); !s) {
+        std::cerr << s.error().message << "\n";
+        return 2;
+    }
     if (vm.count("check-config")) {
         std::cout << cfg.path << ": ok (" << cfg.chains.size() << " chain(s))\n";
         return 0;

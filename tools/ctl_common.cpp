@@ -14,6 +14,7 @@
 
 #include "ctl.hpp"
 #include "core/ids.hpp"
+#include "store/files.hpp"
 
 namespace depositd::ctl {
 
@@ -32,12 +33,16 @@ const std::string& Args::required(const std::string& name) const {
 store::Database& Context::db() {
     if (db_) return *db_;
     std::string path = config_.database_path();
-    std::error_code ec;
-    auto dir = std::filesystem::path(path).parent_path();
-    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
-        std::filesystem::create_directories(dir, ec);
-        if (ec) fail_runtime("cannot create data_dir " + dir.string() + ": " + ec.message());
+    // Never create or write the daemon's files as another user (root): the
+    // daemon could not write them afterwards.
+    if (auto foreign = store::foreign_database_file(path, ::geteuid())) {
+        const std::string owner = store::user_name(foreign->owner);
+        fail_runtime(foreign->path + " belongs to user " + owner + ", but depositctl runs as " +
+                     store::user_name(::geteuid()) + "; files it wrote would lock the daemon out of its database. "
+                     "Run it as the owner: sudo -u " + owner + " depositctl --config " + config_.path + " ...");
     }
+    if (auto s = store::ensure_private_dir(config_.daemon.data_dir); !s)  // 0700
+        fail_runtime("data_dir: " + s.error().message);
     auto db = store::Database::open(path);
     if (!db) fail_runtime(db.error().message);
     if (auto s = (*db)->migrate(); !s) fail_runtime("database " + path + ": " + s.error().message);
@@ -51,7 +56,14 @@ const std::vector<Command>& commands() {
          "pool import --protocol P --file F [--strict]",
          "Imports deposit addresses into the pool. Every address is checked (format and\n"
          "checksum for its protocol) and stored once in canonical form; addresses already\n"
-         "in the pool, or twice in the file, are counted as duplicates. One transaction.\n"
+         "in the pool, or twice in the file, are counted as duplicates. The zero address\n"
+         "(EVM 0x000..0 and its TRON form) is invalid: token mints and burns name it.\n"
+         "\n"
+         "The whole file is read and checked first; then the addresses are written in\n"
+         "transactions of 5,000 with a short pause between them, so a running daemon is\n"
+         "never held up for long. If writing fails part-way, the transactions already\n"
+         "committed stay and the message says how many rows that was; running the same\n"
+         "import again is safe (what is already in the pool counts as duplicates).\n"
          "\n"
          "File format: one address a line; CSV lines use the first column (a header whose\n"
          "first column is `address` is skipped); `#` comments and blank lines are skipped;\n"

@@ -46,7 +46,7 @@ int cmd_deposits_list(Context& ctx, const Args& a) {
     std::vector<store::Deposit> all;
     std::uint64_t total = 0;
     f.limit = kPageSize;
-    for (f.page = 1; all.size() < limit; ++f.page) {
+    while (all.size() < limit) {  // keyset pages: each costs O(page size), however deep
         auto page = store::list_deposits(ctx.db(), f);
         if (!page) fail_runtime(page.error().message);
         total = page->total;
@@ -54,7 +54,8 @@ int cmd_deposits_list(Context& ctx, const Args& a) {
             if (all.size() >= limit) break;
             all.push_back(std::move(d));
         }
-        if (page->deposits.size() < kPageSize) break;
+        if (!page->next) break;
+        f.after = page->next;
     }
 
     if (a.has("--json")) {

@@ -118,6 +118,10 @@ int cmd_pool_import(Context& ctx, const Args& a) {
             invalid.push_back({lineno, parsed.error().message, printable(std::string(field))});
             continue;
         }
+        if (const char* why = codec::unusable_deposit_address(*parsed)) {
+            invalid.push_back({lineno, why, printable(std::string(field))});
+            continue;
+        }
         rows.push_back(store::ImportRow{std::move(parsed->canonical), std::move(parsed->watch_key), source,
                                         std::nullopt});
     }
@@ -142,9 +146,16 @@ int cmd_pool_import(Context& ctx, const Args& a) {
 
     store::ImportCounts counts;
     if (!rows.empty()) {
-        if (tty && rows.size() >= kProgressEvery) std::cerr << "writing " << rows.size() << " addresses...\n";
-        auto r = store::import_addresses(ctx.db(), protocol, rows, now_ms());
-        if (!r) fail_runtime(where + ": import failed, nothing imported: " + r.error().message);
+        store::ImportOptions opts;
+        if (tty && rows.size() >= kProgressEvery)
+            opts.progress = [&rows](std::size_t done, const store::ImportCounts&) {
+                if (done % kProgressEvery < store::kImportChunkRows || done == rows.size())
+                    std::cerr << "\rwritten " << done << " of " << rows.size() << (done == rows.size() ? "\n" : "")
+                              << std::flush;
+            };
+        auto r = store::import_addresses(ctx.db(), protocol, rows, now_ms(), std::nullopt, opts);
+        // The chunks committed before a failure stay; importing the file again is safe.
+        if (!r) fail_runtime(where + ": import failed: " + r.error().message + "; running the same import again is safe");
         counts = *r;
     }
     std::cout << "imported " << counts.imported << ", duplicates " << counts.duplicates << ", invalid "
@@ -240,7 +251,9 @@ int cmd_pool_derive(Context& ctx, const Args& a) {
     if (tty && rows.size() >= 10'000) progress("derived:", rows.size(), true);
 
     auto r = store::import_addresses(db, protocol, rows, now_ms(), store::CursorUpdate{xpub_text, protocol, index});
-    if (!r) fail_runtime("import failed, nothing changed: " + r.error().message);
+    // The key's next index moves with the last chunk: after a failure the same
+    // command derives from where it was and counts what is stored as duplicates.
+    if (!r) fail_runtime("import failed: " + r.error().message + "; running the same command again is safe");
     auto next = store::get_xpub_cursor(db, xpub_text, protocol);
 
     std::cout << "derived " << rows.size() << " " << protocol << " addresses (0/" << from << " .. "

@@ -183,7 +183,8 @@ int run(int argc, char** argv) {
         return kExitUsage;
     }
     if (env_file) load_env_file(*env_file);
-    auto loaded = config::load_file(*config_path);
+    // Only the keys depositctl uses need their ${VAR}s set (config::Reader).
+    auto loaded = config::load_file(*config_path, config::Reader::depositctl);
     if (!loaded.config || !loaded.problems.empty()) {
         for (const auto& p : loaded.problems) std::cerr << p.to_string() << "\n";
         if (loaded.problems.empty()) std::cerr << *config_path << ": cannot load the configuration\n";

@@ -12,6 +12,7 @@
 #include <exception>
 #include <set>
 
+#include "api/cursor.hpp"
 #include "core/amount.hpp"
 #include "core/ids.hpp"
 #include "core/json.hpp"
@@ -332,6 +333,8 @@ Response Handler::dispatch(const Request& req, std::string& route) {
         route = "metrics";
         return only("GET") ? metrics() : method_not_allowed(m, "GET");
     }
+    // The payment page, checkout links and the EPay / epusdt endpoints answer without the API key.
+    if (auto r = dispatch_public(req, seg, query, route)) return std::move(*r);
     if (seg.empty() || seg[0] != "api") return not_found("No such endpoint");
 
     // Everything under /api needs a key, before anything else is revealed.
@@ -344,6 +347,7 @@ Response Handler::dispatch(const Request& req, std::string& route) {
     if (seg.size() < 3 || seg[1] != "v1") return not_found("No such endpoint");
 
     const std::size_t n = seg.size();
+    if (seg[2] == "orders" || seg[2] == "payment-links") return dispatch_orders(req, seg, query, route);
     if (seg[2] == "deposits") {
         if (n == 3) {
             route = "deposits.list";
@@ -671,12 +675,21 @@ Response Handler::reference(const std::string& ref, const Query& query) {
 
 // --- Deposits and events ---------------------------------------------------------
 
+Response Handler::with_db(store_access access, const std::function<Response(store::Database&)>& fn) {
+    auto run = [&fn](store::Database& db) -> Result<Response> { return fn(db); };
+    auto r = access == store_access::write ? store_.write(run) : store_.read(run);
+    if (!r) return internal(r.error(), "database");
+    return std::move(*r);
+}
+
 Response Handler::list_deposits(const Query& query) {
     store::DepositFilter f;
     Paging pg;
     if (auto e = parse_paging(query, pg)) return validation(*e);
     f.page = pg.page;
     f.limit = pg.limit;
+    const std::string* cursor = query_get(query, "cursor");
+    if (cursor && query_get(query, "page")) return validation("give either page or cursor, not both");
     if (auto* v = query_get(query, "depositReference")) {
         if (!valid_reference(*v)) return validation(kReferenceMessage);
         f.reference = *v;
@@ -694,13 +707,28 @@ Response Handler::list_deposits(const Query& query) {
         if (v->empty() || v->size() > 32) return validation("currency must be 1-32 characters");
         f.currency = *v;
     }
+    // Keyset pagination (api/cursor.hpp): `cursor` is pagination.nextCursor
+    // of the previous page, made for the same filters.
+    const std::uint32_t fingerprint = filters_fingerprint(f);
+    if (cursor) {
+        auto c = decode_cursor(*cursor);
+        if (!c) return validation("cursor is not valid; pass pagination.nextCursor of a previous answer unchanged");
+        if (c->filters != fingerprint)
+            return validation("cursor was made for other filters; start again without cursor");
+        f.after = c->after;
+        pg.page = c->page;
+    }
     auto page = store_.read([&](store::Database& db) { return store::list_deposits(db, f); });
     if (!page) return internal(page.error(), "list deposits");
     json::array deposits;
     for (const auto& d : page->deposits) deposits.push_back(store::deposit_to_json(d));
     json::object d;
     d["deposits"] = std::move(deposits);
-    d["pagination"] = pagination(pg, page->total);
+    json::object p = pagination(pg, page->total);
+    p["nextCursor"] = page->next && pg.page < kMaxPage
+                          ? json::value(encode_cursor(ListCursor{pg.page + 1, *page->next, fingerprint}))
+                          : json::value(nullptr);
+    d["pagination"] = std::move(p);
     return ok(200, std::move(d), "OK");
 }
 
@@ -725,11 +753,12 @@ Response Handler::list_events(const Query& query) {
     }
     if (auto* v = query_get(query, "type")) {
         static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
-                                                    "order.completed", "order.expired"};
+                                                    "order.paid",      "order.completed",   "order.expired",
+                                                    "epay.notify",     "epusdt.callback"};
         if (!types.count(*v))
             return validation(
-                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.completed, "
-                "order.expired");
+                "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.paid, "
+                "order.completed, order.expired, epay.notify, epusdt.callback");
         f.type = *v;
     }
     auto page = store_.read([&](store::Database& db) { return store::list_events(db, f); });

@@ -9,8 +9,10 @@
 // (store::Store::write). /health and /metrics read in-memory state and the
 // trigger-kept counters: O(1), no table scan.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +22,10 @@
 #include "core/health.hpp"
 #include "store/store.hpp"
 
+namespace depositd::orders {
+class RateCache;
+}
+
 namespace depositd::api {
 
 struct Request {
@@ -28,6 +34,7 @@ struct Request {
     std::string authorization;  // the Authorization header value, "" if absent
     std::string content_type;
     std::string body;
+    std::string accept_language;  // the payment page's language
 };
 
 struct Response {
@@ -54,6 +61,10 @@ public:
     // Interval between two low-water warnings of one protocol in the log.
     void set_low_water_log_interval(std::int64_t ms) { low_water_log_interval_ms_ = ms; }
 
+    // The base exchange rate of [orders].rate_source (owned by the daemon);
+    // without it, orders priced with a relative rate are refused.
+    void set_rates(const orders::RateCache* rates) { rates_ = rates; }
+
 private:
     using Query = std::vector<std::pair<std::string, std::string>>;  // decoded, in order
     Response dispatch(const Request& req, std::string& route_name);
@@ -71,9 +82,37 @@ private:
     Response get_event(const std::string& id);
     Response resend_event(const std::string& id);
 
+    // --- Orders, payment links, merchant protocols, payment page -----------
+    // orders_routes.cpp: /api/v1/orders, /api/v1/payment-links (after auth).
+    Response dispatch_orders(const Request& req, const std::vector<std::string>& seg, const Query& query,
+                             std::string& route);
+    Response create_order(const Request& req);
+    Response get_order(const std::string& id);
+    Response list_orders(const Query& query);
+    Response create_link(const Request& req);
+    Response change_link(const std::string& id, const std::string& action);
+    Response get_link(const std::string& id);
+    Response list_links(const Query& query);
+    // merchant_routes.cpp and pay_page.cpp: the routes without an API key
+    // (EPay, epusdt, /pay, /checkout); nullopt when the path is not theirs.
+    std::optional<Response> dispatch_public(const Request& req, const std::vector<std::string>& seg,
+                                            const Query& query, std::string& route);
+    Response epay_submit(const Request& req, bool json_answer);
+    Response epay_query(const Query& query);
+    Response epusdt_create(const Request& req);
+    Response pay_page(const Request& req, const std::string& id, const Query& query);
+    Response pay_status(const std::string& id);
+    Response checkout(const Request& req, const std::string& slug, const Query& query);
+
     // Checks the free addresses of a protocol against [pool].low_water and
     // logs (rate-limited) when below.
     void check_low_water(const std::string& protocol, std::uint64_t free);
+
+    // Runs the database part of a route: on a read-only connection (read), or
+    // as one job of the writer thread (write: what it changes stays one
+    // unit). A database failure becomes 500.
+    enum class store_access { read, write };
+    Response with_db(store_access access, const std::function<Response(store::Database&)>& fn);
     void maybe_check_low_water_after_bind(const std::string& protocol);
 
     store::Store& store_;
@@ -85,6 +124,7 @@ private:
     std::int64_t low_water_log_interval_ms_ = 10 * 60 * 1000;
     std::map<std::string, std::int64_t> low_water_logged_at_;   // protocol -> last warning (ms)
     std::map<std::string, std::int64_t> low_water_checked_at_;  // protocol -> last check after a bind (ms)
+    const orders::RateCache* rates_ = nullptr;
 };
 
 }  // namespace depositd::api

@@ -2,11 +2,12 @@
 //
 // Shape (Beast's advanced_server_flex_awaitable): one coroutine per
 // connection with a deadline before every read and write, a body limit on
-// the parser (413 then close), keep-alive, a bounded number of sessions (the
-// accept loop pauses when full, the kernel backlog queues the rest) and a
-// two-phase shutdown: stop() closes the acceptor and idle connections; busy
-// ones finish their request, and whatever is left after shutdown_grace is
-// closed.
+// the parser (413 then close), keep-alive with an idle timeout, caps on the
+// connections in total and per client address (a connection over a cap gets
+// a 503 and is closed; idle clients of one address cannot take every slot)
+// and a two-phase shutdown: stop() closes the acceptor and idle connections;
+// busy ones finish their request, and whatever is left after shutdown_grace
+// is closed.
 #include "api/server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,8 +22,10 @@
 #include <atomic>
 #include <exception>
 #include <list>
+#include <unordered_map>
 
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 
 namespace depositd::api {
 
@@ -35,6 +38,20 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kDrainMax = 1 << 20;  // bytes read and discarded after an early error answer
+constexpr std::size_t kMaxRefusing = 64;     // refusals answered at once; beyond, connections are just closed
+constexpr const char* kRefused = "depositd_api_connections_refused_total";
+
+// The address a per-client cap counts: IPv4 (also v4-mapped), or the /64 of
+// an IPv6 address (one host commonly has a whole /64).
+std::string client_key(const tcp::endpoint& ep) {
+    auto a = ep.address();
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    if (a.is_v4()) return a.to_string();
+    auto bytes = a.to_v6().to_bytes();
+    for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 auto logger() {
     static auto l = log::get("api");
@@ -78,7 +95,10 @@ struct Server::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer wake;            // cancelled whenever a session ends or stop() runs
     std::list<SessionState*> sessions;  // executor-only
+    std::unordered_map<std::string, std::size_t> per_client;  // executor-only: open connections by client_key
+    std::size_t refusing = 0;           // executor-only: 503s being written
     std::atomic<std::size_t> active{0};
+    std::atomic<std::size_t> refused{0};
     bool stopping = false;              // executor-only
 
     void do_stop() {
@@ -166,6 +186,17 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         parser.header_limit(static_cast<std::uint32_t>(lim.header_limit));
         parser.body_limit(self->max_body);
 
+        // Idle: nothing of the next request has arrived yet (keep-alive, or a
+        // fresh connection). It gets idle_timeout for a first byte.
+        if (buffer.size() == 0) {
+            stream.expires_after(lim.idle_timeout);
+            auto [iec, in] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+            if (iec) {
+                if (iec == beast::error::timeout) logger()->debug("idle connection closed after {} ms", lim.idle_timeout.count());
+                break;
+            }
+            buffer.commit(in);
+        }
         stream.expires_after(lim.header_timeout);
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
         (void)n;
@@ -225,6 +256,7 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         r.target = std::string(req.target());
         r.authorization = std::string(req[http::field::authorization]);
         r.content_type = std::string(req[http::field::content_type]);
+        r.accept_language = std::string(req[http::field::accept_language]);
         r.body = std::move(req.body());
         const bool keep = req.keep_alive() && !self->stopping;
         const unsigned version = req.version();
@@ -296,14 +328,54 @@ Result<std::uint16_t> Server::listen() {
     return bound.port();
 }
 
+namespace {
+
+// A connection over a cap: 503 with Retry-After, then closed. The answer is
+// written (and the client's request drained) for at most a second, by at
+// most kMaxRefusing coroutines; past that the socket is simply closed.
+void refuse(const std::shared_ptr<Server::Impl>& self, tcp::socket socket, const std::string& why) {
+    ++self->refused;
+    metrics::Registry::global().counter_add(kRefused, {});
+    logger()->debug("connection refused: {}", why);
+    beast::error_code ec;
+    if (self->refusing >= kMaxRefusing || self->stopping) {
+        socket.close(ec);
+        return;
+    }
+    ++self->refusing;
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    asio::co_spawn(
+        self->ex,
+        [stream, self]() -> asio::awaitable<void> {
+            Response r;
+            r.status = 503;
+            r.body = error_body("ServiceUnavailable", "Too many connections; retry later");
+            r.headers.emplace_back("Retry-After", "1");
+            ServerLimits quick = self->limits;
+            quick.write_timeout = std::chrono::seconds(1);
+            co_await write_response(*stream, std::move(r), false, 11, quick.write_timeout);
+            co_await drain_and_close(*stream);
+        },
+        [self, stream](std::exception_ptr) { --self->refusing; });
+}
+
+}  // namespace
+
+ServerLimits server_limits(const config::ApiConfig& api) {
+    ServerLimits l;
+    l.max_sessions = api.max_connections;
+    l.max_sessions_per_client = api.max_connections_per_client;
+    l.idle_timeout = api.idle_timeout;
+    return l;
+}
+
+std::size_t Server::refused_connections() const { return impl_->refused.load(); }
+
 asio::awaitable<void> Server::run() {
     auto self = impl_;
-    while (!self->stopping) {
-        while (self->active.load() >= self->limits.max_sessions && !self->stopping) {
-            self->wake.expires_at(asio::steady_timer::time_point::max());
-            co_await self->wake.async_wait(use_tuple);
-        }
-        if (self->stopping || !self->acceptor.is_open()) break;
+    metrics::Registry::global().describe(kRefused, "counter",
+                                         "API connections refused (503) because a connection cap was reached.");
+    while (!self->stopping && self->acceptor.is_open()) {
         auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || self->stopping || !self->acceptor.is_open()) break;
@@ -313,8 +385,26 @@ asio::awaitable<void> Server::run() {
             co_await self->wake.async_wait(use_tuple);
             continue;
         }
+        beast::error_code pec;
+        const auto peer = socket.remote_endpoint(pec);
+        if (pec) {
+            socket.close(pec);
+            continue;
+        }
+        std::string key = client_key(peer);
+        if (self->active.load() >= self->limits.max_sessions) {
+            refuse(self, std::move(socket), "all " + std::to_string(self->limits.max_sessions) + " connection slots in use");
+            continue;
+        }
+        auto& mine = self->per_client[key];
+        if (mine >= self->limits.max_sessions_per_client) {
+            refuse(self, std::move(socket),
+                   key + " already has " + std::to_string(mine) + " connections (max_connections_per_client)");
+            continue;
+        }
+        ++mine;
         ++self->active;
-        asio::co_spawn(self->ex, session(self, std::move(socket)), [self](std::exception_ptr e) {
+        asio::co_spawn(self->ex, session(self, std::move(socket)), [self, key](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -324,6 +414,8 @@ asio::awaitable<void> Server::run() {
                     logger()->error("API session failed: unknown exception");
                 }
             }
+            if (auto it = self->per_client.find(key); it != self->per_client.end() && --it->second == 0)
+                self->per_client.erase(it);
             --self->active;
             self->wake.cancel();
         });

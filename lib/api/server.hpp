@@ -16,18 +16,26 @@
 #include <string>
 
 #include "api/handler.hpp"
+#include "config/config.hpp"
 #include "core/result.hpp"
 
 namespace depositd::api {
 
+// Connections over a cap are answered 503 (Retry-After: 1) and closed at
+// once; the others are not disturbed.
 struct ServerLimits {
-    std::size_t max_sessions = 256;                             // concurrent connections served
-    std::chrono::milliseconds header_timeout{10'000};           // idle keep-alive + reading the headers
+    std::size_t max_sessions = 512;                             // open connections, all clients together
+    std::size_t max_sessions_per_client = 64;                   // per client address (IPv6: per /64)
+    std::chrono::milliseconds idle_timeout{10'000};             // waiting for a request's first byte (keep-alive)
+    std::chrono::milliseconds header_timeout{10'000};           // from that byte to the end of the headers
     std::chrono::milliseconds body_timeout{30'000};             // reading the body
     std::chrono::milliseconds write_timeout{30'000};            // writing the response
     std::chrono::milliseconds shutdown_grace{5'000};            // stop(): in-flight requests get this long
     std::size_t header_limit = 16 * 1024;                       // bytes of request line + headers
 };
+
+// [api] max_connections, max_connections_per_client, idle_timeout.
+ServerLimits server_limits(const config::ApiConfig& api);
 
 class Server {
 public:
@@ -51,6 +59,8 @@ public:
     void stop();
 
     std::size_t active_sessions() const;
+    // Connections refused because a cap was reached, since start.
+    std::size_t refused_connections() const;
 
     struct Impl;  // defined in server.cpp (shared with the session coroutines)
 

@@ -1,5 +1,7 @@
 #include "codec/address.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "codec/base58.hpp"
@@ -243,6 +245,12 @@ Result<Bytes> solana_address_bytes(std::string_view text) {
 }
 
 // ---------------------------------------------------------------- all
+
+const char* unusable_deposit_address(const ParsedAddress& a) {
+    if (a.protocol != Protocol::evm && a.protocol != Protocol::tron) return nullptr;
+    const bool zero = std::all_of(a.watch_key.begin(), a.watch_key.end(), [](std::uint8_t b) { return b == 0; });
+    return zero ? "the zero address (token mints and burns name it) cannot be a deposit address" : nullptr;
+}
 
 Result<ParsedAddress> parse_address(Protocol protocol, std::string_view text) {
     switch (protocol) {

@@ -31,6 +31,12 @@ struct ParsedAddress {
 // The error message says what is wrong ("bad checksum", "wrong length", ...).
 Result<ParsedAddress> parse_address(Protocol protocol, std::string_view text);
 
+// Why a valid address can never be a deposit address, or nullptr. The zero
+// address (EVM 0x0000…0000, TRON T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb): every
+// ERC-20/TRC-20 mint and burn names it, so in the pool it would turn each
+// burn into a "deposit".
+const char* unusable_deposit_address(const ParsedAddress& address);
+
 // EVM
 std::string evm_checksum(std::span<const std::uint8_t, 20> address);   // EIP-55
 Result<Bytes> evm_address_bytes(std::string_view text);                  // 20 bytes, EIP-55 checked

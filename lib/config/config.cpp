@@ -24,6 +24,9 @@
 #include <string_view>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <toml++/toml.h>
 
 namespace depositd::config {
@@ -92,6 +95,51 @@ Result<Duration> parse_duration(std::string_view text) {
         if (total > kMaxMs) return fail(quoted + ": duration is too long");
     }
     return Duration(total);
+}
+
+Result<std::uint64_t> parse_size(std::string_view text) {
+    const std::string quoted = "\"" + std::string(text) + "\"";
+    std::size_t i = 0;
+    std::uint64_t n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+        if (n > (1ULL << 40)) return make_error(Errc::invalid_input, quoted + ": size is too large");
+        n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+        ++i;
+    }
+    if (i == 0)
+        return make_error(Errc::invalid_input, quoted + " is not a size; write e.g. \"32MiB\", \"512KiB\" or a number of bytes");
+    std::string_view unit = text.substr(i);
+    if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+    std::uint64_t factor = 0;
+    if (unit.empty() || unit == "B") factor = 1;
+    else if (unit == "KiB") factor = 1ULL << 10;
+    else if (unit == "MiB") factor = 1ULL << 20;
+    else if (unit == "GiB") factor = 1ULL << 30;
+    else
+        return make_error(Errc::invalid_input, quoted + ": unknown unit \"" + std::string(unit) +
+                                                   "\"; use B, KiB, MiB or GiB (e.g. \"32MiB\")");
+    return n * factor;
+}
+
+std::string format_size(std::uint64_t bytes) {
+    if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0) return std::to_string(bytes >> 30) + "GiB";
+    if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
+    if (bytes >= (1ULL << 10) && bytes % (1ULL << 10) == 0) return std::to_string(bytes >> 10) + "KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+bool reads_key(Reader reader, std::string_view key) {
+    if (reader == Reader::daemon) return true;
+    if (key == "daemon.data_dir" || key.starts_with("pool.")) return true;
+    // chains[N].id and chains[N].kind (monitoredChains, pool stats warnings).
+    if (key.starts_with("chains[")) {
+        const auto close = key.find(']');
+        if (close != std::string_view::npos) {
+            const std::string_view rest = key.substr(close + 1);
+            return rest == ".id" || rest == ".kind";
+        }
+    }
+    return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -218,8 +266,8 @@ KindDefaults defaults_for(Protocol p) {
 
 class Loader {
 public:
-    Loader(std::string file, GetEnv env, fs::path base_dir)
-        : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)) {}
+    Loader(std::string file, GetEnv env, fs::path base_dir, Reader reader)
+        : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)), reader_(reader) {}
 
     std::vector<Problem> problems;
 
@@ -230,7 +278,7 @@ public:
     Config load(const toml::table& root) {
         Config cfg;
         cfg.path = file_;
-        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool"});
+        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool", "orders", "merchant"});
         if (auto* t = section(root, "daemon")) load_daemon(*t, cfg.daemon);
         resolve_data_dir(cfg.daemon);
         const toml::table* api = section(root, "api");
@@ -238,6 +286,8 @@ public:
         if (auto* t = section(root, "webhook")) load_webhook(*t, cfg.webhook);
         load_chains(root, cfg.chains);
         if (auto* t = section(root, "pool")) load_pool(*t, cfg.pool);
+        if (auto* t = section(root, "orders")) load_orders(*t, cfg.chains, cfg.orders);
+        if (auto* t = section(root, "merchant")) load_merchant(*t, cfg.merchant);
         return cfg;
     }
 
@@ -245,6 +295,7 @@ private:
     std::string file_;
     GetEnv env_;
     fs::path base_dir_;
+    Reader reader_;
 
     // --- structure -------------------------------------------------------
 
@@ -344,6 +395,8 @@ private:
             problem(line_of(n), key, "must be a string, not " + type_name(n));
             return std::nullopt;
         }
+        // A value this reader never uses is not expanded (nor checked further).
+        if (!reads_key(reader_, key) && s->get().find("${") != std::string::npos) return std::nullopt;
         return expand(s->get(), line_of(n), key);
     }
 
@@ -375,6 +428,37 @@ private:
             return std::nullopt;
         }
         return *d;
+    }
+
+    // A size in bytes: an integer, or a string with a binary unit ("32MiB").
+    std::optional<std::uint64_t> size(const toml::node& n, const std::string& key, std::uint64_t min,
+                                      std::uint64_t max) {
+        const std::string range = "from " + format_size(min) + " to " + format_size(max);
+        std::uint64_t v = 0;
+        if (auto* i = n.as_integer()) {
+            if (i->get() < 0) {
+                problem(line_of(n), key, "must be a size " + range);
+                return std::nullopt;
+            }
+            v = static_cast<std::uint64_t>(i->get());
+        } else if (n.is_string()) {
+            auto s = string(n, key);
+            if (!s) return std::nullopt;
+            auto parsed = parse_size(*s);
+            if (!parsed) {
+                problem(line_of(n), key, parsed.error().message);
+                return std::nullopt;
+            }
+            v = *parsed;
+        } else {
+            problem(line_of(n), key, "must be a size such as \"32MiB\" or a number of bytes, not " + type_name(n));
+            return std::nullopt;
+        }
+        if (v < min || v > max) {
+            problem(line_of(n), key, "must be " + range + " (got " + format_size(v) + ")");
+            return std::nullopt;
+        }
+        return v;
     }
 
     // --- sections --------------------------------------------------------
@@ -446,6 +530,16 @@ private:
             problem(line, key, "\"" + s + "\": the host must not contain spaces");
             return false;
         }
+        // An IP literal only: a name would be resolved once, at start, to
+        // whatever the resolver says then (and "localhost" may be ::1 or not).
+        const bool bracketed = s.front() == '[';
+        unsigned char addr[sizeof(in6_addr)];
+        if (inet_pton(bracketed ? AF_INET6 : AF_INET, host.c_str(), addr) != 1) {
+            problem(line, key,
+                    "\"" + s + "\": the host must be an IP address, e.g. \"127.0.0.1:8080\", \"0.0.0.0:8080\" or "
+                    "\"[::1]:8080\" (" + (bracketed ? std::string("not an IPv6 address") : std::string("host names are not resolved")) + ")");
+            return false;
+        }
         const bool digits = !port.empty() && port.size() <= 5 &&
                             std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!digits || std::stoul(port) > 65535) {
@@ -463,7 +557,10 @@ private:
             problem(0, "api.keys", "at least one API key is required: add [api] with keys = [\"${DEPOSITD_API_KEY}\"]");
             return;
         }
-        check_keys(*t, "api", {"listen", "keys", "max_body_bytes"});
+        check_keys(*t, "api",
+                   {"listen", "keys", "max_body_bytes", "max_connections", "max_connections_per_client",
+                    "idle_timeout", "public_url"});
+        if (auto* n = t->get("public_url")) load_public_url(*n, out);
         if (auto* n = t->get("listen")) {
             if (auto s = string(*n, "api.listen")) parse_listen(*s, out, line_of(*n));
         }
@@ -500,6 +597,21 @@ private:
             if (auto v = integer(*n, "api.max_body_bytes", 1024, 64LL * 1024 * 1024,
                                  "an integer from 1024 to 67108864 (bytes)"))
                 out.max_body_bytes = static_cast<std::size_t>(*v);
+        }
+        if (auto* n = t->get("max_connections")) {
+            if (auto v = integer(*n, "api.max_connections", 1, 100'000, "an integer from 1 to 100000"))
+                out.max_connections = static_cast<std::size_t>(*v);
+        }
+        if (auto* n = t->get("max_connections_per_client")) {
+            if (auto v = integer(*n, "api.max_connections_per_client", 1, 100'000, "an integer from 1 to 100000")) {
+                if (static_cast<std::size_t>(*v) > out.max_connections)
+                    problem(line_of(*n), "api.max_connections_per_client",
+                            "must not exceed max_connections (" + std::to_string(out.max_connections) + ")");
+                else out.max_connections_per_client = static_cast<std::size_t>(*v);
+            }
+        }
+        if (auto* n = t->get("idle_timeout")) {
+            if (auto d = duration(*n, "api.idle_timeout", false)) out.idle_timeout = *d;
         }
     }
 
@@ -593,6 +705,199 @@ private:
             if (auto v = integer(*n, "pool.low_water", 0, std::numeric_limits<std::uint32_t>::max(),
                                  "an integer >= 0"))
                 out.low_water = static_cast<std::uint32_t>(*v);
+        }
+    }
+
+    // --- orders and merchant (SPEC §3, §8, §9) -----------------------------
+
+    void load_public_url(const toml::node& n, ApiConfig& out) {
+        auto s = string(n, "api.public_url");
+        if (!s) return;
+        std::string url = *s;
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        if (!is_http_url(url) || url.find_first_of("?#") != std::string::npos)
+            problem(line_of(n), "api.public_url",
+                    "must be an http:// or https:// URL without query, e.g. \"https://pay.example\"");
+        else out.public_url = url;
+    }
+
+    // "7.4" | "~1.02" | "+0.3" | "-0.1": digits with an optional fraction.
+    static bool valid_rate(std::string_view r) {
+        if (!r.empty() && (r[0] == '~' || r[0] == '+' || r[0] == '-')) r.remove_prefix(1);
+        const auto dot = r.find('.');
+        const std::string_view whole = r.substr(0, dot);
+        const std::string_view frac = dot == std::string_view::npos ? std::string_view{} : r.substr(dot + 1);
+        auto digits = [](std::string_view d) {
+            return !d.empty() && d.size() <= 30 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+        };
+        return digits(whole) && (dot == std::string_view::npos || digits(frac));
+    }
+
+    // A shallow format check of a shared receive address; the daemon checks
+    // checksums at start (codec) and names this key if one is wrong.
+    static bool receive_format_ok(Protocol kind, const std::string& a) {
+        switch (kind) {
+            case Protocol::evm: return a.size() == 42 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X') && is_hex(a.substr(2));
+            case Protocol::tron: return a.size() == 34 && a[0] == 'T' && is_base58(a);
+            case Protocol::solana: return a.size() >= 32 && a.size() <= 44 && is_base58(a);
+            case Protocol::bitcoin:
+                return a.size() >= 14 && a.size() <= 90 && std::all_of(a.begin(), a.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+                });
+        }
+        return false;
+    }
+
+    // "<symbol>.<chainId>" naming a configured currency (case-insensitive).
+    static bool currency_exists(const std::vector<ChainConfig>& chains, const std::string& pay) {
+        const auto dot = pay.rfind('.');
+        if (dot == std::string::npos || dot == 0 || dot + 1 == pay.size()) return false;
+        const std::string symbol = lower(pay.substr(0, dot)), chain = lower(pay.substr(dot + 1));
+        for (const auto& c : chains) {
+            if (c.id != chain) continue;
+            if (lower(c.native.symbol) == symbol) return true;
+            for (const auto& t : c.tokens)
+                if (lower(t.symbol) == symbol) return true;
+        }
+        return false;
+    }
+
+    void load_orders(const toml::table& t, const std::vector<ChainConfig>& chains, OrdersConfig& out) {
+        check_keys(t, "orders",
+                   {"default", "expiry", "mode", "receive", "fiat", "rate", "rate_source", "rate_path", "rate_refresh",
+                    "rate_max_age", "precision", "cooldown"});
+        out.source = file_ + ":" + std::to_string(line_of(t));
+        if (auto* n = t.get("default")) {
+            if (auto s = string(*n, "orders.default")) {
+                if (!currency_exists(chains, *s))
+                    problem(line_of(*n), "orders.default",
+                            "\"" + *s + "\" is not a configured currency; write <symbol>.<chainId>, e.g. \"usdt.tron\"");
+                else out.default_pay = lower(*s);
+            }
+        }
+        if (auto* n = t.get("expiry")) {
+            if (auto d = duration(*n, "orders.expiry", false)) {
+                if (*d < std::chrono::seconds(1) || *d > std::chrono::hours(24))
+                    problem(line_of(*n), "orders.expiry", "must be from 1s to 24h");
+                else out.expiry = *d;
+            }
+        }
+        const toml::node* mode_node = t.get("mode");
+        if (mode_node) {
+            if (auto s = string(*mode_node, "orders.mode")) {
+                if (*s == "address") out.mode = OrdersConfig::Mode::address;
+                else if (*s == "amount") out.mode = OrdersConfig::Mode::amount;
+                else problem(line_of(*mode_node), "orders.mode", "\"" + *s + "\" is not a mode; use address or amount");
+            }
+        }
+        const std::size_t problems_before_receive = problems.size();
+        if (auto* n = t.get("receive")) {
+            if (auto* r = table_of(*n, "orders.receive", "a table of chainId = address, e.g. { tron = \"T...\" }")) {
+                for (auto&& [k, v] : *r) {
+                    const std::string chain(k.str());
+                    const std::string key = join("orders.receive", chain);
+                    auto s = string(v, key);
+                    if (!s) continue;
+                    const ChainConfig* c = nullptr;
+                    for (const auto& ch : chains)
+                        if (ch.id == chain) c = &ch;
+                    if (!c) {
+                        problem(line_of(k), key, "\"" + chain + "\" is not a configured chain id");
+                        continue;
+                    }
+                    if (!receive_format_ok(c->kind, *s)) {
+                        problem(line_of(v), key, "\"" + *s + "\" is not a valid address for chain " + chain + " (" + to_string(c->kind) + ")");
+                        continue;
+                    }
+                    out.receive[chain] = *s;
+                    out.receive_source[chain] = file_ + ":" + std::to_string(line_of(v));
+                }
+            }
+        }
+        if (out.mode == OrdersConfig::Mode::amount && problems.size() == problems_before_receive) {
+            if (out.receive.empty())
+                problem(mode_node ? line_of(*mode_node) : line_of(t), "orders.receive",
+                        "mode = \"amount\" needs shared addresses: receive = { <chainId> = \"<address>\" }");
+            else if (!out.default_pay.empty() && !out.receive.count(out.default_pay.substr(out.default_pay.rfind('.') + 1)))
+                problem(line_of(t), "orders.receive", "has no address for the chain of orders.default");
+        }
+        const toml::node* fiat = t.get("fiat");
+        const toml::node* rate = t.get("rate");
+        if (fiat) {
+            if (auto s = string(*fiat, "orders.fiat")) {
+                const bool ok = !s->empty() && s->size() <= 8 &&
+                                std::all_of(s->begin(), s->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+                if (!ok) problem(line_of(*fiat), "orders.fiat", "must be a currency code in capitals, e.g. \"CNY\"");
+                else out.fiat = *s;
+            }
+        }
+        if (rate) {
+            if (auto s = string(*rate, "orders.rate")) {
+                if (!valid_rate(*s))
+                    problem(line_of(*rate), "orders.rate",
+                            "\"" + *s + "\" is not a rate; use \"7.4\" (fixed), \"~1.02\" (times the base rate), "
+                            "\"+0.3\" or \"-0.1\" (added to it)");
+                else out.rate = *s;
+            }
+        }
+        if (fiat && !rate) problem(line_of(*fiat), "orders.rate", "required with orders.fiat (e.g. rate = \"7.2\")");
+        if (rate && !fiat) problem(line_of(*rate), "orders.fiat", "required with orders.rate (e.g. fiat = \"CNY\")");
+        const bool relative = !out.rate.empty() && (out.rate[0] == '~' || out.rate[0] == '+' || out.rate[0] == '-');
+        if (auto* n = t.get("rate_source")) {
+            if (auto s = string(*n, "orders.rate_source")) {
+                if (!is_http_url(*s)) problem(line_of(*n), "orders.rate_source", "must be an http:// or https:// URL");
+                else if (!out.rate.empty() && !relative)
+                    problem(line_of(*n), "orders.rate_source",
+                            "is only used with a relative rate (\"~1.02\", \"+0.3\", \"-0.1\"); a fixed rate needs none");
+                else out.rate_source = *s;
+            }
+        } else if (relative) {
+            problem(line_of(*rate), "orders.rate_source",
+                    "required with a relative rate: the URL the base rate comes from");
+        }
+        if (auto* n = t.get("rate_path")) {
+            if (auto s = string(*n, "orders.rate_path")) {
+                if (s->size() > 256 || s->front() == '.' || s->back() == '.' || s->find("..") != std::string::npos)
+                    problem(line_of(*n), "orders.rate_path", "must be keys separated by dots, e.g. \"data.rates.CNY\"");
+                else out.rate_path = *s;
+            }
+        }
+        if (auto* n = t.get("rate_refresh")) {
+            if (auto d = duration(*n, "orders.rate_refresh", false)) out.rate_refresh = *d;
+        }
+        if (auto* n = t.get("rate_max_age")) {
+            if (auto d = duration(*n, "orders.rate_max_age", false)) out.rate_max_age = *d;
+        }
+        if (auto* n = t.get("precision")) {
+            if (auto v = integer(*n, "orders.precision", 0, 18, "an integer from 0 to 18")) out.precision = static_cast<unsigned>(*v);
+        }
+        if (auto* n = t.get("cooldown")) {
+            auto* s = n->as_string();
+            if (s && s->get() == "never") out.cooldown.reset();
+            else if (auto d = duration(*n, "orders.cooldown", true)) out.cooldown = *d;
+        }
+    }
+
+    void load_merchant(const toml::table& t, MerchantConfig& out) {
+        check_keys(t, "merchant", {"pid", "key"});
+        out.enabled = true;
+        if (auto* n = t.get("pid")) {
+            if (auto v = integer(*n, "merchant.pid", 1, 999'999'999'999LL, "a positive integer (the EPay merchant id)"))
+                out.pid = *v;
+        } else {
+            problem(line_of(t), "merchant.pid", "required: the EPay merchant id, e.g. pid = 1001");
+        }
+        if (auto* n = t.get("key")) {
+            if (auto s = string(*n, "merchant.key")) {
+                if (s->size() < 8 || s->size() > 256)
+                    problem(line_of(*n), "merchant.key", "must be 8 to 256 characters (EPay key / epusdt API token)");
+                else if (std::any_of(s->begin(), s->end(),
+                                     [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+                    problem(line_of(*n), "merchant.key", "must not contain spaces or control characters");
+                else out.key = *s;
+            }
+        } else {
+            problem(line_of(t), "merchant.key", "required, e.g. key = \"${MERCHANT_KEY}\"");
         }
     }
 
@@ -801,7 +1106,8 @@ private:
     void load_chain(const toml::table& t, const std::string& key, ChainConfig& c, std::map<std::string, int>& ids) {
         check_keys(t, key,
                    {"id", "kind", "rpc", "confirmations", "poll_interval", "start", "native", "tokens",
-                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id"});
+                    "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id",
+                    "max_response_size", "rpc_cookie_file"});
         const int line = line_of(t);
         c.source = file_ + ":" + std::to_string(line);
 
@@ -891,8 +1197,14 @@ private:
             else problem(line_of(*n), join(key, "start"), "must be \"latest\" or a block number / slot >= 0");
         }
 
-        if (auto* n = t.get("native")) load_native(*n, join(key, "native"), c.native);
-        else problem(line, join(key, "native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
+        if (auto* n = t.get("native")) {
+            load_native(*n, join(key, "native"), c.native);
+            const toml::node* d = n->is_table() ? n->as_table()->get("decimals") : nullptr;
+            if (kind == Protocol::bitcoin && d && d->is_integer() && c.native.decimals != 8)
+                problem(line_of(*d), join(join(key, "native"), "decimals"), "bitcoin amounts have 8 decimals (satoshis)");
+        } else {
+            problem(line, join(key, "native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
+        }
 
         if (auto* n = t.get("tokens")) load_tokens(*n, join(key, "tokens"), kind, c);
 
@@ -905,6 +1217,7 @@ private:
             if (auto v = integer(*n, join(key, "max_reorg_depth"), 1, u32, "a positive integer"))
                 c.max_reorg_depth = static_cast<std::uint32_t>(*v);
         }
+        if (kind == Protocol::solana) check_solana(t, key, c);
         if (auto* n = t.get("headers")) load_headers(*n, join(key, "headers"), c.headers);
         if (auto* n = t.get("max_rps")) {
             double v = -1;
@@ -928,6 +1241,51 @@ private:
                 c.chain_id_source = file_ + ":" + std::to_string(line_of(*n)) + ":" + ckey;
             }
         }
+        if (auto* n = t.get("max_response_size")) {
+            if (auto v = size(*n, join(key, "max_response_size"), kMinResponseSize, kMaxResponseSize))
+                c.max_response_bytes = static_cast<std::size_t>(*v);
+        }
+        if (auto* n = t.get("rpc_cookie_file")) load_cookie_file(*n, join(key, "rpc_cookie_file"), kind, c);
+    }
+
+    // Bitcoin Core's .cookie ("__cookie__:<password>", rewritten on every
+    // node start): only the path is checked here, the file is read (and
+    // re-read) by the adapter. It may not exist yet while the node starts.
+    void load_cookie_file(const toml::node& n, const std::string& key, std::optional<Protocol> kind, ChainConfig& c) {
+        auto s = string(n, key);
+        if (!s) return;
+        if (kind && *kind != Protocol::bitcoin) {
+            problem(line_of(n), key, "only for kind = \"bitcoin\" (Bitcoin Core's .cookie file)");
+            return;
+        }
+        if (s->empty()) {
+            problem(line_of(n), key, "must not be empty (the path of bitcoind's .cookie file)");
+            return;
+        }
+        for (const auto& u : c.rpc) {
+            const auto start = u.find("://") + 3;
+            const auto authority = u.substr(start, u.find_first_of("/?#", start) - start);
+            if (authority.find('@') != std::string::npos) {
+                problem(line_of(n), key, "give either user:password in the rpc URL or rpc_cookie_file, not both");
+                return;
+            }
+        }
+        fs::path p(*s);
+        if (p.is_relative()) p = base_dir_ / p;
+        c.rpc_cookie_file = p.lexically_normal().string();
+    }
+
+    // What only a Solana chain can get wrong: lamports have 9 decimals, and
+    // getBlocks looks at no more than 500,000 slots at once.
+    void check_solana(const toml::table& t, const std::string& key, const ChainConfig& c) {
+        if (const auto* nt = t.get("native"); nt && nt->is_table()) {
+            if (const auto* d = nt->as_table()->get("decimals"); d && d->is_integer() && c.native.decimals != 9)
+                problem(line_of(*d), join(join(key, "native"), "decimals"),
+                        "SOL has 9 decimals (1 SOL = 10^9 lamports); got " + std::to_string(c.native.decimals));
+        }
+        if (const auto* n = t.get("max_block_range"); n && c.max_block_range > 500'000)
+            problem(line_of(*n), join(key, "max_block_range"),
+                    "at most 500000 for solana (the slot range getBlocks accepts)");
     }
 
     void load_chains(const toml::table& root, std::vector<ChainConfig>& out) {
@@ -951,7 +1309,8 @@ private:
     }
 };
 
-LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir) {
+LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir,
+                     Reader reader) {
     LoadResult result;
     try {
         toml::table root;
@@ -977,7 +1336,7 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
         }
         root = std::move(parsed).table();
 #endif
-        Loader loader(name, env, base_dir);
+        Loader loader(name, env, base_dir, reader);
         Config cfg = loader.load(root);
         result.problems = std::move(loader.problems);
         std::stable_sort(result.problems.begin(), result.problems.end(),
@@ -996,16 +1355,16 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
 }  // namespace
 
 LoadResult load_string(const std::string& text, const std::string& name,
-                       std::string (*getenv_fn)(const std::string&)) {
+                       std::string (*getenv_fn)(const std::string&), Reader reader) {
     fs::path base;
     try {
         base = fs::path(name).parent_path();
     } catch (...) {
     }
-    return load_impl(text, name, getenv_fn, base);
+    return load_impl(text, name, getenv_fn, base, reader);
 }
 
-LoadResult load_file(const std::string& path) {
+LoadResult load_file(const std::string& path, Reader reader) {
     LoadResult result;
     try {
         std::error_code ec;
@@ -1028,7 +1387,7 @@ LoadResult load_file(const std::string& path) {
         }
         fs::path abs = fs::absolute(fs::path(path), ec);
         fs::path base = ec ? fs::path(path).parent_path() : abs.parent_path();
-        return load_impl(buf.str(), path, nullptr, base);
+        return load_impl(buf.str(), path, nullptr, base, reader);
     } catch (const std::exception& e) {
         result.config.reset();
         result.problems.push_back(Problem{path, 0, "", std::string("cannot read: ") + e.what()});

@@ -24,9 +24,9 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
-#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -111,39 +111,74 @@ std::string HttpResponse::header(std::string_view name) const {
     return {};
 }
 
-long long retry_after_ms(const std::string& value, std::int64_t now_unix_ms) {
-    std::string_view s = value;
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil): pure integer arithmetic, valid far beyond year 9999.
+long long days_from_civil(long long y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<long long>(doe) - 719468;
+}
+
+// Exactly `n` ASCII digits at s[pos..]; -1 otherwise.
+int digits(std::string_view s, std::size_t pos, std::size_t n) {
+    if (pos + n > s.size()) return -1;
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+// IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" -> unix seconds; nullopt if
+// it is not one (or not a real date).
+std::optional<long long> parse_imf_fixdate(std::string_view s) {
+    static constexpr std::string_view kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (s.size() != 29 || s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
+        s[22] != ':' || s.substr(25) != " GMT")
+        return std::nullopt;
+    if (std::find(std::begin(kDays), std::end(kDays), s.substr(0, 3)) == std::end(kDays)) return std::nullopt;
+    const auto mon = std::find(std::begin(kMonths), std::end(kMonths), s.substr(8, 3));
+    if (mon == std::end(kMonths)) return std::nullopt;
+    const int day = digits(s, 5, 2), year = digits(s, 12, 4), hh = digits(s, 17, 2), mm = digits(s, 20, 2),
+              ss = digits(s, 23, 2);
+    if (day < 1 || day > 31 || year < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+        return std::nullopt;
+    const unsigned m = static_cast<unsigned>(mon - std::begin(kMonths)) + 1;
+    static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > kMonthDays[m - 1] || (m == 2 && day == 29 && !leap)) return std::nullopt;
+    return days_from_civil(year, m, static_cast<unsigned>(day)) * 86400 + hh * 3600LL + mm * 60LL + ss;
+}
+
+}  // namespace
+
+long long retry_after_ms(std::string_view s, std::int64_t now_unix_ms, long long max_ms) {
+    max_ms = std::clamp(max_ms, 0LL, kMaxRetryAfterMs);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     if (s.empty()) return -1;
     if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        if (s.size() > 9) return -1;  // absurd
+        // delta-seconds: any number of digits; past the bound it is the bound.
         long long secs = 0;
-        std::from_chars(s.data(), s.data() + s.size(), secs);
-        return secs * 1000;
+        for (char c : s) {
+            secs = secs * 10 + (c - '0');
+            if (secs > max_ms / 1000 + 1) return max_ms;
+        }
+        return std::min(secs * 1000, max_ms);
     }
-    // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (the only form servers must send).
-    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    char wday[8] = {}, mon[8] = {}, zone[8] = {};
-    int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
-    std::string str(s);
-    if (std::sscanf(str.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", wday, &day, mon, &year, &hh, &mm, &ss, zone) != 8)
-        return -1;
-    if (std::string_view(zone) != "GMT") return -1;
-    int m = -1;
-    for (int i = 0; i < 12; ++i)
-        if (std::string_view(mon) == months[i]) m = i;
-    if (m < 0 || day < 1 || day > 31 || year < 1970 || hh > 23 || mm > 59 || ss > 60) return -1;
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = m;
-    tm.tm_mday = day;
-    tm.tm_hour = hh;
-    tm.tm_min = mm;
-    tm.tm_sec = ss;
-    long long at_ms = static_cast<long long>(timegm(&tm)) * 1000;
-    return std::max(0LL, at_ms - now_unix_ms);
+    auto at = parse_imf_fixdate(s);
+    if (!at) return -1;
+    // Both sides are far from overflow: |at| < 2^39 s, now is a real clock.
+    const long long wait = *at * 1000 - static_cast<long long>(now_unix_ms);
+    return std::clamp(wait, 0LL, max_ms);
 }
 
 struct HttpClient::Impl {
@@ -267,20 +302,46 @@ struct HttpClient::Impl {
             out.ec = wec;
             co_return;
         }
-        http::response_parser<http::string_body> parser;
+        // buffer_body: the body arrives in fixed pieces, so a huge (or lying)
+        // Content-Length never allocates more than max_bytes plus one piece.
+        http::response_parser<http::buffer_body> parser;
         parser.header_limit(64 * 1024);
-        parser.body_limit(max_bytes);
+        parser.body_limit(boost::none);
         if (head) parser.skip(true);
-        auto [rec, rn] = co_await http::async_read(s, c.buffer, parser, use_tuple);
-        (void)rn;
+        auto [hec, hn] = co_await http::async_read_header(s, c.buffer, parser, use_tuple);
+        (void)hn;
         out.got_response_bytes = parser.got_some() || c.buffer.size() > 0;
-        out.ec = rec;
-        if (rec) co_return;
+        if (hec) {
+            out.ec = hec;
+            co_return;
+        }
+        std::string body;
+        std::array<char, 16 * 1024> piece;
+        while (!parser.is_done()) {
+            parser.get().body().data = piece.data();
+            parser.get().body().size = piece.size();
+            auto [rec, rn] = co_await http::async_read(s, c.buffer, parser, use_tuple);
+            (void)rn;
+            if (rec == http::error::need_buffer) rec = {};
+            if (rec) {
+                out.ec = rec;
+                co_return;
+            }
+            const std::size_t got = piece.size() - parser.get().body().size;
+            if (body.size() + got > max_bytes) {
+                // Keep the first max_bytes; the rest is never read: the
+                // connection is closed instead of reused.
+                body.append(piece.data(), max_bytes - body.size());
+                out.res.truncated = true;
+                break;
+            }
+            body.append(piece.data(), got);
+        }
         auto& msg = parser.get();
         out.res.status = static_cast<int>(msg.result_int());
         for (const auto& f : msg) out.res.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-        out.keep_alive = parser.is_done() && msg.keep_alive();
-        out.res.body = std::move(msg.body());
+        out.keep_alive = parser.is_done() && !out.res.truncated && msg.keep_alive();
+        out.res.body = std::move(body);
     }
 
     struct Outcome {
@@ -316,9 +377,6 @@ struct HttpClient::Impl {
                 o.retry_fresh = true;
             } else if (x.ec == beast::error::timeout) {
                 o.error = transport("HTTP " + t.where + ": timed out after " + std::to_string(hreq.timeout.count()) + " ms");
-            } else if (x.ec == http::error::body_limit) {
-                o.error = transport("HTTP " + t.where + ": response body exceeds the limit of " +
-                                    std::to_string(hreq.max_response_bytes) + " bytes");
             } else if (x.ec == http::error::header_limit) {
                 o.error = transport("HTTP " + t.where + ": response header too large");
             } else {
@@ -350,7 +408,8 @@ struct HttpClient::Impl {
             if (iequals(k, "authorization")) has_auth = true;
             req.set(k, v);
         }
-        if (!has_auth && !t.userinfo.empty()) req.set(http::field::authorization, "Basic " + base64(t.userinfo));
+        const std::string& credentials = hreq.basic_auth.empty() ? t.userinfo : hreq.basic_auth;
+        if (!has_auth && !credentials.empty()) req.set(http::field::authorization, "Basic " + base64(credentials));
         if (!has_ct && !hreq.body.empty()) req.set(http::field::content_type, "application/json");
         req.body() = std::move(hreq.body);
         req.keep_alive(true);

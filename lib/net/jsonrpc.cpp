@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +27,7 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/text.hpp"
 
 namespace depositd::net {
 
@@ -100,12 +102,33 @@ bool is_rate_limit_message(int code, const std::string& m) {
            contains(m, "capacity exceeded");
 }
 
+// A node's text in our messages: capped and escaped (core/text.hpp).
+std::string snippet(std::string_view body) { return quote_untrusted(body); }
+
+Error classify_rpc_error(long long code, std::string message, const json::value* data) {
+    Error err;
+    err.message = std::move(message);
+    err.status = static_cast<int>(std::clamp<long long>(code, INT32_MIN, INT32_MAX));
+    long long suggested = -1;
+    if (is_range_error(err.status, err.message, data, suggested)) {
+        err.code = Errc::range_too_large;
+        err.suggested_to = suggested;
+    } else if (is_rate_limit_message(err.status, lower(err.message))) {
+        err.code = Errc::rate_limited;
+    } else {
+        err.code = Errc::rpc_error;
+    }
+    // Classified on the node's own words; logged and returned only escaped.
+    err.message = snippet(err.message);
+    return err;
+}
+
 // Error from a JSON-RPC error object.
 Error classify_error(const json::value& e) {
     Error err;
     if (!e.is_object()) {
         err.code = Errc::rpc_error;
-        err.message = e.is_string() ? std::string(e.get_string()) : json::serialize(e);
+        err.message = snippet(e.is_string() ? std::string(e.get_string()) : json::serialize(e));
         return err;
     }
     const auto& o = e.get_object();
@@ -115,18 +138,9 @@ Error classify_error(const json::value& e) {
         else if (c->is_uint64()) code = static_cast<long long>(c->get_uint64() & 0x7fffffff);
         else if (c->is_double()) code = static_cast<long long>(c->get_double());
     }
-    if (auto* m = o.if_contains("message"); m && m->is_string()) err.message = m->get_string();
-    err.status = static_cast<int>(code);
-    long long suggested = -1;
-    if (is_range_error(static_cast<int>(code), err.message, o.if_contains("data"), suggested)) {
-        err.code = Errc::range_too_large;
-        err.suggested_to = suggested;
-    } else if (is_rate_limit_message(static_cast<int>(code), lower(err.message))) {
-        err.code = Errc::rate_limited;
-    } else {
-        err.code = Errc::rpc_error;
-    }
-    return err;
+    std::string message;
+    if (auto* m = o.if_contains("message"); m && m->is_string()) message = m->get_string();
+    return classify_rpc_error(code, std::move(message), o.if_contains("data"));
 }
 
 bool id_equals(const json::value& v, std::int64_t id) {
@@ -159,12 +173,123 @@ std::string join_url(const std::string& base, const std::string& path) {
     return base + path;
 }
 
-std::string snippet(const std::string& body) {
-    std::string s = body.substr(0, 160);
-    for (auto& c : s)
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = ' ';
-    return s;
-}
+
+// The top level of a JSON-RPC response read only as far as call_raw needs:
+// the id, and whether a (non-null) result or an error comes. Parsing stops at
+// the first byte of a non-null result, so a 30 MiB eth_getLogs answer costs a
+// few dozen bytes here; its decoder reads the rest.
+class TopLevelScan {
+public:
+    static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+    using error_code = boost::system::error_code;
+    using jsv = boost::json::string_view;
+
+    enum class Found { nothing, result, null_result, error };
+    Found found = Found::nothing;
+    bool stopped = false;   // stopped on purpose at a result or an error
+    bool is_object = false;
+    std::optional<std::int64_t> id;  // a numeric (or numeric string) id at the top level
+    bool id_present = false;
+
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_object_begin(error_code& ec) {
+        if (depth_ == 0) is_object = true;
+        else if (!value(false, ec)) return false;
+        ++depth_;
+        return true;
+    }
+    bool on_object_end(std::size_t, error_code&) { return --depth_, true; }
+    bool on_array_begin(error_code& ec) {
+        if (depth_ == 0) return stop(ec);  // an array is no answer to one call
+        if (!value(false, ec)) return false;
+        ++depth_;
+        return true;
+    }
+    bool on_array_end(std::size_t, error_code&) { return --depth_, true; }
+    bool on_key_part(jsv s, std::size_t, error_code&) {
+        if (depth_ == 1) part_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(jsv s, std::size_t, error_code&) {
+        if (depth_ == 1) {
+            part_.append(s.data(), s.size());
+            key_ = part_ == "result" ? Key::result : part_ == "error" ? Key::error : part_ == "id" ? Key::id : Key::other;
+            started_ = false;
+            part_.clear();
+        }
+        return true;
+    }
+    bool on_string_part(jsv s, std::size_t, error_code& ec) {
+        if (depth_ == 1 && key_ == Key::id) part_.append(s.data(), s.size());
+        return value(false, ec);
+    }
+    bool on_string(jsv s, std::size_t, error_code& ec) {
+        if (depth_ == 1 && key_ == Key::id) {
+            part_.append(s.data(), s.size());
+            id_present = true;
+            const long long q = parse_quantity(part_);
+            if (q >= 0 && !part_.empty()) id = q;
+            part_.clear();
+        }
+        return value(false, ec);
+    }
+    bool on_number_part(jsv, error_code&) { return true; }
+    bool on_int64(std::int64_t i, jsv, error_code& ec) {
+        if (depth_ == 1 && key_ == Key::id) id_present = true, id = i;
+        return value(false, ec);
+    }
+    bool on_uint64(std::uint64_t u, jsv, error_code& ec) {
+        if (depth_ == 1 && key_ == Key::id) {
+            id_present = true;
+            if (u <= static_cast<std::uint64_t>(INT64_MAX)) id = static_cast<std::int64_t>(u);
+        }
+        return value(false, ec);
+    }
+    bool on_double(double, jsv, error_code& ec) {
+        if (depth_ == 1 && key_ == Key::id) id_present = true;
+        return value(false, ec);
+    }
+    bool on_bool(bool, error_code& ec) { return value(false, ec); }
+    bool on_null(error_code& ec) { return value(true, ec); }
+    bool on_comment_part(jsv, error_code&) { return true; }
+    bool on_comment(jsv, error_code&) { return true; }
+
+private:
+    enum class Key { other, id, result, error };
+    int depth_ = 0;
+    Key key_ = Key::other;
+    bool started_ = false;
+    std::string part_;
+
+    bool stop(error_code& ec) {
+        stopped = true;
+        ec = boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
+        return false;
+    }
+    // The first event of a top-level member's value.
+    bool value(bool is_null, error_code& ec) {
+        if (depth_ != 1 || started_) return true;
+        started_ = true;
+        if (key_ == Key::error && !is_null) {
+            found = Found::error;
+            return stop(ec);
+        }
+        if (key_ == Key::result) {
+            // {"result":null,"error":{...}} (Bitcoin Core) is an error: read on.
+            if (is_null) {
+                found = Found::null_result;
+                return true;
+            }
+            found = Found::result;
+            return stop(ec);
+        }
+        return true;
+    }
+};
 
 }  // namespace
 
@@ -214,6 +339,9 @@ struct Route {
     int attempts = 0;                  // 0 = opts.max_attempts
 };
 }  // namespace
+Error classify_rpc_error(long long code, std::string message) {
+    return classify_rpc_error(code, std::move(message), nullptr);
+}
 
 struct JsonRpcClient::Impl {
     struct Endpoint {
@@ -222,7 +350,6 @@ struct JsonRpcClient::Impl {
         steady::time_point next_slot{};
         steady::time_point blocked_until{};
     };
-    using Interpret = std::function<Result<json::value>(json::value&&)>;
     // EndpointCheck state of one endpoint (kept apart from Endpoint).
     struct Checked {
         bool known = false;                // probed at least once with the current check
@@ -230,6 +357,16 @@ struct JsonRpcClient::Impl {
         steady::time_point at{};           // last probe
         std::string reason;                // why it is out
     };
+    // What an answer body turned into: a JSON value (call, batch, post_json)
+    // or the body itself (call_raw).
+    struct Reply {
+        json::value value;
+        std::string raw;
+    };
+    // Body -> Reply. Errors: Errc::transport when the body is not JSON at all,
+    // Errc::malformed when it is JSON but no answer to our request, any other
+    // code for the node's own error. On failure `body` is left as it was.
+    using Interpret = std::function<Result<Reply>(std::string& body)>;
 
     HttpClient& http;
     const JsonRpcOptions& opts;
@@ -292,8 +429,8 @@ struct JsonRpcClient::Impl {
     // One logical request with retry and failover. `rpc` means the body is
     // JSON-RPC: a JSON-RPC error in a non-2xx answer (Bitcoin Core) is an
     // answer, not an outage.
-    asio::awaitable<Result<json::value>> send(std::string method, std::string path, std::string body, bool rpc,
-                                              Interpret interpret, Route route = {}) {
+    asio::awaitable<Result<Reply>> send(std::string method, std::string path, std::string body, bool rpc,
+                                        Interpret interpret, Route route = {}) {
         if (eps.empty()) co_return make_error(Errc::unavailable, "no RPC endpoints configured");
         const std::size_t n = eps.size();
         if (route.only && *route.only >= n) co_return make_error(Errc::invalid_input, "no such RPC endpoint");
@@ -348,23 +485,20 @@ struct JsonRpcClient::Impl {
             tried[idx] = true;
             co_await sleep_until(reserve(idx, earliest));
 
-            HttpRequest req;
-            req.method = "POST";
-            req.url = join_url(eps[idx].url, path);
-            req.headers.emplace_back("Content-Type", "application/json");
-            req.headers.emplace_back("Accept", "application/json");
-            for (const auto& h : opts.headers) req.headers.push_back(h);
-            req.body = body;
-            req.timeout = opts.timeout;
-            req.max_response_bytes = opts.max_response_bytes;
-
             const auto t0 = steady::now();
+            HttpRequest req = make_request(eps[idx].url, path, body, false);
             auto hr = co_await http.request(std::move(req));
+            if (hr && hr->status == 401 && opts.basic_auth) {
+                // The node's password may have changed (a restarted bitcoind
+                // wrote a new cookie): read the credentials again, once.
+                HttpRequest again = make_request(eps[idx].url, path, body, true);
+                hr = co_await http.request(std::move(again));
+            }
             metrics::Registry::global().observe(kLatency, {{"chain", opts.name}, {"method", method}},
                                                 std::chrono::duration<double>(steady::now() - t0).count());
 
             bool transient = false;
-            Result<json::value> out = make_error(Errc::internal, "unset");
+            Result<Reply> out = make_error(Errc::internal, "unset");
             if (!hr) {
                 out = hr.error();
                 transient = true;
@@ -376,7 +510,8 @@ struct JsonRpcClient::Impl {
                     e.status = st;
                     auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::system_clock::now().time_since_epoch()).count();
-                    e.retry_after_ms = ra_hdr.empty() ? -1 : retry_after_ms(ra_hdr, now_ms);
+                    // Bounded: a proxy's "Retry-After: 86400" pauses this endpoint 10 min, not a day.
+                    e.retry_after_ms = ra_hdr.empty() ? -1 : retry_after_ms(ra_hdr, now_ms, kMaxNodeRetryAfterMs);
                     if (e.retry_after_ms > 0) {
                         std::lock_guard lk(mu);
                         eps[idx].blocked_until = steady::now() + std::chrono::milliseconds(e.retry_after_ms);
@@ -389,15 +524,12 @@ struct JsonRpcClient::Impl {
                     out = std::move(e);
                 } else if (st < 200 || st > 299) {
                     bool answered = false;
-                    if (rpc) {
-                        auto v = json::parse_bounded(hr->body, opts.max_response_bytes);
-                        if (v) {
-                            auto r = interpret(std::move(*v));
-                            if (r || r.error().code != Errc::malformed) {
-                                out = std::move(r);
-                                answered = true;
-                                transient = !out.ok() && out.error().code == Errc::rate_limited;
-                            }
+                    if (rpc && !hr->truncated) {
+                        auto r = interpret(hr->body);
+                        if (r || (r.error().code != Errc::malformed && r.error().code != Errc::transport)) {
+                            out = std::move(r);
+                            answered = true;
+                            transient = !out.ok() && out.error().code == Errc::rate_limited;
                         }
                     }
                     if (!answered) {
@@ -407,13 +539,19 @@ struct JsonRpcClient::Impl {
                         out = std::move(e);
                         transient = st >= 500 || st == 408 || st == 403;
                     }
+                } else if (hr->truncated) {
+                    // Not transient: the same request gets the same answer. An
+                    // adapter answers range_too_large with a smaller range.
+                    out = make_error(Errc::range_too_large,
+                                     "the answer from " + eps[idx].safe + " is larger than max_response_size (" +
+                                         std::to_string(opts.max_response_bytes) + " bytes)");
                 } else {
-                    auto v = json::parse_bounded(hr->body, opts.max_response_bytes);
-                    if (!v) {
+                    auto r = interpret(hr->body);
+                    if (!r && r.error().code == Errc::transport) {
                         out = make_error(Errc::transport, "non-JSON body from " + eps[idx].safe + ": " + snippet(hr->body));
                         transient = true;
                     } else {
-                        out = interpret(std::move(*v));
+                        out = std::move(r);
                         transient = !out.ok() && out.error().code == Errc::rate_limited;
                     }
                 }
@@ -499,8 +637,9 @@ struct JsonRpcClient::Impl {
         only_i.only = i;
         only_i.attempts = 1;
         auto r = co_await send(chk->method, "", std::move(body), true,
-                               [id](json::value&& v) { return interpret_single(std::move(v), id); }, only_i);
-        Status verdict = r ? chk->check(*r) : Status(r.error());
+                               dom(opts.max_response_bytes, [id](json::value&& v) { return interpret_single(std::move(v), id); }),
+                               only_i);
+        Status verdict = r ? chk->check(r->value) : Status(r.error());
         if (!verdict && verdict.error().code != Errc::invalid_input) co_return verdict;  // could not tell
         std::lock_guard lk(mu);
         if (chk != check) co_return verdict;  // replaced meanwhile
@@ -516,6 +655,67 @@ struct JsonRpcClient::Impl {
         else if (!c.bad && was_bad)
             log->warn("{} {}: passes its check again; back in rotation", opts.name, eps[i].safe);
         co_return verdict;
+    }
+
+    template <class F>
+    static Interpret dom(std::size_t max_bytes, F f) {
+        return [max_bytes, f = std::move(f)](std::string& body) -> Result<Reply> {
+            auto v = json::parse_bounded(body, max_bytes);
+            if (!v) return make_error(Errc::transport, "not JSON");
+            auto r = f(std::move(*v));
+            if (!r) return r.error();
+            return Reply{std::move(*r), {}};
+        };
+    }
+
+    // call_raw/batch_raw with a decoder: the decoder's verdict on the body.
+    static Interpret raw(const RawDecoder& decode, std::int64_t first_id) {
+        return [&decode, first_id](std::string& body) -> Result<Reply> {
+            Status st = decode(body, first_id);
+            if (!st) return st.error();
+            return Reply{};
+        };
+    }
+
+    // call_raw: the body itself once its top level says it answers `id` with a
+    // result; a JSON-RPC error (small) goes through the DOM path.
+    static Result<Reply> interpret_raw(std::string& body, std::int64_t id, std::size_t max_bytes) {
+        boost::json::parse_options opt;
+        opt.max_depth = 64;
+        boost::json::basic_parser<TopLevelScan> p(opt);
+        boost::system::error_code ec;
+        p.write_some(false, body.data(), body.size(), ec);
+        const TopLevelScan& h = p.handler();
+        if (ec && !h.stopped) return make_error(Errc::transport, "not JSON");
+        if (!h.is_object) return make_error(Errc::malformed, "JSON-RPC response is not an object");
+        if (h.found == TopLevelScan::Found::error) {
+            auto v = json::parse_bounded(body, max_bytes);
+            if (!v) return make_error(Errc::malformed, "JSON-RPC error answer is not valid JSON");
+            auto r = interpret_single(std::move(*v), id);
+            if (!r) return r.error();
+            return make_error(Errc::malformed, "JSON-RPC response has both a result and an error");
+        }
+        if (h.found == TopLevelScan::Found::nothing)
+            return make_error(Errc::malformed, "JSON-RPC response has neither result nor error");
+        // The id is checked when it precedes the result (every node we know
+        // writes jsonrpc, id, result in that order).
+        if (h.id_present && h.id != id) return make_error(Errc::malformed, "JSON-RPC response id does not match the request");
+        if (!h.id_present && !h.stopped) return make_error(Errc::malformed, "JSON-RPC response id does not match the request");
+        return Reply{json::value(), std::move(body)};
+    }
+
+    HttpRequest make_request(const std::string& url, const std::string& path, const std::string& body, bool reload_auth) {
+        HttpRequest req;
+        req.method = "POST";
+        req.url = join_url(url, path);
+        req.headers.emplace_back("Content-Type", "application/json");
+        req.headers.emplace_back("Accept", "application/json");
+        for (const auto& h : opts.headers) req.headers.push_back(h);
+        if (opts.basic_auth) req.basic_auth = opts.basic_auth(reload_auth);
+        req.body = body;
+        req.timeout = opts.timeout;
+        req.max_response_bytes = opts.max_response_bytes;
+        return req;
     }
 
     json::object request_object(std::int64_t id, const std::string& method, json::array params) {
@@ -592,9 +792,26 @@ asio::awaitable<Result<json::value>> JsonRpcClient::call(std::string method, jso
         Route route;
         route.only = where.endpoint;
         route.other = where.prefer_other_endpoint;
-        co_return co_await impl_->send(method, "", std::move(body), true,
-                                       [id](json::value&& v) { return Impl::interpret_single(std::move(v), id); },
-                                       route);
+        auto r = co_await impl_->send(method, "", std::move(body), true,
+                                      Impl::dom(options_.max_response_bytes,
+                                                [id](json::value&& v) { return Impl::interpret_single(std::move(v), id); }),
+                                      route);
+        if (!r) co_return r.error();
+        co_return std::move(r->value);
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Result<std::string>> JsonRpcClient::call_raw(std::string method, json::array params) {
+    try {
+        const std::int64_t id = impl_->next_id.fetch_add(1);
+        std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
+        const std::size_t max = options_.max_response_bytes;
+        auto r = co_await impl_->send(method, "", std::move(body), true,
+                                      [id, max](std::string& b) { return Impl::interpret_raw(b, id, max); });
+        if (!r) co_return r.error();
+        co_return std::move(r->raw);
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
     }
@@ -618,13 +835,44 @@ asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vect
             Route route;
             route.only = where.endpoint;
             route.other = where.prefer_other_endpoint;
-            auto r = co_await impl_->send("batch", "", json::serialize(req), true, [first, count](json::value&& v) {
-                return Impl::interpret_batch(std::move(v), first, count);
-            }, route);
+            auto r = co_await impl_->send("batch", "", json::serialize(req), true,
+                                          Impl::dom(options_.max_response_bytes, [first, count](json::value&& v) {
+                                              return Impl::interpret_batch(std::move(v), first, count);
+                                          }),
+                                          route);
             if (!r) co_return r.error();
-            for (auto& v : r->get_array()) results.push_back(std::move(v));
+            for (auto& v : r->value.get_array()) results.push_back(std::move(v));
         }
         co_return results;
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC batch failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Status> JsonRpcClient::call_raw(std::string method, json::array params, RawDecoder decode) {
+    try {
+        const std::int64_t id = impl_->next_id.fetch_add(1);
+        std::string body = json::serialize(impl_->request_object(id, method, std::move(params)));
+        auto r = co_await impl_->send(method, "", std::move(body), true, Impl::raw(decode, id));
+        if (!r) co_return r.error();
+        co_return Status{};
+    } catch (const std::exception& e) {
+        co_return make_error(Errc::internal, std::string("JSON-RPC call failed: ") + e.what());
+    }
+}
+
+asio::awaitable<Status> JsonRpcClient::batch_raw(std::vector<RpcCall> calls, RawDecoder decode) {
+    try {
+        if (calls.empty()) co_return Status{};
+        const std::int64_t first = impl_->next_id.fetch_add(static_cast<std::int64_t>(calls.size()));
+        json::array req;
+        req.reserve(calls.size());
+        for (std::size_t k = 0; k < calls.size(); ++k)
+            req.push_back(impl_->request_object(first + static_cast<std::int64_t>(k), calls[k].method,
+                                                std::move(calls[k].params)));
+        auto r = co_await impl_->send("batch", "", json::serialize(req), true, Impl::raw(decode, first));
+        if (!r) co_return r.error();
+        co_return Status{};
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("JSON-RPC batch failed: ") + e.what());
     }
@@ -633,8 +881,11 @@ asio::awaitable<Result<std::vector<json::value>>> JsonRpcClient::batch(std::vect
 asio::awaitable<Result<json::value>> JsonRpcClient::post_json(std::string path, std::string body) {
     try {
         std::string label = path.substr(0, path.find('?'));
-        co_return co_await impl_->send(label, path, std::move(body), false,
-                                       [](json::value&& v) -> Result<json::value> { return std::move(v); });
+        auto r = co_await impl_->send(label, path, std::move(body), false,
+                                      Impl::dom(options_.max_response_bytes,
+                                          [](json::value&& v) -> Result<json::value> { return std::move(v); }));
+        if (!r) co_return r.error();
+        co_return std::move(r->value);
     } catch (const std::exception& e) {
         co_return make_error(Errc::internal, std::string("POST failed: ") + e.what());
     }

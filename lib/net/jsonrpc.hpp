@@ -5,9 +5,11 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -30,8 +32,15 @@ struct JsonRpcOptions {
     int max_attempts = 4;                          // per call, across endpoints
     std::chrono::milliseconds backoff_base{200};
     std::chrono::milliseconds backoff_max{10'000};
-    std::size_t max_response_bytes = 64u << 20;
+    // Largest answer body read; a bigger one is Errc::range_too_large (the
+    // adapters then ask for fewer blocks). Config: chains[].max_response_size.
+    std::size_t max_response_bytes = 32u << 20;
     std::string name;                              // for logs: the chain id
+    // Basic-auth credentials ("user:password", "" = none) asked for every
+    // request, for a node whose password changes: Bitcoin Core rewrites its
+    // cookie file on every start. Called with reload = true after an HTTP
+    // 401, and the request is sent once more. Never logged.
+    std::function<std::string(bool reload)> basic_auth;
 };
 
 // Where one call goes. Default: the endpoint that answered last, failing over
@@ -66,10 +75,14 @@ struct EndpointCheck {
 // Classification of a failed call (in Error::code):
 //   transport     connect/read failure, timeout, non-JSON body
 //   http_status   non-2xx status (Error::status set)
-//   rate_limited  429 / 503 with Retry-After (Error::retry_after_ms set)
+//   rate_limited  429 / 503 with Retry-After (Error::retry_after_ms set, at
+//                 most kMaxNodeRetryAfterMs)
 //   rpc_error     JSON-RPC error object (message = node's message, status = code)
-//   range_too_large  a provider's "range too large / too many results" error;
-//                 Error::suggested_to set when the provider suggested a range end
+//   range_too_large  a provider's "range too large / too many results" error
+//                 (Error::suggested_to set when the provider suggested a range
+//                 end), HTTP 413, or an answer above max_response_bytes
+// Node text in messages (JSON-RPC error messages, quoted bodies) is capped
+// and escaped (core/text.hpp).
 //   malformed     JSON that is not a JSON-RPC response for our id
 class JsonRpcClient {
 public:
@@ -80,12 +93,34 @@ public:
     // backoff and failover; rpc_error and range_too_large are returned at once.
     boost::asio::awaitable<Result<json::value>> call(std::string method, json::array params, CallOptions where = {});
 
+    // call() for answers too big for a DOM: the whole HTTP response body,
+    // unparsed, for an adapter to stream-decode. Same retry, failover, rate
+    // cap and classification: a JSON-RPC error object is still returned as
+    // its Error (rpc_error, range_too_large, rate_limited, ...). Only the top
+    // level is checked here (an object answering this id with a result, or
+    // with "result": null); the decoder must reject whatever else is wrong.
+    boost::asio::awaitable<Result<std::string>> call_raw(std::string method, json::array params);
+
     // A batch in one HTTP request (split into chunks of max_batch). Results
     // in the order of `calls`; a per-element error fails the whole batch
     // with that element's error (callers retry or split).
     boost::asio::awaitable<Result<std::vector<json::value>>> batch(std::vector<RpcCall> calls,
                                                                    std::size_t max_batch = 50,
                                                                    CallOptions where = {});
+
+    // The same call and batch, but the answer body is handed to `decode`
+    // unparsed, so a large result (a Solana block of several MB) is decoded
+    // by a streaming parser without a DOM. `decode(body, first_id)` sees the
+    // body of every answer that could be a JSON-RPC response (2xx, or a
+    // non-2xx whose body is JSON) and judges it; the request ids are
+    // first_id, first_id + 1, ... in the order of the calls. Its verdict is
+    // treated like call()'s: Errc::rate_limited and Errc::transport (use it
+    // for a body that is not JSON) are retried with backoff and failover,
+    // anything else is returned. Whatever `decode` stored is the caller's
+    // (it is called again on a retry: reset the output first).
+    using RawDecoder = std::function<Status(std::string_view body, std::int64_t first_id)>;
+    boost::asio::awaitable<Status> call_raw(std::string method, json::array params, RawDecoder decode);
+    boost::asio::awaitable<Status> batch_raw(std::vector<RpcCall> calls, RawDecoder decode);
 
     // Plain HTTP GET/POST of a JSON body to endpoint + path (TRON's REST API),
     // with the same failover, retry, rate cap and headers.
@@ -103,8 +138,9 @@ public:
 
     const JsonRpcOptions& options() const { return options_; }
 
+    struct Impl;  // defined in jsonrpc.cpp
+
 private:
-    struct Impl;
     JsonRpcOptions options_;
     std::unique_ptr<Impl> impl_;
 };
@@ -113,5 +149,10 @@ private:
 // extracts a suggested end block when one is given (Infura data.to, Alchemy
 // "[0x.., 0x..]", "retry with the range a-b"). Exposed for unit tests.
 bool is_range_error(int code, const std::string& message, const json::value* data, long long& suggested_to);
+
+// The Error for a JSON-RPC error object's code and message, classified as
+// call() does (rate_limited, range_too_large or rpc_error; status = code).
+// For decoders that read the error object themselves (call_raw).
+Error classify_rpc_error(long long code, std::string message);
 
 }  // namespace depositd::net

@@ -155,6 +155,12 @@ asio::awaitable<Status> Scanner::verify_until_ok() {
     int attempt = 0;
     while (!stopping_) {
         auto v = co_await adapter_.verify();
+        if (v && start_check_) {
+            // A check of the node's answers against the stored state (the
+            // Bitcoin network against the pool), once the node answered.
+            auto& check = start_check_;
+            v = co_await store::async_write(store_, [&check](store::Database& db) { return check(db); });
+        }
         if (v) co_return Status{};
         ++attempt;
         if (v.error().code == Errc::invalid_input) {
@@ -578,6 +584,7 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
             if (options_.finalized) d.finality = "finalized";
             d.status = kPending;
             d.detected_at = now;
+            if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
             auto inserted = store::insert_deposit(db, d);
             if (!inserted) return inserted.error();
             if (auto s = record_change(db, d, kEvtPending, now); !s) return s;

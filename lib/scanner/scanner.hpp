@@ -110,6 +110,10 @@ public:
     // A start-up check found the configuration wrong (token decimals, chain
     // id): the daemon should exit 2. Without a handler the loop just ends.
     void on_config_mismatch(std::function<void(const Error&)> fn) { on_config_mismatch_ = std::move(fn); }
+    // Run on the writer thread after the adapter's verify() passed; an
+    // Errc::invalid_input answer is a configuration mismatch (as above), any
+    // other error is retried with verify().
+    void set_start_check(std::function<Status(store::Database&)> fn) { start_check_ = std::move(fn); }
 
     // One step of the follower (tests drive this directly).
     boost::asio::awaitable<Result<StepOutcome>> step();
@@ -184,6 +188,7 @@ private:
     std::function<void()> on_events_;
     DepositObserver on_deposit_change_;
     std::function<void(const Error&)> on_config_mismatch_;
+    std::function<Status(store::Database&)> start_check_;
     std::shared_ptr<boost::asio::steady_timer> timer_;
     bool stopping_ = false;
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "store/files.hpp"
 
 namespace depositd::store {
 
@@ -73,6 +74,7 @@ std::vector<std::uint8_t> Statement::blob(int col) const {
 }
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path, int busy_timeout_ms) {
+    if (auto s = prepare_database_file(path); !s) return s.error();  // 0600 (store/files.hpp)
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              nullptr);

@@ -1,5 +1,7 @@
 #include "store/deposits.hpp"
 
+#include <algorithm>
+
 #include "core/amount.hpp"
 #include "core/clock.hpp"
 
@@ -9,7 +11,7 @@ namespace {
 constexpr const char* kColumns =
     "id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, reference, currency, contract, "
     "raw_amount, decimals, from_address, confirmations, required_confirmations, status, detected_at, confirmed_at, "
-    "reverted_at, changes, finality";
+    "reverted_at, changes, finality, block_time";
 
 Deposit read_row(const Statement& s) {
     Deposit d;
@@ -35,6 +37,7 @@ Deposit read_row(const Statement& s) {
     d.reverted_at = s.opt_int64(19);
     d.changes = static_cast<std::uint64_t>(s.int64(20));
     d.finality = s.opt_text(21);
+    d.block_time = s.opt_int64(22);
     return d;
 }
 
@@ -88,6 +91,7 @@ json::object deposit_to_json(const Deposit& d) {
     o["detectedAt"] = format_rfc3339_ms(d.detected_at);
     o["confirmedAt"] = opt_ms(d.confirmed_at);
     if (d.reverted_at) o["revertedAt"] = format_rfc3339_ms(*d.reverted_at);
+    if (d.block_time) o["blockTime"] = format_rfc3339_ms(*d.block_time);
     return o;
 }
 
@@ -105,15 +109,15 @@ Result<bool> insert_deposit(Database& db, const Deposit& d) {
     auto s = db.prepare(
         "INSERT OR IGNORE INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
         "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
-        "status, detected_at, confirmed_at, reverted_at, changes, finality) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+        "status, detected_at, confirmed_at, reverted_at, changes, finality, block_time) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
     s.bind(1, d.id).bind(2, d.chain_id).bind(3, d.tx_hash).bind(4, d.index).bind(5, d.block_hash);
     s.bind(6, d.block_number);
     if (d.address_id) s.bind(7, d.address_id); else s.bind_null(7);
     s.bind(8, d.address).bind(9, d.reference).bind(10, d.currency).bind(11, d.contract);
     s.bind(12, d.raw_amount).bind(13, static_cast<std::int64_t>(d.decimals)).bind(14, d.from);
     s.bind(15, d.confirmations).bind(16, d.required_confirmations).bind(17, d.status).bind(18, d.detected_at);
-    s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality);
+    s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality).bind(23, d.block_time);
     if (auto r = s.run(); !r) return r.error();
     return db.changes() > 0;
 }
@@ -162,31 +166,93 @@ Result<std::optional<std::string>> reference_at(Database& db, std::int64_t addre
     return std::optional<std::string>(s.text(0));
 }
 
-Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
-    // One fixed statement: a NULL parameter disables its filter, so every
-    // combination of filters uses the same prepared statement.
-    const char* where =
-        "WHERE (?1 IS NULL OR reference = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR chain_id = ?3) "
-        "AND (?4 IS NULL OR currency = ?4) AND (?5 IS NULL OR address_id = ?5) ";
-    auto bind_filters = [&](Statement& s) {
-        s.bind(1, f.reference).bind(2, f.status).bind(3, f.chain_id).bind(4, f.currency).bind(5, f.address_id);
+namespace {
+
+// The index that serves a combination of the chain/currency/status filters
+// in list order (schema/003_deposit_indexes.sql).
+const char* list_index(bool chain, bool currency, bool status) {
+    static const char* const kIndex[8] = {
+        "deposits_time",                        // -
+        "deposits_status_time",                 // status
+        "deposits_currency_time",               // currency
+        "deposits_currency_status_time",        // currency status
+        "deposits_chain_time",                  // chain
+        "deposits_chain_status_time",           // chain status
+        "deposits_chain_currency_time",         // chain currency
+        "deposits_chain_currency_status_time",  // chain currency status
     };
+    return kIndex[(chain ? 4 : 0) | (currency ? 2 : 0) | (status ? 1 : 0)];
+}
+
+}  // namespace
+
+Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
+    // The statement is fixed per combination of filters: "col = ?N" for each
+    // filter given (always the same N per column), on the index chosen here,
+    // never "(?N IS NULL OR col = ?N)", which no index can serve.
+    std::string filters;
+    if (f.reference) filters += " AND reference = ?1";
+    if (f.status) filters += " AND status = ?2";
+    if (f.chain_id) filters += " AND chain_id = ?3";
+    if (f.currency) filters += " AND currency = ?4";
+    if (f.address_id) filters += " AND address_id = ?5";
+    const char* index = f.reference    ? "deposits_by_reference"
+                        : f.address_id ? "deposits_by_address"
+                                       : list_index(f.chain_id.has_value(), f.currency.has_value(), f.status.has_value());
+    auto bind_filters = [&](Statement& s) {
+        if (f.reference) s.bind(1, *f.reference);
+        if (f.status) s.bind(2, *f.status);
+        if (f.chain_id) s.bind(3, *f.chain_id);
+        if (f.currency) s.bind(4, *f.currency);
+        if (f.address_id) s.bind(5, *f.address_id);
+    };
+
     DepositPage page;
     {
-        auto c = db.prepare(std::string("SELECT count(*) FROM deposits ") + where);
+        // Without a reference or address, the count is a sum over the few
+        // rows of deposit_counts; with one, a range of that index.
+        std::string sql;
+        if (f.reference || f.address_id) {
+            sql = std::string("SELECT count(*) FROM deposits INDEXED BY ") + index + " WHERE 1" + filters;
+        } else {
+            sql = "SELECT coalesce(sum(n), 0) FROM deposit_counts WHERE 1";
+            if (f.status) sql += " AND status = ?2";
+            if (f.chain_id) sql += " AND chain_id = ?3";
+            if (f.currency) sql += " AND currency = ?4";
+        }
+        auto c = db.prepare(sql);
         bind_filters(c);
         auto r = c.step();
         if (!r) return r.error();
-        page.total = static_cast<std::uint64_t>(c.int64(0));
+        page.total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, c.int64(0)));
     }
-    std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
-    std::uint32_t pg = f.page == 0 ? 1 : f.page;
-    auto s = db.prepare(select(std::string(where) + "ORDER BY detected_at DESC, id LIMIT ?6 OFFSET ?7"));
+
+    const std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
+    std::string sql =
+        std::string("SELECT ") + kColumns + ", rowid FROM deposits INDEXED BY " + index + " WHERE 1" + filters;
+    // After (t, seq) in "detected_at DESC, rowid DESC": older, or as old and
+    // inserted before. The first term bounds the index range, the second only
+    // trims the ties.
+    if (f.after) sql += " AND detected_at <= ?6 AND (detected_at < ?6 OR rowid < ?7)";
+    sql += " ORDER BY detected_at DESC, rowid DESC LIMIT ?8";
+    if (!f.after) sql += " OFFSET ?9";
+    auto s = db.prepare(sql);
     bind_filters(s);
-    s.bind(6, static_cast<std::int64_t>(limit)).bind(7, static_cast<std::int64_t>(pg - 1) * limit);
-    auto rows = collect(s);
-    if (!rows) return rows.error();
-    page.deposits = std::move(*rows);
+    if (f.after) s.bind(6, f.after->detected_at).bind(7, f.after->seq);
+    s.bind(8, static_cast<std::int64_t>(limit) + 1);  // one more: is there a next page?
+    if (!f.after) s.bind(9, static_cast<std::int64_t>((f.page == 0 ? 1 : f.page) - 1) * limit);
+    std::int64_t last_seq = 0;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        if (page.deposits.size() == limit) {  // the one more
+            page.next = DepositKey{page.deposits.back().detected_at, last_seq};
+            break;
+        }
+        page.deposits.push_back(read_row(s));
+        last_seq = s.int64(20);
+    }
     return page;
 }
 

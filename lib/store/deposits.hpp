@@ -35,6 +35,7 @@ struct Deposit {
     std::int64_t detected_at = 0;         // unix ms
     std::optional<std::int64_t> confirmed_at;
     std::optional<std::int64_t> reverted_at;
+    std::optional<std::int64_t> block_time;  // the block's timestamp (unix ms), when the chain gives one
 };
 
 // SPEC §4 deposit object.
@@ -57,6 +58,13 @@ Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& cha
 // The reference of the binding that held an address at `at_ms` (bound at or
 // before it, not unbound by then); nullopt when nobody held it.
 Result<std::optional<std::string>> reference_at(Database& db, std::int64_t address_id, std::int64_t at_ms);
+// A position in the deposit list, whose order is detected_at DESC, then the
+// row's insertion sequence (SQLite rowid) DESC: the last deposit of a page
+// (keyset pagination).
+struct DepositKey {
+    std::int64_t detected_at = 0;
+    std::int64_t seq = 0;  // rowid
+};
 
 struct DepositFilter {
     std::optional<std::string> reference;
@@ -64,13 +72,19 @@ struct DepositFilter {
     std::optional<std::string> chain_id;
     std::optional<std::string> currency;
     std::optional<std::int64_t> address_id;
-    std::uint32_t page = 1;               // 1-based
+    std::uint32_t page = 1;               // 1-based; ignored when `after` is set
     std::uint32_t limit = 20;             // <= 100
+    std::optional<DepositKey> after;      // keyset: the deposits after this one
 };
 struct DepositPage {
     std::vector<Deposit> deposits;
-    std::uint64_t total = 0;
+    std::uint64_t total = 0;              // deposits matching the filters (all pages)
+    std::optional<DepositKey> next;       // the last deposit of this page when more follow
 };
+// Newest first. Every combination of filters is one fixed statement on an
+// index in list order (schema/003): a page costs O(limit) (plus the offset of
+// `page`; `after` costs nothing extra), and `total` is read from
+// deposit_counts, or counted on the reference's / address's index.
 Result<DepositPage> list_deposits(Database& db, const DepositFilter& f);
 
 // Per (chainId, currency) sums of non-reverted deposits of a reference.

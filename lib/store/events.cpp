@@ -8,7 +8,8 @@ namespace depositd::store {
 namespace {
 
 constexpr const char* kEventColumns =
-    "seq, id, deposit_id, type, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at";
+    "seq, id, deposit_id, type, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at, "
+    "kind, target, stream, order_id";
 
 EventRow read_event(const Statement& q) {
     EventRow r;
@@ -23,14 +24,26 @@ EventRow read_event(const Statement& q) {
     r.last_error = q.opt_text(8);
     r.created_at = q.int64(9);
     r.delivered_at = q.opt_int64(10);
+    r.kind = q.text(11);
+    r.target = q.text(12);
+    r.stream = q.text(13);
+    r.order_id = q.text(14);
     return r;
 }
 
-// An event is deliverable when no earlier event of its deposit is still
+// An event is deliverable when no earlier event of its stream is still
 // undelivered (see the ordering rule in events.hpp).
 constexpr const char* kDeliverable =
-    "NOT EXISTS (SELECT 1 FROM events p WHERE e.deposit_id IS NOT NULL AND p.deposit_id = e.deposit_id "
+    "NOT EXISTS (SELECT 1 FROM events p WHERE e.stream IS NOT NULL AND p.stream = e.stream "
     "AND p.seq < e.seq AND p.status <> 'delivered')";
+
+// Webhooks wait while [webhook].url is not set; merchant deliveries do not.
+constexpr const char* kKindAllowed = "(?9 OR e.kind <> 'webhook')";
+
+std::optional<std::string> non_empty(const std::string& s) {
+    if (s.empty()) return std::nullopt;
+    return s;
+}
 
 Status expect_one_row(Database& db, const std::string& id) {
     if (db.changes() == 0) return make_error(Errc::not_found, "no event " + id);
@@ -41,12 +54,14 @@ Status expect_one_row(Database& db, const std::string& id) {
 
 Result<bool> insert_event(Database& db, const NewEvent& e) {
     auto q = db.prepare(
-        "INSERT OR IGNORE INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)");
+        "INSERT OR IGNORE INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at, "
+        "kind, target, stream, order_id) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7, ?8, ?9)");
     q.bind(1, e.id);
     if (e.deposit_id.empty()) q.bind_null(2);
     else q.bind(2, e.deposit_id);
     q.bind(3, e.type).bind(4, e.payload).bind(5, e.created_at);
+    q.bind(6, e.kind.empty() ? std::string(kKindWebhook) : e.kind).bind(7, non_empty(e.target));
+    q.bind(8, non_empty(e.stream.empty() ? e.deposit_id : e.stream)).bind(9, non_empty(e.order_id));
     if (auto s = q.run(); !s) return s.error();
     return db.changes() > 0;
 }
@@ -88,16 +103,16 @@ Result<std::optional<EventRow>> get_event(Database& db, const std::string& id) {
 Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_ms) {
     Transaction tx(db);
     if (!tx.begun()) return tx.begun().error();
-    std::optional<std::string> deposit;
+    std::optional<std::string> stream;
     std::int64_t seq = 0;
     {
-        auto q = db.prepare("SELECT seq, deposit_id FROM events WHERE id = ?1");
+        auto q = db.prepare("SELECT seq, stream FROM events WHERE id = ?1");
         q.bind(1, id);
         auto r = q.step();
         if (!r) return r.error();
         if (!*r) return false;
         seq = q.int64(0);
-        deposit = q.opt_text(1);
+        stream = q.opt_text(1);
     }
     // A fresh schedule for this event (the history stays in delivery_attempts).
     {
@@ -107,13 +122,13 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
         u.bind(1, id).bind(2, now_ms);
         if (auto s = u.run(); !s) return s.error();
     }
-    // Earlier failed events of the same deposit would hold this one back for
+    // Earlier failed events of the same stream would hold this one back for
     // ever: they are re-queued too, so the resend happens and order is kept.
-    if (deposit) {
+    if (stream) {
         auto u = db.prepare(
             "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?3 "
-            "WHERE deposit_id = ?1 AND seq < ?2 AND status = 'failed'");
-        u.bind(1, *deposit).bind(2, seq).bind(3, now_ms);
+            "WHERE stream = ?1 AND seq < ?2 AND status = 'failed'");
+        u.bind(1, *stream).bind(2, seq).bind(3, now_ms);
         if (auto s = u.run(); !s) return s.error();
     }
     if (auto s = tx.commit(); !s) return s.error();
@@ -121,13 +136,13 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
 }
 
 Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
-                                         const std::unordered_set<std::string>& exclude) {
+                                         const std::unordered_set<std::string>& exclude, bool webhooks) {
     std::vector<EventRow> out;
     if (limit == 0) return out;
     auto q = db.prepare(std::string("SELECT ") + kEventColumns +
-                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kDeliverable +
-                        " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
-    q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit + exclude.size()));
+                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kKindAllowed +
+                        " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
+    q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit + exclude.size())).bind(9, webhooks ? 1 : 0);
     while (out.size() < limit) {
         auto r = q.step();
         if (!r) return r.error();
@@ -138,10 +153,11 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
     return out;
 }
 
-Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude) {
+Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
+                                                 bool webhooks) {
     auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at FROM events e WHERE e.status = 'pending' AND ") +
-                        kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
-    q.bind(1, static_cast<std::int64_t>(exclude.size() + 1));
+                        kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
+    q.bind(1, static_cast<std::int64_t>(exclude.size() + 1)).bind(9, webhooks ? 1 : 0);
     for (;;) {
         auto r = q.step();
         if (!r) return r.error();
@@ -231,6 +247,9 @@ json::object event_to_json(const EventRow& e) {
     o["id"] = e.id;
     o["type"] = e.type;
     o["depositId"] = e.deposit_id.empty() ? json::value(nullptr) : json::value(e.deposit_id);
+    o["order"] = e.order_id.empty() ? json::value(nullptr) : json::value(e.order_id);  // ord_..., when about an order
+    o["kind"] = e.kind;
+    if (!e.target.empty()) o["url"] = e.target;
     o["status"] = e.status;
     o["attempts"] = e.attempts;
     o["nextAttemptAt"] = e.status == "pending" ? time_or_null(e.next_attempt_at) : json::value(nullptr);

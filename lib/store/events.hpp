@@ -13,16 +13,28 @@
 
 namespace depositd::store {
 
+// What kind of request delivers an event (schema/004_orders.sql):
+//   webhook  signed POST of the payload to [webhook].url; success = any 2xx
+//   epay     GET of `target` (notify URL + signed query); success = body contains "success"
+//   epusdt   POST of the payload (JSON) to `target`; success = body is "ok"
+inline constexpr const char* kKindWebhook = "webhook";
+inline constexpr const char* kKindEpay = "epay";
+inline constexpr const char* kKindEpusdt = "epusdt";
+
 struct NewEvent {
     std::string id;              // evt_... (core/ids.hpp event_id)
     std::string deposit_id;
-    std::string type;            // deposit.pending | deposit.confirmed | deposit.reverted
+    std::string type;            // deposit.* | order.* | epay.notify | epusdt.callback
     std::string payload;         // exact JSON body
     std::int64_t created_at = 0; // unix ms; also the first next_attempt_at
+    std::string kind = kKindWebhook;
+    std::string target;          // URL of an epay / epusdt delivery; empty for webhooks
+    std::string stream;          // delivery order key; empty = the deposit id (or none)
+    std::string order_id;        // the order an event is about, if any
 };
 
-// INSERT OR IGNORE on (deposit_id, type): a rescan never makes a second event.
-// Returns true when inserted.
+// INSERT OR IGNORE on the event id and on (deposit_id, type): a rescan never
+// makes a second event. Returns true when inserted.
 Result<bool> insert_event(Database& db, const NewEvent& e);
 
 }  // namespace depositd::store
@@ -42,6 +54,10 @@ struct EventRow {
     std::optional<std::string> last_error;
     std::int64_t created_at = 0;
     std::optional<std::int64_t> delivered_at;
+    std::string kind = kKindWebhook;
+    std::string target;          // epay / epusdt URL
+    std::string stream;
+    std::string order_id;
 };
 
 struct EventFilter {
@@ -66,28 +82,31 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
 
 // --- Delivery side (lib/webhook/dispatcher) ----------------------------------
 //
-// Ordering rule. Events of one deposit are delivered in seq order: an event
+// Ordering rule. Events of one stream are delivered in seq order: an event
 // is deliverable only when every earlier event (lower seq) of the same
-// deposit is `delivered`. So `deposit.confirmed` is never sent before its
+// stream is `delivered`. A deposit's events form one stream (keyed by the
+// deposit id), an order's webhooks another, its merchant notify a third. So `deposit.confirmed` is never sent before its
 // `deposit.pending` succeeded, and while an earlier event is retrying or
 // `failed`, the later ones of that deposit wait (they stay `pending`, their
 // own schedule does not advance). Resending the failed event (which also
 // re-queues any earlier failed event of the same deposit) releases them.
-// Events of other deposits, and events without a deposit, are independent.
+// Events of other streams, and events without a stream, are independent.
 
 namespace depositd::store {
 
 // Up to `limit` pending events that are due (next_attempt_at <= now_ms) and
 // deliverable under the ordering rule, earliest due first. Events whose id
 // is in `exclude` (in flight) are skipped. A read only: a single dispatcher
-// per database owns delivery.
+// per database owns delivery. Without `webhooks` (no [webhook].url) only the
+// merchant deliveries (epay, epusdt) are taken; webhooks stay pending.
 Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
-                                         const std::unordered_set<std::string>& exclude = {});
+                                         const std::unordered_set<std::string>& exclude = {}, bool webhooks = true);
 
 // The earliest next_attempt_at of a deliverable pending event not in
 // `exclude`; nullopt when there is none. The dispatcher sleeps until then.
 Result<std::optional<std::int64_t>> next_due_at(Database& db,
-                                                 const std::unordered_set<std::string>& exclude = {});
+                                                 const std::unordered_set<std::string>& exclude = {},
+                                                 bool webhooks = true);
 
 // One row of delivery_attempts.
 struct AttemptRecord {

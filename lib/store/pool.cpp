@@ -40,23 +40,18 @@ Result<std::optional<Binding>> find_active(Database& db, const std::string& refe
     return std::optional<Binding>{std::move(b)};
 }
 
-struct Candidate {
-    std::int64_t id = 0;
-    std::string address;
-};
+}  // namespace
 
-// The lowest-id address of the protocol that may be handed out now: state
-// 'free', or 'cooling' with a cooldown that has passed. Two index-friendly
-// queries (protocol, state, id) instead of one OR that would scan.
-Result<std::optional<Candidate>> next_free(Database& db, const std::string& protocol, std::int64_t now_ms) {
-    std::optional<Candidate> best;
+// Two index-friendly queries (protocol, state, id) instead of one OR that would scan.
+Result<std::optional<FreeAddress>> next_free_address(Database& db, const std::string& protocol, std::int64_t now_ms) {
+    std::optional<FreeAddress> best;
     {
         auto q = db.prepare(
             "SELECT id, address FROM addresses WHERE protocol = ?1 AND state = 'free' ORDER BY id LIMIT 1");
         q.bind(1, protocol);
         auto r = q.step();
         if (!r) return db_error(r.error(), "find free address");
-        if (*r) best = Candidate{q.int64(0), q.text(1)};
+        if (*r) best = FreeAddress{q.int64(0), q.text(1)};
     }
     {
         auto q = db.prepare(
@@ -65,12 +60,10 @@ Result<std::optional<Candidate>> next_free(Database& db, const std::string& prot
         q.bind(1, protocol).bind(2, now_ms);
         auto r = q.step();
         if (!r) return db_error(r.error(), "find cooled address");
-        if (*r && (!best || q.int64(0) < best->id)) best = Candidate{q.int64(0), q.text(1)};
+        if (*r && (!best || q.int64(0) < best->id)) best = FreeAddress{q.int64(0), q.text(1)};
     }
     return best;
 }
-
-}  // namespace
 
 Result<Binding> bind_reference(Database& db, const std::string& reference, const std::string& protocol,
                                const std::optional<std::string>& metadata, std::int64_t now_ms) {
@@ -81,7 +74,7 @@ Result<Binding> bind_reference(Database& db, const std::string& reference, const
     if (!existing) return existing.error();
     if (*existing) return std::move(**existing);  // idempotent; the transaction rolls back (nothing written)
 
-    auto cand = next_free(db, protocol, now_ms);
+    auto cand = next_free_address(db, protocol, now_ms);
     if (!cand) return cand.error();
     if (!*cand) return make_error(Errc::unavailable, "InsufficientAddresses: no free " + protocol + " address in the pool");
 

@@ -29,6 +29,14 @@ Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::strin
 // so a larger value means new addresses to watch.
 Result<std::int64_t> pool_generation(Database& db, const std::string& protocol);
 
+// A few addresses of a protocol that show every kind of address in its pool:
+// the smallest and largest of each group sharing their first two characters
+// (lower-cased) and length. Bitcoin addresses of different networks never
+// share a group: a bech32 HRP or a base58 version byte fixes the first
+// characters for a given length. For start-up checks (a Bitcoin node's
+// network against the pool); one pass over the protocol's rows.
+Result<std::vector<std::string>> address_samples(Database& db, const std::string& protocol);
+
 // The address text and the active binding's reference (if any) of an address.
 struct AddressOwner {
     std::string address;
@@ -62,6 +70,15 @@ Result<Binding> bind_reference(Database& db, const std::string& reference, const
 Result<int> unbind_reference(Database& db, const std::string& reference, const std::optional<std::string>& protocol,
                              std::optional<std::int64_t> cooldown_ms, std::int64_t now_ms);
 Result<std::vector<Binding>> active_bindings(Database& db, const std::string& reference);
+
+// The lowest-id address of the protocol that may be handed out now: state
+// 'free', or 'cooling' with a cooldown that has passed. A read only; the
+// caller takes it inside its own transaction (bind_reference, orders).
+struct FreeAddress {
+    std::int64_t id = 0;
+    std::string address;
+};
+Result<std::optional<FreeAddress>> next_free_address(Database& db, const std::string& protocol, std::int64_t now_ms);
 
 struct PoolStats {
     std::string protocol;

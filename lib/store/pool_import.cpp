@@ -1,6 +1,9 @@
 #include "store/pool_import.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <limits>
+#include <thread>
 
 namespace depositd::store {
 
@@ -59,7 +62,8 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
 }
 
 Result<ImportCounts> import_addresses(Database& db, const std::string& protocol, const std::vector<ImportRow>& rows,
-                                      std::int64_t now_ms, const std::optional<CursorUpdate>& cursor) {
+                                      std::int64_t now_ms, const std::optional<CursorUpdate>& cursor,
+                                      const ImportOptions& options) {
     if (!valid_protocol(protocol)) return make_error(Errc::invalid_input, "unknown protocol '" + protocol + "'");
     // Check everything before touching the database: bad input changes nothing.
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -78,29 +82,65 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
     std::optional<CacheSize> cache;
     if (rows.size() >= kBigImport) cache.emplace(db, kBigImportCacheKiB);
 
-    Transaction tx(db);
-    if (!tx.begun()) return tx.begun().error();
+    const std::size_t max_chunk = std::clamp<std::size_t>(options.chunk_rows, 1, 10'000);
+    const bool adaptive = options.target_chunk_time.count() > 0;
+    // Adaptive: start small, then size chunks to commit in about target_chunk_time.
+    std::size_t chunk = adaptive ? std::min<std::size_t>(max_chunk, 1'000) : max_chunk;
     ImportCounts counts;
-    for (const auto& row : rows) {
-        auto st = db.prepare(kInsertAddress);
-        st.bind(1, protocol)
-            .bind(2, row.address)
-            .bind_blob(3, row.watch_key)
-            .bind(4, row.source)
-            .bind(5, row.derivation_path)
-            .bind(6, now_ms);
-        if (auto s = st.run(); !s) return s.error();
-        if (db.changes() > 0)
-            ++counts.imported;
-        else
-            ++counts.duplicates;
-    }
-    if (cursor) {
-        auto st = db.prepare(kUpsertCursorMax);
-        st.bind(1, cursor->xpub).bind(2, cursor->protocol).bind(3, static_cast<std::int64_t>(cursor->next_index));
-        if (auto s = st.run(); !s) return s.error();
-    }
-    if (auto s = tx.commit(); !s) return s.error();
+    std::size_t done = 0;
+    auto failed = [&](const Error& e) -> Error {
+        if (done == 0) return e;
+        Error out = e;
+        out.message += " (after " + std::to_string(done) + " of " + std::to_string(rows.size()) +
+                       " rows were committed: imported " + std::to_string(counts.imported) + ", duplicates " +
+                       std::to_string(counts.duplicates) + ")";
+        return out;
+    };
+    // An empty import still moves the cursor (pool derive of nothing new).
+    do {
+        const std::size_t end = std::min(rows.size(), done + chunk);
+        const auto started = std::chrono::steady_clock::now();
+        ImportCounts part;
+        {
+            Transaction tx(db);
+            if (!tx.begun()) return failed(tx.begun().error());
+            for (std::size_t i = done; i < end; ++i) {
+                const auto& row = rows[i];
+                auto st = db.prepare(kInsertAddress);
+                st.bind(1, protocol)
+                    .bind(2, row.address)
+                    .bind_blob(3, row.watch_key)
+                    .bind(4, row.source)
+                    .bind(5, row.derivation_path)
+                    .bind(6, now_ms);
+                if (auto s = st.run(); !s) return failed(s.error());
+                if (db.changes() > 0)
+                    ++part.imported;
+                else
+                    ++part.duplicates;
+            }
+            if (cursor && end == rows.size()) {
+                auto st = db.prepare(kUpsertCursorMax);
+                st.bind(1, cursor->xpub).bind(2, cursor->protocol).bind(3, static_cast<std::int64_t>(cursor->next_index));
+                if (auto s = st.run(); !s) return failed(s.error());
+            }
+            if (auto s = tx.commit(); !s) return failed(s.error());
+        }
+        if (adaptive) {
+            const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            const double rows_per_ms = static_cast<double>(end - done) / std::max(took, 0.1);
+            const double want = rows_per_ms * static_cast<double>(options.target_chunk_time.count());
+            // At most double per step: one fast chunk says little.
+            chunk = std::clamp<std::size_t>(static_cast<std::size_t>(want), std::min<std::size_t>(100, max_chunk),
+                                            std::min(max_chunk, chunk * 2));
+        }
+        counts.imported += part.imported;
+        counts.duplicates += part.duplicates;
+        done = end;
+        if (options.progress) options.progress(done, counts);
+        // Let a writer that waited on the lock in.
+        if (done < rows.size() && options.pause.count() > 0) std::this_thread::sleep_for(options.pause);
+    } while (done < rows.size());
     return counts;
 }
 

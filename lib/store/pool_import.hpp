@@ -1,9 +1,12 @@
 #pragma once
 // Bulk import of addresses into the pool (depositctl pool import / derive).
 // Rows are already validated and canonicalised (codec::parse_address); this
-// layer only stores them: one transaction, INSERT OR IGNORE, one prepared
-// statement reused for every row (1 M rows in a few seconds).
+// layer only stores them: INSERT OR IGNORE with one prepared statement, in
+// transactions of at most ImportOptions::chunk_rows rows with a pause between
+// them, so the running daemon's writes never wait long for the lock.
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,14 +35,39 @@ struct CursorUpdate {
     std::uint64_t next_index = 0;  // stored as max(stored, next_index)
 };
 
-// Inserts every row in ONE transaction (all or nothing). A row whose address
-// or watch key is already present for the protocol is a duplicate, not an
-// error. Errors: Errc::invalid_input (empty address/watch key), Errc::io
-// (database, busy beyond the timeout); nothing is changed then.
+// Rows a transaction of an import holds at most (issue 10: <= 10,000). Chunks
+// are sized to commit in about ImportOptions::target_chunk_time; on this
+// machine (release build, 1 M addresses in the pool) 5,000 rows take ~15 ms,
+// see docs/performance.md.
+inline constexpr std::size_t kImportChunkRows = 5'000;
+// Pause after each chunk: long enough for a writer that waits on the lock
+// (SQLite's busy handler polls every <= 25 ms in its first 100 ms) to get it.
+inline constexpr std::chrono::milliseconds kImportChunkPause{25};
+inline constexpr std::chrono::milliseconds kImportChunkTime{40};
+
+struct ImportOptions {
+    std::size_t chunk_rows = kImportChunkRows;       // most rows per transaction (capped at 10,000)
+    // Chunks shrink (to 100 rows) when one takes longer than this (a slow
+    // disk, a big pool); zero: always chunk_rows.
+    std::chrono::milliseconds target_chunk_time = kImportChunkTime;
+    std::chrono::milliseconds pause = kImportChunkPause;
+    // After each committed chunk: rows written so far (of rows.size()).
+    std::function<void(std::size_t done, const ImportCounts&)> progress;
+};
+
+// Inserts the rows in chunks of at most options.chunk_rows, each chunk one
+// transaction, with options.pause between chunks: a writer waiting for the
+// lock (the daemon) waits about one chunk. A row whose address or watch key is already present for the
+// protocol is a duplicate, not an error: running the same import again after
+// a failure is safe. A cursor moves with the last chunk.
+// Errors: Errc::invalid_input (empty address/watch key; nothing is written),
+// Errc::io (database, busy beyond the timeout): the chunks committed before
+// stay, and the message says how many rows that was.
 Result<ImportCounts> import_addresses(Database& db, const std::string& protocol, const std::vector<ImportRow>& rows,
                                       std::int64_t now_ms);
 Result<ImportCounts> import_addresses(Database& db, const std::string& protocol, const std::vector<ImportRow>& rows,
-                                      std::int64_t now_ms, const std::optional<CursorUpdate>& cursor);
+                                      std::int64_t now_ms, const std::optional<CursorUpdate>& cursor,
+                                      const ImportOptions& options = {});
 
 // Next receive index to derive for an extended public key (0 if never used).
 Result<std::uint64_t> get_xpub_cursor(Database& db, const std::string& xpub, const std::string& protocol);

@@ -45,6 +45,25 @@ Result<std::int64_t> pool_generation(Database& db, const std::string& protocol) 
     return s.int64(0);
 }
 
+Result<std::vector<std::string>> address_samples(Database& db, const std::string& protocol) {
+    // One pass over the protocol's rows. Addresses of one network and type
+    // share their first characters (version byte / human-readable part) and
+    // length; the extremes of each group stand for it.
+    auto s = db.prepare(
+        "SELECT min(address), max(address) FROM addresses WHERE protocol = ?1 "
+        "GROUP BY lower(substr(address, 1, 2)), length(address)");
+    s.bind(1, protocol);
+    std::vector<std::string> out;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return r.error();
+        if (!*r) return out;
+        out.push_back(s.text(0));
+        std::string hi = s.text(1);
+        if (hi != out.back()) out.push_back(std::move(hi));
+    }
+}
+
 Result<AddressOwner> address_owner(Database& db, std::int64_t address_id) {
     auto s = db.prepare(
         "SELECT a.address, b.reference FROM addresses a "

@@ -49,11 +49,68 @@ std::string describe_failure(const AttemptResult& r) {
 
 }  // namespace
 
+net::HttpRequest build_delivery(const store::EventRow& ev, const config::WebhookConfig& config, const Signer* signer,
+                                std::int64_t now_ms) {
+    net::HttpRequest req;
+    req.timeout = config.timeout;
+    req.max_response_bytes = kMaxResponseBytes;
+    if (ev.kind == store::kKindEpay) {
+        req.method = "GET";
+        req.url = ev.target;
+        req.headers = {{"user-agent", "depositd/" DEPOSITD_VERSION}};
+        return req;
+    }
+    if (ev.kind == store::kKindEpusdt) {
+        req.method = "POST";
+        req.url = ev.target;
+        req.headers = {{"content-type", "application/json"}, {"user-agent", "depositd/" DEPOSITD_VERSION}};
+        req.body = ev.payload;
+        return req;
+    }
+    const std::int64_t ts = now_ms / 1000;
+    req.method = "POST";
+    req.url = config.url;
+    req.headers = {
+        {"content-type", "application/json"},
+        {"user-agent", "depositd/" DEPOSITD_VERSION},
+        {"webhook-id", ev.id},
+        {"webhook-timestamp", std::to_string(ts)},
+    };
+    if (signer) {
+        req.headers.emplace_back("webhook-signature", signer->signature(ev.id, ts, ev.payload));
+        req.headers.emplace_back("x-payin-signature", signer->payin(ev.payload));
+    }
+    req.body = ev.payload;
+    return req;
+}
+
+bool judge(std::string_view kind, int status, std::string_view body, std::string& why) {
+    if (kind == store::kKindEpay) {
+        std::string lower(body);
+        for (auto& c : lower)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (lower.find("success") != std::string::npos) return true;
+        why = "the answer does not contain \"success\"";
+        return false;
+    }
+    if (kind == store::kKindEpusdt) {
+        std::string_view b = body;
+        while (!b.empty() && (b.front() == ' ' || b.front() == '\t' || b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
+        while (!b.empty() && (b.back() == ' ' || b.back() == '\t' || b.back() == '\r' || b.back() == '\n')) b.remove_suffix(1);
+        if (b == "ok") return true;
+        why = "the answer is not \"ok\"";
+        return false;
+    }
+    if (is_2xx(status)) return true;
+    why.clear();
+    return false;
+}
+
 store::AttemptOutcome decide(const AttemptResult& r, int attempts_before,
                              const std::vector<std::chrono::milliseconds>& schedule, std::int64_t now_ms,
                              double jitter) {
     store::AttemptOutcome o;
-    if (r.status && is_2xx(*r.status)) {
+    if (r.accepted ? *r.accepted : (r.status && is_2xx(*r.status))) {
         o.kind = store::AttemptOutcome::Kind::delivered;
         return o;
     }
@@ -140,8 +197,9 @@ asio::awaitable<void> Dispatcher::idle_until_stopped() {
 asio::awaitable<std::chrono::milliseconds> Dispatcher::wait_time(bool slots_free) {
     if (!slots_free) co_return poll_;  // a finished delivery wakes us
     auto exclude = in_flight_;
-    auto next = co_await store::async_write(store_, [&exclude](store::Database& db) {
-        return store::next_due_at(db, exclude);
+    const bool webhooks = webhooks_enabled();
+    auto next = co_await store::async_write(store_, [&exclude, webhooks](store::Database& db) {
+        return store::next_due_at(db, exclude, webhooks);
     });
     if (!next) {
         logger()->error("cannot read the webhook outbox: {}", next.error().describe());
@@ -154,20 +212,15 @@ asio::awaitable<std::chrono::milliseconds> Dispatcher::wait_time(bool slots_free
 
 asio::awaitable<void> Dispatcher::run() {
     running_ = true;
-    if (config_.url.empty()) {
+    // Without a webhook URL (or a usable secret) webhooks stay pending; the
+    // merchant notifies of orders (EPay, epusdt) are delivered all the same.
+    if (config_.url.empty())
         logger()->warn("[webhook].url is empty: webhooks are disabled, events stay pending");
-        co_await idle_until_stopped();
-        running_ = false;
-        co_return;
-    }
-    if (!signer_) {
+    else if (!signer_)
         logger()->error("webhooks are not delivered: {}", signer_error_);
-        co_await idle_until_stopped();
-        running_ = false;
-        co_return;
-    }
-    logger()->info("delivering webhooks, {} in flight at most, {} retries", std::max(config_.concurrency, 1u),
-                   config_.schedule.size());
+    else
+        logger()->info("delivering webhooks, {} in flight at most, {} retries", std::max(config_.concurrency, 1u),
+                       config_.schedule.size());
     const std::size_t cap = std::max(config_.concurrency, 1u);
     while (!stopping_) {
         woken_ = false;
@@ -176,8 +229,9 @@ asio::awaitable<void> Dispatcher::run() {
             const auto now = clock_.now_ms();
             const std::size_t want = cap - in_flight_.size();
             auto exclude = in_flight_;
-            auto due = co_await store::async_write(store_, [now, want, &exclude](store::Database& db) {
-                return store::due_events(db, now, want, exclude);
+            const bool webhooks = webhooks_enabled();
+            auto due = co_await store::async_write(store_, [now, want, &exclude, webhooks](store::Database& db) {
+                return store::due_events(db, now, want, exclude, webhooks);
             });
             if (!due) logger()->error("cannot read the webhook outbox: {}", due.error().describe());
             else
@@ -218,22 +272,7 @@ void Dispatcher::spawn(store::EventRow ev) {
 
 asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     const std::int64_t started_ms = clock_.now_ms();
-    const std::int64_t ts = started_ms / 1000;
-
-    net::HttpRequest req;
-    req.method = "POST";
-    req.url = config_.url;
-    req.timeout = config_.timeout;
-    req.max_response_bytes = kMaxResponseBytes;
-    req.headers = {
-        {"content-type", "application/json"},
-        {"user-agent", "depositd/" DEPOSITD_VERSION},
-        {"webhook-id", ev.id},
-        {"webhook-timestamp", std::to_string(ts)},
-        {"webhook-signature", signer_->signature(ev.id, ts, ev.payload)},
-        {"x-payin-signature", signer_->payin(ev.payload)},
-    };
-    req.body = ev.payload;
+    net::HttpRequest req = build_delivery(ev, config_, signer_ ? &*signer_ : nullptr, started_ms);
 
     const auto t0 = std::chrono::steady_clock::now();
     auto res = co_await http_.request(std::move(req));
@@ -248,6 +287,9 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
         ar.status = res->status;
         rec.status_code = res->status;
         rec.response_excerpt = response_excerpt(res->body);
+        std::string why;
+        ar.accepted = judge(ev.kind, res->status, res->body, why);
+        if (!*ar.accepted && !why.empty()) ar.error = why;
         if (res->status == 429 || res->status == 503) {
             auto ra = res->header("retry-after");
             if (!ra.empty()) ar.retry_after_ms = net::retry_after_ms(ra, clock_.now_ms());

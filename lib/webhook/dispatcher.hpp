@@ -42,11 +42,27 @@ struct AttemptResult {
     std::optional<int> status;        // HTTP status when there was an answer
     long long retry_after_ms = -1;    // parsed Retry-After, -1 if none
     std::string error;                // transport error, empty otherwise
+    // The receiver's verdict by the rule of the event's kind (judge()); unset
+    // = the webhook rule, any 2xx.
+    std::optional<bool> accepted;
 };
+
+// --- One delivery, by kind (store::kKindWebhook / kKindEpay / kKindEpusdt) ---
+//
+// The request of one attempt: a webhook is a signed POST of the payload to
+// [webhook].url; an EPay notify a GET of the stored URL (its signed query is
+// frozen in it); an epusdt callback a POST of the JSON payload to the
+// stored URL. `signer` is needed for webhooks only.
+net::HttpRequest build_delivery(const store::EventRow& ev, const config::WebhookConfig& config, const Signer* signer,
+                                std::int64_t now_ms);
+// Whether the receiver took the delivery: webhook any 2xx; EPay a body that
+// contains "success" (any case, as EPay and its merchants do); epusdt a body
+// that is "ok" (surrounding whitespace ignored). `why` says what was wrong.
+bool judge(std::string_view kind, int status, std::string_view body, std::string& why);
 
 // Pure retry decision. `attempts_before` counts attempts made before this
 // one; `jitter` in [-1, 1] scales ±10% of the schedule delay.
-//  - any 2xx: delivered
+//  - accepted (r.accepted, or any 2xx when unset): delivered
 //  - otherwise, attempt n (1-based) with n <= schedule.size(): retry after
 //    schedule[n-1] (±10%), or after Retry-After on 429/503 if that is longer
 //  - otherwise: failed
@@ -91,6 +107,7 @@ private:
     void spawn(store::EventRow ev);
     void on_wake();
     boost::asio::awaitable<std::chrono::milliseconds> wait_time(bool slots_free);
+    bool webhooks_enabled() const { return !config_.url.empty() && signer_.has_value(); }
 
     boost::asio::any_io_executor executor_;
     store::Store& store_;

@@ -332,6 +332,162 @@ class ImportTest(Ctl):
         self.assertEqual(json.loads(r.stdout)["evm"]["free"], n)
 
 
+    def test_zero_address_is_invalid(self):
+        text = "\n".join([
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",   # 1 valid
+            "0x0000000000000000000000000000000000000000",   # 2 the zero address
+            "0000000000000000000000000000000000000000",     # 3 the same without 0x
+            "0x0000000000000000000000000000000000000001",   # 4 valid (not zero)
+        ]) + "\n"
+        r = self.import_file("evm", text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.report(r), ["imported 2, duplicates 0, invalid 2"])
+        bad = [l for l in r.stderr.splitlines() if l.startswith("line ")]
+        self.assertEqual([l.split(":")[0] for l in bad], ["line 2", "line 3"])
+        for l in bad:
+            self.assertIn("zero address", l)
+        zero_tron = tron_address(bytes(20))
+        self.assertEqual(zero_tron, "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb")
+        text = "\n".join(["TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", zero_tron, "41" + "00" * 20]) + "\n"
+        r = self.import_file("tron", text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.report(r), ["imported 1, duplicates 0, invalid 2"])
+        bad = [l for l in r.stderr.splitlines() if l.startswith("line ")]
+        self.assertEqual([l.split(":")[0] for l in bad], ["line 2", "line 3"])
+        self.assertTrue(all("zero address" in l for l in bad), bad)
+        # --strict: the zero address alone rejects the file.
+        r = self.import_file("evm", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n" + "0x" + "0" * 40 + "\n", "--strict")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 2", r.stderr)
+        self.assertNotIn("0x0000000000000000000000000000000000000000", [a.lower() for a in self.addresses("evm")])
+
+    def test_strict_validates_everything_before_writing_anything(self):
+        # 20,000 good lines then one bad one at the very end: nothing is written,
+        # although the writing would be done in several transactions.
+        lines = [evm_address_lower(i) for i in range(20_000)] + ["0x1234"]
+        r = self.import_file("evm", "\n".join(lines) + "\n", "--strict")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("line 20001", r.stderr)
+        self.assertEqual(self.addresses("evm"), [])
+
+
+class FilesTest(Ctl):
+    """Issue 10: private files, another user's database, ${VAR}s depositctl does not need."""
+
+    @staticmethod
+    def mode(path):
+        return os.stat(path).st_mode & 0o777
+
+    def test_database_0600_and_data_dir_0700(self):
+        old = os.umask(0o022)
+        try:
+            path = self.write("pool.txt", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n")
+            self.ok("pool", "import", "--protocol", "evm", "--file", path)
+        finally:
+            os.umask(old)
+        data = os.path.join(self.dir, "data")
+        self.assertEqual(self.mode(data), 0o700)
+        self.assertEqual(self.mode(self.db_path), 0o600)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(self.db_path + suffix):
+                self.assertEqual(self.mode(self.db_path + suffix), 0o600, suffix)
+
+    def test_the_daemon_creates_them_private_too(self):
+        depositd = os.path.join(BUILD, "daemon", "depositd")
+        if not os.path.exists(depositd):
+            self.skipTest("depositd not built")
+        with open(self.config, "w") as f:
+            f.write(CONFIG.format(pool="").replace('data_dir  = "data"', 'data_dir  = "state/deep/data"'))
+        old = os.umask(0o022)
+        try:
+            proc = subprocess.Popen([depositd, "--config", self.config], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+        finally:
+            os.umask(old)
+        try:
+            db = os.path.join(self.dir, "state", "deep", "data", "depositd.sqlite")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not os.path.exists(db + "-wal"):
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(db + "-wal"), "the daemon did not open its database")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        for d in ("state", "state/deep", "state/deep/data"):
+            self.assertEqual(self.mode(os.path.join(self.dir, d)), 0o700, d)
+        self.assertEqual(self.mode(db), 0o600)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                self.assertEqual(self.mode(db + suffix), 0o600, suffix)
+
+    def test_refuses_another_users_database(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to give the files to another user (unit-tested with an injected uid)")
+        self.ok("pool", "stats")  # creates data/ and the database, as root
+        nobody = 65534
+        for root, dirs, files in os.walk(os.path.join(self.dir, "data")):
+            os.chown(root, nobody, nobody)
+            for f in files:
+                os.chown(os.path.join(root, f), nobody, nobody)
+        before = {f: os.stat(os.path.join(self.dir, "data", f)).st_mtime_ns
+                  for f in os.listdir(os.path.join(self.dir, "data"))}
+        path = self.write("pool.txt", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n")
+        for args in (("pool", "import", "--protocol", "evm", "--file", path), ("pool", "stats"),
+                     ("bind", "ref1", "--protocol", "evm")):
+            r = self.ctl(*args)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("belongs to user", r.stderr)
+            self.assertIn("sudo -u ", r.stderr)
+        # Nothing was written, nothing new belongs to root.
+        for f in os.listdir(os.path.join(self.dir, "data")):
+            st = os.stat(os.path.join(self.dir, "data", f))
+            self.assertEqual(st.st_uid, nobody, f)
+            self.assertEqual(st.st_mtime_ns, before.get(f), f)
+        # Only the data directory is another user's: creating the database in it is refused too.
+        shutil.rmtree(os.path.join(self.dir, "data"))
+        os.makedirs(os.path.join(self.dir, "data"))
+        os.chown(os.path.join(self.dir, "data"), nobody, nobody)
+        r = self.ctl("pool", "stats")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("sudo -u ", r.stderr)
+        self.assertEqual(os.listdir(os.path.join(self.dir, "data")), [])
+
+    def test_unset_variables_of_keys_depositctl_does_not_read(self):
+        unset = {k: v for k, v in os.environ.items() if not k.startswith("DEPOSITCTL_TEST_")}
+        text = CONFIG.format(pool='[pool]\nlow_water = 1\n')
+        text = text.replace('keys   = ["test-key-0123456789abcdef-0123456789"]', 'keys   = ["${DEPOSITCTL_TEST_API_KEY}"]')
+        text = text.replace('rpc           = ["http://127.0.0.1:9"]', 'rpc           = ["${DEPOSITCTL_TEST_RPC_URL}"]')
+        text += '\n[webhook]\nurl = "https://shop.example/hooks"\nsecret = "${DEPOSITCTL_TEST_SECRET}"\n'
+        with open(self.config, "w") as f:
+            f.write(text)
+        path = self.write("pool.txt", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n")
+        for args in (("pool", "import", "--protocol", "evm", "--file", path), ("pool", "stats"),
+                     ("bind", "ref1", "--protocol", "evm", "--json"), ("deposits", "list")):
+            r = subprocess.run([CTL, "--config", self.config, *args], capture_output=True, text=True, timeout=60,
+                               env=unset)
+            self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+        # The daemon, which uses them, still insists on every one.
+        depositd = os.path.join(BUILD, "daemon", "depositd")
+        if os.path.exists(depositd):
+            r = subprocess.run([depositd, "--config", self.config, "--check-config"], capture_output=True, text=True,
+                               timeout=60, env=unset)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            for v in ("DEPOSITCTL_TEST_API_KEY", "DEPOSITCTL_TEST_RPC_URL", "DEPOSITCTL_TEST_SECRET"):
+                self.assertIn(v, r.stderr)
+        # A variable of a key depositctl reads (data_dir) is still required.
+        with open(self.config, "w") as f:
+            f.write(text.replace('data_dir  = "data"', 'data_dir  = "${DEPOSITCTL_TEST_DATA_DIR}"'))
+        r = subprocess.run([CTL, "--config", self.config, "pool", "stats"], capture_output=True, text=True,
+                           timeout=60, env=unset)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("daemon.data_dir", r.stderr)
+        self.assertIn("DEPOSITCTL_TEST_DATA_DIR", r.stderr)
+
+
 class DeriveTest(Ctl):
     def derive(self, protocol, xpub, count, *extra):
         return self.ctl("pool", "derive", "--protocol", protocol, "--xpub", xpub, "--count", str(count), *extra)

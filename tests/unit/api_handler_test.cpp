@@ -313,6 +313,68 @@ TEST_F(ApiHandler, ListDepositsWithFiltersAndPagination) {
     expect_error(call("GET", "/api/v1/deposits/dep_000000000000000000000000"), 404, "NotFound");
 }
 
+TEST_F(ApiHandler, ListDepositsWithKeysetCursor) {
+    auto first = add_addresses(db(), "evm", 1);
+    bind("carol");
+    // 45 deposits, detected in bursts of 3 at the same millisecond (ties).
+    std::vector<std::string> expected;  // list order: newest first, the later insert first among ties
+    for (int i = 0; i < 45; ++i) {
+        auto d = make_deposit(first, "evm_addr_0", "carol", i % 3 ? "bsc" : "ethereum", "0xc" + std::to_string(i),
+                              "7", 0, i < 9 ? "pending" : "confirmed", 2000 + i / 3);
+        ASSERT_TRUE(store::insert_deposit(db(), d).ok());
+        expected.insert(expected.begin(), d.id);
+    }
+
+    // Walk every page with the cursor; page numbers count on; limit may change.
+    std::vector<std::string> seen;
+    auto d = ok_data(call("GET", "/api/v1/deposits?limit=10"));
+    int page = 1;
+    for (;;) {
+        const auto& pg = d.at("pagination").as_object();
+        EXPECT_EQ(pg.at("page").as_int64(), page);
+        EXPECT_EQ(pg.at("total").as_int64(), 45);
+        EXPECT_TRUE(pg.contains("totalPages"));
+        for (const auto& x : d.at("deposits").as_array()) seen.push_back(std::string(x.at("id").as_string()));
+        if (pg.at("nextCursor").is_null()) break;
+        const std::string cursor(pg.at("nextCursor").as_string());
+        EXPECT_LT(cursor.size(), 200u);
+        ++page;
+        d = ok_data(call("GET", "/api/v1/deposits?limit=" + std::string(page == 3 ? "7" : "10") + "&cursor=" + cursor));
+        ASSERT_LT(page, 20);
+    }
+    EXPECT_EQ(seen, expected);
+    EXPECT_EQ(page, 5);  // 10 + 10 + 7 + 10 + 8
+
+    // The same walk through offset pages gives the same order, and page 1's
+    // nextCursor leads to what page 2 shows.
+    auto p1 = ok_data(call("GET", "/api/v1/deposits?status=confirmed&limit=5"));
+    auto p2 = ok_data(call("GET", "/api/v1/deposits?status=confirmed&limit=5&page=2"));
+    const std::string c1(p1.at("pagination").at("nextCursor").as_string());
+    auto via_cursor = ok_data(call("GET", "/api/v1/deposits?status=confirmed&limit=5&cursor=" + c1));
+    EXPECT_EQ(json::serialize(via_cursor.at("deposits")), json::serialize(p2.at("deposits")));
+    EXPECT_EQ(via_cursor.at("pagination").at("page").as_int64(), 2);
+    EXPECT_EQ(via_cursor.at("pagination").at("total").as_int64(), 36);
+
+    // The last page has no next cursor, also when it is exactly full.
+    auto last = ok_data(call("GET", "/api/v1/deposits?status=pending&limit=9"));
+    EXPECT_EQ(last.at("deposits").as_array().size(), 9u);
+    EXPECT_TRUE(last.at("pagination").at("nextCursor").is_null());
+    auto empty = ok_data(call("GET", "/api/v1/deposits?status=reverted"));
+    EXPECT_TRUE(empty.at("pagination").at("nextCursor").is_null());
+    EXPECT_EQ(empty.at("pagination").at("total").as_int64(), 0);
+
+    // Bad cursors are 400 ValidationError and change nothing.
+    const std::string before = snapshot(db());
+    expect_error(call("GET", "/api/v1/deposits?cursor=" + c1 + "&page=2"), 400, "ValidationError", "either page or cursor");
+    expect_error(call("GET", "/api/v1/deposits?cursor=" + c1), 400, "ValidationError", "other filters");
+    expect_error(call("GET", "/api/v1/deposits?status=pending&cursor=" + c1), 400, "ValidationError", "other filters");
+    for (const std::string& bad : std::vector<std::string>{"", "zz", "abc", "not-a-cursor", std::string(600, 'a'), c1.substr(0, 12),
+                                  c1 + "00", "313a323a313a6465705f783a30" /* 1:2:1:dep_x:0 */})
+        expect_error(call("GET", "/api/v1/deposits?status=confirmed&cursor=" + bad), 400, "ValidationError",
+                     "cursor is not valid");
+    EXPECT_EQ(snapshot(db()), before);
+}
+
 // --- events ------------------------------------------------------------------------
 
 TEST_F(ApiHandler, EventsListGetAndResend) {

@@ -84,6 +84,42 @@ protected:
         return res;
     }
 
+    // A connection from another loopback address (a second "client").
+    beast::tcp_stream connect_from(const char* source) {
+        tcp::socket sock(client_ctx_);
+        sock.open(tcp::v4());
+        sock.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+        sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+        return beast::tcp_stream(std::move(sock));
+    }
+
+    // Refused: a 503 (Retry-After) and the close, or at least the close, and promptly.
+    static bool refused(beast::tcp_stream& s) {
+        s.expires_after(std::chrono::seconds(5));
+        const auto t0 = std::chrono::steady_clock::now();
+        http::request<http::string_body> req{http::verb::get, "/health", 11};
+        req.set(http::field::host, "127.0.0.1");
+        beast::error_code ec;
+        http::write(s, req, ec);
+        beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        http::read(s, buf, res, ec);
+        if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(3)) return false;
+        if (!ec) return res.result_int() == 503 && res[http::field::retry_after] == "1" && !res.keep_alive() &&
+                        res.body().find("\"ServiceUnavailable\"") != std::string::npos;
+        return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+               ec == asio::error::broken_pipe;
+    }
+
+    // Waits (bounded) until the server counts `n` open connections.
+    bool wait_sessions(std::size_t n) {
+        for (int i = 0; i < 200; ++i) {
+            if (server_->active_sessions() == n) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
+
     static bool closed_by_peer(beast::tcp_stream& s) {
         s.expires_after(std::chrono::seconds(5));
         char c;
@@ -184,7 +220,9 @@ TEST_F(ApiServer, MalformedHttpIs400) {
 
 TEST_F(ApiServer, TwoHundredConcurrentBindsGetDistinctAddresses) {
     add_addresses(tmp_.db(), "evm", 200);
-    start();
+    ServerLimits lim;
+    lim.max_sessions_per_client = 256;  // all 200 come from 127.0.0.1
+    start(lim);
     std::vector<std::string> addresses(200);
     std::vector<int> statuses(200, 0);
     auto one = [&](int i) -> asio::awaitable<void> {
@@ -264,6 +302,89 @@ TEST_F(ApiServer, GracefulStopFinishesInFlightRequestAndClosesIdle) {
     beast::tcp_stream again(client_ctx_);
     again.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
     EXPECT_TRUE(ec);
+}
+
+TEST_F(ApiServer, IdleClientsOfOneAddressCannotTakeEverySlot) {
+    ServerLimits lim;
+    lim.max_sessions = 16;
+    lim.max_sessions_per_client = 4;
+    lim.idle_timeout = std::chrono::seconds(30);  // the hogs stay for the whole test
+    start(lim);
+    std::vector<beast::tcp_stream> hogs;
+    for (int i = 0; i < 4; ++i) hogs.push_back(connect());  // connect, then say nothing
+    ASSERT_TRUE(wait_sessions(4));
+    // A fifth connection from the same address is refused at once...
+    auto fifth = connect();
+    EXPECT_TRUE(refused(fifth));
+    // ...another client is answered...
+    auto other = connect_from("127.0.0.2");
+    auto h = roundtrip(other, http::verb::get, "/health", "", false);
+    EXPECT_EQ(h.result_int(), 200) << h.body();
+    // ...and the connections already open are not disturbed.
+    auto again = roundtrip(hogs[0], http::verb::get, "/health", "", false);
+    EXPECT_EQ(again.result_int(), 200);
+    EXPECT_GE(server_->refused_connections(), 1u);
+    // A slot freed by a hog is taken by the next connection of that address.
+    hogs.pop_back();
+    ASSERT_TRUE(wait_sessions(4));  // 3 hogs + `other` (keep-alive)
+    auto late = connect();
+    EXPECT_EQ(roundtrip(late, http::verb::get, "/health", "", false).result_int(), 200);
+}
+
+TEST_F(ApiServer, TotalCapRefusesUntilIdleConnectionsTimeOut) {
+    ServerLimits lim;
+    lim.max_sessions = 3;
+    lim.max_sessions_per_client = 3;
+    lim.idle_timeout = std::chrono::milliseconds(700);
+    start(lim);
+    std::vector<beast::tcp_stream> idle;
+    for (int i = 0; i < 3; ++i) idle.push_back(connect());
+    ASSERT_TRUE(wait_sessions(3));
+    auto other = connect_from("127.0.0.2");
+    EXPECT_TRUE(refused(other));
+    // The idle ones are closed after idle_timeout; then there is room again.
+    for (auto& s : idle) EXPECT_TRUE(closed_by_peer(s));
+    ASSERT_TRUE(wait_sessions(0));
+    auto after = connect_from("127.0.0.2");
+    EXPECT_EQ(roundtrip(after, http::verb::get, "/health", "", false).result_int(), 200);
+}
+
+TEST_F(ApiServer, KeepAliveConnectionIsClosedAfterIdleTimeout) {
+    ServerLimits lim;
+    lim.idle_timeout = std::chrono::milliseconds(300);
+    lim.header_timeout = std::chrono::seconds(10);
+    start(lim);
+    auto s = connect();
+    EXPECT_EQ(roundtrip(s, http::verb::get, "/health").result_int(), 200);  // now idle in keep-alive
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(closed_by_peer(s));
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, std::chrono::milliseconds(200));
+    EXPECT_LT(waited, std::chrono::seconds(3));
+    // A request that has started gets header_timeout, not idle_timeout.
+    auto slow = connect();
+    asio::write(slow.socket(), asio::buffer(std::string("GET /health HTTP/1.1\r\n")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    asio::write(slow.socket(), asio::buffer(std::string("Host: x\r\n\r\n")));
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    slow.expires_after(std::chrono::seconds(5));
+    http::read(slow, buf, res);
+    EXPECT_EQ(res.result_int(), 200);
+}
+
+TEST_F(ApiServer, LimitsFromTheConfiguration) {
+    config::ApiConfig api;
+    api.max_connections = 100;
+    api.max_connections_per_client = 7;
+    api.idle_timeout = std::chrono::seconds(42);
+    const ServerLimits l = server_limits(api);
+    EXPECT_EQ(l.max_sessions, 100u);
+    EXPECT_EQ(l.max_sessions_per_client, 7u);
+    EXPECT_EQ(l.idle_timeout, std::chrono::seconds(42));
+    const ServerLimits d;
+    EXPECT_EQ(d.max_sessions, 512u);
+    EXPECT_EQ(d.max_sessions_per_client, 64u);
 }
 
 TEST_F(ApiServer, ListenOnABusyPortIsAnError) {

@@ -515,8 +515,8 @@ TEST(EvmRegistry, UnsupportedKindIsAnError) {
     boost::asio::io_context io;
     net::HttpClient http(io.get_executor());
     config::ChainConfig cfg;
-    cfg.id = "bitcoin";
-    cfg.kind = Protocol::bitcoin;
+    cfg.id = "solana";
+    cfg.kind = Protocol::solana;
     cfg.rpc = {"http://127.0.0.1:1"};
     auto a = make_adapter(cfg, http);
     ASSERT_FALSE(a.ok());

@@ -3,8 +3,11 @@
 // script type), Solana (System Program, fixture accounts).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "codec/address.hpp"
 #include "codec/base58.hpp"
@@ -318,4 +321,38 @@ TEST(CodecAddressFuzz, GarbageNeverCrashes) {
         (void)bech32_decode(s);
     }
     SUCCEED() << accepted;
+}
+
+// Issue 10: the zero address is valid to parse but never a deposit address.
+TEST(CodecAddressZero, ZeroAddressesAreUnusableForDeposits) {
+    const std::array<std::uint8_t, 20> zero20{};
+    const std::array<std::uint8_t, 32> zero32{};
+    const std::string tron_zero = tron_base58(zero20);
+    EXPECT_EQ(tron_zero, "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb");
+    for (const auto& [proto, text] : std::vector<std::pair<Protocol, std::string>>{
+             {Protocol::evm, "0x0000000000000000000000000000000000000000"},
+             {Protocol::evm, "0000000000000000000000000000000000000000"},
+             {Protocol::tron, tron_zero},
+             {Protocol::tron, "410000000000000000000000000000000000000000"},
+             {Protocol::tron, "0x410000000000000000000000000000000000000000"},
+         }) {
+        auto p = parse_address(proto, text);
+        ASSERT_TRUE(p.ok()) << text << ": " << p.error().message;
+        const char* why = unusable_deposit_address(*p);
+        ASSERT_NE(why, nullptr) << text;
+        EXPECT_NE(std::string(why).find("zero address"), std::string::npos);
+    }
+    // Real addresses, every Bitcoin script, and Solana's all-zero System
+    // Program key (an account like any other to SPL tokens) are fine.
+    for (const auto& [proto, text] : std::vector<std::pair<Protocol, std::string>>{
+             {Protocol::evm, "0x0000000000000000000000000000000000000001"},
+             {Protocol::evm, "0xdAC17F958D2ee523a2206206994597C13D831ec7"},
+             {Protocol::tron, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"},
+             {Protocol::bitcoin, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"},
+             {Protocol::solana, solana_address(zero32)},
+         }) {
+        auto p = parse_address(proto, text);
+        ASSERT_TRUE(p.ok()) << text;
+        EXPECT_EQ(unusable_deposit_address(*p), nullptr) << text;
+    }
 }

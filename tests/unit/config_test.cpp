@@ -625,3 +625,231 @@ TEST(ConfigProblems, MinAmountAndChainId) {
     tron.replace(tron.find("kind = \"evm\""), 12, "kind = \"tron\"");
     expect_one(tron + "chain_id = 728126428\n", 10, "chains[0].chain_id", "only EVM chains");
 }
+
+// ---- issue 10: listen is an IP literal; API connection caps; response size; depositctl's ${VAR}s ----
+
+TEST(ConfigProblems, ListenHostMustBeAnIpLiteral) {
+    const std::string head = "[api]\nkeys = [\"0123456789abcdef\"]\n";
+    const std::string rest = kMinimal.substr(kMinimal.find("[[chains]]"));
+    for (const char* bad : {"localhost:8080", "api.example.com:8080", "my-host:0", "127.0.0.1.nip.io:80",
+                            "127.1:8080", "0x7f.0.0.1:8080", "1.2.3.4.5:8080", "256.0.0.1:8080"})
+        expect_one(head + "listen = \"" + bad + "\"\n" + rest, 3, "api.listen", "must be an IP address");
+    expect_one(head + "listen = \"[localhost]:8080\"\n" + rest, 3, "api.listen", "not an IPv6 address");
+    expect_one(head + "listen = \"[127.0.0.1]:8080\"\n" + rest, 3, "api.listen", "not an IPv6 address");
+    expect_one(head + "listen = \"[fe80::1%eth0]:8080\"\n" + rest, 3, "api.listen", "not an IPv6 address");
+    for (const char* good : {"127.0.0.1:8080", "0.0.0.0:0", "10.1.2.3:65535", "[::1]:8080", "[::]:80",
+                             "[2001:db8::17]:443", "[::ffff:127.0.0.1]:8080"}) {
+        const LoadResult r = load(head + "listen = \"" + good + "\"\n" + rest);
+        EXPECT_TRUE(r.config.has_value()) << good << "\n" << all(r);
+    }
+    const LoadResult v6 = load(head + "listen = \"[::1]:9090\"\n" + rest);
+    ASSERT_TRUE(v6.config);
+    EXPECT_EQ(v6.config->api.host, "::1");
+    EXPECT_EQ(v6.config->api.port, 9090);
+}
+
+TEST(ConfigApi, ConnectionCapsAndIdleTimeout) {
+    const std::string head = "[api]\nkeys = [\"0123456789abcdef\"]\n";
+    const std::string rest = kMinimal.substr(kMinimal.find("[[chains]]"));
+    const LoadResult defaults = load(kMinimal);
+    ASSERT_TRUE(defaults.config);
+    EXPECT_EQ(defaults.config->api.max_connections, 512u);
+    EXPECT_EQ(defaults.config->api.max_connections_per_client, 64u);
+    EXPECT_EQ(defaults.config->api.idle_timeout, 10s);
+    const LoadResult set = load(head + "max_connections = 2000\nmax_connections_per_client = 500\nidle_timeout = \"30s\"\n" + rest);
+    ASSERT_TRUE(set.config) << all(set);
+    EXPECT_EQ(set.config->api.max_connections, 2000u);
+    EXPECT_EQ(set.config->api.max_connections_per_client, 500u);
+    EXPECT_EQ(set.config->api.idle_timeout, 30s);
+    expect_one(head + "max_connections = 0\n" + rest, 3, "api.max_connections", "from 1 to 100000");
+    expect_one(head + "max_connections_per_client = \"64\"\n" + rest, 3, "api.max_connections_per_client", "integer");
+    expect_one(head + "max_connections = 10\nmax_connections_per_client = 11\n" + rest, 4,
+               "api.max_connections_per_client", "must not exceed max_connections (10)");
+    expect_one(head + "idle_timeout = \"0s\"\n" + rest, 3, "api.idle_timeout", "greater than zero");
+    expect_one(head + "idle_timeout = 10\n" + rest, 3, "api.idle_timeout", "with a unit");
+}
+
+TEST(ConfigChains, MaxResponseSize) {
+    const LoadResult defaults = load(kMinimal);
+    ASSERT_TRUE(defaults.config);
+    EXPECT_EQ(defaults.config->chains[0].max_response_bytes, 32u << 20);
+    for (const auto& [text, bytes] : std::vector<std::pair<std::string, std::size_t>>{
+             {"\"16MiB\"", 16u << 20}, {"\"512KiB\"", 512u << 10}, {"\"1GiB\"", 1u << 30},
+             {"\"100000\"", 100000}, {"\"100000B\"", 100000}, {"8388608", 8u << 20}, {"\"64 KiB\"", 64u << 10}}) {
+        const LoadResult r = load(kMinimal + "max_response_size = " + text + "\n");
+        ASSERT_TRUE(r.config) << text << "\n" << all(r);
+        EXPECT_EQ(r.config->chains[0].max_response_bytes, bytes) << text;
+    }
+    expect_one(kMinimal + "max_response_size = \"16MB\"\n", 10, "chains[0].max_response_size", "use B, KiB, MiB or GiB");
+    expect_one(kMinimal + "max_response_size = \"lots\"\n", 10, "chains[0].max_response_size", "not a size");
+    expect_one(kMinimal + "max_response_size = \"2GiB\"\n", 10, "chains[0].max_response_size", "from 64KiB to 1GiB");
+    expect_one(kMinimal + "max_response_size = 1000\n", 10, "chains[0].max_response_size", "(got 1000 bytes)");
+    expect_one(kMinimal + "max_response_size = -1\n", 10, "chains[0].max_response_size", "from 64KiB to 1GiB");
+    expect_one(kMinimal + "max_response_size = 1.5\n", 10, "chains[0].max_response_size", "not a float");
+    expect_one(kMinimal + "max_response_size = \"99999999999999999999GiB\"\n", 10, "chains[0].max_response_size",
+               "too large");
+}
+
+TEST(ConfigReader, DepositctlNeedsOnlyTheVariablesOfTheKeysItReads) {
+    // Every secret comes from a variable that is not set where depositctl runs.
+    const std::string text = R"toml([daemon]
+data_dir = "${STATE_DIR}"
+[api]
+listen = "${LISTEN}"
+keys = ["${UNSET_API_KEY}"]
+[webhook]
+url = "${UNSET_WEBHOOK_URL}"
+secret = "${UNSET_WEBHOOK_SECRET}"
+[[chains]]
+id = "eth"
+kind = "evm"
+rpc = ["${UNSET_RPC_URL}"]
+headers = { "X-Api-Key" = "${UNSET_HEADER}" }
+confirmations = 3
+native = { symbol = "ETH", decimals = 18 }
+[pool]
+cooldown = "1h"
+)toml";
+    auto env = [](const std::string& name) -> std::string { return name == "STATE_DIR" ? "/srv/state" : ""; };
+    // The daemon needs them all.
+    const LoadResult daemon = load_string(text, "depositd.toml", env, Reader::daemon);
+    EXPECT_FALSE(daemon.config);
+    for (const char* v : {"UNSET_API_KEY", "UNSET_WEBHOOK_URL", "UNSET_WEBHOOK_SECRET", "UNSET_RPC_URL", "UNSET_HEADER", "LISTEN"})
+        EXPECT_TRUE(mentions(daemon, std::string("environment variable ") + v + " is not set")) << v << all(daemon);
+    // depositctl: none of them.
+    const LoadResult ctl = load_string(text, "depositd.toml", env, Reader::depositctl);
+    ASSERT_TRUE(ctl.config) << all(ctl);
+    EXPECT_EQ(ctl.config->daemon.data_dir, "/srv/state");
+    EXPECT_EQ(ctl.config->chains.at(0).id, "eth");
+    EXPECT_EQ(ctl.config->pool.cooldown, std::chrono::milliseconds(3600'000));
+    // ...but the keys it reads still need theirs.
+    auto no_state = [](const std::string&) -> std::string { return ""; };
+    const LoadResult missing = load_string(text, "depositd.toml", no_state, Reader::depositctl);
+    EXPECT_FALSE(missing.config);
+    ASSERT_EQ(missing.problems.size(), 1u) << all(missing);
+    EXPECT_EQ(missing.problems[0].to_string(),
+              "depositd.toml:2:daemon.data_dir: environment variable STATE_DIR is not set (or is empty)");
+    // A literal value of an unread key is still checked as for the daemon.
+    const LoadResult literal = load_string("[api]\nkeys = [\"tiny\"]\n" + kMinimal.substr(kMinimal.find("[[chains]]")),
+                                           "depositd.toml", no_state, Reader::depositctl);
+    EXPECT_FALSE(literal.config);
+    EXPECT_TRUE(mentions(literal, "depositd.toml:2:api.keys[0]:")) << all(literal);
+}
+
+TEST(ConfigReader, ReadsKey) {
+    EXPECT_TRUE(reads_key(Reader::daemon, "api.keys[0]"));
+    EXPECT_TRUE(reads_key(Reader::depositctl, "daemon.data_dir"));
+    EXPECT_TRUE(reads_key(Reader::depositctl, "chains[3].id"));
+    EXPECT_TRUE(reads_key(Reader::depositctl, "chains[12].kind"));
+    EXPECT_TRUE(reads_key(Reader::depositctl, "pool.cooldown"));
+    EXPECT_FALSE(reads_key(Reader::depositctl, "daemon.log_level"));
+    EXPECT_FALSE(reads_key(Reader::depositctl, "api.keys[0]"));
+    EXPECT_FALSE(reads_key(Reader::depositctl, "webhook.secret"));
+    EXPECT_FALSE(reads_key(Reader::depositctl, "chains[0].rpc[0]"));
+    EXPECT_FALSE(reads_key(Reader::depositctl, "chains[0].headers.X-Key"));
+    EXPECT_FALSE(reads_key(Reader::depositctl, "chains[0].tokens[0].contract"));
+}
+
+// Bitcoin chains (issue 11): rpc_cookie_file, no tokens, 8 decimals.
+
+namespace {
+const std::string kBitcoin = R"toml([api]
+keys = ["0123456789abcdef"]
+[[chains]]
+id = "btc"
+kind = "bitcoin"
+rpc = ["http://127.0.0.1:8332/"]
+confirmations = 3
+native = { symbol = "BTC", decimals = 8 }
+)toml";
+}  // namespace
+
+TEST(ConfigBitcoin, CookieFileResolvesAgainstTheConfigFolder) {
+    const LoadResult r = load(kBitcoin + "rpc_cookie_file = \"node/.cookie\"\n", "/etc/depositd/depositd.toml");
+    ASSERT_TRUE(r.config.has_value()) << all(r);
+    EXPECT_EQ(r.config->chains[0].rpc_cookie_file, "/etc/depositd/node/.cookie");
+    const LoadResult abs = load(kBitcoin + "rpc_cookie_file = \"/var/lib/bitcoind/.cookie\"\n");
+    ASSERT_TRUE(abs.config.has_value()) << all(abs);
+    EXPECT_EQ(abs.config->chains[0].rpc_cookie_file, "/var/lib/bitcoind/.cookie");
+    const LoadResult none = load(kBitcoin);
+    ASSERT_TRUE(none.config.has_value()) << all(none);
+    EXPECT_TRUE(none.config->chains[0].rpc_cookie_file.empty());
+}
+
+TEST(ConfigBitcoin, Problems) {
+    expect_one(kBitcoin + "rpc_cookie_file = \"\"\n", 9, "chains[0].rpc_cookie_file", "must not be empty");
+    expect_one(kBitcoin + "rpc_cookie_file = 5\n", 9, "chains[0].rpc_cookie_file", "must be a string");
+    expect_one(kMinimal + "rpc_cookie_file = \"/x/.cookie\"\n", 10, "chains[0].rpc_cookie_file",
+               "only for kind = \"bitcoin\"");
+    std::string with_userinfo = kBitcoin;
+    with_userinfo.replace(with_userinfo.find("http://127"), 10, "http://u:p@127");
+    expect_one(with_userinfo + "rpc_cookie_file = \"/x/.cookie\"\n", 9, "chains[0].rpc_cookie_file", "not both");
+    expect_one(kBitcoin + "tokens = [{ symbol = \"USDT\", contract = \"x\", decimals = 6 }]\n", 9, "chains[0].tokens",
+               "bitcoin chains have no tokens");
+    std::string decimals = kBitcoin;
+    decimals.replace(decimals.find("decimals = 8"), 12, "decimals = 18");
+    expect_one(decimals, 8, "chains[0].native.decimals", "8 decimals");
+    // user:password in the URL alone is fine (Basic auth).
+    std::string userinfo = kBitcoin;
+    userinfo.replace(userinfo.find("http://127"), 10, "http://user:pass@127");
+    EXPECT_TRUE(load(userinfo).config.has_value());
+}
+
+TEST(Config, SolanaChainAsInSpec) {
+    // SPEC §3, the Solana block.
+    const std::string text = R"toml([api]
+keys = ["0123456789abcdef"]
+
+[[chains]]                        # Solana JSON-RPC
+id            = "solana"
+kind          = "solana"
+rpc           = ["https://solana.example/rpc"]
+confirmations = "finalized"       # pending at `confirmed`, confirmed at `finalized`
+start         = "latest"          # or a slot
+native        = { symbol = "SOL", decimals = 9 }
+tokens = [ { symbol = "USDT", contract = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", decimals = 6 } ]  # contract = mint
+)toml";
+    const LoadResult r = load(text);
+    ASSERT_TRUE(r.config.has_value()) << all(r);
+    const ChainConfig& c = r.config->chains.at(0);
+    EXPECT_EQ(c.kind, Protocol::solana);
+    EXPECT_TRUE(c.finalized);
+    EXPECT_FALSE(c.start.has_value());
+    EXPECT_EQ(c.native.symbol, "SOL");
+    EXPECT_EQ(c.native.decimals, 9u);
+    ASSERT_EQ(c.tokens.size(), 1u);
+    EXPECT_EQ(c.tokens[0].contract, "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB");
+    EXPECT_EQ(c.max_block_range, 100u);  // the default for solana
+    EXPECT_EQ(c.poll_interval, 2s);
+    // A slot to start at.
+    std::string at_slot = text;
+    at_slot.replace(at_slot.find("start         = \"latest\""), 24, "start = 311350484");
+    const LoadResult s = load(at_slot);
+    ASSERT_TRUE(s.config.has_value()) << all(s);
+    EXPECT_EQ(s.config->chains.at(0).start.value_or(0), 311350484u);
+}
+
+TEST(ConfigProblems, Solana) {
+    const std::string base = R"toml([api]
+keys = ["0123456789abcdef"]
+[[chains]]
+id = "sol"
+kind = "solana"
+rpc = ["https://solana.example/rpc"]
+confirmations = "finalized"
+native = { symbol = "SOL", decimals = 9 }
+)toml";
+    ASSERT_TRUE(load(base).config.has_value()) << all(load(base));
+    std::string six = base;
+    six.replace(six.find("decimals = 9"), 12, "decimals = 6");
+    expect_one(six, 8, "chains[0].native.decimals", "SOL has 9 decimals");
+    expect_one(base + "max_block_range = 500001\n", 9, "chains[0].max_block_range", "500000");
+    EXPECT_TRUE(load(base + "max_block_range = 500000\n").config.has_value());
+    expect_one(base + "tokens = [{ symbol = \"USDT\", contract = \"0xdAC17F958D2ee523a2206206994597C13D831ec7\", "
+                      "decimals = 6 }]\n",
+               9, "chains[0].tokens[0].contract", "Solana mint");
+    expect_one(base + "tokens = [{ symbol = \"USDT\", contract = \"Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB\", "
+                      "decimals = 6 }, { symbol = \"USDT2\", contract = \"Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB\", "
+                      "decimals = 6 }]\n",
+               9, "chains[0].tokens[1].contract", "duplicate contract");
+}

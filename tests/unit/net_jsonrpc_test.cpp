@@ -190,7 +190,7 @@ TEST(NetJsonRpc, RetryAfterLongerThanBackoffMaxIsReturned) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::rate_limited);
     EXPECT_EQ(r.error().status, 429);
-    EXPECT_EQ(r.error().retry_after_ms, 3'600'000);
+    EXPECT_EQ(r.error().retry_after_ms, 600'000);  // an hour asked, 10 min (kMaxNodeRetryAfterMs) granted
     EXPECT_EQ(srv.requests(), 1);
 }
 
@@ -493,4 +493,356 @@ TEST(NetJsonRpc, NoEndpointsIsUnavailable) {
     auto r = nettest::run(ioc, rpc.call("x", {}));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::unavailable);
+}
+
+// ---- Retry-After from nodes is bounded (issue 10) ----
+
+namespace {
+
+Reply pause_reply(int status, std::string retry_after) {
+    Reply r{status, "<html>come back later</html>"};
+    r.headers = {{"Retry-After", std::move(retry_after)}};
+    return r;
+}
+
+}  // namespace
+
+TEST(NetJsonRpc, RetryAfterOfADayPausesTheEndpointTenMinutesAtMost) {
+    for (int status : {429, 503}) {
+        for (const char* ra : {"86400", "999999999", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+            Server srv([&](const Seen&) { return pause_reply(status, ra); });
+            asio::io_context ioc;
+            HttpClient http(ioc.get_executor());
+            JsonRpcClient rpc(http, fast({srv.url()}));
+            auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+            ASSERT_FALSE(r.ok());
+            EXPECT_EQ(r.error().code, Errc::rate_limited) << status << " " << ra;
+            EXPECT_EQ(r.error().status, status);
+            EXPECT_GT(r.error().retry_after_ms, 0);
+            EXPECT_LE(r.error().retry_after_ms, kMaxNodeRetryAfterMs) << status << " " << ra;
+            // The endpoint stays paused (no request is sent), for at most 10 minutes.
+            auto again = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+            ASSERT_FALSE(again.ok());
+            EXPECT_EQ(again.error().code, Errc::rate_limited);
+            EXPECT_GT(again.error().retry_after_ms, 0);
+            EXPECT_LE(again.error().retry_after_ms, kMaxNodeRetryAfterMs);
+            EXPECT_EQ(srv.requests(), 1);
+        }
+    }
+}
+
+TEST(NetJsonRpc, GarbageRetryAfterFallsBackToBackoff) {
+    std::atomic<int> n{0};
+    Server srv([&](const Seen& s) {
+        if (n++ == 0) return pause_reply(429, "Sun, 06 Nov 99999999999 08:49:47 GMT");
+        return echo(s);
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call("eth_chainId", {}));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(srv.requests(), 2);
+}
+
+// ---- Node text in errors is capped and escaped (issue 10) ----
+
+TEST(NetJsonRpc, NodeErrorTextIsCappedAndEscaped) {
+    // JSON escapes: a newline, ANSI colour codes, a carriage return, then 100 KB.
+    const std::string hostile = "boom\\n\\u001b[31mFAKE LOG LINE\\u001b[0m\\r" + std::string(100'000, 'A');
+    Server srv([&](const Seen& s) {
+        auto id = json::parse(s.body).as_object().at("id");
+        return Reply{200, R"({"jsonrpc":"2.0","id":)" + json::serialize(id) + R"(,"error":{"code":-32000,"message":")" +
+                              hostile + R"("}})"};
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    for (bool raw : {false, true}) {
+        Error e;
+        if (raw) {
+            auto r = nettest::run(ioc, rpc.call_raw("eth_call", {}));
+            ASSERT_FALSE(r.ok());
+            e = r.error();
+        } else {
+            auto r = nettest::run(ioc, rpc.call("eth_call", {}));
+            ASSERT_FALSE(r.ok());
+            e = r.error();
+        }
+        EXPECT_EQ(e.code, Errc::rpc_error);
+        EXPECT_EQ(e.status, -32000);
+        EXPECT_EQ(e.message.find('\n'), std::string::npos);
+        EXPECT_EQ(e.message.find('\r'), std::string::npos);
+        EXPECT_EQ(e.message.find('\x1b'), std::string::npos);
+        EXPECT_EQ(e.message.rfind("boom\\n\\x1b[31mFAKE LOG LINE\\x1b[0m\\r", 0), 0u) << e.message;
+        EXPECT_LT(e.message.size(), 300u);
+        EXPECT_NE(e.message.find("bytes)"), std::string::npos) << e.message;
+    }
+}
+
+TEST(NetJsonRpc, QuotedHttpBodiesAreCappedAndEscaped) {
+    Server srv([](const Seen&) { return Reply{502, "\x1b]0;pwned\x07\n" + std::string(1 << 20, 'x')}; });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_attempts = 1;
+    JsonRpcClient rpc(http, o);
+    auto r = nettest::run(ioc, rpc.call("eth_blockNumber", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::http_status);
+    EXPECT_EQ(r.error().message.find('\x1b'), std::string::npos);
+    EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+    EXPECT_NE(r.error().message.find("\\x1b]0;pwned\\x07\\n"), std::string::npos) << r.error().message;
+    EXPECT_LT(r.error().message.size(), 400u);
+}
+
+// ---- Bounded answers and call_raw (issue 10) ----
+
+namespace {
+
+// {"jsonrpc":"2.0","id":<id>,"result":<result>} for the request's id.
+Reply result_reply(const Seen& s, const std::string& result_json) {
+    auto id = json::parse(s.body).as_object().at("id");
+    return Reply{200, R"({"jsonrpc":"2.0","id":)" + json::serialize(id) + R"(,"result":)" + result_json + "}"};
+}
+
+std::string big_logs(std::size_t n) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i) out += ",";
+        out += R"({"address":"0xdac17f958d2ee523a2206206994597c13d831ec7","blockNumber":"0x)" + std::to_string(100 + i) +
+               R"(","data":"0x)" + std::string(64, '0') + R"(","logIndex":"0x0","removed":false})";
+    }
+    return out + "]";
+}
+
+}  // namespace
+
+TEST(NetJsonRpc, AnswerAboveMaxResponseBytesIsRangeTooLargeAndNotRetried) {
+    const std::string logs = big_logs(20'000);  // ~3 MB
+    Server srv([&](const Seen& s) { return result_reply(s, logs); });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_response_bytes = 1u << 20;
+    JsonRpcClient rpc(http, o);
+    for (bool raw : {false, true}) {
+        Error e;
+        if (raw) {
+            auto r = nettest::run(ioc, rpc.call_raw("eth_getLogs", {}));
+            ASSERT_FALSE(r.ok());
+            e = r.error();
+        } else {
+            auto r = nettest::run(ioc, rpc.call("eth_getLogs", {}));
+            ASSERT_FALSE(r.ok());
+            e = r.error();
+        }
+        EXPECT_EQ(e.code, Errc::range_too_large);
+        EXPECT_NE(e.message.find("max_response_size (1048576 bytes)"), std::string::npos) << e.message;
+    }
+    EXPECT_EQ(srv.requests(), 2);  // one per call: the same request would get the same answer
+    // Under the cap the same answer passes.
+    o.max_response_bytes = 8u << 20;
+    JsonRpcClient roomy(http, o);
+    auto ok = nettest::run(ioc, roomy.call("eth_getLogs", {}));
+    ASSERT_TRUE(ok.ok()) << ok.error().describe();
+    EXPECT_EQ(ok->as_array().size(), 20'000u);
+}
+
+TEST(NetJsonRpc, CallRawReturnsTheWholeBodyUnparsed) {
+    const std::string logs = big_logs(20'000);
+    std::string sent;
+    Server srv([&](const Seen& s) {
+        Reply r = result_reply(s, logs);
+        sent = r.body;
+        return r;
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto r = nettest::run(ioc, rpc.call_raw("eth_getLogs", params({json::object{{"fromBlock", "0x1"}}})));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(*r, sent);
+    auto req = json::parse(srv.seen().at(0).body).as_object();
+    EXPECT_EQ(req.at("method").as_string(), "eth_getLogs");
+    EXPECT_EQ(req.at("jsonrpc").as_string(), "2.0");
+    EXPECT_EQ(req.at("params").as_array().at(0).as_object().at("fromBlock").as_string(), "0x1");
+}
+
+TEST(NetJsonRpc, CallRawResultNullAndBitcoinStyleErrors) {
+    std::atomic<int> mode{0};
+    Server srv([&](const Seen& s) {
+        auto id = json::serialize(json::parse(s.body).as_object().at("id"));
+        switch (mode.load()) {
+            case 0: return Reply{200, R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":null})"};
+            case 1: return Reply{200, R"({"result":null,"error":{"code":-8,"message":"Block height out of range"},"id":)" + id + "}"};
+            case 2: return Reply{500, R"({"result":null,"error":{"code":-8,"message":"Block height out of range"},"id":)" + id + "}"};
+            default: return Reply{200, R"({"id":)" + id + R"(,"error":null,"result":"0x10"})"};
+        }
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto null_result = nettest::run(ioc, rpc.call_raw("eth_getBlockByNumber", {}));
+    ASSERT_TRUE(null_result.ok()) << null_result.error().describe();
+    EXPECT_TRUE(json::parse(*null_result).as_object().at("result").is_null());
+    for (int m : {1, 2}) {
+        mode = m;
+        auto r = nettest::run(ioc, rpc.call_raw("getblockhash", {}));
+        ASSERT_FALSE(r.ok()) << m;
+        EXPECT_EQ(r.error().code, Errc::rpc_error);
+        EXPECT_EQ(r.error().status, -8);
+        EXPECT_EQ(r.error().message, "Block height out of range");
+    }
+    mode = 3;
+    auto ok = nettest::run(ioc, rpc.call_raw("eth_blockNumber", {}));
+    ASSERT_TRUE(ok.ok()) << ok.error().describe();
+    EXPECT_EQ(srv.requests(), 4);  // none retried
+}
+
+TEST(NetJsonRpc, CallRawRecognisesRangeAndRateLimitErrors) {
+    std::atomic<int> n{0};
+    Server srv([&](const Seen& s) {
+        auto id = json::serialize(json::parse(s.body).as_object().at("id"));
+        const int k = n++;
+        if (k == 0)
+            return Reply{200, R"({"jsonrpc":"2.0","id":)" + id +
+                                  R"(,"error":{"code":-32005,"message":"query returned more than 10000 results. Try with this block range [0x10, 0x20]."}})"};
+        if (k == 1)
+            return Reply{200, R"({"jsonrpc":"2.0","id":)" + id +
+                                  R"(,"error":{"code":-32005,"message":"daily request rate limit exceeded"}})"};
+        return result_reply(s, "[]");
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    auto range = nettest::run(ioc, rpc.call_raw("eth_getLogs", {}));
+    ASSERT_FALSE(range.ok());
+    EXPECT_EQ(range.error().code, Errc::range_too_large);
+    EXPECT_EQ(range.error().suggested_to, 0x20);
+    EXPECT_EQ(srv.requests(), 1);
+    // A rate-limit error object is retried like a 429.
+    auto after_limit = nettest::run(ioc, rpc.call_raw("eth_getLogs", {}));
+    ASSERT_TRUE(after_limit.ok()) << after_limit.error().describe();
+    EXPECT_EQ(srv.requests(), 3);
+}
+
+TEST(NetJsonRpc, CallRawRetriesAndFailsOverLikeCall) {
+    std::atomic<int> n{0};
+    Server flaky([&](const Seen&) {
+        if (n++ == 0) return pause_reply(429, "0");
+        return Reply{502, "bad gateway"};
+    });
+    Server good([](const Seen& s) { return result_reply(s, R"("0x1")"); });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({flaky.url(), good.url()}));
+    auto r = nettest::run(ioc, rpc.call_raw("eth_blockNumber", {}));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(json::parse(*r).as_object().at("result").as_string(), "0x1");
+    EXPECT_EQ(flaky.requests(), 1);
+    EXPECT_EQ(good.requests(), 1);
+}
+
+TEST(NetJsonRpc, CallRawRejectsWhatIsNoAnswerToTheCall) {
+    std::atomic<int> mode{0};
+    Server srv([&](const Seen& s) {
+        auto id = json::serialize(json::parse(s.body).as_object().at("id"));
+        switch (mode.load()) {
+            case 0: return Reply{200, R"({"jsonrpc":"2.0","id":424242,"result":[1,2,3]})"};  // another id
+            case 1: return Reply{200, R"([{"jsonrpc":"2.0","id":)" + id + R"(,"result":1}])"};  // an array
+            case 2: return Reply{200, R"({"jsonrpc":"2.0","id":)" + id + "}"};                 // neither
+            case 3: return Reply{200, R"({"jsonrpc":"2.0","id":"0x)" + std::string("zz") + R"(","result":1})"};
+            default: return Reply{200, "<html>maintenance</html>"};                              // not JSON
+        }
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_attempts = 2;
+    JsonRpcClient rpc(http, o);
+    for (int m : {0, 1, 2, 3}) {
+        mode = m;
+        auto r = nettest::run(ioc, rpc.call_raw("eth_getLogs", {}));
+        ASSERT_FALSE(r.ok()) << m;
+        EXPECT_EQ(r.error().code, Errc::malformed) << m << ": " << r.error().describe();
+    }
+    const int before = srv.requests();
+    mode = 4;
+    auto r = nettest::run(ioc, rpc.call_raw("eth_getLogs", {}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::transport);
+    EXPECT_EQ(srv.requests() - before, 2);  // transient, like call()
+}
+
+TEST(NetJsonRpc, RawCallHandsTheBodyToTheDecoderAndRetriesItsTransientVerdicts) {
+    std::atomic<int> n{0};
+    Server srv([&](const Seen& s) {
+        const int k = n++;
+        if (k == 0) return Reply{200, "<html>502</html>"};                        // decoder: transport -> retried
+        if (k == 1) return Reply{429, "{}", {{"Retry-After", "0"}}};               // HTTP 429 -> retried
+        if (k == 2) return rpc_error_reply(R"({"code":429,"message":"rate limit"})");  // decoder: rate_limited -> retried
+        return echo(s);
+    });
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    auto o = fast({srv.url()});
+    o.max_attempts = 5;
+    JsonRpcClient rpc(http, o);
+    std::vector<std::string> bodies;
+    std::vector<std::int64_t> ids;
+    JsonRpcClient::RawDecoder decode = [&](std::string_view body, std::int64_t id) -> Status {
+        bodies.emplace_back(body);
+        ids.push_back(id);
+        auto v = json::parse_bounded(body);
+        if (!v) return make_error(Errc::transport, "not JSON");
+        if (auto* e = v->as_object().if_contains("error"))
+            return classify_rpc_error(e->as_object().at("code").as_int64(), std::string(e->as_object().at("message").as_string()));
+        if (v->as_object().at("id").as_int64() != id) return make_error(Errc::malformed, "id");
+        return {};
+    };
+    auto st = nettest::run(ioc, rpc.call_raw("getBlock", params({7}), decode));
+    ASSERT_TRUE(st.ok()) << st.error().describe();
+    EXPECT_EQ(srv.requests(), 4);
+    ASSERT_EQ(bodies.size(), 3u);  // the 429 answer never reaches the decoder as a result
+    EXPECT_NE(bodies.back().find("getBlock:7"), std::string::npos);
+    // The same id on every attempt of one call.
+    EXPECT_EQ(ids.front(), ids.back());
+
+    // A non-transient verdict is returned at once.
+    n = 100;
+    JsonRpcClient::RawDecoder refuse = [](std::string_view, std::int64_t) -> Status {
+        return make_error(Errc::malformed, "no");
+    };
+    const int before = srv.requests();
+    auto bad = nettest::run(ioc, rpc.call_raw("getBlock", params({8}), refuse));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, Errc::malformed);
+    EXPECT_EQ(srv.requests(), before + 1);
+    EXPECT_EQ(classify_rpc_error(-32004, "Block not available for slot 5").code, Errc::rpc_error);
+    EXPECT_EQ(classify_rpc_error(429, "Too many requests").code, Errc::rate_limited);
+}
+
+TEST(NetJsonRpc, RawBatchSendsOneRequestWithConsecutiveIds) {
+    Server srv(echo);
+    asio::io_context ioc;
+    HttpClient http(ioc.get_executor());
+    JsonRpcClient rpc(http, fast({srv.url()}));
+    std::int64_t first = -1;
+    std::string seen;
+    JsonRpcClient::RawDecoder decode = [&](std::string_view body, std::int64_t id) -> Status {
+        first = id;
+        seen = std::string(body);
+        return {};
+    };
+    auto st = nettest::run(ioc, rpc.batch_raw({{"a", params({1})}, {"b", params({2})}, {"c", params({3})}}, decode));
+    ASSERT_TRUE(st.ok()) << st.error().describe();
+    EXPECT_EQ(srv.requests(), 1);
+    auto req = json::parse(srv.seen()[0].body).as_array();
+    ASSERT_EQ(req.size(), 3u);
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(req[k].at("id").as_int64(), first + static_cast<std::int64_t>(k));
+    EXPECT_EQ(json::parse(seen).as_array().size(), 3u);
+    auto none = nettest::run(ioc, rpc.batch_raw({}, decode));
+    EXPECT_TRUE(none.ok());
+    EXPECT_EQ(srv.requests(), 1);
 }

@@ -1,4 +1,4 @@
-// store/pool_import: bulk insert, duplicate counting, all-or-nothing, xpub cursors.
+// store/pool_import: bulk insert in chunks, duplicate counting, xpub cursors.
 #include "store/pool_import.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,10 @@
 #include <filesystem>
 #include <string>
 #include <unistd.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
 
 #include "store/database.hpp"
 
@@ -199,6 +203,117 @@ TEST_F(PoolImportTest, HundredThousandRowsQuickly) {
     ASSERT_TRUE(again);
     EXPECT_EQ(again->imported, 0u);
     EXPECT_EQ(again->duplicates, 100'000u);
+}
+
+TEST_F(PoolImportTest, WritesInChunksOfAtMostChunkRows) {
+    std::vector<ImportRow> rows;
+    for (std::uint32_t i = 1; i <= 2'345; ++i) rows.push_back(row(i));
+    rows.push_back(row(7));  // a duplicate within the input, in the last chunk
+    ImportOptions opts;
+    opts.chunk_rows = 1'000;
+    opts.target_chunk_time = std::chrono::milliseconds(0);  // fixed size
+    opts.pause = std::chrono::milliseconds(0);
+    std::vector<std::size_t> progress;
+    opts.progress = [&](std::size_t done, const ImportCounts& c) {
+        progress.push_back(done);
+        EXPECT_EQ(c.imported + c.duplicates, done);
+        // Each chunk is committed: another connection already sees it.
+        auto other = Database::open((dir_ / "t.sqlite").string());
+        ASSERT_TRUE(other);
+        auto q = (*other)->prepare("SELECT count(*) FROM addresses");
+        ASSERT_TRUE(*q.step());
+        EXPECT_EQ(static_cast<std::uint64_t>(q.int64(0)), c.imported);
+    };
+    auto r = import_addresses(*db_, "evm", rows, 1, CursorUpdate{"xpubC", "evm", 2'346}, opts);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->imported, 2'345u);
+    EXPECT_EQ(r->duplicates, 1u);
+    EXPECT_EQ(progress, (std::vector<std::size_t>{1'000, 2'000, 2'346}));
+    EXPECT_EQ(*get_xpub_cursor(*db_, "xpubC", "evm"), 2'346u);
+    // The default chunk holds at most 10,000 rows, and a huge chunk_rows is capped.
+    EXPECT_LE(kImportChunkRows, 10'000u);
+    opts.chunk_rows = 1'000'000;
+    progress.clear();
+    std::vector<ImportRow> more;
+    for (std::uint32_t i = 10'000; i < 35'000; ++i) more.push_back(row(i));
+    opts.progress = [&](std::size_t done, const ImportCounts&) { progress.push_back(done); };
+    ASSERT_TRUE(import_addresses(*db_, "evm", more, 1, std::nullopt, opts));
+    EXPECT_EQ(progress, (std::vector<std::size_t>{10'000, 20'000, 25'000}));
+}
+
+TEST_F(PoolImportTest, AFailureKeepsTheCommittedChunksAndSaysSo) {
+    std::vector<ImportRow> rows;
+    for (std::uint32_t i = 1; i <= 30; ++i) rows.push_back(row(i));
+    ImportOptions opts;
+    opts.chunk_rows = 10;
+    opts.target_chunk_time = std::chrono::milliseconds(0);
+    opts.pause = std::chrono::milliseconds(0);
+    auto other = Database::open((dir_ / "t.sqlite").string(), 50);
+    ASSERT_TRUE(other);
+    std::optional<Transaction> held;
+    // After the first chunk, another writer takes the lock and keeps it.
+    opts.progress = [&](std::size_t done, const ImportCounts&) {
+        if (done == 10) held.emplace(**other);
+    };
+    auto mine = Database::open((dir_ / "t.sqlite").string(), 50);
+    ASSERT_TRUE(mine);
+    auto r = import_addresses(**mine, "evm", rows, 1, CursorUpdate{"xpubD", "evm", 31}, opts);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::io);
+    EXPECT_NE(r.error().message.find("after 10 of 30 rows were committed: imported 10, duplicates 0"),
+              std::string::npos)
+        << r.error().message;
+    held.reset();
+    EXPECT_EQ(count("evm"), 10);
+    EXPECT_EQ(*get_xpub_cursor(*db_, "xpubD", "evm"), 0u);  // moves only with the last chunk
+    // Running it again completes it; what is there counts as duplicates.
+    opts.progress = nullptr;
+    auto again = import_addresses(**mine, "evm", rows, 1, CursorUpdate{"xpubD", "evm", 31}, opts);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->imported, 20u);
+    EXPECT_EQ(again->duplicates, 10u);
+    EXPECT_EQ(*get_xpub_cursor(*db_, "xpubD", "evm"), 31u);
+}
+
+TEST_F(PoolImportTest, ChunksLeaveRoomForAnotherWriter) {
+    // A writer that wants the lock while a 100k import runs gets it between
+    // two chunks, again and again, instead of after the whole import.
+    std::vector<ImportRow> rows;
+    for (std::uint32_t i = 0; i < 100'000; ++i) rows.push_back(row(i + 1));
+    auto other = Database::open((dir_ / "t.sqlite").string(), 5'000);
+    ASSERT_TRUE(other);
+    std::atomic<bool> done{false};
+    std::atomic<int> writes{0}, failures{0};
+    std::thread writer([&] {
+        while (!done) {
+            auto st = (*other)->exec("BEGIN IMMEDIATE; INSERT INTO xpub_cursors VALUES ('w', 'evm', 1) "
+                                     "ON CONFLICT (xpub, protocol) DO UPDATE SET next_index = next_index + 1; COMMIT");
+            if (st) ++writes;
+            else {
+                ++failures;
+                (void)(*other)->exec("ROLLBACK");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    });
+    ImportOptions opts;  // the defaults depositctl uses
+    std::optional<int> writes_at_first_chunk;
+    int writes_at_last_chunk = 0, chunks = 0;
+    opts.progress = [&](std::size_t, const ImportCounts&) {
+        ++chunks;
+        if (!writes_at_first_chunk) writes_at_first_chunk = writes.load();
+        writes_at_last_chunk = writes.load();
+    };
+    auto r = import_addresses(*db_, "evm", rows, 1, std::nullopt, opts);
+    done = true;
+    writer.join();
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->imported, 100'000u);
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_GE(chunks, 10);  // <= 10,000 rows a transaction
+    ASSERT_TRUE(writes_at_first_chunk);
+    // Writes went through between chunks (one big transaction would allow none).
+    EXPECT_GE(writes_at_last_chunk - *writes_at_first_chunk, 3) << chunks << " chunks";
 }
 
 }  // namespace

@@ -125,10 +125,17 @@ struct Arrival {
 struct Reply {
     int status = 200;
     std::string body = "ok";
-    std::size_t big_body = 0;  // when > 0: a body of this many bytes instead
+    std::size_t big_body = 0;  // when > 0: a body of this many bytes instead (see big_body())
     std::vector<std::pair<std::string, std::string>> headers;
     std::chrono::milliseconds delay{0};
 };
+
+// A body of `n` bytes whose every KiB is one letter: 1024 'a', 1024 'b', ...
+inline std::string big_body(std::size_t n) {
+    std::string s(n, ' ');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i / 1024) % 26);
+    return s;
+}
 
 class Receiver {
 public:
@@ -250,7 +257,7 @@ private:
             --concurrent_;
             rhttp::response<rhttp::string_body> res{static_cast<rhttp::status>(r.status), 11};
             for (auto& [k, v] : r.headers) res.set(k, v);
-            res.body() = r.big_body ? std::string(r.big_body, 'x') : r.body;
+            res.body() = r.big_body ? big_body(r.big_body) : r.body;
             res.keep_alive(req.keep_alive());
             res.prepare_payload();
             auto [wec, wn] = co_await rhttp::async_write(sock, res, rasio::as_tuple(rasio::use_awaitable));

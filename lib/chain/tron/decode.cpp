@@ -9,6 +9,8 @@
 #include "codec/address.hpp"
 #include "codec/hex.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
+#include "net/http_client.hpp"
 
 namespace depositd::chain::tron {
 
@@ -85,13 +87,14 @@ std::uint64_t hex_u64(std::string_view s) noexcept {
     return v;
 }
 
+// Classified on the node's own words; carried (and logged) only escaped.
 Error node_error(std::string message) {
     if (is_rate_limit_text(message)) {
-        Error e = make_error(Errc::rate_limited, "node: " + message);
+        Error e = make_error(Errc::rate_limited, "node: " + quote_untrusted(message));
         e.retry_after_ms = retry_after_from_text(message);
         return e;
     }
-    return make_error(Errc::rpc_error, "node: " + message);
+    return make_error(Errc::rpc_error, "node: " + quote_untrusted(message));
 }
 
 std::string message_of(const json::value& v) {
@@ -159,9 +162,8 @@ long long retry_after_from_text(std::string_view text) {
     if (digits == 0) return -1;
     while (i < text.size() && text[i] == ' ') ++i;
     std::string_view unit = text.substr(i);
-    if (unit.starts_with("ms")) return n;
-    if (unit.starts_with("min")) return n * 60'000;
-    return n * 1000;  // "30s", "30 seconds", bare number: seconds
+    const long long ms = unit.starts_with("ms") ? n : unit.starts_with("min") ? n * 60'000 : n * 1000;  // "30s": seconds
+    return std::min(ms, net::kMaxNodeRetryAfterMs);
 }
 
 Status check_node_error(const json::value& v) {

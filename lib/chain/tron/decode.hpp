@@ -95,7 +95,8 @@ Status check_node_error(const json::value& v);
 // become Errc::rate_limited, with retry_after_ms from "suspended for Ns".
 Error classify_transport_error(Error e);
 
-// "...suspended for 30s" -> 30000; -1 when the text names no pause.
+// "...suspended for 30s" -> 30000 (at most net::kMaxNodeRetryAfterMs); -1 when
+// the text names no pause.
 long long retry_after_from_text(std::string_view text);
 
 // One block: header plus TRX deposits.

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "chain/rpc_options.hpp"
 #include "codec/hex.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "net/jsonrpc.hpp"
 
 namespace depositd::chain::tron {
@@ -57,7 +59,7 @@ Result<unsigned> decode_decimals(const json::value& v) {
                 auto bytes = codec::from_hex(std::string_view(msg->get_string().data(), msg->get_string().size()));
                 m = bytes ? std::string(bytes->begin(), bytes->end()) : std::string(msg->get_string());
             }
-            return make_error(Errc::invalid_input, "decimals() failed: " + m);
+            return make_error(Errc::invalid_input, "decimals() failed: " + quote_untrusted(m));
         }
     }
     const auto* cr = o.if_contains("constant_result");
@@ -75,12 +77,7 @@ Result<unsigned> decode_decimals(const json::value& v) {
 }  // namespace
 
 Result<std::unique_ptr<TronAdapter>> TronAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o;
-    o.endpoints = cfg.rpc;
-    for (const auto& [k, v] : cfg.headers) o.headers.emplace_back(k, v);  // TRON-PRO-API-KEY
-    o.timeout = cfg.request_timeout;
-    o.max_rps = cfg.max_rps;
-    o.name = cfg.id;
+    net::JsonRpcOptions o = rpc_options(cfg);  // headers carry TRON-PRO-API-KEY
     if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
     return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
 }

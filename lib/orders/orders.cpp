@@ -1,0 +1,510 @@
+#include "orders/orders.hpp"
+
+#include <openssl/rand.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "codec/address.hpp"
+#include "core/amount.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "orders/merchant.hpp"
+#include "orders/payment_uri.hpp"
+#include "orders/pricing.hpp"
+#include "store/events.hpp"
+#include "store/pool.hpp"
+
+namespace depositd::orders {
+namespace {
+
+auto logger() {
+    static auto l = log::get("orders");
+    return l;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::vector<unsigned char> buf(bytes);
+    if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
+        throw std::runtime_error("RAND_bytes failed: no randomness for an id");
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (auto b : buf) {
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 0xf]);
+    }
+    return out;
+}
+
+json::value opt_time(const std::optional<std::int64_t>& ms) {
+    return ms ? json::value(format_rfc3339_ms(*ms)) : json::value(nullptr);
+}
+
+json::value opt_text(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+
+std::string human(const std::string& raw, unsigned decimals) {
+    auto a = Amount::from_raw_decimal(raw, decimals);
+    return a ? a->to_string() : raw;
+}
+
+Result<U256> raw_of(const std::string& text) {
+    auto v = u256_from_decimal(text);
+    if (!v) return make_error(Errc::io, "corrupt amount in the orders table");
+    return v;
+}
+
+std::optional<std::int64_t> cooldown_ms(const config::Config& cfg) {
+    if (!cfg.orders.cooldown) return std::nullopt;
+    return cfg.orders.cooldown->count();
+}
+
+const config::ChainConfig* chain_of(const config::Config& cfg, const std::string& id) { return cfg.chain(id); }
+
+bool printable(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+}
+
+// --- Events -------------------------------------------------------------------
+
+Status emit_order_event(store::Database& db, const config::Config& cfg, const store::Order& o,
+                        const std::vector<store::Deposit>& deposits, const std::string& type, std::int64_t now_ms) {
+    // A second occurrence (paid, reverted to waiting, paid again) is a new
+    // event with its own id; a restart cannot repeat a change already stored.
+    auto n = store::order_event_count(db, o.id, type);
+    if (!n) return n.error();
+    store::NewEvent e;
+    e.id = *n == 0 ? event_id(o.id, type) : event_id(o.id, type + "#" + std::to_string(*n + 1));
+    e.type = type;
+    e.created_at = now_ms;
+    json::object body;
+    body["id"] = e.id;
+    body["type"] = type;
+    body["createdAt"] = format_rfc3339_ms(now_ms);
+    body["data"] = order_to_json(o, deposits, cfg);
+    e.payload = json::serialize(body);
+    e.kind = store::kKindWebhook;
+    e.stream = o.id;
+    e.order_id = o.id;
+    auto r = store::insert_event(db, e);
+    if (!r) return r.error();
+    return {};
+}
+
+// The EPay notify or epusdt callback of a completed order made by those protocols.
+Status emit_merchant_notify(store::Database& db, const config::Config& cfg, const store::Order& o,
+                            const std::vector<store::Deposit>& deposits, std::int64_t now_ms) {
+    if ((o.source != "epay" && o.source != "epusdt") || !o.notify_url || o.notify_url->empty()) return {};
+    if (!cfg.merchant.enabled) {
+        logger()->warn("order {} ({}) completed but [merchant] is not configured: no {} is sent", o.id, o.order_id,
+                       o.source == "epay" ? "EPay notify" : "epusdt callback");
+        return {};
+    }
+    store::NewEvent e;
+    e.created_at = now_ms;
+    e.stream = o.id + "/notify";
+    e.order_id = o.id;
+    e.target = *o.notify_url;
+    if (o.source == "epay") {
+        e.type = "epay.notify";
+        e.kind = store::kKindEpay;
+        const Params params = epay_result_params(o, cfg);
+        e.target = append_query(*o.notify_url, params);
+        json::object shown;  // what the API lists; the request itself is the GET of target
+        for (const auto& [k, v] : params) shown[k] = v;
+        e.payload = json::serialize(shown);
+    } else {
+        e.type = "epusdt.callback";
+        e.kind = store::kKindEpusdt;
+        e.payload = epusdt_callback_body(o, deposits, cfg);
+    }
+    e.id = event_id(o.id, e.type);
+    auto r = store::insert_event(db, e);
+    if (!r) return r.error();
+    return {};
+}
+
+// --- State --------------------------------------------------------------------
+
+// Recomputes paidAmount from the order's deposits as they are now and moves
+// the order: waiting -> paid -> completed, or paid -> waiting when its
+// deposits were reverted. An expired order whose payment, mined before
+// expiresAt, is seen only now (the daemon was down or behind) is paid after
+// all. A completed order stays completed.
+Status settle(store::Database& db, const config::Config& cfg, store::Order o, std::int64_t now_ms) {
+    auto deposits = store::deposits_of_order(db, o.id);
+    if (!deposits) return deposits.error();
+    U256 seen = 0, confirmed = 0;
+    try {
+        for (const auto& d : *deposits) {
+            if (d.status == "reverted") continue;
+            auto raw = raw_of(d.raw_amount);
+            if (!raw) return raw.error();
+            seen += *raw;
+            if (d.status == "confirmed") confirmed += *raw;
+        }
+    } catch (const std::overflow_error&) {
+        return make_error(Errc::internal, "order " + o.id + ": payments exceed 2^256");
+    }
+    auto pay = raw_of(o.pay_raw);
+    if (!pay) return pay.error();
+    o.paid_raw = u256_to_decimal(seen);
+
+    if (o.status == "waiting" || o.status == "paid" || o.status == "expired") {
+        if (seen >= *pay) {
+            if (o.status != "paid") {
+                if (o.status == "expired")
+                    logger()->info("order {} ({}): a payment mined before it expired arrived late; paid after all", o.id,
+                                   o.order_id);
+                o.status = "paid";
+                o.paid_at = now_ms;
+                o.expired_at.reset();
+                if (auto s = emit_order_event(db, cfg, o, *deposits, "order.paid", now_ms); !s) return s;
+                logger()->info("order {} ({}) paid: {} {}", o.id, o.order_id, human(o.paid_raw, o.decimals), o.currency);
+            }
+            if (confirmed >= *pay) {
+                o.status = "completed";
+                o.completed_at = now_ms;
+                if (auto s = emit_order_event(db, cfg, o, *deposits, "order.completed", now_ms); !s) return s;
+                if (auto s = emit_merchant_notify(db, cfg, o, *deposits, now_ms); !s) return s;
+                if (o.mode == "address")
+                    if (auto s = store::release_order_address(db, o.id, cooldown_ms(cfg), now_ms); !s) return s;
+                logger()->info("order {} ({}) completed", o.id, o.order_id);
+            }
+        } else if (o.status == "paid") {
+            o.status = "waiting";
+            o.paid_at.reset();
+            logger()->warn("order {} ({}): its payment was reverted by a reorg; waiting again", o.id, o.order_id);
+        }
+    } else if (o.status == "completed" && seen < *pay) {
+        logger()->error("order {} ({}) completed, but its confirmed payment was reverted by a reorg deeper than the "
+                        "confirmations",
+                        o.id, o.order_id);
+    }
+    return store::update_order_state(db, o);
+}
+
+// How far a node's block time may be behind depositd's clock when a payment
+// is compared with the creation of its order.
+constexpr std::int64_t kClockSkewMs = 60'000;
+
+// The order a new payment belongs to, if any: one whose life (created_at ..
+// expires_at) contains the payment's block time; the newest created before
+// it, else the oldest. Mode amount: the exact amount only, and not an order
+// already paid.
+std::optional<store::Order> order_for_payment(std::vector<store::Order> candidates, const store::Deposit& d,
+                                              std::int64_t paid_ms) {
+    std::optional<store::Order> before, after;  // candidates are newest first
+    for (auto& o : candidates) {
+        if (o.mode == "amount" && (o.status == "paid" || o.pay_raw != d.raw_amount)) continue;
+        if (o.created_at <= paid_ms) {
+            if (!before) before = o;
+        } else {
+            after = o;
+        }
+    }
+    return before ? before : after;
+}
+
+}  // namespace
+
+std::string new_order_id() { return "ord_" + random_hex(16); }
+std::string new_link_id() { return "plink_" + random_hex(12); }
+std::string new_slug() { return random_hex(8); }
+
+std::string base_url(const config::Config& cfg) {
+    if (!cfg.api.public_url.empty()) return cfg.api.public_url;
+    return "http://" + cfg.api.listen;
+}
+
+std::string payment_url(const config::Config& cfg, const std::string& id) { return base_url(cfg) + "/pay/" + id; }
+
+json::object order_to_json(const store::Order& o, const std::vector<store::Deposit>& deposits,
+                           const config::Config& cfg) {
+    json::object j;
+    j["id"] = o.id;
+    j["orderId"] = o.order_id;
+    j["status"] = o.status;
+    j["mode"] = o.mode;
+    j["chainId"] = o.chain_id;
+    j["currency"] = o.currency;
+    j["contract"] = opt_text(o.contract);
+    j["amount"] = o.amount;
+    j["payAmount"] = human(o.pay_raw, o.decimals);
+    j["fiatAmount"] = opt_text(o.fiat_amount);
+    j["fiatCurrency"] = opt_text(o.fiat_currency);
+    j["rate"] = opt_text(o.rate);
+    j["address"] = o.address;
+    j["paidAmount"] = human(o.paid_raw, o.decimals);
+    json::array deps;
+    for (const auto& d : deposits) deps.push_back(store::deposit_to_json(d));
+    j["deposits"] = std::move(deps);
+    j["createdAt"] = format_rfc3339_ms(o.created_at);
+    j["expiresAt"] = format_rfc3339_ms(o.expires_at);
+    j["paidAt"] = opt_time(o.paid_at);
+    j["completedAt"] = opt_time(o.completed_at);
+    j["expiredAt"] = opt_time(o.expired_at);
+    j["paymentUrl"] = payment_url(cfg, o.id);
+    if (const auto* chain = chain_of(cfg, o.chain_id)) j["paymentUri"] = payment_uri(o, chain->kind);
+    j["redirectUrl"] = opt_text(o.redirect_url);
+    json::value meta = json::object();
+    if (o.metadata)
+        if (auto v = json::parse_bounded(*o.metadata)) meta = std::move(*v);
+    j["metadata"] = std::move(meta);
+    j["source"] = o.source;
+    return j;
+}
+
+Result<json::object> load_order_json(store::Database& db, const store::Order& o, const config::Config& cfg) {
+    auto deposits = store::deposits_of_order(db, o.id);
+    if (!deposits) return deposits.error();
+    return order_to_json(o, *deposits, cfg);
+}
+
+CreateOutcome create_order(store::Database& db, const config::Config& cfg, const RateCache* rates,
+                           const OrderRequest& req, std::int64_t now_ms) {
+    CreateOutcome out;
+    auto fail = [&](Failure kind, std::string message) {
+        out.failure = kind;
+        out.message = std::move(message);
+        return out;
+    };
+    auto internal = [&](const Error& e, const char* what) {
+        logger()->error("create order: {}: {}", what, e.describe());
+        return fail(Failure::internal, "Internal error");
+    };
+
+    if (req.order_id.size() > kMaxOrderId || !printable(req.order_id))
+        return fail(Failure::invalid, "orderId must be 1-64 printable characters");
+    const std::string pay_text = req.pay ? *req.pay : cfg.orders.default_pay;
+    if (pay_text.empty()) return fail(Failure::invalid, "pay is required (no [orders].default is configured)");
+    auto currency = resolve_pay(cfg, pay_text);
+    if (!currency) return fail(Failure::invalid, currency.error().message);
+    auto amount = Decimal::parse(req.amount);
+    if (!amount || amount->is_zero())
+        return fail(Failure::invalid, "amount must be a decimal string greater than zero, e.g. \"70.5\"");
+    std::int64_t lifetime_ms = cfg.orders.expiry.count();
+    if (req.expires_in_s) {
+        if (*req.expires_in_s < 1 || *req.expires_in_s > 86400)
+            return fail(Failure::invalid, "expiresIn must be 1 to 86400 seconds");
+        lifetime_ms = *req.expires_in_s * 1000;
+    }
+    const bool amount_mode = cfg.orders.mode == config::OrdersConfig::Mode::amount;
+    std::string receive_canonical;
+    if (amount_mode) {
+        auto it = cfg.orders.receive.find(currency->chain_id);
+        if (it == cfg.orders.receive.end())
+            return fail(Failure::invalid, "no [orders].receive address for chain " + currency->chain_id);
+        auto parsed = codec::parse_address(currency->protocol, it->second);
+        if (!parsed) return internal(parsed.error(), "receive address");
+        receive_canonical = parsed->canonical;
+    }
+
+    store::Transaction tx(db);
+    if (!tx.begun()) return internal(tx.begun().error(), "begin");
+
+    if (!req.order_id.empty()) {
+        auto existing = store::latest_order_by_order_id(db, req.order_id);
+        if (!existing) return internal(existing.error(), "find order");
+        if (*existing && (req.reuse_any || (*existing)->status != "expired")) {
+            const store::Order& e = **existing;
+            if (!req.reuse_any) {
+                auto submitted = Decimal::parse(e.fiat_amount.value_or(e.amount));
+                const bool same = submitted && *submitted == *amount && e.chain_id == currency->chain_id &&
+                                  e.currency == currency->symbol && e.fiat_amount.has_value() == req.in_fiat;
+                if (!same)
+                    return fail(Failure::conflict, "order " + req.order_id + " already exists with another amount or currency");
+            }
+            out.order = e;
+            out.created = false;
+            return out;
+        }
+    }
+
+    std::optional<Decimal> base;
+    if (req.in_fiat) {
+        if (cfg.orders.fiat.empty())
+            return fail(Failure::invalid, "amounts in fiat need [orders].fiat and [orders].rate");
+        auto rule = parse_rate_rule(cfg.orders.rate);
+        if (!rule) return fail(Failure::invalid, rule.error().message);
+        if (rule->needs_base()) {
+            if (!rates) return fail(Failure::rate_unavailable, "No exchange rate: [orders].rate_source is not fetched");
+            auto b = rates->get(now_ms, cfg.orders.rate_max_age);
+            if (!b) return fail(Failure::rate_unavailable, "No current exchange rate (" + b.error().message + ")");
+            base = *b;
+        }
+    }
+    auto p = price(cfg.orders, *currency, *amount, req.in_fiat, base);
+    if (!p) {
+        if (p.error().code == Errc::unavailable) return fail(Failure::rate_unavailable, p.error().message);
+        return fail(Failure::invalid, p.error().message);
+    }
+    auto wanted = p->amount.to_raw(currency->decimals);
+    if (!wanted) return fail(Failure::invalid, wanted.error().message);
+
+    store::Order o;
+    o.id = new_order_id();
+    o.order_id = req.order_id.empty() ? o.id : req.order_id;
+    o.source = req.source;
+    o.mode = amount_mode ? "amount" : "address";
+    o.status = "waiting";
+    o.chain_id = currency->chain_id;
+    o.currency = currency->symbol;
+    o.contract = currency->contract;
+    o.decimals = currency->decimals;
+    o.amount = p->amount.to_string();
+    if (p->fiat_amount) o.fiat_amount = p->fiat_amount->to_string();
+    o.fiat_currency = p->fiat_currency;
+    if (p->rate) o.rate = p->rate->to_string();
+    o.redirect_url = req.redirect_url;
+    o.notify_url = req.notify_url;
+    o.merchant = req.merchant;
+    o.metadata = req.metadata;
+    o.link_id = req.link_id;
+    o.created_at = now_ms;
+    o.expires_at = now_ms + lifetime_ms;
+
+    const std::string protocol = to_string(currency->protocol);
+    if (amount_mode) {
+        auto id = store::receive_address_id(db, protocol, receive_canonical);
+        if (!id) return internal(id.error(), "receive address");
+        if (!*id) return internal(make_error(Errc::internal, "receive address " + receive_canonical + " is not in the pool"),
+                                  "receive address");
+        o.address_id = **id;
+        o.address = receive_canonical;
+        auto open = store::open_orders_at(db, o.address_id, o.chain_id, o.currency);
+        if (!open) return internal(open.error(), "open orders");
+        std::set<U256> taken;
+        for (const auto& other : *open) {
+            auto raw = raw_of(other.pay_raw);
+            if (!raw) return internal(raw.error(), "open orders");
+            taken.insert(*raw);
+        }
+        auto chosen = unique_amount(*wanted, o.decimals, taken);
+        if (!chosen)
+            return fail(Failure::no_amount_slot, "No free amount near " + o.amount + " " + o.currency + ": " +
+                                                     std::to_string(kMaxAmountSteps) +
+                                                     " open orders already expect the next amounts; try again later");
+        o.pay_raw = u256_to_decimal(*chosen);
+    } else {
+        auto a = store::take_order_address(db, protocol, o.id, now_ms);
+        if (!a) return internal(a.error(), "take address");
+        if (!*a) return fail(Failure::insufficient_addresses, "No free " + protocol + " addresses left in the pool");
+        o.address_id = (*a)->id;
+        o.address = (*a)->address;
+        o.pay_raw = u256_to_decimal(*wanted);
+    }
+
+    if (auto s = store::insert_order(db, o); !s) {
+        if (s.error().code == Errc::conflict)
+            return fail(Failure::conflict, "order " + o.order_id + " was created concurrently; retry");
+        return internal(s.error(), "insert");
+    }
+    if (auto s = tx.commit(); !s) return internal(s.error(), "commit");
+    logger()->info("order {} ({}) created: {} {} on {} to {}, expires {}", o.id, o.order_id, human(o.pay_raw, o.decimals),
+                   o.currency, o.chain_id, o.address, format_rfc3339_ms(o.expires_at));
+    out.order = std::move(o);
+    out.created = true;
+    return out;
+}
+
+Status on_deposit_change(store::Database& db, const config::Config& cfg, const store::Deposit& d,
+                         const std::string& event_type, std::int64_t now_ms) {
+    // A deposit that already pays an order moves that order, whatever happens to it.
+    auto linked = store::order_of_deposit(db, d.id);
+    if (!linked) return linked.error();
+    if (*linked) {
+        auto o = store::get_order(db, **linked);
+        if (!o) return o.error();
+        if (!*o) return {};
+        return settle(db, cfg, std::move(**o), now_ms);
+    }
+    // Only a payment seen for the first time can start paying an order. It is
+    // dated by its block when the chain says when that was, else by now.
+    if (event_type != "deposit.pending" || d.status != "pending" || d.address_id == 0) return {};
+    const std::int64_t paid_ms = d.block_time.value_or(d.detected_at);
+    auto candidates = store::orders_in_window(db, d.address_id, d.chain_id, d.currency, paid_ms, kClockSkewMs);
+    if (!candidates) return candidates.error();
+    auto match = order_for_payment(std::move(*candidates), d, paid_ms);
+    if (!match) return {};
+    auto l = store::link_deposit(db, match->id, d.id, now_ms);
+    if (!l) return l.error();
+    logger()->info("deposit {} pays order {} ({})", d.id, match->id, match->order_id);
+    return settle(db, cfg, std::move(*match), now_ms);
+}
+
+DepositObserver deposit_observer(const config::Config& cfg) {
+    return [&cfg](store::Database& db, const store::Deposit& d, const std::string& type, std::int64_t now_ms) {
+        return on_deposit_change(db, cfg, d, type, now_ms);
+    };
+}
+
+Result<int> expire_due(store::Database& db, const config::Config& cfg, std::int64_t now_ms) {
+    auto due = store::due_orders(db, now_ms, 100);
+    if (!due) return due.error();
+    int expired = 0;
+    for (auto& o : *due) {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun().error();
+        auto done = store::expire_order(db, o.id, now_ms);
+        if (!done) return done.error();
+        if (!*done) continue;  // paid meanwhile
+        o.status = "expired";
+        o.expired_at = now_ms;
+        auto deposits = store::deposits_of_order(db, o.id);
+        if (!deposits) return deposits.error();
+        if (auto s = emit_order_event(db, cfg, o, *deposits, "order.expired", now_ms); !s) return s.error();
+        if (o.mode == "address")
+            if (auto s = store::release_order_address(db, o.id, cooldown_ms(cfg), now_ms); !s) return s.error();
+        if (auto s = tx.commit(); !s) return s.error();
+        logger()->info("order {} ({}) expired", o.id, o.order_id);
+        ++expired;
+    }
+    return expired;
+}
+
+namespace {
+
+std::string receive_key(const config::Config& cfg, const std::string& chain_id) {
+    auto it = cfg.orders.receive_source.find(chain_id);
+    return (it == cfg.orders.receive_source.end() ? cfg.path : it->second) + ":orders.receive." + chain_id;
+}
+
+Result<codec::ParsedAddress> parse_receive(const config::Config& cfg, const std::string& chain_id, const std::string& text) {
+    const auto* chain = cfg.chain(chain_id);
+    if (!chain) return make_error(Errc::invalid_input, receive_key(cfg, chain_id) + ": not a configured chain");
+    auto parsed = codec::parse_address(chain->kind, text);
+    if (!parsed)
+        return make_error(Errc::invalid_input, receive_key(cfg, chain_id) + ": \"" + text + "\": " + parsed.error().message);
+    return parsed;
+}
+
+}  // namespace
+
+Status check_receive_addresses(const config::Config& cfg) {
+    for (const auto& [chain_id, text] : cfg.orders.receive)
+        if (auto p = parse_receive(cfg, chain_id, text); !p) return p.error();
+    return {};
+}
+
+Status prepare_receive_addresses(store::Database& db, const config::Config& cfg, std::int64_t now_ms) {
+    for (const auto& [chain_id, text] : cfg.orders.receive) {
+        const auto* chain = cfg.chain(chain_id);
+        auto parsed = parse_receive(cfg, chain_id, text);
+        if (!parsed) return parsed.error();
+        auto where = [&] { return receive_key(cfg, chain_id); };
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        auto id = store::ensure_receive_address(db, to_string(chain->kind), parsed->canonical, parsed->watch_key, now_ms);
+        if (!id) {
+            if (id.error().code == Errc::conflict) return make_error(Errc::invalid_input, where() + ": " + id.error().message);
+            return id.error();
+        }
+        if (auto s = tx.commit(); !s) return s;
+    }
+    return {};
+}
+
+}  // namespace depositd::orders

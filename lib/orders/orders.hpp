@@ -1,0 +1,94 @@
+#pragma once
+// Orders (SPEC §8): making one (price, address or unique amount, atomically),
+// following its deposits (waiting -> paid -> completed, back to waiting when
+// they are reverted), expiring it, and the events each change sends through
+// the outbox (order.paid, order.completed, order.expired, and the EPay notify
+// or epusdt callback of an order made by those protocols).
+//
+// Every function works on the caller's store::Database; on_deposit_change
+// runs inside the scanner's commit, so an order moves exactly when its
+// deposit does.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "orders/rates.hpp"
+#include "store/database.hpp"
+#include "store/deposits.hpp"
+#include "store/orders.hpp"
+
+namespace depositd::orders {
+
+inline constexpr std::size_t kMaxOrderId = 64;
+
+// How payers reach the payment page: [api].public_url, else http://<listen>.
+std::string base_url(const config::Config& cfg);
+std::string payment_url(const config::Config& cfg, const std::string& id);
+
+struct OrderRequest {
+    std::string source = "api";               // api | epay | epusdt | link
+    std::string order_id;                     // the merchant's id; empty (links) = the new order's own id
+    std::string amount;                       // decimal text > 0
+    bool in_fiat = false;                     // amount is in [orders].fiat
+    std::optional<std::string> pay;           // "<symbol>.<chainId>"; nullopt = [orders].default
+    std::optional<std::int64_t> expires_in_s; // nullopt = [orders].expiry
+    std::optional<std::string> redirect_url;
+    std::optional<std::string> notify_url;
+    std::optional<std::string> merchant;      // JSON text: protocol fields to echo back
+    std::optional<std::string> metadata;      // JSON text
+    std::optional<std::string> link_id;
+    // A repeated order_id: the API answers with its newest order, whatever
+    // its state (reuse_any). The merchant protocols reopen a live order when
+    // the amount is the same (anything else is a conflict) and start a new
+    // order after an expired one.
+    bool reuse_any = true;
+};
+
+enum class Failure { invalid, insufficient_addresses, no_amount_slot, rate_unavailable, conflict, internal };
+
+struct CreateOutcome {
+    std::optional<store::Order> order;
+    bool created = false;                     // false: an existing order was given back
+    Failure failure = Failure::internal;
+    std::string message;
+    bool ok() const { return order.has_value(); }
+};
+
+// `rates` may be null when no rate_source is configured.
+CreateOutcome create_order(store::Database& db, const config::Config& cfg, const RateCache* rates,
+                           const OrderRequest& req, std::int64_t now_ms);
+
+// SPEC §8 order object.
+json::object order_to_json(const store::Order& o, const std::vector<store::Deposit>& deposits,
+                           const config::Config& cfg);
+Result<json::object> load_order_json(store::Database& db, const store::Order& o, const config::Config& cfg);
+
+// The scanner's deposit observer (scanner::Scanner::on_deposit_change).
+Status on_deposit_change(store::Database& db, const config::Config& cfg, const store::Deposit& d,
+                         const std::string& event_type, std::int64_t now_ms);
+using DepositObserver =
+    std::function<Status(store::Database&, const store::Deposit&, const std::string&, std::int64_t)>;
+DepositObserver deposit_observer(const config::Config& cfg);
+
+// Expires the waiting orders whose expiresAt has passed (order.expired, the
+// address cools down), each in its own transaction. Returns how many.
+Result<int> expire_due(store::Database& db, const config::Config& cfg, std::int64_t now_ms);
+
+// Checks every [orders].receive address (format and checksum of its chain's
+// protocol); the error names the config file, line and key.
+Status check_receive_addresses(const config::Config& cfg);
+// Puts every [orders].receive address into the pool (state 'receive') so the
+// scanners watch it. The error names the config file, line and key.
+Status prepare_receive_addresses(store::Database& db, const config::Config& cfg, std::int64_t now_ms);
+
+// Random ids: ord_ + 32 hex (128 bits), plink_ + 24 hex, and 16-character slugs.
+std::string new_order_id();
+std::string new_link_id();
+std::string new_slug();
+
+}  // namespace depositd::orders

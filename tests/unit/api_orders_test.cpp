@@ -1,0 +1,301 @@
+// Orders, payment links, the merchant endpoints and the payment page through
+// api::Handler::handle (no socket): validation that changes nothing, the
+// envelopes, redirects, the HTML and its Content-Security-Policy.
+#include <gtest/gtest.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "api/handler.hpp"
+#include "api_test_util.hpp"
+#include "orders/signing.hpp"
+
+using namespace depositd;
+using namespace depositd::api;
+using namespace depositd::api::testing;
+
+namespace {
+
+std::string sha256_b64(const std::string& s) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+    unsigned char out[64];
+    int n = EVP_EncodeBlock(out, md, SHA256_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+}
+
+std::string between(const std::string& s, const std::string& open, const std::string& close) {
+    auto a = s.find(open);
+    if (a == std::string::npos) return {};
+    a += open.size();
+    auto b = s.find(close, a);
+    return b == std::string::npos ? std::string() : s.substr(a, b - a);
+}
+
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
+
+std::string header(const Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return {};
+}
+
+class ApiOrders : public ::testing::Test {
+protected:
+    ApiOrders() : config_(make_config()), clock_(1'767'225'600'000) {
+        auto& eth = config_.chains[0];
+        eth.native = {"ETH", "", 18};
+        eth.tokens = {{"USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6}};
+        config_.api.listen = "127.0.0.1:8080";
+        config_.orders.default_pay = "usdt.ethereum";
+        config_.orders.fiat = "CNY";
+        config_.orders.rate = "7";
+        add_addresses(tmp_.db(), "evm", 4);
+    }
+
+    Handler& handler() {
+        if (!handler_) handler_ = std::make_unique<Handler>(tmp_.db(), config_, clock_);
+        return *handler_;
+    }
+    store::Database& db() { return tmp_.db(); }
+
+    Response call(const std::string& method, const std::string& target, const std::string& body = "",
+                  const std::string& auth = std::string("Bearer ") + kKey, const std::string& lang = "",
+                  const std::string& content_type = "application/json") {
+        Request r;
+        r.method = method;
+        r.target = target;
+        r.authorization = auth;
+        r.content_type = body.empty() ? "" : content_type;
+        r.body = body;
+        r.accept_language = lang;
+        return handler().handle(r);
+    }
+    json::object data(const Response& r) { return parse(r.body).as_object().at("data").as_object(); }
+    std::int64_t orders() { return scalar(db(), "SELECT count(*) FROM orders"); }
+    void expect_error(const Response& r, int status, const std::string& error, const std::string& part = "") {
+        EXPECT_EQ(r.status, status) << r.body;
+        auto v = parse(r.body).as_object();
+        EXPECT_EQ(v.at("error").as_string(), error) << r.body;
+        EXPECT_NE(std::string(v.at("message").as_string()).find(part), std::string::npos) << r.body;
+    }
+
+    TempDb tmp_;
+    config::Config config_;
+    ManualClock clock_;
+    std::unique_ptr<Handler> handler_;
+};
+
+TEST_F(ApiOrders, CreateGetListAndRepeat) {
+    auto r = call("POST", "/api/v1/orders",
+                  R"({"orderId":"SHOP-123","amount":"70","fiat":"CNY","redirectUrl":"https://shop.example/thanks",)"
+                  R"("metadata":{"cart":7}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto o = data(r);
+    EXPECT_EQ(o.at("orderId"), "SHOP-123");
+    EXPECT_EQ(o.at("status"), "waiting");
+    EXPECT_EQ(o.at("chainId"), "ethereum");
+    EXPECT_EQ(o.at("currency"), "USDT");
+    EXPECT_EQ(o.at("amount"), "10");
+    EXPECT_EQ(o.at("payAmount"), "10");
+    EXPECT_EQ(o.at("fiatAmount"), "70");
+    EXPECT_EQ(o.at("fiatCurrency"), "CNY");
+    EXPECT_EQ(o.at("rate"), "7");
+    EXPECT_EQ(o.at("paidAmount"), "0");
+    EXPECT_TRUE(o.at("deposits").as_array().empty());
+    EXPECT_TRUE(o.at("paidAt").is_null());
+    EXPECT_EQ(o.at("metadata").as_object().at("cart").as_int64(), 7);
+    const std::string id(o.at("id").as_string());
+    EXPECT_EQ(str(o.at("paymentUrl")), "http://127.0.0.1:8080/pay/" + id);
+    EXPECT_EQ(str(o.at("expiresAt")), format_rfc3339_ms(clock_.now_ms() + 30 * 60 * 1000));
+
+    auto again = call("POST", "/api/v1/orders", R"({"orderId":"SHOP-123","amount":"5"})");
+    EXPECT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(str(data(again).at("id")), id);
+    EXPECT_EQ(orders(), 1);
+
+    auto got = call("GET", "/api/v1/orders/" + id);
+    EXPECT_EQ(got.status, 200);
+    EXPECT_EQ(str(data(got).at("id")), id);
+    auto list = call("GET", "/api/v1/orders?orderId=SHOP-123&status=waiting");
+    EXPECT_EQ(data(list).at("orders").as_array().size(), 1u);
+    EXPECT_EQ(data(list).at("pagination").as_object().at("total").as_int64(), 1);
+    expect_error(call("GET", "/api/v1/orders/ord_nope"), 404, "NotFound");
+    expect_error(call("GET", "/api/v1/orders?status=done"), 400, "ValidationError", "status");
+    expect_error(call("GET", "/api/v1/orders", "", ""), 401, "Unauthorized");
+}
+
+TEST_F(ApiOrders, BadRequestsChangeNothing) {
+    const std::string before = snapshot(db());
+    const char* bodies[] = {
+        R"({"amount":"1"})",
+        R"({"orderId":"A","amount":70})",
+        R"({"orderId":"A","amount":"-1"})",
+        R"({"orderId":"A","amount":"1","fiat":"USD"})",
+        R"({"orderId":"A","amount":"1","pay":"doge.ethereum"})",
+        R"({"orderId":"A","amount":"1","expiresIn":0})",
+        R"({"orderId":"A","amount":"1","expiresIn":86401})",
+        R"x({"orderId":"A","amount":"1","redirectUrl":"javascript:alert(1)"})x",
+        R"({"orderId":"A","amount":"1","metadata":[1]})",
+        R"({"orderId":"","amount":"1"})",
+        "[1]",
+        "{",
+    };
+    for (const char* b : bodies) {
+        auto r = call("POST", "/api/v1/orders", b);
+        EXPECT_EQ(r.status, 400) << b << " -> " << r.body;
+    }
+    EXPECT_EQ(orders(), 0);
+    EXPECT_EQ(snapshot(db()), before);
+}
+
+TEST_F(ApiOrders, PoolExhaustedIsInsufficientAddresses) {
+    for (int i = 0; i < 4; ++i)
+        ASSERT_EQ(call("POST", "/api/v1/orders", R"({"orderId":"P)" + std::to_string(i) + R"(","amount":"1"})").status, 201);
+    expect_error(call("POST", "/api/v1/orders", R"({"orderId":"P9","amount":"1"})"), 409, "InsufficientAddresses");
+}
+
+TEST_F(ApiOrders, PaymentLinksLifecycleAndCheckout) {
+    auto r = call("POST", "/api/v1/payment-links",
+                  R"({"title":"Tip jar","amount":"5","currencies":[{"currency":"usdt","chainId":"ethereum"}],)"
+                  R"("inventoryTotal":2})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto l = data(r);
+    EXPECT_EQ(l.at("status"), "draft");
+    EXPECT_EQ(l.at("currencies").as_array()[0].as_object().at("currency"), "USDT");
+    const std::string id(l.at("id").as_string()), slug(l.at("slug").as_string());
+    EXPECT_EQ(str(l.at("checkoutUrl")), "http://127.0.0.1:8080/checkout/" + slug);
+
+    EXPECT_EQ(call("GET", "/checkout/" + slug, "", "").status, 404);  // a draft is not there yet
+    EXPECT_EQ(data(call("POST", "/api/v1/payment-links/" + id + "/publish")).at("status"), "active");
+    auto visit = call("GET", "/checkout/" + slug, "", "");
+    ASSERT_EQ(visit.status, 302) << visit.body;
+    const std::string first = header(visit, "Location");
+    EXPECT_EQ(first.rfind("/pay/ord_", 0), 0u) << first;
+    auto second = header(call("GET", "/checkout/" + slug, "", ""), "Location");
+    EXPECT_NE(first, second);  // one order per visit
+    auto o = data(call("GET", "/api/v1/orders/" + first.substr(5)));
+    EXPECT_EQ(o.at("payAmount"), "5");
+    EXPECT_EQ(str(o.at("metadata").as_object().at("paymentLink")), id);
+    EXPECT_EQ(data(call("GET", "/api/v1/payment-links/" + id)).at("ordersCompleted").as_int64(), 0);
+    EXPECT_EQ(data(call("GET", "/api/v1/payment-links")).at("paymentLinks").as_array().size(), 1u);
+
+    EXPECT_EQ(data(call("POST", "/api/v1/payment-links/" + id + "/archive")).at("status"), "archived");
+    auto gone = call("GET", "/checkout/" + slug, "", "");
+    EXPECT_EQ(gone.status, 410);
+    EXPECT_NE(gone.body.find("no longer available"), std::string::npos);
+    expect_error(call("POST", "/api/v1/payment-links/" + id + "/publish"), 409, "Conflict");
+    EXPECT_EQ(call("GET", "/checkout/nope", "", "").status, 404);
+}
+
+TEST_F(ApiOrders, CheckoutFormForChoicesAndPayerAmounts) {
+    auto r = call("POST", "/api/v1/payment-links",
+                  R"({"title":"Donate","amount":"0","currencies":[{"currency":"USDT","chainId":"ethereum"},)"
+                  R"({"currency":"ETH","chainId":"ethereum"}]})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string id(data(r).at("id").as_string()), slug(data(r).at("slug").as_string());
+    call("POST", "/api/v1/payment-links/" + id + "/publish");
+    auto form = call("GET", "/checkout/" + slug, "", "");
+    EXPECT_EQ(form.status, 200);
+    EXPECT_NE(form.body.find("name=\"pay\" value=\"usdt.ethereum\""), std::string::npos);
+    EXPECT_NE(form.body.find("name=\"amount\""), std::string::npos);
+    EXPECT_EQ(orders(), 0);
+    auto bad = call("POST", "/checkout/" + slug, "pay=usdt.ethereum&amount=abc", "", "",
+                    "application/x-www-form-urlencoded");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(orders(), 0);
+    auto made = call("POST", "/checkout/" + slug, "pay=eth.ethereum&amount=0.25", "", "",
+                     "application/x-www-form-urlencoded");
+    ASSERT_EQ(made.status, 302) << made.body;
+    auto o = data(call("GET", "/api/v1/orders/" + header(made, "Location").substr(5)));
+    EXPECT_EQ(o.at("currency"), "ETH");
+    EXPECT_EQ(o.at("payAmount"), "0.25");
+}
+
+TEST_F(ApiOrders, PaymentPageHtmlStatusAndLanguage) {
+    auto r = call("POST", "/api/v1/orders", R"({"orderId":"PAGE-1","amount":"12.5"})");
+    ASSERT_EQ(r.status, 201);
+    auto o = data(r);
+    const std::string id(o.at("id").as_string()), address(o.at("address").as_string());
+
+    auto page = call("GET", "/pay/" + id, "", "", "en-US,en;q=0.9");
+    ASSERT_EQ(page.status, 200);
+    EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+    EXPECT_NE(page.body.find(address), std::string::npos);
+    EXPECT_NE(page.body.find(">12.5<"), std::string::npos);
+    EXPECT_NE(page.body.find("<svg"), std::string::npos);
+    EXPECT_NE(page.body.find("Waiting for your payment"), std::string::npos);
+    EXPECT_NE(page.body.find("ethereum:0xdAC17F958D2ee523a2206206994597C13D831ec7@1/transfer?address=" + address +
+                             "&amp;uint256=12500000"),
+              std::string::npos);
+    // The CSP admits exactly the inline style and script of the page.
+    const std::string csp = header(page, "Content-Security-Policy");
+    EXPECT_NE(csp.find("default-src 'none'"), std::string::npos);
+    EXPECT_NE(csp.find("'sha256-" + sha256_b64(between(page.body, "<script>", "</script>")) + "'"), std::string::npos);
+    EXPECT_NE(csp.find("'sha256-" + sha256_b64(between(page.body, "<style>", "</style>")) + "'"), std::string::npos);
+    EXPECT_EQ(page.body.find("style=\""), std::string::npos);
+    EXPECT_EQ(page.body.find("http://"), page.body.find("http://www.w3.org/2000/svg"));  // no external asset
+
+    auto zh = call("GET", "/pay/" + id, "", "", "zh-CN,zh;q=0.9,en;q=0.8");
+    EXPECT_NE(zh.body.find("收款地址"), std::string::npos);
+    EXPECT_NE(zh.body.find("lang=\"zh-CN\""), std::string::npos);
+    EXPECT_EQ(header(zh, "Content-Language"), "zh-CN");
+    EXPECT_NE(call("GET", "/pay/" + id + "?lang=zh", "", "").body.find("等待支付"), std::string::npos);
+
+    auto st = call("GET", "/pay/" + id + "/status", "", "");
+    ASSERT_EQ(st.status, 200);
+    auto s = parse(st.body).as_object();
+    EXPECT_EQ(s.at("status"), "waiting");
+    EXPECT_EQ(s.at("payAmount"), "12.5");
+    EXPECT_EQ(s.at("paidAmount"), "0");
+    EXPECT_TRUE(s.at("redirectUrl").is_null());
+    EXPECT_EQ(call("GET", "/pay/ord_unknown", "", "").status, 404);
+    EXPECT_EQ(call("GET", "/pay/%3Cscript%3E", "", "").status, 404);
+    EXPECT_EQ(call("POST", "/pay/" + id, "x", "").status, 405);
+}
+
+TEST_F(ApiOrders, MerchantEndpointsAre404WithoutMerchantConfig) {
+    EXPECT_EQ(call("GET", "/submit.php?pid=1", "", "").status, 404);
+    EXPECT_EQ(call("POST", "/mapi.php", "pid=1", "").status, 404);
+    EXPECT_EQ(call("GET", "/api.php?act=order", "", "").status, 404);
+    EXPECT_EQ(call("POST", "/api/v1/order/create-transaction", "{}", "").status, 404);
+}
+
+TEST_F(ApiOrders, EpaySubmitChecksTheSignBeforeAnything) {
+    config_.merchant.enabled = true;
+    config_.merchant.pid = 1001;
+    config_.merchant.key = "merchant-key-0123";
+    orders::Params p = {{"pid", "1001"}, {"type", "usdt.ethereum"}, {"out_trade_no", "E-1"},
+                        {"notify_url", "https://shop.example/n"}, {"return_url", "https://shop.example/r"},
+                        {"name", "Book"}, {"money", "70.00"}};
+    const std::string sign = orders::epay_sign(p, config_.merchant.key);
+    const std::string base = "pid=1001&type=usdt.ethereum&out_trade_no=E-1&notify_url=https%3A%2F%2Fshop.example%2Fn&"
+                             "return_url=https%3A%2F%2Fshop.example%2Fr&name=Book&money=70.00&sign_type=MD5";
+    const std::string before = snapshot(db());
+    auto bad = call("GET", "/submit.php?" + base + "&sign=" + std::string(32, '0'), "", "");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("sign is wrong"), std::string::npos);
+    EXPECT_EQ(snapshot(db()), before);
+    EXPECT_EQ(orders(), 0);
+    auto good = call("GET", "/submit.php?" + base + "&sign=" + sign, "", "");
+    ASSERT_EQ(good.status, 302) << good.body;
+    EXPECT_EQ(header(good, "Location").rfind("/pay/ord_", 0), 0u);
+    auto mapi = call("POST", "/mapi.php", base + "&sign=" + sign, "", "", "application/x-www-form-urlencoded");
+    auto m = parse(mapi.body).as_object();
+    EXPECT_EQ(m.at("code").as_int64(), 1);
+    EXPECT_EQ("/pay/" + std::string(m.at("trade_no").as_string()), header(good, "Location"));
+    EXPECT_EQ(orders(), 1);
+    auto q = parse(call("GET", "/api.php?act=order&pid=1001&key=merchant-key-0123&out_trade_no=E-1", "", "").body)
+                 .as_object();
+    EXPECT_EQ(q.at("code").as_int64(), 1);
+    EXPECT_EQ(q.at("status").as_int64(), 0);
+    EXPECT_EQ(q.at("money"), "70.00");
+
+    auto eu = call("POST", "/api/v1/order/create-transaction",
+                   R"({"order_id":"X","amount":7,"notify_url":"https://shop.example/n","signature":"00"})", "");
+    EXPECT_EQ(eu.status, 200);
+    EXPECT_EQ(parse(eu.body).as_object().at("status_code").as_int64(), 401);
+    EXPECT_EQ(orders(), 1);
+}
+
+}  // namespace

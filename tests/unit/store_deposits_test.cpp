@@ -1,0 +1,252 @@
+// store/deposits list_deposits (issue 10): one index-backed statement per
+// filter combination, keyset pagination, and totals from deposit_counts.
+#include "store/deposits.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <unistd.h>
+
+#include "core/ids.hpp"
+#include "store/database.hpp"
+
+namespace fs = std::filesystem;
+using namespace depositd;
+using namespace depositd::store;
+
+namespace {
+
+const char* const kChains[] = {"ethereum", "bsc", "tron"};
+const char* const kCurrencies[] = {"USDT", "USDC", "ETH"};
+const char* const kStatuses[] = {"pending", "confirmed", "reverted"};
+const char* const kRefs[] = {"alice", "bob", "carol"};
+
+class DepositListTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("store_deposits_test_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+        auto db = Database::open((dir_ / "t.sqlite").string());
+        ASSERT_TRUE(db) << db.error().message;
+        db_ = std::move(*db);
+    }
+    void TearDown() override {
+        db_.reset();
+        fs::remove_all(dir_);
+    }
+
+    static Deposit make(int i, std::mt19937& rng) {
+        Deposit d;
+        d.chain_id = kChains[rng() % 3];
+        d.tx_hash = "0xtx" + std::to_string(i);
+        d.block_hash = "0xblock" + std::to_string(i);
+        d.block_number = 100 + static_cast<std::uint64_t>(i);
+        d.id = deposit_id(d.chain_id, d.tx_hash, 0, d.block_hash);
+        d.address = "addr";
+        if (rng() % 4) d.reference = kRefs[rng() % 3];
+        d.currency = kCurrencies[rng() % 3];
+        d.raw_amount = "1";
+        d.decimals = 0;
+        d.from = "0xfrom";
+        d.required_confirmations = 12;
+        d.status = kStatuses[rng() % 3];
+        d.detected_at = 1'000 + (rng() % 60);  // many ties
+        return d;
+    }
+
+    void fill(int n, unsigned seed = 7) {
+        std::mt19937 rng(seed);
+        for (int i = 0; i < n; ++i) {
+            auto d = make(i, rng);
+            ASSERT_TRUE(insert_deposit(*db_, d));
+            all_.push_back(d);
+        }
+    }
+
+    // What a filter must return, computed here the slow way.
+    std::vector<std::string> expected(const DepositFilter& f) const {
+        // (deposit, its insertion sequence = rowid in a fresh table)
+        std::vector<std::pair<const Deposit*, std::size_t>> m;
+        for (std::size_t i = 0; i < all_.size(); ++i) {
+            const auto& d = all_[i];
+            if ((!f.reference || d.reference == f.reference) && (!f.status || d.status == *f.status) &&
+                (!f.chain_id || d.chain_id == *f.chain_id) && (!f.currency || d.currency == *f.currency))
+                m.emplace_back(&d, i);
+        }
+        // Newest first; among deposits detected at the same millisecond the later insert first.
+        std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) {
+            return a.first->detected_at != b.first->detected_at ? a.first->detected_at > b.first->detected_at
+                                                                 : a.second > b.second;
+        });
+        std::vector<std::string> ids;
+        for (const auto& [d, i] : m) ids.push_back(d->id);
+        return ids;
+    }
+
+    static std::vector<DepositFilter> every_combination() {
+        std::vector<DepositFilter> out;
+        for (int mask = 0; mask < 16; ++mask) {
+            DepositFilter f;
+            if (mask & 1) f.reference = "alice";
+            if (mask & 2) f.status = "confirmed";
+            if (mask & 4) f.chain_id = "bsc";
+            if (mask & 8) f.currency = "USDT";
+            out.push_back(f);
+        }
+        return out;
+    }
+
+    fs::path dir_;
+    std::unique_ptr<Database> db_;
+    std::vector<Deposit> all_;
+};
+
+std::int64_t count_rows(Database& db, const std::string& sql) {
+    auto q = db.prepare(sql);
+    EXPECT_TRUE(*q.step());
+    return q.int64(0);
+}
+
+TEST_F(DepositListTest, EveryCombinationWalksCompletelyByOffsetAndByCursor) {
+    ASSERT_TRUE(db_->migrate());
+    fill(600);
+    for (DepositFilter f : every_combination()) {
+        const auto want = expected(f);
+        SCOPED_TRACE(std::to_string(want.size()) + " expected");
+        // Keyset walk.
+        f.limit = 23;
+        std::vector<std::string> got;
+        for (int guard = 0; guard < 100; ++guard) {
+            auto page = list_deposits(*db_, f);
+            ASSERT_TRUE(page) << page.error().describe();
+            EXPECT_EQ(page->total, want.size());
+            for (const auto& d : page->deposits) got.push_back(d.id);
+            if (!page->next) break;
+            EXPECT_EQ(page->deposits.size(), 23u);
+            EXPECT_EQ(page->next->detected_at, page->deposits.back().detected_at);
+            f.after = page->next;
+        }
+        EXPECT_EQ(got, want);
+        // Offset pages.
+        f.after.reset();
+        got.clear();
+        for (f.page = 1; f.page < 100; ++f.page) {
+            auto page = list_deposits(*db_, f);
+            ASSERT_TRUE(page);
+            for (const auto& d : page->deposits) got.push_back(d.id);
+            if (page->deposits.size() < 23) break;
+        }
+        EXPECT_EQ(got, want);
+    }
+}
+
+// Every statement list_deposits runs must use an index in list order: a
+// search on the filtered columns, no full table scan, no sort (the order
+// detected_at DESC, rowid DESC is a backward scan of (..., detected_at)).
+TEST_F(DepositListTest, EveryCombinationIsServedByAnIndex) {
+    ASSERT_TRUE(db_->migrate());
+    fill(200);
+    std::set<std::string> statements;
+    sqlite3_trace_v2(
+        db_->handle(), SQLITE_TRACE_STMT,
+        [](unsigned, void* ctx, void* stmt, void*) {
+            static_cast<std::set<std::string>*>(ctx)->insert(sqlite3_sql(static_cast<sqlite3_stmt*>(stmt)));
+            return 0;
+        },
+        &statements);
+    for (DepositFilter f : every_combination()) {
+        ASSERT_TRUE(list_deposits(*db_, f));
+        f.after = DepositKey{1030, 100};
+        ASSERT_TRUE(list_deposits(*db_, f));
+    }
+    sqlite3_trace_v2(db_->handle(), 0, nullptr, nullptr);
+    ASSERT_EQ(statements.size(), 16u * 3);  // count, offset page, keyset page per combination
+    for (const auto& sql : statements) {
+        SCOPED_TRACE(sql);
+        auto plan = db_->prepare("EXPLAIN QUERY PLAN " + sql);
+        std::string all;
+        for (;;) {
+            auto r = plan.step();
+            ASSERT_TRUE(r);
+            if (!*r) break;
+            all += plan.text(3) + "\n";
+        }
+        SCOPED_TRACE(all);
+        EXPECT_EQ(all.find("TEMP B-TREE"), std::string::npos);
+        EXPECT_EQ(all.find("SCAN deposits\n"), std::string::npos);  // a table scan
+        const bool filtered = sql.find(" = ?") != std::string::npos;
+        const bool keyset = sql.find("detected_at <= ?6") != std::string::npos;
+        if (sql.find("FROM deposit_counts") != std::string::npos) continue;  // a handful of rows
+        if (filtered || keyset)
+            EXPECT_NE(all.find("SEARCH deposits USING"), std::string::npos);  // an index range, not a walk
+        else
+            EXPECT_NE(all.find("SCAN deposits USING INDEX deposits_time"), std::string::npos);  // in order, stops at LIMIT
+    }
+}
+
+TEST_F(DepositListTest, CountsFollowInsertsUpdatesAndDeletes) {
+    ASSERT_TRUE(db_->migrate());
+    fill(300);
+    auto check = [&] {
+        for (const auto& f : every_combination()) {
+            auto page = list_deposits(*db_, f);
+            ASSERT_TRUE(page);
+            EXPECT_EQ(page->total, expected(f).size());
+        }
+        EXPECT_EQ(count_rows(*db_, "SELECT coalesce(sum(n), 0) FROM deposit_counts"),
+                  count_rows(*db_, "SELECT count(*) FROM deposits"));
+    };
+    check();
+    // Status changes (pending -> confirmed -> reverted) move counts.
+    for (std::size_t i = 0; i < all_.size(); i += 3) {
+        auto& d = all_[i];
+        d.status = d.status == "pending" ? "confirmed" : "reverted";
+        ASSERT_TRUE(update_deposit_state(*db_, d));
+    }
+    check();
+    // A repeated insert (INSERT OR IGNORE) counts nothing.
+    ASSERT_FALSE(*insert_deposit(*db_, all_[0]));
+    check();
+    // Deletes (a reorg tool, a manual fix) too.
+    ASSERT_TRUE(db_->exec("DELETE FROM deposits WHERE chain_id = 'tron'"));
+    all_.erase(std::remove_if(all_.begin(), all_.end(), [](const Deposit& d) { return d.chain_id == "tron"; }),
+               all_.end());
+    check();
+}
+
+TEST_F(DepositListTest, MigrationCountsExistingDeposits) {
+    // A database of schema v1 with deposits in it, then the rest of the migrations.
+    auto migrations = embedded_migrations();
+    ASSERT_GE(migrations.size(), 2u);
+    ASSERT_TRUE(migrate_with(*db_, migrations.subspan(0, 1)));
+    fill(250);
+    ASSERT_TRUE(db_->migrate());
+    for (const auto& f : every_combination()) {
+        auto page = list_deposits(*db_, f);
+        ASSERT_TRUE(page);
+        EXPECT_EQ(page->total, expected(f).size());
+    }
+}
+
+TEST_F(DepositListTest, LimitIsCappedAndPageZeroIsOne) {
+    ASSERT_TRUE(db_->migrate());
+    fill(150);
+    DepositFilter f;
+    f.limit = 1000;
+    f.page = 0;
+    auto page = list_deposits(*db_, f);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->deposits.size(), 100u);
+    EXPECT_EQ(page->total, 150u);
+    ASSERT_TRUE(page->next);
+}
+
+}  // namespace
