@@ -165,6 +165,24 @@ TEST(BitcoinDecode, CoreBlock800000TransactionMatchedByScript) {
     EXPECT_TRUE(bb->transfers[0].to.empty());  // no network given
 }
 
+TEST(BitcoinDecode, OutputsBelowMinAmountAreNotDeposits) {
+    // The shared rule (chain/ignored.hpp): the 499441 sat output of block
+    // 800000 is dust under a 499442 sat floor, a deposit at 499441.
+    WatchSet w;
+    w.insert(key_of("bc1qj4y63fupgnd5j2ldh0jhhxf585p5h7hm0gzjfc"), 7);
+    MatchContext ctx = ctx_for(w);
+    ctx.min_amount = U256(499442);
+    auto dust = decode_block(core_block_800k(), ctx);
+    ASSERT_TRUE(dust.ok()) << dust.error().describe();
+    EXPECT_TRUE(dust->transfers.empty());
+    EXPECT_EQ(dust->ignored_dust, 1u);
+    ctx.min_amount = U256(499441);
+    auto at = decode_block(core_block_800k(), ctx);
+    ASSERT_TRUE(at.ok()) << at.error().describe();
+    EXPECT_EQ(at->transfers.size(), 1u);
+    EXPECT_EQ(at->ignored_dust, 0u);
+}
+
 TEST(BitcoinDecode, CoinbaseOutputNeedsMaturity) {
     WatchSet w;
     w.insert(key_hex("0014" + std::string(40, '1')), 1);

@@ -300,6 +300,41 @@ TEST(SolanaDecode, SolAndSplInOneTransactionHaveDistinctIndexes) {
     EXPECT_EQ(d.stats.token_deposits, 1u);
 }
 
+TEST(SolanaDecode, TransfersBelowMinAmountAreNotDeposits) {
+    // The transaction of the test above, with floors just above each amount.
+    const auto aliceUsdt = soltest::key("alice-usdt");
+    const auto payerUsdt = soltest::key("payer-usdt");
+    Tx tx;
+    tx.signature = soltest::hash_text("sig-both");
+    tx.accounts = {{kPayer.text, 9'000'000, 6'995'000, false, true, true},
+                   {payerUsdt.text, 2'039'280, 2'039'280},
+                   {aliceUsdt.text, 2'039'280, 2'039'280},
+                   {kAlice.text, 100, 2'000'100},
+                   {soltest::kTokenProgram, 1, 1, false, false}};
+    tx.pre_tokens = {{1, kUsdt, kPayer.text, "900000000"}, {2, kUsdt, kAlice.text, "1"}};
+    tx.post_tokens = {{1, kUsdt, kPayer.text, "774500000"}, {2, kUsdt, kAlice.text, "125500001"}};
+    auto tokens = test_tokens();
+    for (auto& t : tokens)
+        if (t.symbol == "USDT") t.min_amount = U256(125'500'001);
+    auto w = test_watch();
+    Decoded d;
+    NativeSpec native;
+    native.min_amount = U256(2'000'001);
+    DecodeContext ctx{tokens, &w, native, true};
+    d.status = decode_transaction(json::serialize(soltest::tx_accounts_json(tx)), ctx, d.transfers, &d.stats);
+    ASSERT_TRUE(d.status.ok()) << d.status.error().describe();
+    EXPECT_TRUE(d.transfers.empty());
+    EXPECT_EQ(d.stats.ignored_dust, 2u);
+    // At the floor: deposits.
+    native.min_amount = U256(2'000'000);
+    for (auto& t : tokens) t.min_amount = U256(125'500'000);
+    DecodeContext at{tokens, &w, native, true};
+    Decoded d2;
+    d2.status = decode_transaction(json::serialize(soltest::tx_accounts_json(tx)), at, d2.transfers, &d2.stats);
+    ASSERT_TRUE(d2.status.ok());
+    EXPECT_EQ(d2.transfers.size(), 2u);
+}
+
 TEST(SolanaDecode, TokenAccountCreatedInTheSameTransaction) {
     // Create Alice's token account (rent from the payer) and transfer 7 USDC
     // into it: no pre entry, the rent is no SOL deposit to anybody watched.

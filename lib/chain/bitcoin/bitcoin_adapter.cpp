@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "chain/ignored.hpp"
 #include "codec/base58.hpp"
 #include "codec/bech32.hpp"
 #include "core/log.hpp"
@@ -173,7 +174,9 @@ BitcoinAdapter::BitcoinAdapter(const config::ChainConfig& cfg, std::unique_ptr<n
       rpc_(std::move(rpc)),
       symbol_(cfg.native.symbol.empty() ? std::string("BTC") : cfg.native.symbol),
       range_(std::max<std::uint64_t>(1, cfg.max_block_range)),
-      log_(log::get("chain.bitcoin")) {}
+      log_(log::get("chain.bitcoin")) {
+    min_amount_ = cfg.native.min_amount;
+}
 
 BitcoinAdapter::~BitcoinAdapter() = default;
 
@@ -227,7 +230,7 @@ asio::awaitable<Result<ScanResult>> BitcoinAdapter::scan(std::uint64_t from, std
     if (!first) co_return first.error();
     if (!*first) co_return ScanResult{{}, from - 1};  // beyond the tip
 
-    const MatchContext ctx{&watched, symbol_, decimals_, network_};
+    const MatchContext ctx{&watched, symbol_, decimals_, network_, min_amount_};
     std::vector<BlockTransfers> blocks;
     std::string hash = std::move(**first);
     Error stopped;
@@ -251,6 +254,8 @@ asio::awaitable<Result<ScanResult>> BitcoinAdapter::scan(std::uint64_t from, std
             failed = true;
             break;
         }
+        if (b->ignored_zero) count_ignored(chain_, Ignored::zero_value, b->ignored_zero);
+        if (b->ignored_dust) count_ignored(chain_, Ignored::below_min_amount, b->ignored_dust);
         std::string next = std::move(b->next);
         blocks.push_back(BlockTransfers{std::move(b->ref), std::move(b->transfers)});
         if (next.empty()) break;  // the tip

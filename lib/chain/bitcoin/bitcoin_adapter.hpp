@@ -91,6 +91,7 @@ private:
     std::unique_ptr<net::JsonRpcClient> rpc_;
     std::string symbol_;
     unsigned decimals_ = 8;
+    std::optional<U256> min_amount_;  // [chains].native.min_amount, satoshis
     std::uint64_t range_ = 10;
     Dialect dialect_ = Dialect::unknown;
     std::optional<std::string> chain_name_;

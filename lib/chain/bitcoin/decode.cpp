@@ -1,5 +1,7 @@
 #include "chain/bitcoin/decode.hpp"
 
+#include "chain/ignored.hpp"
+
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
@@ -595,6 +597,11 @@ private:
         if (candidates_used_ > 0 && !is_hash_text(txid_)) return malformed(where() + ": txid is not 64 hex digits", ec);
         for (std::size_t i = 0; i < candidates_used_; ++i) {
             const Candidate& c = candidates_[i];
+            switch (ignored(U256(c.sats), ctx_.min_amount)) {
+                case Ignored::zero_value: ++out_.ignored_zero; continue;
+                case Ignored::below_min_amount: ++out_.ignored_dust; continue;
+                case Ignored::no: break;
+            }
             Transfer t;
             t.tx = lower(txid_);
             t.index = c.n;

@@ -42,6 +42,7 @@ struct MatchContext {
     unsigned decimals = 8;
     // Network for Transfer::to (the recipient's address text); nullopt leaves it empty.
     std::optional<codec::BtcNetwork> network;
+    std::optional<U256> min_amount;  // satoshis; smaller outputs are dust (chain/ignored.hpp)
 };
 
 struct DecodedBlock {
@@ -51,6 +52,8 @@ struct DecodedBlock {
     std::vector<Transfer> transfers; // in (tx order, vout) order
     std::size_t txs = 0;             // transactions seen
     std::size_t outputs = 0;         // outputs seen
+    std::size_t ignored_zero = 0;    // watched outputs of 0 sat: not deposits
+    std::size_t ignored_dust = 0;    // watched outputs below min_amount: not deposits
 };
 
 // One `getblock` answer at verbosity 2 (Core) / with details (bcoin): the raw

@@ -250,11 +250,13 @@ asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std:
 
 // Non-coroutine halves of scan() (GCC's coroutine lowering is fragile with
 // string literals and aggregates in coroutine bodies; keep those out here).
-EvmAdapter::LogsStep EvmAdapter::on_logs(Result<json::value>& logs, ScanState& s, const WatchSet& watched) {
+EvmAdapter::LogsStep EvmAdapter::on_logs(Result<std::string>& logs, ScanState& s, const WatchSet& watched) {
     if (logs) {
         s.token_logs.assign(s.blocks.size(), 0);
         LogMatchContext ctx{tokens_, &watched, s.refs, s.token_logs, chain_};
-        auto st = decode_logs(*logs, ctx, s.matched);
+        // The answer body itself, decoded by the streaming parser: no DOM of
+        // thousands of logs, only the watched transfers are kept.
+        auto st = decode_logs(std::string_view(*logs), ctx, s.matched);
         if (!st) {
             s.error = with_context(st.error(), "eth_getLogs " + std::to_string(s.from) + "-" + std::to_string(s.end));
             return LogsStep::fail;
@@ -459,7 +461,7 @@ asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::ui
         const json::array addresses = token_addresses(tokens_);
         const json::array topics = transfer_topics(watched, kTopicFilterMax);
         for (;;) {
-            auto logs = co_await rpc_->call(kGetLogs, logs_params(s.from, s.end, addresses, topics));
+            auto logs = co_await rpc_->call_raw(kGetLogs, logs_params(s.from, s.end, addresses, topics));
             const LogsStep step = on_logs(logs, s, watched);
             if (step == LogsStep::done) break;
             if (step == LogsStep::fail) co_return std::move(s.error);

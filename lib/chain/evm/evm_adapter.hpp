@@ -129,7 +129,7 @@ private:
         Error error;
     };
     enum class LogsStep { done, retry, fail };
-    LogsStep on_logs(Result<json::value>& logs, ScanState& s, const WatchSet& watched);
+    LogsStep on_logs(Result<std::string>& logs, ScanState& s, const WatchSet& watched);
     // Blocks (indexes into s.blocks) whose bloom may hold a Transfer of a
     // configured token (to a watched recipient when the query filtered by
     // recipient) while the answer held no such log.

@@ -1,5 +1,7 @@
 #include "chain/solana/decode.hpp"
 
+#include "chain/ignored.hpp"
+
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
@@ -74,6 +76,7 @@ Result<std::vector<TokenSpec>> make_token_specs(const std::vector<config::TokenC
         s.mint_text = codec::solana_address(s.mint);
         s.symbol = t.symbol;
         s.decimals = t.decimals;
+        s.min_amount = t.min_amount;
         for (const auto& other : specs)
             if (other.mint == s.mint)
                 return make_error(Errc::invalid_input,
@@ -84,6 +87,16 @@ Result<std::vector<TokenSpec>> make_token_specs(const std::vector<config::TokenC
 }
 
 namespace {
+
+// The shared rule (chain/ignored.hpp): true when the transfer is no deposit.
+bool skip(const U256& amount, const std::optional<U256>& min_amount, BlockStats& stats) {
+    switch (ignored(amount, min_amount)) {
+        case Ignored::zero_value: ++stats.ignored_zero; return true;
+        case Ignored::below_min_amount: ++stats.ignored_dust; return true;
+        case Ignored::no: return false;
+    }
+    return false;
+}
 
 // ---------------------------------------------------------------------------
 // Per-transaction matching, fed by the streaming parser.
@@ -201,6 +214,7 @@ public:
             t.currency = ctx_.native.symbol;
             t.decimals = ctx_.native.decimals;
             t.amount = U256(tx.post[i] - tx.pre[i]);
+            if (skip(t.amount, ctx_.native.min_amount, stats)) continue;
             out.push_back(std::move(t));
             ++stats.sol_deposits;
         }
@@ -272,6 +286,7 @@ private:
             t.contract = token.mint_text;
             t.decimals = token.decimals;
             t.amount = in - before;
+            if (skip(t.amount, token.min_amount, stats)) continue;
             out.push_back(std::move(t));
             ++stats.token_deposits;
         }

@@ -58,11 +58,13 @@ struct TokenSpec {
     std::string mint_text;  // canonical base58
     std::string symbol;
     unsigned decimals = 0;
+    std::optional<U256> min_amount;  // base units; smaller transfers are dust (chain/ignored.hpp)
 };
 
 struct NativeSpec {
     std::string symbol = "SOL";
     unsigned decimals = 9;
+    std::optional<U256> min_amount;  // lamports
 };
 
 // Validates configured mints (base58 of exactly 32 bytes); duplicates are an error.
@@ -87,6 +89,8 @@ struct BlockStats {
     std::size_t failed = 0;           // meta.err != null (ignored)
     std::size_t sol_deposits = 0;
     std::size_t token_deposits = 0;
+    std::size_t ignored_zero = 0;     // a watched balance that rose by 0 (never for SOL: only rises count)
+    std::size_t ignored_dust = 0;     // below the currency's min_amount: not a deposit
 };
 
 struct DecodedBlock {

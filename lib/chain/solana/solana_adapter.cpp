@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "chain/ignored.hpp"
 #include "core/log.hpp"
 #include "net/jsonrpc.hpp"
 
@@ -220,6 +221,18 @@ Linked link_blocks(std::uint64_t from, const std::vector<std::uint64_t>& slots, 
     return l;
 }
 
+// depositd_transfers_ignored_total for what the decoder left out (per fetch).
+void count_ignored_transfers(const std::string& chain, const std::vector<SolanaAdapter::SlotFetch>& fetched) {
+    std::size_t zero = 0, dust = 0;
+    for (const auto& f : fetched) {
+        if (f.kind != SolanaAdapter::SlotFetch::Kind::block) continue;
+        zero += f.block.stats.ignored_zero;
+        dust += f.block.stats.ignored_dust;
+    }
+    if (zero) count_ignored(chain, Ignored::zero_value, zero);
+    if (dust) count_ignored(chain, Ignored::below_min_amount, dust);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SolanaAdapter>> SolanaAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
@@ -249,7 +262,7 @@ SolanaAdapter::SolanaAdapter(const config::ChainConfig& cfg, std::unique_ptr<net
       use_finalized_(cfg.finalized),
       rpc_(std::move(rpc)),
       tokens_(std::move(tokens)),
-      native_{cfg.native.symbol.empty() ? std::string("SOL") : cfg.native.symbol, 9},
+      native_{cfg.native.symbol.empty() ? std::string("SOL") : cfg.native.symbol, 9, cfg.native.min_amount},
       range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxSlotRange)),
       log_(log::get("chain.solana")) {}
 
@@ -417,6 +430,7 @@ asio::awaitable<Result<ScanResult>> SolanaAdapter::scan(std::uint64_t from, std:
         DecodeContext ctx{tokens_, &watched, native_, true};
         auto fetched = co_await fetch_blocks(*slots, ctx, true);
         if (!fetched) co_return fetched.error();
+        count_ignored_transfers(chain_, *fetched);
         Linked l = link_blocks(from, *slots, *fetched, out.blocks);
         if (!l.complete) {
             if (out.blocks.empty() && l.error) co_return *l.error;
