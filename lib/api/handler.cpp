@@ -1,5 +1,7 @@
 #include "api/handler.hpp"
 
+#include "api/route_util.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -42,44 +44,14 @@ auto logger() {
 
 // --- Responses -------------------------------------------------------------
 
-Response json_response(int status, const json::value& v) {
-    Response r;
-    r.status = status;
-    r.content_type = "application/json";
-    r.body = json::serialize(v);
-    return r;
-}
-
-Response ok(int status, json::value data, const std::string& message) {
-    json::object o;
-    o["success"] = true;
-    o["data"] = std::move(data);
-    o["message"] = message;
-    return json_response(status, o);
-}
-
-Response error(int status, const std::string& name, const std::string& message) {
-    json::object o;
-    o["success"] = false;
-    o["error"] = name;
-    o["message"] = message;
-    return json_response(status, o);
-}
-
-Response validation(const std::string& message) { return error(400, "ValidationError", message); }
-Response not_found(const std::string& message) { return error(404, "NotFound", message); }
-
-Response internal(const Error& e, const char* what) {
-    // The detail (it may contain SQL) goes to the log, never to the client.
-    logger()->error("{}: {}", what, e.describe());
-    return error(500, "InternalError", "Internal error");
-}
-
-Response method_not_allowed(const std::string& method, const std::string& allow) {
-    auto r = error(405, "MethodNotAllowed", "Method " + method + " is not allowed here; allowed: " + allow);
-    r.headers.emplace_back("Allow", allow);
-    return r;
-}
+// The envelope of SPEC §4 (api/route_util.hpp, shared with the order routes).
+using util::error;
+using util::internal;
+using util::json_response;
+using util::method_not_allowed;
+using util::not_found;
+using util::ok;
+using util::validation;
 
 // Metadata is stored as the JSON text the client sent; it is given back as JSON.
 json::value metadata_value(const std::optional<std::string>& text) {

@@ -1,8 +1,8 @@
 #pragma once
 // Small helpers shared by the order, merchant and payment-page routes
 // (orders_routes.cpp, merchant_routes.cpp, pay_page.cpp): the JSON envelope of
-// SPEC §4, form and query decoding, language choice and HTML escaping.
-// handler.cpp keeps its own copies of the envelope helpers for now.
+// SPEC §4 (handler.cpp uses the same), form and query decoding, language
+// choice and HTML escaping.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -9,6 +9,7 @@
 #include "chain/ignored.hpp"
 #include "codec/base58.hpp"
 #include "codec/bech32.hpp"
+#include "chain/rpc_options.hpp"
 #include "core/log.hpp"
 #include "net/jsonrpc.hpp"
 
@@ -147,12 +148,7 @@ std::function<std::string(bool reload)> cookie_credentials(std::string path, std
 }
 
 Result<std::unique_ptr<BitcoinAdapter>> BitcoinAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o;
-    o.endpoints = cfg.rpc;
-    for (const auto& [k, v] : cfg.headers) o.headers.emplace_back(k, v);
-    o.timeout = cfg.request_timeout;
-    o.max_rps = cfg.max_rps;
-    o.name = cfg.id;
+    net::JsonRpcOptions o = rpc_options(cfg);
     // getblock at verbosity 2 of a full 4 MB-weight block is tens of MB of JSON.
     o.max_response_bytes = std::max<std::size_t>(o.max_response_bytes, std::size_t{128} << 20);
     if (!cfg.rpc_cookie_file.empty()) o.basic_auth = cookie_credentials(cfg.rpc_cookie_file, cfg.id);

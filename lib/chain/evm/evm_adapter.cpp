@@ -10,6 +10,7 @@
 
 #include "codec/bloom.hpp"
 #include "codec/hex.hpp"
+#include "chain/rpc_options.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "net/jsonrpc.hpp"
@@ -145,12 +146,7 @@ const std::string kEthCall = "eth_call";
 }  // namespace
 
 Result<std::unique_ptr<EvmAdapter>> EvmAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o;
-    o.endpoints = cfg.rpc;
-    for (const auto& [k, v] : cfg.headers) o.headers.emplace_back(k, v);
-    o.timeout = cfg.request_timeout;
-    o.max_rps = cfg.max_rps;
-    o.name = cfg.id;
+    net::JsonRpcOptions o = rpc_options(cfg);
     if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
     return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
 }

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "chain/ignored.hpp"
+#include "chain/rpc_options.hpp"
 #include "core/log.hpp"
 #include "net/jsonrpc.hpp"
 
@@ -236,12 +237,7 @@ void count_ignored_transfers(const std::string& chain, const std::vector<SolanaA
 }  // namespace
 
 Result<std::unique_ptr<SolanaAdapter>> SolanaAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o;
-    o.endpoints = cfg.rpc;
-    for (const auto& [k, v] : cfg.headers) o.headers.emplace_back(k, v);
-    o.timeout = cfg.request_timeout;
-    o.max_rps = cfg.max_rps;
-    o.name = cfg.id;
+    net::JsonRpcOptions o = rpc_options(cfg);
     if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
     return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
 }
