@@ -87,7 +87,7 @@ std::optional<Response> Handler::dispatch_public(const Request& req, const std::
     route = epusdt_path ? "epusdt.create" : "epay." + seg[0].substr(0, seg[0].size() - 4);
     if (!config_.merchant.enabled) return not_found("No such endpoint ([merchant] is not configured)");
     if (epusdt_path) return m == "POST" ? epusdt_create(req) : method_not_allowed(m, "POST");
-    if (seg[0] == "api.php") return m == "GET" || m == "POST" ? epay_query(query) : method_not_allowed(m, "GET");
+    if (seg[0] == "api.php") return m == "GET" || m == "POST" ? epay_query(query) : method_not_allowed(m, "GET, POST");
     if (m != "GET" && m != "POST") return method_not_allowed(m, "GET, POST");
     return epay_submit(req, seg[0] == "mapi.php");
 }

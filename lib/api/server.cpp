@@ -120,8 +120,12 @@ struct Server::Impl {
 
 namespace {
 
+// `head`: the answer to a HEAD request, the headers of the GET answer
+// (Content-Length included) without its body (RFC 9110 §9.3.2); a body
+// there would be read as the next answer on a keep-alive connection.
 asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response r, bool keep_alive,
-                                                  unsigned version, std::chrono::milliseconds timeout) {
+                                                  unsigned version, std::chrono::milliseconds timeout,
+                                                  bool head = false) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "depositd/" DEPOSITD_VERSION);
     res.set(http::field::content_type, r.content_type);
@@ -131,6 +135,12 @@ asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Res
     res.keep_alive(keep_alive);
     res.prepare_payload();
     stream.expires_after(timeout);
+    if (head) {
+        http::response<http::empty_body> header_only{std::move(res.base())};
+        auto [ec, n] = co_await http::async_write(stream, header_only, use_tuple);
+        (void)n;
+        co_return ec;
+    }
     auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
     (void)n;
     co_return ec;
@@ -260,6 +270,7 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         r.body = std::move(req.body());
         const bool keep = req.keep_alive() && !self->stopping;
         const unsigned version = req.version();
+        const bool head = req.method() == http::verb::head;
 
         auto started = std::chrono::steady_clock::now();
         Response resp;
@@ -268,7 +279,7 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         else
             resp = self->handler.handle(r);
         int status = resp.status;
-        auto wec = co_await write_response(stream, std::move(resp), keep, version, lim.write_timeout);
+        auto wec = co_await write_response(stream, std::move(resp), keep, version, lim.write_timeout, head);
         // Path only: queries may carry references but never keys; Authorization is never logged.
         std::string_view path(r.target);
         path = path.substr(0, path.find('?'));

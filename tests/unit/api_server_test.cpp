@@ -161,6 +161,38 @@ TEST_F(ApiServer, KeepAliveServesTwoRequestsOnOneConnection) {
     EXPECT_TRUE(closed_by_peer(s));
 }
 
+// HEAD (the payment page answers it): the GET answer's headers, Content-Length
+// included, and no body, so the next answer on a keep-alive connection is
+// read right after them.
+TEST_F(ApiServer, HeadAnswersTheHeadersWithoutTheBody) {
+    start();
+    auto s = connect();
+    auto get = roundtrip(s, http::verb::get, "/pay/ord_missing", "", false);
+    EXPECT_EQ(get.result_int(), 404);
+    ASSERT_FALSE(get.body().empty());
+
+    http::request<http::empty_body> head{http::verb::head, "/pay/ord_missing", 11};
+    head.set(http::field::host, "127.0.0.1");
+    http::write(s, head);
+    beast::flat_buffer buf;
+    http::response_parser<http::empty_body> p;
+    p.skip(true);  // an answer to HEAD has no body, whatever Content-Length says
+    http::read(s, buf, p);
+    EXPECT_EQ(p.get().result_int(), 404);
+    EXPECT_EQ(p.get()[http::field::content_length], std::to_string(get.body().size()));
+    EXPECT_EQ(p.get()[http::field::content_type], get[http::field::content_type]);
+
+    http::request<http::empty_body> next{http::verb::get, "/health", 11};
+    next.set(http::field::host, "127.0.0.1");
+    http::write(s, next);
+    http::response<http::string_body> health;
+    beast::error_code ec;
+    http::read(s, buf, health, ec);
+    ASSERT_FALSE(ec) << ec.message() << " (bytes after the HEAD answer: " << buf.size() << ")";
+    EXPECT_EQ(health.result_int(), 200);
+    EXPECT_EQ(health.body().substr(0, 1), "{");
+}
+
 TEST_F(ApiServer, BigBodyIs413ThenClose) {
     start();
     auto s = connect();
