@@ -54,7 +54,7 @@ protected:
     }
 
     Handler& handler() {
-        if (!handler_) handler_ = std::make_unique<Handler>(tmp_.db(), config_, clock_);
+        if (!handler_) handler_ = std::make_unique<Handler>(tmp_.store(), config_, clock_);
         return *handler_;
     }
     store::Database& db() { return tmp_.db(); }

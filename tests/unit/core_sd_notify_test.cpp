@@ -142,7 +142,7 @@ TEST(SdNotify, NoListenerIsAnErrorNotACrash) {
 // the same bytes, for a path and for an abstract name.
 TEST(SdNotify, SameDatagramAsSystemdNotify) {
     if (std::system("command -v systemd-notify >/dev/null 2>&1") != 0) GTEST_SKIP() << "systemd-notify not installed";
-    for (const std::string name : {(std::filesystem::temp_directory_path() / unique("ref")).string(),
+    for (const std::string& name : {(std::filesystem::temp_directory_path() / unique("ref")).string(),
                                    "@" + unique("depositd-ref")}) {
         Listener l(name);
         const std::string cmd = "NOTIFY_SOCKET='" + name + "' systemd-notify --status='eth ok lag 0'";

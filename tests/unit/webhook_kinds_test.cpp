@@ -130,7 +130,7 @@ TEST(WebhookKinds, MerchantNotifiesAreDeliveredWithoutAWebhookUrl) {
     config::WebhookConfig cfg;  // no url: webhooks disabled
     cfg.timeout = 3s;
     cfg.schedule = {20ms, 20ms, 20ms};
-    webhook::Dispatcher d(ctx.get_executor(), t.db(), http, cfg, clock);
+    webhook::Dispatcher d(ctx.get_executor(), t.store(), http, cfg, clock);
     d.set_poll_interval(20ms);
     bool done = false;
     boost::asio::co_spawn(ctx, d.run(), [&](std::exception_ptr) { done = true; });
