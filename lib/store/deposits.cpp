@@ -12,6 +12,7 @@ constexpr const char* kColumns =
     "id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, reference, currency, contract, "
     "raw_amount, decimals, from_address, confirmations, required_confirmations, status, detected_at, confirmed_at, "
     "reverted_at, changes, finality, block_time";
+constexpr int kColumnCount = 23;  // of kColumns: a column selected after them has this index
 
 Deposit read_row(const Statement& s) {
     Deposit d;
@@ -251,7 +252,7 @@ Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
             break;
         }
         page.deposits.push_back(read_row(s));
-        last_seq = s.int64(20);
+        last_seq = s.int64(kColumnCount);  // the rowid after kColumns
     }
     return page;
 }

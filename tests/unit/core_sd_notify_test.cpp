@@ -145,7 +145,7 @@ TEST(SdNotify, SameDatagramAsSystemdNotify) {
     for (const std::string& name : {(std::filesystem::temp_directory_path() / unique("ref")).string(),
                                    "@" + unique("depositd-ref")}) {
         Listener l(name);
-        const std::string cmd = "NOTIFY_SOCKET='" + name + "' systemd-notify --status='eth ok lag 0'";
+        const std::string cmd = "NOTIFY_SOCKET='" + name + "' systemd-notify --no-block --status='eth ok lag 0'";
         ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
         auto reference = l.receive();
         ASSERT_TRUE(reference) << "systemd-notify sent nothing to " << name;
