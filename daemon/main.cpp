@@ -27,7 +27,7 @@
 #include "net/http_client.hpp"
 #include "orders/expiry.hpp"
 #include "orders/orders.hpp"
-#include "orders/rates.hpp"
+#include "orders/rate_fetcher.hpp"
 #include "scanner/scanner.hpp"
 #include "service_notify.hpp"
 #include "store/store.hpp"

@@ -490,7 +490,9 @@ Status check_receive_addresses(const config::Config& cfg) {
 }
 
 Status prepare_receive_addresses(store::Database& db, const config::Config& cfg, std::int64_t now_ms) {
-    for (const auto& [chain_id, text] : cfg.orders.receive) {
+    for (const auto& entry : cfg.orders.receive) {
+        const std::string& chain_id = entry.first;  // a named reference: lambdas may capture it (C++20 bindings not)
+        const auto& text = entry.second;
         const auto* chain = cfg.chain(chain_id);
         auto parsed = parse_receive(cfg, chain_id, text);
         if (!parsed) return parsed.error();

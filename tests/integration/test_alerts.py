@@ -10,7 +10,7 @@ import unittest
 import urllib.request
 
 import harness
-from harness import Anvil, Daemon, Receiver, evm_chain_block, pool_addresses, wait_until
+from harness import free_port, Anvil, Daemon, Receiver, evm_chain_block, pool_addresses, wait_until
 
 try:
     import yaml
@@ -64,8 +64,12 @@ class AlertRulesTest(unittest.TestCase):
         # The daemon's real /metrics after a deposit and a delivery.
         node = Anvil()
         hook = Receiver()
+        # A dead first endpoint: its failures are what depositd_rpc_errors_total
+        # counts (a counter appears with its first error), anvil answers.
+        dead = f"http://127.0.0.1:{free_port()}"
         d = Daemon(tempfile.mkdtemp(prefix="depositd-alerts-"),
-                   evm_chain_block("devnet", node.url, confirmations=1, poll="200ms"), hook.url)
+                   evm_chain_block("devnet", [dead, node.url], confirmations=1, poll="200ms",
+                                   extra="chain_id = 31337\n"), hook.url)
         try:
             d.import_addresses(pool_addresses(3, seed=5))
             d.start()

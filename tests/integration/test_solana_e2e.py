@@ -206,16 +206,18 @@ class SolanaEndToEnd(unittest.TestCase):
         sender = key("sender-k")
         chain = Chain(fin_lag=8)
         rnd = random.Random(9)
-        n = 0
+        made = 0
+        n = 0  # deposits at or after the configured start slot (the ones before it are never scanned)
         for s in range(START - 5, START + 320):
             if (s % 11 == 4) or (START + 150 <= s < START + 185):  # scattered skips and 35 in a row
                 continue
             txs = []
             if rnd.random() < 0.3:
-                n += 1
-                to = pool[n % len(pool)]
-                txs.append(sol_transfer(("k", n), sender, to, 10 ** 6 + n) if n % 2 else
-                           spl_transfer(("k", n), sender, to, USDT, 10 ** 4 + n))
+                made += 1
+                n += s >= START
+                to = pool[made % len(pool)]
+                txs.append(sol_transfer(("k", made), sender, to, 10 ** 6 + made) if made % 2 else
+                           spl_transfer(("k", made), sender, to, USDT, 10 ** 4 + made))
             chain.produce(s, txs)
         chain.finalize_all()
         tip = chain.confirmed
