@@ -434,13 +434,16 @@ class Bcoin:
     def _wallet_send(self, method, *params):
         # bcoin 1.0.2's wallet sometimes trips over its own assertion
         # ("assert(credit)", -32603) while it is still connecting the blocks
-        # just mined; the same call a moment later goes through.
-        for attempt in range(20):
+        # just mined, or answers "Not enough funds (available=0.0" until its
+        # wallet has connected the matured coinbases; a moment later it works.
+        for attempt in range(50):
             try:
                 txid = self.wallet_rpc(method, *params)
                 break
             except RuntimeError as e:
-                if "-32603" not in str(e) or "falsy" not in str(e) or attempt == 19:
+                m = str(e)
+                catching_up = ("-32603" in m and "falsy" in m) or "(available=0.0," in m
+                if not catching_up or attempt == 49:
                     raise
                 time.sleep(0.1)
         wait_until(lambda: txid in self.rpc("getrawmempool"), timeout=20, what="tx in mempool")
