@@ -23,6 +23,7 @@
 #include "core/ids.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "store/store.hpp"
 #include "store/database.hpp"
 
 using namespace depositd;
@@ -98,6 +99,7 @@ void build(store::Database& db) {
 
 struct Fixture {
     std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::Store> st;  // what the daemon's handler reads through
     config::Config cfg;
     SystemClock clock;
     std::unique_ptr<api::Handler> handler;
@@ -115,7 +117,10 @@ struct Fixture {
         config::ChainConfig c;
         c.id = "ethereum";
         cfg.chains.push_back(c);
-        handler = std::make_unique<api::Handler>(*db, cfg, clock);
+        auto opened_store = store::Store::open(db_path());
+        if (!opened_store) std::abort();
+        st = std::move(*opened_store);
+        handler = std::make_unique<api::Handler>(*st, cfg, clock);
     }
 
     api::Response get(const std::string& target) {

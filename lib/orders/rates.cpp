@@ -18,7 +18,8 @@ Result<Decimal> rate_from_json(std::string_view body, std::string_view path) {
         const auto dot = path.find('.');
         const std::string_view key = path.substr(0, dot);
         path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
-        walked += walked.empty() ? std::string(key) : "." + std::string(key);
+        if (!walked.empty()) walked += '.';  // (not "." + key: GCC 12 -O3 warns -Wrestrict on it, PR 105329)
+        walked.append(key);
         if (const auto* o = at->if_object()) {
             const auto it = o->find(key);
             if (it == o->end()) return make_error(Errc::malformed, "the rate source's answer has no " + walked);
