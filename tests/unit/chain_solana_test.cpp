@@ -271,7 +271,8 @@ TEST(SolanaDecode, V0RecipientFromALookupTable) {
     }
 }
 
-TEST(SolanaDecode, SolAndSplInOneTransactionHaveDistinctIndexes) {
+// One transaction paying Alice 2,000,000 lamports and 125.5 USDT.
+static std::string sol_and_usdt_tx() {
     const auto aliceUsdt = soltest::key("alice-usdt");
     const auto payerUsdt = soltest::key("payer-usdt");
     Tx tx;
@@ -283,9 +284,13 @@ TEST(SolanaDecode, SolAndSplInOneTransactionHaveDistinctIndexes) {
                    {soltest::kTokenProgram, 1, 1, false, false}};
     tx.pre_tokens = {{1, kUsdt, kPayer.text, "900000000"}, {2, kUsdt, kAlice.text, "1"}};
     tx.post_tokens = {{1, kUsdt, kPayer.text, "774500000"}, {2, kUsdt, kAlice.text, "125500001"}};
+    return json::serialize(soltest::tx_accounts_json(tx));
+}
+
+TEST(SolanaDecode, SolAndSplInOneTransactionHaveDistinctIndexes) {
     auto tokens = test_tokens();
     auto w = test_watch();
-    auto d = decode_tx(json::serialize(soltest::tx_accounts_json(tx)), tokens, w);
+    auto d = decode_tx(sol_and_usdt_tx(), tokens, w);
     ASSERT_TRUE(d.status.ok()) << d.status.error().describe();
     ASSERT_EQ(d.transfers.size(), 2u);
     EXPECT_EQ(d.transfers[0].index, 2u);  // USDT: the token account
@@ -302,17 +307,7 @@ TEST(SolanaDecode, SolAndSplInOneTransactionHaveDistinctIndexes) {
 
 TEST(SolanaDecode, TransfersBelowMinAmountAreNotDeposits) {
     // The transaction of the test above, with floors just above each amount.
-    const auto aliceUsdt = soltest::key("alice-usdt");
-    const auto payerUsdt = soltest::key("payer-usdt");
-    Tx tx;
-    tx.signature = soltest::hash_text("sig-both");
-    tx.accounts = {{kPayer.text, 9'000'000, 6'995'000, false, true, true},
-                   {payerUsdt.text, 2'039'280, 2'039'280},
-                   {aliceUsdt.text, 2'039'280, 2'039'280},
-                   {kAlice.text, 100, 2'000'100},
-                   {soltest::kTokenProgram, 1, 1, false, false}};
-    tx.pre_tokens = {{1, kUsdt, kPayer.text, "900000000"}, {2, kUsdt, kAlice.text, "1"}};
-    tx.post_tokens = {{1, kUsdt, kPayer.text, "774500000"}, {2, kUsdt, kAlice.text, "125500001"}};
+    const std::string tx = sol_and_usdt_tx();
     auto tokens = test_tokens();
     for (auto& t : tokens)
         if (t.symbol == "USDT") t.min_amount = U256(125'500'001);
@@ -321,7 +316,7 @@ TEST(SolanaDecode, TransfersBelowMinAmountAreNotDeposits) {
     NativeSpec native;
     native.min_amount = U256(2'000'001);
     DecodeContext ctx{tokens, &w, native, true};
-    d.status = decode_transaction(json::serialize(soltest::tx_accounts_json(tx)), ctx, d.transfers, &d.stats);
+    d.status = decode_transaction(tx, ctx, d.transfers, &d.stats);
     ASSERT_TRUE(d.status.ok()) << d.status.error().describe();
     EXPECT_TRUE(d.transfers.empty());
     EXPECT_EQ(d.stats.ignored_dust, 2u);
@@ -330,7 +325,7 @@ TEST(SolanaDecode, TransfersBelowMinAmountAreNotDeposits) {
     for (auto& t : tokens) t.min_amount = U256(125'500'000);
     DecodeContext at{tokens, &w, native, true};
     Decoded d2;
-    d2.status = decode_transaction(json::serialize(soltest::tx_accounts_json(tx)), at, d2.transfers, &d2.stats);
+    d2.status = decode_transaction(tx, at, d2.transfers, &d2.stats);
     ASSERT_TRUE(d2.status.ok());
     EXPECT_EQ(d2.transfers.size(), 2u);
 }
