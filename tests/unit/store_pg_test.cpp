@@ -155,7 +155,9 @@ TEST_F(PgLayer, PreparedOncePerSessionAndTypes) {
     EXPECT_NE(bad.error().message.find("42601"), std::string::npos) << bad.error().message;
     EXPECT_NE(bad.error().message.find("SELEC 1"), std::string::npos) << bad.error().message;
     EXPECT_TRUE(c->ok());
+    EXPECT_EQ(c->failure().kind, pg::Failure::other);
     MUST(c->query("SELECT 1"));
+    EXPECT_EQ(c->failure().kind, pg::Failure::none);  // a new command outside a transaction starts clean
 }
 
 TEST_F(PgLayer, NullsAndTypeMismatchesAreErrorsNotValues) {
@@ -308,6 +310,9 @@ TEST_F(PgLayer, TransactionGuardRollsBackAndSetsTheIsolationLevel) {
         auto tx = pg::Transaction::begin(*c);
         ASSERT_TRUE(tx);
         MUST(c->query("INSERT INTO g VALUES (3)"));
+        auto nested = pg::Transaction::begin(*c);  // no nested transactions: refused, the outer one goes on
+        ASSERT_FALSE(nested);
+        EXPECT_EQ(nested.error().code, Errc::internal);
         ASSERT_TRUE(tx->commit());
     }
     EXPECT_EQ(count(*c, "g"), 1);

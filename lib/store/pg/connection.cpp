@@ -178,6 +178,12 @@ Status Connection::open_session() {
 
 bool Connection::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
+bool Connection::in_transaction() const {
+    if (!conn_) return false;
+    const auto st = PQtransactionStatus(conn_);
+    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+}
+
 std::string Connection::clean(std::string text) const { return scrub(std::move(text), password_); }
 
 Error Connection::fail(Error e, Failure kind, std::string sqlstate, std::string constraint) {
@@ -287,6 +293,7 @@ Result<Rows> Connection::query(std::string_view sql, std::initializer_list<Param
 
 Result<Rows> Connection::query(std::string_view sql, std::span<const Param> params) {
     if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    if (!in_transaction()) clear_failure();
     const auto deadline = Clock::now() + options_.query_timeout;
     const int n = static_cast<int>(params.size());
     std::string key(sql);
@@ -324,6 +331,7 @@ Result<Rows> Connection::query(std::string_view sql, std::span<const Param> para
 
 Result<Rows> Connection::exec(std::string_view sql) {
     if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    if (!in_transaction()) clear_failure();
     const std::string text(sql);
     if (!PQsendQuery(conn_, text.c_str())) return session_error("sending");
     return await_result(Clock::now() + options_.query_timeout);

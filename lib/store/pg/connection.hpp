@@ -10,8 +10,10 @@
 //  - every wait is bounded: an answer that does not come within
 //    query_timeout drops the session, as if the network had;
 //  - failures are Result values, classified by SQLSTATE (errors.hpp);
-//    failure() keeps the first one since clear_failure(), which is what
-//    run_transaction (transaction.hpp) decides on;
+//    failure() is the first one of the open transaction (or of the last
+//    command outside one), which is what run_transaction (transaction.hpp)
+//    decides on: after a failed statement PostgreSQL fails the rest of the
+//    transaction with 25P02, the first failure is the one that counts;
 //  - a lost session is reported to a Health shared by the store's
 //    connections (/health shows "degraded") until recover() replaces it;
 //  - no password in any text we return or log.
@@ -133,6 +135,10 @@ public:
 
     // The session is up (as far as the client knows).
     bool ok() const;
+    // Inside BEGIN ... COMMIT (also a failed one, until it ends).
+    bool in_transaction() const;
+    // The first failure of the open transaction, or of the last command
+    // outside one; reset when a command starts outside a transaction.
     const FailureInfo& failure() const { return failure_; }
     void clear_failure() { failure_ = {}; }
 

@@ -30,6 +30,10 @@ Error unavailable(const std::string& why) { return make_error(Errc::unavailable,
 }  // namespace
 
 Result<Transaction> Transaction::begin(Connection& conn, TxOptions options) {
+    // PostgreSQL has no nested BEGIN: the inner COMMIT would commit the outer
+    // unit half-way. A unit must not start another on its own connection.
+    if (conn.in_transaction())
+        return make_error(Errc::internal, "a transaction is already open on this connection");
     auto r = conn.exec(begin_sql(options));
     std::string xid;
     if (r && !options.read_only) {

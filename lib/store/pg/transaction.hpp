@@ -52,6 +52,8 @@ struct TxOptions {
 
 // BEGIN ... COMMIT as a guard: rolled back when it goes away uncommitted
 // (nothing is sent when the session is gone: the server rolled it back).
+// begin() refuses (Errc::internal) while a transaction is open on the
+// connection: there are no nested transactions.
 class Transaction {
 public:
     static Result<Transaction> begin(Connection& conn, TxOptions options = {});
