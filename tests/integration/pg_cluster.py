@@ -58,6 +58,7 @@ For C++ tests, `python3 pg_cluster.py serve` runs one cluster and answers
 line commands on stdin with one JSON line each (tests/unit/pg_test_cluster.hpp):
     (start-up)        {"ok": true, "port": P, "socket_dir": D, "admin_url": U, "user": "depositd", "password": W, "pid": N}
     createdb          {"ok": true, "name": "t_1", "url": "postgresql://depositd:W@127.0.0.1:P/t_1"}
+                      (made ahead while the previous test ran: prefetch_database())
     kill9 | start | stop | restart     {"ok": true, "pid": N}
     proxy             {"ok": true, "id": I, "port": Q}
     cut I             {"ok": true, "cut": n}
@@ -172,6 +173,23 @@ def _processes_in(folder):
     return out
 
 
+def _end_processes_in(data_dir, timeout):
+    """Waits until no process works in the data folder (backends of a killed
+    postmaster exit by themselves within moments); SIGKILL to those still
+    there in the second half of the wait. True when none is left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = _processes_in(data_dir)
+        if not left:
+            return True
+        if time.monotonic() > deadline - timeout / 2:
+            for p in left:
+                with _ignored(OSError):
+                    os.kill(p, signal.SIGKILL)
+        time.sleep(0.02)
+    return not _processes_in(data_dir)
+
+
 def _stop_processes_in(data_dir, timeout=10.0):
     """SIGQUIT to the postmaster named in postmaster.pid (immediate shutdown),
     then SIGKILL to whatever still works in the data folder. Bounded."""
@@ -183,16 +201,7 @@ def _stop_processes_in(data_dir, timeout=10.0):
             os.kill(pid, signal.SIGQUIT)
     except (OSError, ValueError):
         pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        left = _processes_in(data_dir)
-        if not left:
-            return
-        if time.monotonic() > deadline - timeout / 2:
-            for p in left:
-                with _ignored(OSError):
-                    os.kill(p, signal.SIGKILL)
-        time.sleep(0.05)
+    _end_processes_in(data_dir, timeout)
 
 
 class _ignored:
@@ -221,6 +230,7 @@ class PgCluster:
         self._log = None
         self._names = itertools.count(1)
         self._proxies = []
+        self._spare = None  # (thread, {"url": ...}) of prefetch_database()
         self._closed = False
         self._lock = threading.Lock()
         if self.as_root:
@@ -332,17 +342,7 @@ class PgCluster:
     def _clear_old_cluster(self, timeout=15.0):
         """Waits until no process of a previous postmaster works in the data
         folder, then removes its postmaster.pid if that pid is gone."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            left = _processes_in(self.data_dir)
-            if not left:
-                break
-            if time.monotonic() > deadline - timeout / 2:
-                for p in left:
-                    with _ignored(OSError):
-                        os.kill(p, signal.SIGKILL)
-            time.sleep(0.02)
-        else:
+        if not _end_processes_in(self.data_dir, timeout):
             raise RuntimeError(f"processes of the old cluster are still running: {_processes_in(self.data_dir)}")
         pidfile = os.path.join(self.data_dir, "postmaster.pid")
         try:
@@ -399,10 +399,33 @@ class PgCluster:
         return [[None if c == "\x01" else c for c in row] for row in rows[1:]]
 
     def create_database(self, name=None):
-        """A fresh, empty database owned by the test role; returns its URL."""
+        """A fresh, empty database owned by the test role; returns its URL.
+        Without a name, the one prefetch_database() made ahead, if it did."""
+        if name is None and self._spare:
+            thread, box = self._spare
+            self._spare = None
+            thread.join(timeout=120)
+            if "url" in box:
+                return box["url"]
         name = name or f"t_{next(self._names)}"
         self.sql(f'CREATE DATABASE "{name}" OWNER {USER} TEMPLATE template0')
         return self.url(name)
+
+    def prefetch_database(self):
+        """Starts creating the next create_database() in the background
+        (CREATE DATABASE takes a few hundred ms: a test runs meanwhile). If
+        that fails (the test stopped the postmaster), the next call makes one."""
+        if self._spare:
+            return
+        box = {}
+
+        def work():
+            with _ignored(Exception):
+                box["url"] = self.create_database(f"t_{next(self._names)}")
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        self._spare = (thread, box)
 
     def drop_database(self, name):
         self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -626,6 +649,7 @@ def _serve():
     proxies = {}
     answer({"ok": True, "port": pg.port, "socket_dir": pg.folder, "admin_url": pg.admin_url, "user": USER,
             "password": pg.password, "pid": pg.pid})
+    pg.prefetch_database()
     try:
         for line in sys.stdin:
             words = line.split(maxsplit=2)
@@ -636,6 +660,7 @@ def _serve():
                 if cmd == "createdb":
                     url = pg.create_database()
                     answer({"ok": True, "name": url.rsplit("/", 1)[1], "url": url})
+                    pg.prefetch_database()  # for the next test
                 elif cmd == "kill9":
                     pg.kill9()
                     answer({"ok": True})

@@ -12,6 +12,7 @@
 
 #include "pg_test_cluster.hpp"
 #include "store/pg/connection.hpp"
+#include "store/pg/dialect.hpp"
 #include "store/pg/errors.hpp"
 #include "store/pg/transaction.hpp"
 
@@ -98,6 +99,21 @@ TEST(PgParams, IntegersAreBinaryBigintsAndTextIsText) {
     EXPECT_EQ(pg::Param(std::optional<bool>{true}).type(), pg::Type::boolean);
 }
 
+TEST(PgDialect, NumberedPlaceholdersBecomeDollarPlaceholders) {
+    EXPECT_EQ(pg::numbered_placeholders("SELECT ?1, ?2, ?1").value(), "SELECT $1, $2, $1");
+    EXPECT_EQ(pg::numbered_placeholders("WHERE (?2 IS NULL OR p = ?2) LIMIT ?10 OFFSET ?9").value(),
+              "WHERE ($2 IS NULL OR p = $2) LIMIT $10 OFFSET $9");
+    // Literals, quoted identifiers, comments and dollar quotes are not SQL placeholders.
+    EXPECT_EQ(pg::numbered_placeholders("SELECT 'it''s ?1', \"?2\" -- ?3\n, ?4 /* ?5 */, ?6").value(),
+              "SELECT 'it''s ?1', \"?2\" -- ?3\n, $4 /* ?5 */, $6");
+    EXPECT_EQ(pg::numbered_placeholders("DO $$ ?1 $$; SELECT $f$ ?2 $f$, ?3").value(), "DO $$ ?1 $$; SELECT $f$ ?2 $f$, $3");
+    EXPECT_EQ(pg::numbered_placeholders("SELECT $1, ?2").value(), "SELECT $1, $2");
+    EXPECT_EQ(pg::numbered_placeholders("'unterminated ?1").value(), "'unterminated ?1");
+    auto bare = pg::numbered_placeholders("SELECT ? FROM t");
+    ASSERT_FALSE(bare);
+    EXPECT_EQ(bare.error().code, Errc::internal);
+}
+
 // --- Against the cluster ----------------------------------------------------
 
 class PgLayer : public pg_test::DatabaseTest {
@@ -117,6 +133,13 @@ protected:
         return c ? std::move(*c) : nullptr;
     }
     std::unique_ptr<pg::Connection> connect() { return connect(options()); }
+    // Through a new fault proxy (pg_test::Cluster::freeze/mute/cut), answers awaited at most query_timeout.
+    std::unique_ptr<pg::Connection> connect_through_proxy(int& proxy, std::chrono::milliseconds query_timeout) {
+        proxy = pg_test::cluster().proxy();
+        auto o = options(pg_test::cluster().proxy_port(proxy));
+        o.query_timeout = query_timeout;
+        return connect(std::move(o));
+    }
     // The superuser, over the Unix socket, in this test's database.
     std::unique_ptr<pg::Connection> admin() {
         pg::ConnectOptions o;
@@ -158,6 +181,22 @@ TEST_F(PgLayer, PreparedOncePerSessionAndTypes) {
     EXPECT_EQ(c->failure().kind, pg::Failure::other);
     MUST(c->query("SELECT 1"));
     EXPECT_EQ(c->failure().kind, pg::Failure::none);  // a new command outside a transaction starts clean
+}
+
+TEST_F(PgLayer, RepositorySqlWithNumberedPlaceholdersRuns) {
+    auto c = connect();
+    ASSERT_TRUE(c);
+    MUST(c->exec("CREATE TABLE bindings (reference text, protocol text)"));
+    MUST(c->query("INSERT INTO bindings VALUES ($1, $2)", {"r1", "evm"}));
+    // As unbind_reference writes it for SQLite: ?2 twice, nullable.
+    auto sql = pg::numbered_placeholders("SELECT count(*) FROM bindings WHERE reference = ?1 AND (?2 IS NULL OR protocol = ?2)");
+    ASSERT_TRUE(sql);
+    auto any = c->query(*sql, {"r1", std::optional<std::string>{}});
+    MUST(any);
+    EXPECT_EQ((*any)[0].int64(0).value(), 1);
+    auto other = c->query(*sql, {"r1", std::optional<std::string>{"tron"}});
+    MUST(other);
+    EXPECT_EQ((*other)[0].int64(0).value(), 0);
 }
 
 TEST_F(PgLayer, NullsAndTypeMismatchesAreErrorsNotValues) {
@@ -440,10 +479,8 @@ TEST_F(PgLayer, TerminatedSessionIsReplacedAndTheUnitRedone) {
 // The unit must not run again (that would double it).
 TEST_F(PgLayer, LostCommitAnswerThatCommittedIsNotRedone) {
     auto& pg = pg_test::cluster();
-    const int proxy = pg.proxy();
-    auto o = options(pg.proxy_port(proxy));
-    o.query_timeout = 1500ms;
-    auto c = connect(o);
+    int proxy = 0;
+    auto c = connect_through_proxy(proxy, 1500ms);
     ASSERT_TRUE(c);
     MUST(c->exec("CREATE TABLE once (v bigint NOT NULL)"));
     const int old_pid = c->backend_pid();
@@ -465,10 +502,8 @@ TEST_F(PgLayer, LostCommitAnswerThatCommittedIsNotRedone) {
 // terminated by the reconnect, its transaction aborts, the unit runs again.
 TEST_F(PgLayer, LostCommitThatNeverArrivedIsRedoneOnce) {
     auto& pg = pg_test::cluster();
-    const int proxy = pg.proxy();
-    auto o = options(pg.proxy_port(proxy));
-    o.query_timeout = 1500ms;
-    auto c = connect(o);
+    int proxy = 0;
+    auto c = connect_through_proxy(proxy, 1500ms);
     ASSERT_TRUE(c);
     MUST(c->exec("CREATE TABLE once (v bigint NOT NULL)"));
     int runs = 0;
@@ -490,10 +525,8 @@ TEST_F(PgLayer, LostCommitThatNeverArrivedIsRedoneOnce) {
 
 TEST_F(PgLayer, AFrozenNetworkIsATimeoutNotAHang) {
     auto& pg = pg_test::cluster();
-    const int proxy = pg.proxy();
-    auto o = options(pg.proxy_port(proxy));
-    o.query_timeout = 800ms;
-    auto c = connect(o);
+    int proxy = 0;
+    auto c = connect_through_proxy(proxy, 800ms);
     ASSERT_TRUE(c);
     pg.freeze(proxy);
     const auto t0 = std::chrono::steady_clock::now();

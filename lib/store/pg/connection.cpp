@@ -119,7 +119,8 @@ Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) 
         PQfreemem(err);  // it may quote the string, password and all: never shown
         if (!parsed)
             return make_error(Errc::invalid_input,
-                              "the database URL is not a libpq connection URI (postgresql://USER:PASSWORD@HOST:PORT/DB) "
+                              "the database URL is not a libpq connection URI "
+                              "(postgresql://USER:PASSWORD@HOST:PORT/DB) "
                               "or key=value string");
         PQconninfoFree(parsed);
     }
@@ -260,7 +261,8 @@ Result<Rows> Connection::await_result(Clock::time_point deadline) {
                 const char* constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
                 std::string sqlstate = state ? state : "";
                 const Failure kind = classify_sqlstate(sqlstate);
-                std::string msg = "postgresql: " + (primary ? std::string(primary) : first_line(PQresultErrorMessage(res)));
+                std::string msg =
+                    "postgresql: " + (primary ? std::string(primary) : first_line(PQresultErrorMessage(res)));
                 msg += " (SQLSTATE " + (sqlstate.empty() ? std::string("none") : sqlstate);
                 if (constraint) msg += ", constraint " + std::string(constraint);
                 msg += ")";
@@ -364,8 +366,15 @@ Status Connection::reconnect() {
         auto r = query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = "
                        "$2::timestamptz",
                        {Param(old_pid_), Param::typed(Type::text, old_backend_start_)});
-        if (!r) return r.error();
-        if (!r->empty()) log::get("store")->info("postgresql {}: ended the previous session (pid {})", target_, old_pid_);
+        if (!r && !ok()) return r.error();
+        // Best effort otherwise (e.g. a role that may not signal it): the old
+        // session then ends when its keepalives give up.
+        auto logger = log::get("store");
+        if (!r)
+            logger->warn("postgresql {}: cannot end the previous session (pid {}): {}", target_, old_pid_,
+                         r.error().message);
+        else if (!r->empty())
+            logger->info("postgresql {}: ended the previous session (pid {})", target_, old_pid_);
     }
     old_pid_ = 0;
     old_backend_start_.clear();

@@ -109,7 +109,8 @@ Status detail::run_transaction(Connection& conn, TxOptions options, Attempt atte
             auto c = committed(conn, unsettled);
             if (!c) {
                 if (conn.ok() && conn.failure().kind != Failure::reconnect) return c.error();
-                if (++redos > policy.max_redos) return unavailable("the database keeps dropping the session: " + c.error().message);
+                if (++redos > policy.max_redos)
+                    return unavailable("the database keeps dropping the session: " + c.error().message);
                 continue;  // lost again: reconnect, then ask again
             }
             if (*c) {
