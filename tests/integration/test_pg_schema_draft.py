@@ -2,10 +2,14 @@
 not apply yet) against the SQLite one (schema/): every migration applies on
 a fresh PostgreSQL database, both have the same migrations, tables, columns
 and named indexes, and the trigger-kept counts agree after the same writes.
+While the draft is not wired, SQLite migrations newer than the last
+translated one are compared without (and named in the output): a branch
+that adds schema/005 does not fail here; one that changes 001-004 does.
 Skipped without PostgreSQL's server binaries."""
 import glob
 import os
 import sqlite3
+import sys
 import unittest
 
 from harness import SOURCE
@@ -71,16 +75,21 @@ class PgSchemaDraftTest(unittest.TestCase):
                 cls.pg.sql(sql, db=cls.db)  # one transaction per file (psql -c)
             except RuntimeError as e:
                 raise AssertionError(f"schema/pg/{version:03d}_{name}.sql does not apply: {e}") from e
+        cls.translated = max((v for v, _, _ in migrations(PG_DIR)), default=0)
         cls.lite = sqlite3.connect(":memory:")
-        for _, _, sql in migrations(SQLITE_DIR):
-            cls.lite.executescript(sql)
+        for version, name, sql in migrations(SQLITE_DIR):
+            if version <= cls.translated:
+                cls.lite.executescript(sql)
+            else:
+                print(f"schema/{version:03d}_{name}.sql has no PostgreSQL twin yet (schema/pg/)", file=sys.stderr)
 
     @classmethod
     def tearDownClass(cls):
         cls.pg.close()
 
     def test_same_migrations(self):
-        self.assertEqual([(v, n) for v, n, _ in migrations(SQLITE_DIR)], [(v, n) for v, n, _ in migrations(PG_DIR)])
+        lite = [(v, n) for v, n, _ in migrations(SQLITE_DIR) if v <= self.translated]
+        self.assertEqual(lite, [(v, n) for v, n, _ in migrations(PG_DIR)])
 
     def test_same_tables_and_columns(self):
         lite = {}
