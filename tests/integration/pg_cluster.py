@@ -83,6 +83,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import suppress
 
 PG_BIN = os.environ.get("DEPOSITD_PG_BIN", "/usr/lib/postgresql/15/bin")
 USER = "depositd"  # the role tests connect as (LOGIN CREATEDB, not a superuser)
@@ -184,7 +185,7 @@ def _end_processes_in(data_dir, timeout):
             return True
         if time.monotonic() > deadline - timeout / 2:
             for p in left:
-                with _ignored(OSError):
+                with suppress(OSError):
                     os.kill(p, signal.SIGKILL)
         time.sleep(0.02)
     return not _processes_in(data_dir)
@@ -202,17 +203,6 @@ def _stop_processes_in(data_dir, timeout=10.0):
     except (OSError, ValueError):
         pass
     _end_processes_in(data_dir, timeout)
-
-
-class _ignored:
-    def __init__(self, *exc):
-        self.exc = exc
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, t, v, tb):
-        return t is not None and issubclass(t, self.exc)
 
 
 class PgCluster:
@@ -420,7 +410,7 @@ class PgCluster:
         box = {}
 
         def work():
-            with _ignored(Exception):
+            with suppress(Exception):
                 box["url"] = self.create_database(f"t_{next(self._names)}")
 
         thread = threading.Thread(target=work, daemon=True)
@@ -448,7 +438,7 @@ class PgCluster:
     # -- clean-up -------------------------------------------------------
 
     def _tell_watchdog(self):
-        with _ignored(OSError, ValueError):
+        with suppress(OSError, ValueError):
             self._watchdog.stdin.write(f"{self.proc.pid}\n".encode())
             self._watchdog.stdin.flush()
 
@@ -463,9 +453,9 @@ class PgCluster:
         if self._log:
             self._log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
-        with _ignored(OSError, ValueError):
+        with suppress(OSError, ValueError):
             self._watchdog.stdin.close()
-        with _ignored(subprocess.TimeoutExpired):
+        with suppress(subprocess.TimeoutExpired):
             self._watchdog.wait(timeout=10)
         atexit.unregister(self.close)
 
@@ -539,7 +529,7 @@ class TcpProxy:
 
     def stop(self):
         self._stopped = True
-        with _ignored(OSError):
+        with suppress(OSError):
             self.server.close()
         self.cut()
 
@@ -600,17 +590,17 @@ class _Link:
             if reset:
                 _reset(s)
             else:
-                with _ignored(OSError):
+                with suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                with _ignored(OSError):
+                with suppress(OSError):
                     s.close()
 
 
 def _reset(s):
     """Close with RST (SO_LINGER 0): the peer sees 'connection reset'."""
-    with _ignored(OSError):
+    with suppress(OSError):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    with _ignored(OSError):
+    with suppress(OSError):
         s.close()
 
 
@@ -620,7 +610,7 @@ def _watchdog(folder):
     """Waits for EOF on stdin (our parent is gone, or closed the cluster),
     then makes sure nothing of the cluster is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the test, not for us
-    with _ignored(OSError):
+    with suppress(OSError):
         while sys.stdin.buffer.readline():
             pass  # the postmaster's pid, for the record; the data folder finds them all
     data = os.path.join(folder, "data")
