@@ -1,0 +1,42 @@
+#pragma once
+// The sections of the configuration file (internal to lib/config). Each
+// section_<name>.cpp defines, for its [name] table:
+//   <name>_key(name)    the flags of one of its keys (its key table), or
+//                       nullopt when the section has no such key
+//   load_<name>(...)    reads its table from the document into the Config
+// config.cpp lists them once, in file order (kSections): that list is the
+// top-level unknown-key check, the load order and reads_key's lookup.
+#include <optional>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "config/config.hpp"
+#include "config/keys.hpp"
+#include "config/loader.hpp"
+
+namespace depositd::config {
+
+std::optional<Flags> daemon_key(std::string_view name);
+void load_daemon(Loader& l, const toml::table& root, Config& cfg);
+
+std::optional<Flags> api_key(std::string_view name);
+void load_api(Loader& l, const toml::table& root, Config& cfg);
+
+std::optional<Flags> webhook_key(std::string_view name);
+void load_webhook(Loader& l, const toml::table& root, Config& cfg);
+
+std::optional<Flags> chains_key(std::string_view name);
+void load_chains(Loader& l, const toml::table& root, Config& cfg);
+
+std::optional<Flags> pool_key(std::string_view name);
+void load_pool(Loader& l, const toml::table& root, Config& cfg);
+
+// After [[chains]]: `default` and `receive` name configured chains.
+std::optional<Flags> orders_key(std::string_view name);
+void load_orders(Loader& l, const toml::table& root, Config& cfg);
+
+std::optional<Flags> merchant_key(std::string_view name);
+void load_merchant(Loader& l, const toml::table& root, Config& cfg);
+
+}  // namespace depositd::config
