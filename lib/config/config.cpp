@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
@@ -24,37 +25,19 @@ struct Section {
     std::string_view name;
     std::optional<Flags> (*key)(std::string_view name);
     void (*load)(Loader& l, const toml::table& root, Config& cfg);
+    void (*print)(Printer& p, const Config& cfg);
 };
 
 constexpr Section kSections[] = {
-    {"daemon", daemon_key, load_daemon},
-    {"api", api_key, load_api},
-    {"webhook", webhook_key, load_webhook},
-    {"chains", chains_key, load_chains},
-    {"pool", pool_key, load_pool},
-    {"orders", orders_key, load_orders},
-    {"merchant", merchant_key, load_merchant},
+    {"daemon", daemon_key, load_daemon, print_daemon},
+    {"api", api_key, load_api, print_api},
+    {"webhook", webhook_key, load_webhook, print_webhook},
+    {"chains", chains_key, load_chains, print_chains},
+    {"pool", pool_key, load_pool, print_pool},
+    {"orders", orders_key, load_orders, print_orders},
+    {"merchant", merchant_key, load_merchant, print_merchant},
 };
 
-// The flags of a dotted key ("chains[0].headers.X-Key" -> chains' "headers"):
-// its section's key table decides for everything below a key.
-std::optional<Flags> flags_of(std::string_view dotted) {
-    const auto section_end = dotted.find_first_of(".[");
-    if (section_end == std::string_view::npos) return std::nullopt;
-    const std::string_view section = dotted.substr(0, section_end);
-    std::string_view rest = dotted.substr(section_end);
-    if (rest.front() == '[') {
-        const auto close = rest.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        rest.remove_prefix(close + 1);
-    }
-    if (rest.empty() || rest.front() != '.') return std::nullopt;
-    rest.remove_prefix(1);
-    const std::string_view key = rest.substr(0, rest.find_first_of(".["));
-    for (const Section& s : kSections)
-        if (s.name == section) return s.key(key);
-    return std::nullopt;
-}
 
 LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir,
                      Reader reader) {
@@ -90,6 +73,8 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
         for (const Section& s : kSections) names.push_back(s.name);
         loader.check_keys(root, "", names);
         for (const Section& s : kSections) s.load(loader, root, cfg);
+        cfg.secrets_as_written = std::move(loader.secrets_as_written);
+        cfg.masked_secrets = std::move(loader.masked_secrets);
         result.problems = std::move(loader.problems);
         std::stable_sort(result.problems.begin(), result.problems.end(),
                          [](const Problem& a, const Problem& b) { return a.line < b.line; });
@@ -106,6 +91,26 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
 
 }  // namespace
 
+// Everything below a key ("chains[0].headers.X-Key") takes that key's flags
+// ("headers" in chains' table).
+std::optional<Flags> key_flags(std::string_view dotted) {
+    const auto section_end = dotted.find_first_of(".[");
+    if (section_end == std::string_view::npos) return std::nullopt;
+    const std::string_view section = dotted.substr(0, section_end);
+    std::string_view rest = dotted.substr(section_end);
+    if (rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        rest.remove_prefix(close + 1);
+    }
+    if (rest.empty() || rest.front() != '.') return std::nullopt;
+    rest.remove_prefix(1);
+    const std::string_view key = rest.substr(0, rest.find_first_of(".["));
+    for (const Section& s : kSections)
+        if (s.name == section) return s.key(key);
+    return std::nullopt;
+}
+
 std::string Config::database_path() const {
     return (fs::path(daemon.data_dir) / "depositd.sqlite").string();
 }
@@ -117,8 +122,8 @@ const ChainConfig* Config::chain(const std::string& id) const {
 }
 
 bool reads_key(Reader reader, std::string_view key) {
-    if (reader == Reader::daemon) return true;
-    const auto flags = flags_of(key);
+    if (reader == Reader::daemon || reader == Reader::check) return true;
+    const auto flags = key_flags(key);
     return flags && flags->use == Use::all;
 }
 
@@ -130,6 +135,16 @@ LoadResult load_string(const std::string& text, const std::string& name,
     } catch (...) {
     }
     return load_impl(text, name, getenv_fn, base, reader);
+}
+
+std::string to_toml(const Config& cfg) {
+    Printer p(cfg.secrets_as_written);
+    p.comment("The effective configuration of " + cfg.path + " (depositd --print-config):");
+    p.comment("presets expanded, defaults filled in, secrets written literally masked as \"" + std::string(kMasked) +
+              "\".");
+    p.comment("depositd --check-config accepts it; the daemon refuses a masked secret until it is filled in.");
+    for (const Section& s : kSections) s.print(p, cfg);
+    return p.text();
 }
 
 LoadResult load_file(const std::string& path, Reader reader) {

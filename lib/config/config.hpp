@@ -5,6 +5,7 @@
 //
 // Parsing rejects every unknown key, wrong type or bad value with an error
 // naming file:line:key; nothing is silently defaulted over a bad value.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,9 +32,20 @@ struct Config {
     OrdersConfig orders;
     MerchantConfig merchant;
 
+    // Secret values as written in the file (their ${VAR} references not
+    // expanded), by dotted key ("api.keys[0]"): what to_toml() prints,
+    // masked. Never logged.
+    std::map<std::string, std::string> secrets_as_written;
+    // Reader::check only: "file:line:key" of each secret that holds the
+    // mask of --print-config (kMasked); the daemon refuses such a file.
+    std::vector<std::string> masked_secrets;
+
     std::string database_path() const;  // <data_dir>/depositd.sqlite
     const ChainConfig* chain(const std::string& id) const;
 };
+
+// What --print-config prints instead of a secret written literally.
+inline constexpr std::string_view kMasked = "********";
 
 // One problem, located: "depositd.toml:12:chains[0].rpc: must not be empty".
 struct Problem {
@@ -53,8 +65,11 @@ struct LoadResult {
 // chains[].id / kind and [pool]; the ${VAR}s in every other key (API keys,
 // webhook secrets, RPC URLs and headers, ...) are then neither expanded nor
 // required, so an operator needs none of the daemon's secrets to run it.
-// Values without ${VAR} are checked as for the daemon.
-enum class Reader { daemon, depositctl };
+// Values without ${VAR} are checked as for the daemon. `check` (--check-config,
+// --print-config) reads as the daemon does, but a secret masked by
+// --print-config counts as present (Config::masked_secrets); the daemon
+// refuses it.
+enum class Reader { daemon, depositctl, check };
 
 // Whether `reader` uses the value of `key` ("chains[0].id", "api.keys[1]"),
 // as the sections' key tables say.
@@ -64,5 +79,10 @@ bool reads_key(Reader reader, std::string_view key);
 LoadResult load_file(const std::string& path, Reader reader = Reader::daemon);
 LoadResult load_string(const std::string& text, const std::string& name,
                        std::string (*getenv_fn)(const std::string&) = nullptr, Reader reader = Reader::daemon);
+
+// The effective configuration as TOML (--print-config): presets expanded,
+// defaults filled in, secrets masked (print.hpp); load_string() with
+// Reader::check reads it back to the same Config.
+std::string to_toml(const Config& cfg);
 
 }  // namespace depositd::config

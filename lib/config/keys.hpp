@@ -2,8 +2,10 @@
 // The keys of a configuration section, declared once (internal to
 // lib/config). Each section_<name>.cpp has one table of its keys, in the
 // order the file documents them: the name, whether the value is a secret,
-// and who reads it. That table drives the unknown-key check ("allowed here:
-// ..." in table order) and reads_key() (which ${VAR}s depositctl needs).
+// who reads it, and how its effective value is printed. That table drives
+// the unknown-key check ("allowed here: ..." in table order), reads_key()
+// (which ${VAR}s depositctl needs), which values are secrets (masked by
+// --print-config, a mask accepted by --check-config) and to_toml().
 #include <optional>
 #include <span>
 #include <string_view>
@@ -25,11 +27,16 @@ struct Flags {
     Use use = Use::daemon;
 };
 
-// One key of a section whose values land in a T.
+class Printer;
+
+// One key of a section whose values land in a T. `print` writes the key's
+// effective value (print.hpp) or nothing (the key is absent, e.g. an unset
+// optional, or another key prints the value).
 template <class T>
 struct Key {
     std::string_view name;
     Flags flags = {};
+    void (*print)(Printer& p, const T& value) = nullptr;
 };
 
 template <class T>

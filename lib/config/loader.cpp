@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "config/checks.hpp"
+#include "config/sections.hpp"
 
 namespace depositd::config {
 
@@ -40,7 +41,7 @@ std::string type_name(const toml::node& n) {
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 int line_of(const toml::key& k) { return static_cast<int>(k.source().begin.line); }
 
-static bool is_bare_key(std::string_view k) {
+bool is_bare_key(std::string_view k) {
     if (k.empty()) return false;
     return std::all_of(k.begin(), k.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -68,6 +69,16 @@ static std::size_t edit_distance(std::string_view a, std::string_view b) {
     return prev[b.size()];
 }
 
+std::string_view nearest(std::string_view word, const std::vector<std::string_view>& candidates) {
+    std::string_view best;
+    std::size_t best_d = 3;
+    for (auto c : candidates) {
+        const std::size_t d = edit_distance(lower(std::string(word)), c);
+        if (d < best_d) best_d = d, best = c;
+    }
+    return best;
+}
+
 Loader::Loader(std::string file, GetEnv env, std::filesystem::path base_dir, Reader reader)
     : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)), reader_(reader) {}
 
@@ -82,12 +93,7 @@ void Loader::check_keys(const toml::table& t, const std::string& path,
         const std::string_view name = k.str();
         if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
         std::string msg = "unknown key";
-        std::string_view best;
-        std::size_t best_d = 3;
-        for (auto a : allowed) {
-            const std::size_t d = edit_distance(lower(std::string(name)), a);
-            if (d < best_d) best_d = d, best = a;
-        }
+        const std::string_view best = nearest(name, allowed);
         if (!best.empty()) msg += " (did you mean \"" + std::string(best) + "\"?)";
         else {
             msg += "; allowed here:";
@@ -170,9 +176,28 @@ std::optional<std::string> Loader::string(const toml::node& n, const std::string
         problem(line_of(n), key, "must be a string, not " + type_name(n));
         return std::nullopt;
     }
+    const std::string& text = s->get();
+    const auto flags = key_flags(key);
+    const bool secret = flags && flags->secret != Secret::no;
+    const bool masked = secret && text.find(kMasked) != std::string::npos;
     // A value this reader never uses is not expanded (nor checked further).
-    if (!reads_key(reader_, key) && s->get().find("${") != std::string::npos) return std::nullopt;
-    return expand(s->get(), line_of(n), key);
+    if (!reads_key(reader_, key) && (text.find("${") != std::string::npos || masked)) return std::nullopt;
+    if (masked) {
+        if (reader_ != Reader::check) {
+            problem(line_of(n), key,
+                    "holds a masked secret (\"" + std::string(kMasked) +
+                        "\", as --print-config prints one): write the value or a ${VAR} reference here");
+            return std::nullopt;
+        }
+        masked_secrets.push_back(at(line_of(n), key).to_string());
+    }
+    auto value = expand(text, line_of(n), key);
+    if (value && secret) secrets_as_written[key] = text;
+    return value;
+}
+
+bool Loader::masked(std::string_view value) const {
+    return reader_ == Reader::check && value.find(kMasked) != std::string_view::npos;
 }
 
 std::optional<std::int64_t> Loader::integer(const toml::node& n, const std::string& key, std::int64_t min,

@@ -11,6 +11,7 @@
 // echoed in a message.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,9 +42,14 @@ struct Where {
 std::string join(const std::string& path, std::string_view key);
 std::string item(const std::string& path, std::size_t i);
 
+bool is_bare_key(std::string_view k);         // TOML: A-Za-z0-9_- only
 std::string type_name(const toml::node& n);  // "a string", "an array", ...
 int line_of(const toml::node& n);
 int line_of(const toml::key& k);
+
+// The candidate within two edits of `word` (lower-cased), closest first;
+// empty when none is: the "did you mean" of a misspelt name.
+std::string_view nearest(std::string_view word, const std::vector<std::string_view>& candidates);
 
 class Loader {
 public:
@@ -57,6 +63,15 @@ public:
     std::vector<Problem> problems;
     void problem(int line, std::string key, std::string message);
 
+    // Secrets as written (with their ${VAR}s), by dotted key, and where
+    // masked ones are (Reader::check): Config::secrets_as_written and
+    // Config::masked_secrets.
+    std::map<std::string, std::string> secrets_as_written;
+    std::vector<std::string> masked_secrets;
+    // Whether `value` of a secret key is masked (only Reader::check lets
+    // one through string()): its format checks do not apply.
+    bool masked(std::string_view value) const;
+
     // --- structure ---------------------------------------------------------
     // Every key of `t` not in `allowed` is a problem, with a suggestion for a
     // near miss or else the list of what is allowed (in the order given).
@@ -68,7 +83,8 @@ public:
 
     // --- scalars -----------------------------------------------------------
     // A string with its ${VAR}s expanded. A value the reader never uses is
-    // not expanded (nor checked further): nullopt without a problem.
+    // not expanded (nor checked further): nullopt without a problem. A
+    // masked secret is a problem, except for Reader::check.
     std::optional<std::string> string(const toml::node& n, const std::string& key);
     std::optional<std::int64_t> integer(const toml::node& n, const std::string& key, std::int64_t min,
                                         std::int64_t max, std::string_view what);

@@ -6,19 +6,23 @@
 #include <netinet/in.h>
 
 #include "config/checks.hpp"
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
 namespace {
 
+using A = ApiConfig;
+
 constexpr Key<ApiConfig> kKeys[] = {
-    {"listen"},
-    {"keys", {Secret::value}},
-    {"max_body_bytes"},
-    {"max_connections"},
-    {"max_connections_per_client"},
-    {"idle_timeout"},
-    {"public_url"},
+    {"listen", {}, [](Printer& p, const A& a) { p.string(a.listen); }},
+    {"keys", {Secret::value}, [](Printer& p, const A& a) { p.secrets(a.keys); }},
+    {"max_body_bytes", {}, [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_body_bytes)); }},
+    {"max_connections", {}, [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_connections)); }},
+    {"max_connections_per_client", {},
+     [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_connections_per_client)); }},
+    {"idle_timeout", {}, [](Printer& p, const A& a) { p.duration(a.idle_timeout); }},
+    {"public_url", {}, [](Printer& p, const A& a) { if (!a.public_url.empty()) p.string(a.public_url); }},
 };
 
 bool parse_listen(Loader& l, const std::string& s, ApiConfig& out, int line) {
@@ -96,6 +100,10 @@ void load_keys(Loader& l, const toml::node& keys, ApiConfig& out) {
         const std::string key = item("api.keys", i);
         auto s = l.string(n, key);
         if (!s) continue;
+        if (l.masked(*s)) {  // --check-config of --print-config's output
+            out.keys.push_back(*s);
+            continue;
+        }
         if (s->size() < 16) {
             l.problem(line_of(n), key,
                       "an API key must be at least 16 characters long (generate one with `openssl rand -hex 32`)");
@@ -146,6 +154,11 @@ void load_table(Loader& l, const toml::table& t, ApiConfig& out) {
 }  // namespace
 
 std::optional<Flags> api_key(std::string_view name) { return find_key<ApiConfig>(kKeys, name); }
+
+void print_api(Printer& p, const Config& cfg) {
+    p.header("[api]", "api");
+    p.keys<ApiConfig>(kKeys, cfg.api);
+}
 
 void load_api(Loader& l, const toml::table& root, Config& cfg) {
     const toml::table* t = l.section(root, "api");

@@ -1,53 +1,96 @@
-// [[chains]]: one table per chain followed. Its currencies (native, tokens)
-// are read by chain_currencies.cpp; the per-kind defaults come from
-// core/protocol.hpp.
+// [[chains]]: one table per chain followed, from a preset (presets.cpp) or
+// not. Its currencies (native, tokens) are read by chain_currencies.cpp, its
+// nodes (rpc, headers, cookie file) by chain_nodes.cpp; the per-kind
+// defaults come from core/protocol.hpp.
 #include <cmath>
 #include <limits>
 #include <map>
-#include <set>
 
 #include "config/chain_currencies.hpp"
+#include "config/chain_nodes.hpp"
 #include "config/checks.hpp"
+#include "config/presets.hpp"
+#include "config/print.hpp"
 #include "config/sections.hpp"
 #include "core/protocol.hpp"
 
 namespace depositd::config {
 namespace {
 
+using C = ChainConfig;
+
 constexpr Key<ChainConfig> kKeys[] = {
-    {"id", {Secret::no, Use::all}},
-    {"kind", {Secret::no, Use::all}},
-    {"rpc", {Secret::url}},
-    {"confirmations"},
-    {"poll_interval"},
-    {"start"},
-    {"native"},
-    {"tokens"},
-    {"max_block_range"},
-    {"max_reorg_depth"},
-    {"headers", {Secret::value}},
-    {"max_rps"},
-    {"request_timeout"},
-    {"chain_id"},
-    {"max_response_size"},
-    {"rpc_cookie_file"},
+    // depositctl reads it too: it may be where the chain's id and kind come from.
+    {"preset", {Secret::no, Use::all}, [](Printer& p, const C& c) { if (!c.preset.empty()) p.string(c.preset); }},
+    {"id", {Secret::no, Use::all}, [](Printer& p, const C& c) { p.string(c.id); }},
+    {"kind", {Secret::no, Use::all}, [](Printer& p, const C& c) { p.string(to_string(c.kind)); }},
+    {"rpc", {Secret::url}, [](Printer& p, const C& c) { p.secrets(c.rpc); }},
+    {"confirmations", {},
+     [](Printer& p, const C& c) { c.finalized ? p.string("finalized") : p.integer(c.confirmations); }},
+    {"poll_interval", {}, [](Printer& p, const C& c) { p.duration(c.poll_interval); }},
+    {"start", {},
+     [](Printer& p, const C& c) { c.start ? p.integer(static_cast<std::int64_t>(*c.start)) : p.string("latest"); }},
+    {"native", {}, [](Printer& p, const C& c) { p.raw(native_toml(p, c.native)); }},
+    {"tokens", {}, [](Printer& p, const C& c) { p.lines(tokens_toml(p, c.tokens)); }},
+    {"max_block_range", {}, [](Printer& p, const C& c) { p.integer(c.max_block_range); }},
+    {"max_reorg_depth", {}, [](Printer& p, const C& c) { p.integer(c.max_reorg_depth); }},
+    {"headers", {Secret::value}, [](Printer& p, const C& c) { if (!c.headers.empty()) p.secret_table(c.headers); }},
+    {"max_rps", {}, [](Printer& p, const C& c) { p.raw(toml_number(c.max_rps)); }},
+    {"request_timeout", {}, [](Printer& p, const C& c) { p.duration(c.request_timeout); }},
+    {"chain_id", {}, [](Printer& p, const C& c) { if (c.chain_id) p.integer(static_cast<std::int64_t>(*c.chain_id)); }},
+    {"max_response_size", {}, [](Printer& p, const C& c) { p.raw(toml_size(c.max_response_bytes)); }},
+    {"rpc_cookie_file", {}, [](Printer& p, const C& c) { if (!c.rpc_cookie_file.empty()) p.string(c.rpc_cookie_file); }},
 };
 
 using ChainFields = Fields<ChainConfig>;
 
-bool is_header_token(std::string_view s) {
-    static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               extra.find(c) != std::string_view::npos;
-    });
+// The chain's `preset`: the network it is (nullptr: none, or a bad one,
+// already reported). `named`: the key is there, so the keys it would fill
+// are not also called "required".
+struct PresetRef {
+    const Preset* preset = nullptr;
+    bool named = false;
+    int line = 0;
+};
+
+PresetRef load_preset(Loader& l, const ChainFields& f, ChainConfig& c) {
+    const toml::node* n = f.get("preset");
+    if (!n) return {};
+    PresetRef ref{nullptr, true, line_of(*n)};
+    auto s = l.string(*n, f.key("preset"));
+    if (!s) return ref;
+    if ((ref.preset = find_preset(*s))) {
+        c.preset = *s;
+        return ref;
+    }
+    std::vector<std::string_view> names;
+    std::string list;
+    for (const auto& p : presets()) {
+        names.push_back(p.name);
+        list += (list.empty() ? "" : p.name == presets().back().name ? " or " : ", ") + std::string(p.name);
+    }
+    std::string msg = "\"" + *s + "\" is not a preset";
+    if (const auto best = nearest(*s, names); !best.empty()) msg += " (did you mean \"" + std::string(best) + "\"?)";
+    l.problem(ref.line, f.key("preset"), msg + "; use " + list);
+    return ref;
 }
 
-void load_id(Loader& l, const ChainFields& f, ChainConfig& c, std::map<std::string, int>& ids) {
+void load_id(Loader& l, const ChainFields& f, const PresetRef& preset, ChainConfig& c,
+             std::map<std::string, int>& ids) {
     const std::string key = f.key("id");
     auto* n = f.get("id");
+    if (!n && preset.preset) {  // the preset's name: preset = "bsc" is chain "bsc"
+        auto [it, fresh] = ids.emplace(std::string(preset.preset->name), preset.line);
+        if (!fresh)
+            l.problem(preset.line, key,
+                      "duplicate chain id \"" + it->first + "\" (first at line " + std::to_string(it->second) +
+                          "): give this chain an id of its own");
+        c.id = std::string(preset.preset->name);
+        return;
+    }
     if (!n) {
-        l.problem(f.line(), key, "required (the chainId used in the API and webhooks, e.g. \"ethereum\")");
+        if (!preset.named)
+            l.problem(f.line(), key, "required (the chainId used in the API and webhooks, e.g. \"ethereum\")");
         return;
     }
     auto s = l.string(*n, key);
@@ -65,48 +108,42 @@ void load_id(Loader& l, const ChainFields& f, ChainConfig& c, std::map<std::stri
     c.id = *s;
 }
 
-std::optional<Protocol> load_kind(Loader& l, const ChainFields& f) {
+std::optional<Protocol> load_kind(Loader& l, const ChainFields& f, const PresetRef& preset) {
     const std::string key = f.key("kind");
     auto* n = f.get("kind");
     if (!n) {
-        l.problem(f.line(), key, "required: evm, tron, bitcoin or solana");
+        if (preset.preset) return preset.preset->kind;
+        if (!preset.named) l.problem(f.line(), key, "required: evm, tron, bitcoin or solana");
         return std::nullopt;
     }
     auto s = l.string(*n, key);
     if (!s) return std::nullopt;
     Protocol p;
-    if (parse_protocol(*s, p)) return p;
-    l.problem(line_of(*n), key, "\"" + *s + "\" is not a chain kind; use evm, tron, bitcoin or solana");
-    return std::nullopt;
+    if (!parse_protocol(*s, p)) {
+        l.problem(line_of(*n), key, "\"" + *s + "\" is not a chain kind; use evm, tron, bitcoin or solana");
+        return std::nullopt;
+    }
+    if (preset.preset && p != preset.preset->kind) {
+        l.problem(line_of(*n), key,
+                  "\"" + *s + "\" contradicts preset " + std::string(preset.preset->name) + " (" +
+                      to_string(preset.preset->kind) + "); leave kind out or choose another preset");
+        return std::nullopt;
+    }
+    return p;
 }
 
-void load_rpc(Loader& l, const ChainFields& f, ChainConfig& c) {
-    const std::string rkey = f.key("rpc");
-    auto* n = f.get("rpc");
-    if (!n) {
-        l.problem(f.line(), rkey, "required: a list of node URLs, e.g. [\"https://node.example/rpc\"]");
-        return;
-    }
-    auto* a = l.array_of(*n, rkey, "an array of URLs, e.g. [\"https://node.example/rpc\"]");
-    if (!a) return;
-    if (a->empty()) l.problem(line_of(*n), rkey, "must not be empty: give at least one node URL");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < a->size(); ++i) {
-        const toml::node& u = *a->get(i);
-        const std::string ukey = item(rkey, i);
-        auto s = l.string(u, ukey);
-        if (!s) continue;
-        if (!is_http_url(*s)) l.problem(line_of(u), ukey, "must be an http:// or https:// URL");
-        else if (!seen.insert(*s).second) l.problem(line_of(u), ukey, "duplicate URL");
-        else c.rpc.push_back(*s);
-    }
-}
-
-void load_confirmations(Loader& l, const ChainFields& f, std::optional<Protocol> kind, ChainConfig& c) {
+void load_confirmations(Loader& l, const ChainFields& f, std::optional<Protocol> kind, const PresetRef& preset,
+                        ChainConfig& c) {
     const std::string ckey = f.key("confirmations");
     auto* n = f.get("confirmations");
+    if (!n && preset.preset) {
+        c.finalized = preset.preset->finalized;
+        if (!c.finalized) c.confirmations = preset.preset->confirmations;
+        return;
+    }
     if (!n) {
-        l.problem(f.line(), ckey, "required: how many blocks make a deposit confirmed (or \"finalized\")");
+        if (!preset.named)
+            l.problem(f.line(), ckey, "required: how many blocks make a deposit confirmed (or \"finalized\")");
         return;
     }
     const auto* s = n->as_string();
@@ -120,65 +157,6 @@ void load_confirmations(Loader& l, const ChainFields& f, std::optional<Protocol>
     } else {
         l.problem(line_of(*n), ckey, "must be a positive integer or \"finalized\"");
     }
-}
-
-void load_headers(Loader& l, const toml::node& n, const std::string& key, std::map<std::string, std::string>& out) {
-    auto* t = l.table_of(n, key, "a table of strings, e.g. { \"TRON-PRO-API-KEY\" = \"${TRONGRID_KEY}\" }");
-    if (!t) return;
-    static constexpr std::string_view reserved[] = {"host", "content-length", "content-type", "transfer-encoding",
-                                                    "connection"};
-    std::set<std::string> seen;
-    for (auto&& [k, v] : *t) {
-        const std::string name(k.str());
-        const std::string hkey = join(key, name);
-        if (!is_header_token(name)) {
-            l.problem(line_of(k), hkey, "\"" + name + "\" is not a valid HTTP header name");
-            continue;
-        }
-        if (std::find(std::begin(reserved), std::end(reserved), lower(name)) != std::end(reserved)) {
-            l.problem(line_of(k), hkey, "depositd sets " + name + " itself");
-            continue;
-        }
-        if (!seen.insert(lower(name)).second) {
-            l.problem(line_of(k), hkey, "duplicate header (names are case-insensitive)");
-            continue;
-        }
-        auto value = l.string(v, hkey);
-        if (!value) continue;
-        if (std::any_of(value->begin(), value->end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; })) {
-            l.problem(line_of(v), hkey, "a header value must not contain line breaks");
-            continue;
-        }
-        out[name] = *value;
-    }
-}
-
-// Bitcoin Core's .cookie ("__cookie__:<password>", rewritten on every
-// node start): only the path is checked here, the file is read (and
-// re-read) by the adapter. It may not exist yet while the node starts.
-void load_cookie_file(Loader& l, const toml::node& n, const std::string& key, std::optional<Protocol> kind,
-                      ChainConfig& c) {
-    auto s = l.string(n, key);
-    if (!s) return;
-    if (kind && *kind != Protocol::bitcoin) {
-        l.problem(line_of(n), key, "only for kind = \"bitcoin\" (Bitcoin Core's .cookie file)");
-        return;
-    }
-    if (s->empty()) {
-        l.problem(line_of(n), key, "must not be empty (the path of bitcoind's .cookie file)");
-        return;
-    }
-    for (const auto& u : c.rpc) {
-        const auto start = u.find("://") + 3;
-        const auto authority = u.substr(start, u.find_first_of("/?#", start) - start);
-        if (authority.find('@') != std::string::npos) {
-            l.problem(line_of(n), key, "give either user:password in the rpc URL or rpc_cookie_file, not both");
-            return;
-        }
-    }
-    std::filesystem::path p(*s);
-    if (p.is_relative()) p = l.base_dir() / p;
-    c.rpc_cookie_file = p.lexically_normal().string();
 }
 
 // What only a Solana chain can get wrong: lamports have 9 decimals, and
@@ -235,21 +213,34 @@ void load_limits(Loader& l, const ChainFields& f, std::optional<Protocol> kind, 
     if (auto* n = f.get("rpc_cookie_file")) load_cookie_file(l, *n, f.key("rpc_cookie_file"), kind, c);
 }
 
+// What a preset lends the chain's tokens: its mainnet contracts, unless the
+// chain says it is another chain (chain_id, read again later with checks).
+PresetCurrencies preset_currencies(const ChainFields& f, const PresetRef& preset) {
+    PresetCurrencies known{preset.preset, std::nullopt};
+    const toml::node* n = f.get("chain_id");
+    const auto* id = n ? n->as_integer() : nullptr;
+    if (preset.preset && preset.preset->chain_id && id && id->get() >= 1 &&
+        static_cast<std::uint64_t>(id->get()) != *preset.preset->chain_id)
+        known.other_chain_id = static_cast<std::uint64_t>(id->get());
+    return known;
+}
+
 void load_chain(Loader& l, const toml::table& t, const std::string& key, ChainConfig& c,
                 std::map<std::string, int>& ids) {
     const ChainFields f(l, t, key, kKeys);
     c.source = l.at(f.line(), key).file_line();
-    load_id(l, f, c, ids);
-    const std::optional<Protocol> kind = load_kind(l, f);
+    const PresetRef preset = load_preset(l, f, c);
+    load_id(l, f, preset, c, ids);
+    const std::optional<Protocol> kind = load_kind(l, f, preset);
     if (kind) {
         c.kind = *kind;
         const ProtocolFacts d = protocol_facts(*kind);
         c.max_block_range = d.max_block_range;
         c.max_reorg_depth = d.max_reorg_depth;
-        c.poll_interval = d.poll_interval;
+        c.poll_interval = preset.preset ? preset.preset->poll_interval : d.poll_interval;
     }
     load_rpc(l, f, c);
-    load_confirmations(l, f, kind, c);
+    load_confirmations(l, f, kind, preset, c);
     if (auto* n = f.get("poll_interval")) {
         if (auto d = l.duration(*n, f.key("poll_interval"), false)) c.poll_interval = *d;
     }
@@ -260,20 +251,37 @@ void load_chain(Loader& l, const toml::table& t, const std::string& key, ChainCo
         else l.problem(line_of(*n), f.key("start"), "must be \"latest\" or a block number / slot >= 0");
     }
     if (auto* n = f.get("native")) {
-        load_native(l, *n, f.key("native"), c.native);
+        load_native(l, *n, f.key("native"), preset.preset, c.native);
         const toml::node* d = n->is_table() ? n->as_table()->get("decimals") : nullptr;
         if (kind == Protocol::bitcoin && d && d->is_integer() && c.native.decimals != 8)
             l.problem(line_of(*d), join(f.key("native"), "decimals"), "bitcoin amounts have 8 decimals (satoshis)");
-    } else {
+    } else if (preset.preset) {
+        c.native.symbol = std::string(preset.preset->native_symbol);
+        c.native.decimals = preset.preset->native_decimals;
+    } else if (!preset.named) {
         l.problem(f.line(), f.key("native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
     }
-    if (auto* n = f.get("tokens")) load_tokens(l, *n, f.key("tokens"), kind, c);
+    if (auto* n = f.get("tokens")) load_tokens(l, *n, f.key("tokens"), kind, preset_currencies(f, preset), c);
     load_limits(l, f, kind, c);
+    // The preset's chain id unless the file gives one; a node that reports
+    // another is named by the preset's line.
+    if (preset.preset && preset.preset->chain_id && kind == Protocol::evm && !f.get("chain_id")) {
+        c.chain_id = preset.preset->chain_id;
+        c.chain_id_source = l.at(preset.line, f.key("preset")).to_string();
+    }
 }
 
 }  // namespace
 
 std::optional<Flags> chains_key(std::string_view name) { return find_key<ChainConfig>(kKeys, name); }
+
+void print_chains(Printer& p, const Config& cfg) {
+    for (std::size_t i = 0; i < cfg.chains.size(); ++i) {
+        const ChainConfig& c = cfg.chains[i];
+        p.header("[[chains]]", item("chains", i));
+        p.keys<ChainConfig>(kKeys, c);
+    }
+}
 
 void load_chains(Loader& l, const toml::table& root, Config& cfg) {
     const toml::node* n = root.get("chains");

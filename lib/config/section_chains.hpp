@@ -54,6 +54,9 @@ struct ChainConfig {
     std::string rpc_cookie_file;
     // Where the key was defined, for later error messages.
     std::string source;                 // "file:line"
+    // The network preset it started from ("bsc"; "" = none): its defaults
+    // are already filled in above.
+    std::string preset;
 };
 
 // Bounds of chains[].max_response_size.

@@ -2,15 +2,22 @@
 #include <algorithm>
 #include <iterator>
 
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
 namespace {
 
+using D = DaemonConfig;
+
 constexpr Key<DaemonConfig> kKeys[] = {
-    {"data_dir", {Secret::no, Use::all}},
-    {"log_level"},
-    {"stall_timeout"},
+    {"data_dir", {Secret::no, Use::all}, [](Printer& p, const D& d) { p.string(d.data_dir); }},
+    {"log_level", {}, [](Printer& p, const D& d) { p.string(d.log_level); }},
+    {"stall_timeout", {},
+     [](Printer& p, const D& d) {
+         if (d.stall_timeout) p.duration(*d.stall_timeout);
+         else p.comment("stall_timeout: derived from the chains' request_timeout (docs/configuration.md)");
+     }},
 };
 
 void load_table(Loader& l, const toml::table& t, DaemonConfig& out) {
@@ -53,6 +60,11 @@ void resolve_data_dir(const Loader& l, DaemonConfig& d) {
 }  // namespace
 
 std::optional<Flags> daemon_key(std::string_view name) { return find_key<DaemonConfig>(kKeys, name); }
+
+void print_daemon(Printer& p, const Config& cfg) {
+    p.header("[daemon]", "daemon");
+    p.keys<DaemonConfig>(kKeys, cfg.daemon);
+}
 
 void load_daemon(Loader& l, const toml::table& root, Config& cfg) {
     if (auto* t = l.section(root, "daemon")) load_table(l, *t, cfg.daemon);

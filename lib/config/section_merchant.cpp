@@ -1,13 +1,16 @@
 // [merchant]: the EPay merchant id and key (also the epusdt API token).
 #include "config/checks.hpp"
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
 namespace {
 
+using M = MerchantConfig;
+
 constexpr Key<MerchantConfig> kKeys[] = {
-    {"pid"},
-    {"key", {Secret::value}},
+    {"pid", {}, [](Printer& p, const M& m) { p.integer(m.pid); }},
+    {"key", {Secret::value}, [](Printer& p, const M& m) { p.secret(m.key); }},
 };
 
 void load_table(Loader& l, const toml::table& t, MerchantConfig& out) {
@@ -21,7 +24,8 @@ void load_table(Loader& l, const toml::table& t, MerchantConfig& out) {
     }
     if (auto* n = f.get("key")) {
         if (auto s = l.string(*n, "merchant.key")) {
-            if (s->size() < 8 || s->size() > 256)
+            if (l.masked(*s)) out.key = *s;  // --check-config of --print-config's output
+            else if (s->size() < 8 || s->size() > 256)
                 l.problem(line_of(*n), "merchant.key", "must be 8 to 256 characters (EPay key / epusdt API token)");
             else if (has_space_or_control(*s))
                 l.problem(line_of(*n), "merchant.key", "must not contain spaces or control characters");
@@ -35,6 +39,12 @@ void load_table(Loader& l, const toml::table& t, MerchantConfig& out) {
 }  // namespace
 
 std::optional<Flags> merchant_key(std::string_view name) { return find_key<MerchantConfig>(kKeys, name); }
+
+void print_merchant(Printer& p, const Config& cfg) {
+    if (!cfg.merchant.enabled) return;  // absent: the merchant endpoints answer 404
+    p.header("[merchant]", "merchant");
+    p.keys<MerchantConfig>(kKeys, cfg.merchant);
+}
 
 void load_merchant(Loader& l, const toml::table& root, Config& cfg) {
     if (auto* t = l.section(root, "merchant")) load_table(l, *t, cfg.merchant);

@@ -3,24 +3,35 @@
 #include <algorithm>
 
 #include "config/checks.hpp"
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
 namespace {
 
+using O = OrdersConfig;
+
+void print_receive(Printer& p, const O& o) {
+    if (o.receive.empty()) return;
+    std::string out = "{ ";
+    for (const auto& [chain, address] : o.receive)
+        out += (out.size() > 2 ? ", " : "") + toml_key(chain) + " = " + toml_string(address);
+    p.raw(out + " }");
+}
+
 constexpr Key<OrdersConfig> kKeys[] = {
-    {"default"},
-    {"expiry"},
-    {"mode"},
-    {"receive"},
-    {"fiat"},
-    {"rate"},
-    {"rate_source"},
-    {"rate_path"},
-    {"rate_refresh"},
-    {"rate_max_age"},
-    {"precision"},
-    {"cooldown"},
+    {"default", {}, [](Printer& p, const O& o) { if (!o.default_pay.empty()) p.string(o.default_pay); }},
+    {"expiry", {}, [](Printer& p, const O& o) { p.duration(o.expiry); }},
+    {"mode", {}, [](Printer& p, const O& o) { p.string(o.mode == O::Mode::amount ? "amount" : "address"); }},
+    {"receive", {}, print_receive},
+    {"fiat", {}, [](Printer& p, const O& o) { if (!o.fiat.empty()) p.string(o.fiat); }},
+    {"rate", {}, [](Printer& p, const O& o) { if (!o.rate.empty()) p.string(o.rate); }},
+    {"rate_source", {}, [](Printer& p, const O& o) { if (!o.rate_source.empty()) p.string(o.rate_source); }},
+    {"rate_path", {}, [](Printer& p, const O& o) { if (!o.rate_path.empty()) p.string(o.rate_path); }},
+    {"rate_refresh", {}, [](Printer& p, const O& o) { p.duration(o.rate_refresh); }},
+    {"rate_max_age", {}, [](Printer& p, const O& o) { p.duration(o.rate_max_age); }},
+    {"precision", {}, [](Printer& p, const O& o) { p.integer(o.precision); }},
+    {"cooldown", {}, [](Printer& p, const O& o) { o.cooldown ? p.duration(*o.cooldown) : p.string("never"); }},
 };
 
 // "7.4" | "~1.02" | "+0.3" | "-0.1": digits with an optional fraction.
@@ -187,6 +198,11 @@ void load_table(Loader& l, const toml::table& t, const std::vector<ChainConfig>&
 }  // namespace
 
 std::optional<Flags> orders_key(std::string_view name) { return find_key<OrdersConfig>(kKeys, name); }
+
+void print_orders(Printer& p, const Config& cfg) {
+    p.header("[orders]", "orders");
+    p.keys<OrdersConfig>(kKeys, cfg.orders);
+}
 
 void load_orders(Loader& l, const toml::table& root, Config& cfg) {
     if (auto* t = l.section(root, "orders")) load_table(l, *t, cfg.chains, cfg.orders);

@@ -1,14 +1,18 @@
 // [pool]: cooldown, low_water. depositctl reads all of it.
 #include <limits>
 
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
 namespace {
 
+using P = PoolConfig;
+
 constexpr Key<PoolConfig> kKeys[] = {
-    {"cooldown", {Secret::no, Use::all}},
-    {"low_water", {Secret::no, Use::all}},
+    {"cooldown", {Secret::no, Use::all},
+     [](Printer& p, const P& v) { v.cooldown ? p.duration(*v.cooldown) : p.string("never"); }},
+    {"low_water", {Secret::no, Use::all}, [](Printer& p, const P& v) { p.integer(v.low_water); }},
 };
 
 void load_table(Loader& l, const toml::table& t, PoolConfig& out) {
@@ -27,6 +31,11 @@ void load_table(Loader& l, const toml::table& t, PoolConfig& out) {
 }  // namespace
 
 std::optional<Flags> pool_key(std::string_view name) { return find_key<PoolConfig>(kKeys, name); }
+
+void print_pool(Printer& p, const Config& cfg) {
+    p.header("[pool]", "pool");
+    p.keys<PoolConfig>(kKeys, cfg.pool);
+}
 
 void load_pool(Loader& l, const toml::table& root, Config& cfg) {
     if (auto* t = l.section(root, "pool")) load_table(l, *t, cfg.pool);

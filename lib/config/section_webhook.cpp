@@ -1,17 +1,21 @@
 // [webhook]: url, secret(s) (Standard Webhooks), timeout, retry schedule.
 #include "config/checks.hpp"
+#include "config/print.hpp"
 #include "config/sections.hpp"
 
 namespace depositd::config {
 namespace {
 
+using W = WebhookConfig;
+
+// One secret prints as `secret`, several (rotation) as `secrets`.
 constexpr Key<WebhookConfig> kKeys[] = {
-    {"url"},
-    {"secret", {Secret::value}},
-    {"secrets", {Secret::value}},
-    {"timeout"},
-    {"schedule"},
-    {"concurrency"},
+    {"url", {}, [](Printer& p, const W& w) { if (!w.url.empty()) p.string(w.url); }},
+    {"secret", {Secret::value}, [](Printer& p, const W& w) { if (w.secrets.size() == 1) p.secret(w.secrets[0], "webhook.secrets[0]"); }},
+    {"secrets", {Secret::value}, [](Printer& p, const W& w) { if (w.secrets.size() > 1) p.secrets(w.secrets); }},
+    {"timeout", {}, [](Printer& p, const W& w) { p.duration(w.timeout); }},
+    {"schedule", {}, [](Printer& p, const W& w) { p.durations(w.schedule); }},
+    {"concurrency", {}, [](Printer& p, const W& w) { p.integer(w.concurrency); }},
 };
 
 // Standard base64 (RFC 4648 §4), padding optional. Returns the decoded length
@@ -31,6 +35,7 @@ std::optional<std::size_t> base64_decoded_size(std::string_view s) {
 std::optional<std::string> webhook_secret(Loader& l, const toml::node& n, const std::string& key) {
     auto s = l.string(n, key);
     if (!s) return std::nullopt;
+    if (l.masked(*s)) return s;  // --check-config of --print-config's output
     if (s->rfind("whsec_", 0) != 0) {
         l.problem(line_of(n), key, "a webhook secret must start with \"whsec_\" followed by base64 (Standard Webhooks)");
         return std::nullopt;
@@ -116,6 +121,12 @@ void load_table(Loader& l, const toml::table& t, WebhookConfig& out) {
 }  // namespace
 
 std::optional<Flags> webhook_key(std::string_view name) { return find_key<WebhookConfig>(kKeys, name); }
+
+void print_webhook(Printer& p, const Config& cfg) {
+    p.header("[webhook]", "webhook");
+    if (cfg.webhook.url.empty()) p.comment("no url: webhooks are disabled (events stay pending)");
+    p.keys<WebhookConfig>(kKeys, cfg.webhook);
+}
 
 void load_webhook(Loader& l, const toml::table& root, Config& cfg) {
     if (auto* t = l.section(root, "webhook")) load_table(l, *t, cfg.webhook);
