@@ -1,0 +1,170 @@
+// [api]: listen, keys, request and connection limits, public_url.
+#include <algorithm>
+#include <set>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "config/checks.hpp"
+#include "config/print.hpp"
+#include "config/sections.hpp"
+
+namespace depositd::config {
+namespace {
+
+using A = ApiConfig;
+
+constexpr Key<ApiConfig> kKeys[] = {
+    {"listen", {}, [](Printer& p, const A& a) { p.string(a.listen); }},
+    {"keys", {Secret::value}, [](Printer& p, const A& a) { p.secrets(a.keys); }},
+    {"max_body_bytes", {}, [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_body_bytes)); }},
+    {"max_connections", {}, [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_connections)); }},
+    {"max_connections_per_client", {},
+     [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_connections_per_client)); }},
+    {"idle_timeout", {}, [](Printer& p, const A& a) { p.duration(a.idle_timeout); }},
+    {"public_url", {}, [](Printer& p, const A& a) { if (!a.public_url.empty()) p.string(a.public_url); }},
+};
+
+bool parse_listen(Loader& l, const std::string& s, ApiConfig& out, int line) {
+    const std::string key = "api.listen";
+    std::string host, port;
+    if (!s.empty() && s.front() == '[') {
+        const auto close = s.find(']');
+        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+            l.problem(line, key, "\"" + s + "\" must be \"host:port\", e.g. \"127.0.0.1:8080\" or \"[::1]:8080\"");
+            return false;
+        }
+        host = s.substr(1, close - 1);
+        port = s.substr(close + 2);
+    } else {
+        const auto colon = s.rfind(':');
+        if (colon == std::string::npos) {
+            l.problem(line, key, "\"" + s + "\" must be \"host:port\", e.g. \"127.0.0.1:8080\"");
+            return false;
+        }
+        host = s.substr(0, colon);
+        port = s.substr(colon + 1);
+        if (host.find(':') != std::string::npos) {
+            l.problem(line, key, "\"" + s + "\": put an IPv6 address in brackets, e.g. \"[::1]:8080\"");
+            return false;
+        }
+    }
+    if (host.empty()) {
+        l.problem(line, key, "\"" + s + "\" has no host; use e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\"");
+        return false;
+    }
+    if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20; })) {
+        l.problem(line, key, "\"" + s + "\": the host must not contain spaces");
+        return false;
+    }
+    // An IP literal only: a name would be resolved once, at start, to
+    // whatever the resolver says then (and "localhost" may be ::1 or not).
+    const bool bracketed = s.front() == '[';
+    unsigned char addr[sizeof(in6_addr)];
+    if (inet_pton(bracketed ? AF_INET6 : AF_INET, host.c_str(), addr) != 1) {
+        l.problem(line, key,
+                  "\"" + s + "\": the host must be an IP address, e.g. \"127.0.0.1:8080\", \"0.0.0.0:8080\" or "
+                  "\"[::1]:8080\" (" + (bracketed ? std::string("not an IPv6 address") : std::string("host names are not resolved")) + ")");
+        return false;
+    }
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoul(port) > 65535) {
+        l.problem(line, key, "\"" + s + "\": the port must be a number from 0 to 65535");
+        return false;
+    }
+    out.listen = s;
+    out.host = host;
+    out.port = static_cast<std::uint16_t>(std::stoul(port));
+    return true;
+}
+
+void load_public_url(Loader& l, const toml::node& n, ApiConfig& out) {
+    auto s = l.string(n, "api.public_url");
+    if (!s) return;
+    std::string url = *s;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    if (!is_http_url(url) || url.find_first_of("?#") != std::string::npos)
+        l.problem(line_of(n), "api.public_url",
+                  "must be an http:// or https:// URL without query, e.g. \"https://pay.example\"");
+    else out.public_url = url;
+}
+
+void load_keys(Loader& l, const toml::node& keys, ApiConfig& out) {
+    auto* a = l.array_of(keys, "api.keys", "an array of strings");
+    if (!a) return;
+    if (a->empty()) l.problem(line_of(keys), "api.keys", "at least one API key is required");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::node& n = *a->get(i);
+        const std::string key = item("api.keys", i);
+        auto s = l.string(n, key);
+        if (!s) continue;
+        if (l.masked(*s)) {  // --check-config of --print-config's output
+            out.keys.push_back(*s);
+            continue;
+        }
+        if (s->size() < 16) {
+            l.problem(line_of(n), key,
+                      "an API key must be at least 16 characters long (generate one with `openssl rand -hex 32`)");
+            continue;
+        }
+        if (has_space_or_control(*s)) {
+            l.problem(line_of(n), key, "an API key must not contain spaces or control characters");
+            continue;
+        }
+        if (!seen.insert(*s).second) {
+            l.problem(line_of(n), key, "duplicate API key");
+            continue;
+        }
+        out.keys.push_back(*s);
+    }
+}
+
+void load_table(Loader& l, const toml::table& t, ApiConfig& out) {
+    const Fields<ApiConfig> f(l, t, "api", kKeys);
+    if (auto* n = f.get("public_url")) load_public_url(l, *n, out);
+    if (auto* n = f.get("listen")) {
+        if (auto s = l.string(*n, "api.listen")) parse_listen(l, *s, out, line_of(*n));
+    }
+    if (auto* n = f.get("keys")) load_keys(l, *n, out);
+    else l.problem(f.line(), "api.keys", "at least one API key is required, e.g. keys = [\"${DEPOSITD_API_KEY}\"]");
+    if (auto* n = f.get("max_body_bytes")) {
+        if (auto v = l.integer(*n, "api.max_body_bytes", 1024, 64LL * 1024 * 1024,
+                               "an integer from 1024 to 67108864 (bytes)"))
+            out.max_body_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto* n = f.get("max_connections")) {
+        if (auto v = l.integer(*n, "api.max_connections", 1, 100'000, "an integer from 1 to 100000"))
+            out.max_connections = static_cast<std::size_t>(*v);
+    }
+    if (auto* n = f.get("max_connections_per_client")) {
+        if (auto v = l.integer(*n, "api.max_connections_per_client", 1, 100'000, "an integer from 1 to 100000")) {
+            if (static_cast<std::size_t>(*v) > out.max_connections)
+                l.problem(line_of(*n), "api.max_connections_per_client",
+                          "must not exceed max_connections (" + std::to_string(out.max_connections) + ")");
+            else out.max_connections_per_client = static_cast<std::size_t>(*v);
+        }
+    }
+    if (auto* n = f.get("idle_timeout")) {
+        if (auto d = l.duration(*n, "api.idle_timeout", false)) out.idle_timeout = *d;
+    }
+}
+
+}  // namespace
+
+std::optional<Flags> api_key(std::string_view name) { return find_key<ApiConfig>(kKeys, name); }
+
+void print_api(Printer& p, const Config& cfg) {
+    p.header("[api]", "api");
+    p.keys<ApiConfig>(kKeys, cfg.api);
+}
+
+void load_api(Loader& l, const toml::table& root, Config& cfg) {
+    const toml::table* t = l.section(root, "api");
+    if (t) load_table(l, *t, cfg.api);
+    else if (!root.contains("api"))  // a non-table [api] is reported once, by section()
+        l.problem(0, "api.keys", "at least one API key is required: add [api] with keys = [\"${DEPOSITD_API_KEY}\"]");
+}
+
+}  // namespace depositd::config
