@@ -1200,8 +1200,23 @@ private:
         if (auto* n = t.get("native")) {
             load_native(*n, join(key, "native"), c.native);
             const toml::node* d = n->is_table() ? n->as_table()->get("decimals") : nullptr;
-            if (kind == Protocol::bitcoin && d && d->is_integer() && c.native.decimals != 8)
-                problem(line_of(*d), join(join(key, "native"), "decimals"), "bitcoin amounts have 8 decimals (satoshis)");
+            // The native coin's base unit is fixed by the protocol: another
+            // value reports every deposit off by a power of ten (a copied
+            // `decimals = 18` for TRX: 10^12 too small). Solana: check_solana.
+            struct Fixed {
+                Protocol kind;
+                unsigned decimals;
+                const char* why;
+            };
+            static constexpr Fixed kFixed[] = {
+                {Protocol::bitcoin, 8, "bitcoin amounts have 8 decimals (satoshis)"},
+                {Protocol::tron, 6, "TRX has 6 decimals (1 TRX = 10^6 sun)"},
+                {Protocol::evm, 18, "the native coin of an EVM chain has 18 decimals (1 ETH/BNB/POL = 10^18 wei)"},
+            };
+            for (const auto& f : kFixed)
+                if (kind && *kind == f.kind && d && d->is_integer() && c.native.decimals != f.decimals)
+                    problem(line_of(*d), join(join(key, "native"), "decimals"),
+                            std::string(f.why) + "; got " + std::to_string(c.native.decimals));
         } else {
             problem(line, join(key, "native"), "required, e.g. native = { symbol = \"ETH\", decimals = 18 }");
         }
