@@ -781,6 +781,7 @@ TEST(SolanaAdapter, HeadAndScanOverSkippedSlots) {
     EXPECT_EQ(h->height, 110u);
     ASSERT_TRUE(h->finalized.has_value());
     EXPECT_EQ(*h->finalized, 103u);
+    EXPECT_EQ(h->finalized_hash, rig.node.chain.blocks.at(103).hash);  // the rooted slot's blockhash
 
     auto r = rig.scan(101, 110, w);
     ASSERT_TRUE(r.ok()) << r.error().describe();

@@ -194,7 +194,14 @@ asio::awaitable<Result<Head>> EvmAdapter::head() {
         } else {
             auto ref = decode_block_ref(*fin);
             if (!ref) co_return with_context(ref.error(), "eth_getBlockByNumber(finalized)");
-            if (*ref) head.finalized = std::min((*ref)->height, head.height);
+            if (*ref) {
+                // Height and hash together (the scanner proves the hash on its
+                // own chain). A finalized block above the tip just read came
+                // from a backend ahead of the one that answered eth_blockNumber.
+                head.finalized = (*ref)->height;
+                head.finalized_hash = (*ref)->hash;
+                head.height = std::max(head.height, (*ref)->height);
+            }
         }
     }
     co_return head;

@@ -3,7 +3,9 @@
 // in chain/evm/decode.hpp (pure functions over bytes).
 //
 // head()     eth_blockNumber; with `confirmations = "finalized"` also
-//            eth_getBlockByNumber("finalized", false) — a -39001 "unknown
+//            eth_getBlockByNumber("finalized", false) -> Head::finalized and
+//            Head::finalized_hash (the scanner proves that hash on its own
+//            chain before anything counts as final) — a -39001 "unknown
 //            block" error or a null result means "no finalized block yet".
 // scan()     for [from, min(to, from + range - 1)]:
 //            1. the blocks, full transactions, in JSON-RPC batches

@@ -1070,6 +1070,25 @@ Result<std::vector<std::uint64_t>> decode_slot_list(const json::value& result, s
     return slots;
 }
 
+Result<SlotHash> decode_latest_blockhash(const json::value& result) {
+    if (!result.is_object()) return make_error(Errc::malformed, "getLatestBlockhash result is not an object");
+    const auto& o = result.get_object();
+    const auto* context = o.if_contains("context");
+    const auto* value = o.if_contains("value");
+    if (context == nullptr || !context->is_object() || value == nullptr || !value->is_object())
+        return make_error(Errc::malformed, "getLatestBlockhash result has no context/value");
+    const auto* slot = context->get_object().if_contains("slot");
+    if (slot == nullptr) return make_error(Errc::malformed, "getLatestBlockhash context has no slot");
+    auto n = decode_slot(*slot);
+    if (!n) return make_error(Errc::malformed, "getLatestBlockhash context: " + n.error().message);
+    const auto* hash = value->get_object().if_contains("blockhash");
+    Key32 k;
+    if (hash == nullptr || !hash->is_string() ||
+        !decode_key(std::string_view(hash->get_string().data(), hash->get_string().size()), k))
+        return make_error(Errc::malformed, "getLatestBlockhash blockhash is not a 32-byte base58 hash");
+    return SlotHash{*n, std::string(hash->get_string())};
+}
+
 Result<unsigned> decode_token_supply_decimals(const json::value& result) {
     if (!result.is_object()) return make_error(Errc::malformed, "getTokenSupply result is not an object");
     const auto* value = result.get_object().if_contains("value");

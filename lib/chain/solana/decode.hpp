@@ -137,6 +137,15 @@ Result<std::uint64_t> decode_slot(const json::value& result);
 Result<std::vector<std::uint64_t>> decode_slot_list(const json::value& result, std::uint64_t start,
                                                     std::uint64_t end);
 
+// getLatestBlockhash result {context: {slot}, value: {blockhash, ...}}: the
+// slot of the bank the node answered from (at the commitment asked for) and
+// that bank's blockhash, which is the blockhash getBlock reports for the slot.
+struct SlotHash {
+    std::uint64_t slot = 0;
+    std::string blockhash;
+};
+Result<SlotHash> decode_latest_blockhash(const json::value& result);
+
 // getTokenSupply result {context, value: {amount, decimals, ...}} -> decimals.
 Result<unsigned> decode_token_supply_decimals(const json::value& result);
 

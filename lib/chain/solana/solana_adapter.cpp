@@ -52,6 +52,7 @@ json::array block_params(std::uint64_t slot, bool full, unsigned max_version) {
 json::array mint_params(const TokenSpec& t) { return json::array{t.mint_text}; }
 json::array no_params() { return json::array{}; }
 const std::string kGetSlot = "getSlot";
+const std::string kGetLatestBlockhash = "getLatestBlockhash";
 const std::string kGetBlocks = "getBlocks";
 const std::string kGetBlocksWithLimit = "getBlocksWithLimit";
 const std::string kGetBlock = "getBlock";
@@ -272,11 +273,15 @@ asio::awaitable<Result<Head>> SolanaAdapter::head() {
     Head head;
     head.height = *h;
     if (use_finalized_) {
-        auto f = co_await rpc_->call(kGetSlot, finalized_params());
-        if (!f) co_return with_context(f.error(), "getSlot(finalized)");
-        auto fs = decode_slot(*f);
-        if (!fs) co_return with_context(fs.error(), "getSlot(finalized)");
-        head.finalized = std::min(*fs, head.height);
+        // The rooted slot and its blockhash from one bank, in one answer: the
+        // scanner proves that hash on its own chain.
+        auto f = co_await rpc_->call(kGetLatestBlockhash, finalized_params());
+        if (!f) co_return with_context(f.error(), "getLatestBlockhash(finalized)");
+        auto fs = decode_latest_blockhash(*f);
+        if (!fs) co_return with_context(fs.error(), "getLatestBlockhash(finalized)");
+        head.finalized = fs->slot;
+        head.finalized_hash = fs->blockhash;
+        head.height = std::max(head.height, fs->slot);  // a backend ahead of the one that answered getSlot
     }
     co_return head;
 }

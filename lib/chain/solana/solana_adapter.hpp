@@ -6,8 +6,10 @@
 // absent from scan()'s result and block_at() says Presence::skipped.
 //
 // head()     getSlot {commitment: confirmed} -> Head::height; with
-//            `confirmations = "finalized"` also getSlot {finalized} ->
-//            Head::finalized (never above the height).
+//            `confirmations = "finalized"` also getLatestBlockhash
+//            {finalized} -> Head::finalized (context.slot, the rooted slot)
+//            and Head::finalized_hash (its blockhash, value.blockhash: one
+//            bank answers both), which the scanner proves on its own chain.
 // scan()     1. getBlocks(from, end) {confirmed}, end = min(to, from +
 //               range - 1), range = max_block_range (<= 500,000, the
 //               method's limit): the produced slots.

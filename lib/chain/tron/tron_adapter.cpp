@@ -122,7 +122,13 @@ asio::awaitable<Result<Head>> TronAdapter::head() {
         if (!solid) co_return solid.error();
         auto sref = decode_block_ref(*solid);
         if (!sref) co_return with_context(sref.error(), kSolidNowBlock);
-        if (*sref) head.finalized = std::min((*sref)->height, head.height);  // {}: nothing solidified yet
+        if (*sref) {  // {}: nothing solidified yet
+            // The solidified block's id with its height: the scanner proves it
+            // on its own chain. Above the tip just read: another backend, ahead.
+            head.finalized = (*sref)->height;
+            head.finalized_hash = (*sref)->hash;
+            head.height = std::max(head.height, (*sref)->height);
+        }
     }
     co_return head;
 }
