@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "chain/adapter.hpp"
+#include "chain/adaptive_range.hpp"
 #include "chain/tron/decode.hpp"
 #include "config/config.hpp"
 
@@ -71,6 +72,8 @@ public:
     // Counters (tests, benchmarks): HTTP requests made by scan() and blocks it returned.
     std::uint64_t scan_requests() const { return scan_requests_; }
     std::uint64_t scanned_blocks() const { return scanned_blocks_; }
+    // The current adaptive block range (tests).
+    std::uint64_t range() const { return range_.span(); }
 
 private:
     TronAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc, std::vector<TokenSpec> tokens);
@@ -82,7 +85,7 @@ private:
     std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;
     NativeSpec native_;
-    std::uint64_t range_ = kMaxRange;
+    AdaptiveRange range_;
     std::uint64_t scan_requests_ = 0;
     std::uint64_t scanned_blocks_ = 0;
     std::shared_ptr<spdlog::logger> log_;
