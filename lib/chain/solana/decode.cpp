@@ -192,7 +192,8 @@ public:
             is_token_[a] = 1;
         }
         const std::size_t first = out.size();
-        // SOL: lamports up on a watched account that is not a token account.
+        // SOL: lamports up on a watched account that is not a token account
+        // and did not sign. Signers are the first accounts, one per signature.
         for (std::size_t i = 0; i < n; ++i) {
             if (tx.post[i] <= tx.pre[i] || is_token_[i]) continue;
             Key32 k;
@@ -200,6 +201,12 @@ public:
                 return make_error(Errc::malformed, where(n_tx) + " (" + tx.sig0 + "): account key " + std::to_string(i) +
                                                        " is not a 32-byte base58 key");
             if (!ctx_.watched->contains(key_view(k))) continue;
+            if (i < tx.sigs) {
+                // The wallet's own transaction (closing its token account
+                // refunds the rent to it, a swap, ...): nobody paid it.
+                ++stats.own_sol;
+                continue;
+            }
             Transfer t;
             t.tx = tx.sig0;
             t.index = i;

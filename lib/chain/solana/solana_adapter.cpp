@@ -466,13 +466,19 @@ asio::awaitable<Result<BlockAt>> SolanaAdapter::block_at(std::uint64_t height) {
     if (!r) co_return r.error();
     switch (r->kind) {
         case SlotFetch::Kind::block: co_return BlockAt{Presence::block, std::move(r->block.ref)};
-        case SlotFetch::Kind::skipped: co_return BlockAt{Presence::skipped, BlockRef{}};
+        case SlotFetch::Kind::skipped:
         case SlotFetch::Kind::unknown:
+            // -32007/-32009 are no proof either: Agave also answers them for
+            // a ledger gap after a snapshot boot and for slots missing from
+            // long-term storage. Only the chain itself proves a skip.
             if (co_await passed_over(height)) {
                 log_->debug("{}: slot {} is not on the confirmed chain (a later confirmed block's parent is below it)",
                             chain_, height);
                 co_return BlockAt{Presence::skipped, BlockRef{}};
             }
+            if (r->kind == SlotFetch::Kind::skipped)
+                log_->debug("{}: getBlock {}: {}; no later block proves the skip: unknown", chain_, height,
+                            r->error.message);
             co_return BlockAt{};
         case SlotFetch::Kind::error: break;
     }
