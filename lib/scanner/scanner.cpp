@@ -645,10 +645,17 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
     c.updated_at = now;
     if (auto s = store::put_cursor(db, c); !s) return s;
     // Blocks are kept for reorg walks and for the canonical test of pending
-    // deposits (coinbase outputs wait 100 blocks).
+    // deposits (coinbase outputs wait 100 blocks). Confirming at finality,
+    // also every block above the proven finalized one: the next finalized
+    // block is proven against them, and an L2's finalized block trails its
+    // head by thousands of blocks.
     const std::uint64_t keep = std::max<std::uint64_t>({options_.max_reorg_depth, options_.confirmations, 100}) + 8;
-    if (batch.cursor.block_height > keep)
-        if (auto s = store::prune_blocks_below(db, chain, batch.cursor.block_height - keep); !s) return s;
+    if (batch.cursor.block_height > keep) {
+        std::uint64_t below = batch.cursor.block_height - keep;
+        if (options_.finalized) below = std::min<std::uint64_t>(below, counts.proven ? counts.proven->height : 0);
+        if (below > 0)
+            if (auto s = store::prune_blocks_below(db, chain, below); !s) return s;
+    }
     return {};
 }
 

@@ -694,6 +694,34 @@ TEST_F(ScannerTest, FinalityClaimsAreProvenDuringACatchUp) {
     EXPECT_EQ(only_deposit_status("0xc"), "confirmed");
 }
 
+// An L2's finalized block trails its head by thousands of blocks (Arbitrum:
+// L1 finality, ~13 minutes), more than the blocks kept for reorg walks. The
+// blocks above the proven finalized one are kept, so the next finalized block
+// can be proven against them and deposits are confirmed.
+TEST_F(ScannerTest, FinalityFarBehindTheHeadIsStillProven) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.finalized = true;
+    o.max_batch = 50;
+    auto s = scanner(chain, o);
+    chain.mine_n(2);
+    chain.mine({transfer("0xl2", 0, "k1", 1)});  // 3
+    chain.finalized = 0;
+    follow(*s);
+    for (int i = 0; i < 200; ++i) {
+        chain.mine();
+        if (chain.tip() > 150) chain.finalized = chain.tip() - 150;  // keep = 108 blocks
+        follow(*s);
+        if (chain.tip() < 153) ASSERT_EQ(only_deposit_status("0xl2"), "pending") << chain.tip();
+    }
+    EXPECT_EQ(only_deposit_status("0xl2"), "confirmed");
+    auto cur = store::get_cursor(*db_, "test");
+    EXPECT_EQ((*cur)->finalized, std::optional<std::uint64_t>(chain.tip() - 150));
+    // Below the proven finalized block, blocks are pruned as before.
+    EXPECT_FALSE(store::get_block(*db_, "test", 2)->has_value());
+    EXPECT_TRUE(store::get_block(*db_, "test", chain.tip() - 140)->has_value());
+}
+
 // A finalized height stored by an older version, never proven by hash
 // (schema 006 forgets it), and a claim that cannot be checked against our
 // blocks, never halt a reorg above the proven block.

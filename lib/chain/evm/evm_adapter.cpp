@@ -115,6 +115,15 @@ std::chrono::milliseconds proof_wait(unsigned round, unsigned base_ms) {
     // Rounds 0 and 1 (default endpoint, then another) at once; then 1x, 2x, 4x base.
     return round < 2 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(base_ms << (round - 2));
 }
+// The pause before a round of asking again (logs proof, receipts).
+asio::awaitable<void> before_round(unsigned round) {
+    const auto wait = proof_wait(round, EvmAdapter::kProofBackoffMs);
+    if (wait.count() == 0) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
 void count_recheck(const std::string& chain, const char* step, std::size_t n) {
     if (n == 0) return;
     auto& reg = metrics::Registry::global();
@@ -442,12 +451,7 @@ asio::awaitable<Result<std::size_t>> EvmAdapter::prove_logs(ScanState& s, const 
                                                             std::vector<std::size_t> suspect) {
     const json::array addresses = token_addresses(tokens_);
     for (unsigned round = 0; round < kProofRounds && !suspect.empty(); ++round) {
-        if (auto wait = proof_wait(round, kProofBackoffMs); wait.count() > 0) {
-            asio::steady_timer timer(co_await asio::this_coro::executor);
-            timer.expires_after(wait);
-            boost::system::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
+        co_await before_round(round);
         const net::CallOptions where = other_endpoint(round % 2 == 1);
         // Step 1: the tokens' logs of each suspect block; any log proves it.
         // Step 2: every log of the blocks still unproven; their bloom must
@@ -484,12 +488,7 @@ asio::awaitable<Result<std::size_t>> EvmAdapter::settle_natives(ScanState& s) {
     for (unsigned round = 0; round < kProofRounds; ++round) {
         std::vector<std::size_t> blocks = unsettled_blocks(s, verdicts);
         if (blocks.empty()) break;
-        if (auto wait = proof_wait(round, kProofBackoffMs); wait.count() > 0) {
-            asio::steady_timer timer(co_await asio::this_coro::executor);
-            timer.expires_after(wait);
-            boost::system::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
+        co_await before_round(round);
         const net::CallOptions where = other_endpoint(round % 2 == 1);
         // 1. The whole block's receipts by block hash: not subject to a
         //    pruned transaction index, and bound to the very block we scanned.
