@@ -253,8 +253,23 @@ void load_chain(Loader& l, const toml::table& t, const std::string& key, ChainCo
     if (auto* n = f.get("native")) {
         load_native(l, *n, f.key("native"), preset.preset, c.native);
         const toml::node* d = n->is_table() ? n->as_table()->get("decimals") : nullptr;
-        if (kind == Protocol::bitcoin && d && d->is_integer() && c.native.decimals != 8)
-            l.problem(line_of(*d), join(f.key("native"), "decimals"), "bitcoin amounts have 8 decimals (satoshis)");
+        // The native coin's base unit is fixed by the protocol: another
+        // value reports every deposit off by a power of ten (a copied
+        // `decimals = 18` for TRX: 10^12 too small). Solana: check_solana.
+        struct Fixed {
+            Protocol kind;
+            unsigned decimals;
+            const char* why;
+        };
+        static constexpr Fixed kFixed[] = {
+            {Protocol::bitcoin, 8, "bitcoin amounts have 8 decimals (satoshis)"},
+            {Protocol::tron, 6, "TRX has 6 decimals (1 TRX = 10^6 sun)"},
+            {Protocol::evm, 18, "the native coin of an EVM chain has 18 decimals (1 ETH/BNB/POL = 10^18 wei)"},
+        };
+        for (const auto& fx : kFixed)
+            if (kind && *kind == fx.kind && d && d->is_integer() && c.native.decimals != fx.decimals)
+                l.problem(line_of(*d), join(f.key("native"), "decimals"),
+                          std::string(fx.why) + "; got " + std::to_string(c.native.decimals));
     } else if (preset.preset) {
         c.native.symbol = std::string(preset.preset->native_symbol);
         c.native.decimals = preset.preset->native_decimals;

@@ -156,6 +156,7 @@ TEST_F(Migrations, CursorAndBlocks) {
     cur.hash = "0xa";
     cur.head = 12;
     cur.finalized = 7;
+    cur.finalized_hash = "0x7";
     cur.updated_at = 1;
     ASSERT_TRUE(put_cursor(*db, cur).ok());
     ASSERT_TRUE(put_block(*db, "eth", {10, "0xa", "0x9"}).ok());
@@ -167,15 +168,49 @@ TEST_F(Migrations, CursorAndBlocks) {
     EXPECT_EQ((*c)->height, 10u);
     EXPECT_EQ((*c)->head, std::optional<std::uint64_t>(12));
     EXPECT_EQ((*c)->last_block_height(), 10u);
-    // The finalized height never goes down; skipped heights after the last block are kept apart.
+    // The proven finalized block never goes down (height and hash move
+    // together); skipped heights after the last block are kept apart.
     cur.finalized = 3;
+    cur.finalized_hash = "0x3";
     cur.height = 14;
     cur.block_height = 11;
     ASSERT_TRUE(put_cursor(*db, cur).ok());
     c = get_cursor(*db, "eth");
     EXPECT_EQ((*c)->finalized, std::optional<std::uint64_t>(7));
+    EXPECT_EQ((*c)->finalized_hash, std::optional<std::string>("0x7"));
+    ASSERT_TRUE(set_finalized(*db, "eth", 5, "0x5", 2).ok());  // lower: ignored
+    ASSERT_TRUE(set_finalized(*db, "eth", 9, "0x9", 2).ok());
+    c = get_cursor(*db, "eth");
+    EXPECT_EQ((*c)->finalized, std::optional<std::uint64_t>(9));
+    EXPECT_EQ((*c)->finalized_hash, std::optional<std::string>("0x9"));
+    // Without a hash nothing is proven: put_cursor leaves the proven block as it is.
+    cur.finalized = 12;
+    cur.finalized_hash.reset();
+    ASSERT_TRUE(put_cursor(*db, cur).ok());
+    EXPECT_EQ((*get_cursor(*db, "eth"))->finalized, std::optional<std::uint64_t>(9));
+    // A height stored before schema 006 (no hash) was never proven: not reported.
+    ASSERT_TRUE(db->exec("UPDATE chain_cursors SET finalized = 20, finalized_hash = NULL").ok());
+    EXPECT_FALSE((*get_cursor(*db, "eth"))->finalized.has_value());
     EXPECT_EQ((*c)->height, 14u);
     EXPECT_EQ((*c)->last_block_height(), 11u);
+}
+
+// Schema 006: a finalized height stored before it was only a node's claim,
+// never proven on our blocks: forgotten, so a restart cannot halt on it.
+TEST_F(Migrations, FinalizedHeightsFromBefore006AreForgotten) {
+    auto db = open();
+    std::vector<Migration> before;
+    for (const auto& m : embedded_migrations())
+        if (m.version < 6) before.push_back(m);
+    ASSERT_TRUE(migrate_with(*db, before).ok());
+    ASSERT_TRUE(db->exec("INSERT INTO chain_cursors (chain_id, height, hash, updated_at, finalized) "
+                         "VALUES ('eth', 10, '0xa', 1, 7)").ok());
+    ASSERT_TRUE(db->migrate().ok());
+    auto c = get_cursor(*db, "eth");
+    ASSERT_TRUE(c.ok() && *c);
+    EXPECT_EQ((*c)->height, 10u);
+    EXPECT_FALSE((*c)->finalized.has_value());
+    EXPECT_FALSE((*c)->finalized_hash.has_value());
 }
 
 // Counters kept by triggers match the tables (what /health and /metrics read).
