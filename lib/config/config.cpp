@@ -29,6 +29,8 @@
 
 #include <toml++/toml.h>
 
+#include "core/netaddr.hpp"
+
 namespace depositd::config {
 
 // ---------------------------------------------------------------------------
@@ -288,6 +290,7 @@ public:
         if (auto* t = section(root, "pool")) load_pool(*t, cfg.pool);
         if (auto* t = section(root, "orders")) load_orders(*t, cfg.chains, cfg.orders);
         if (auto* t = section(root, "merchant")) load_merchant(*t, cfg.merchant);
+        check_cooldowns_against_skew(cfg);
         return cfg;
     }
 
@@ -296,6 +299,8 @@ private:
     GetEnv env_;
     fs::path base_dir_;
     Reader reader_;
+    int pool_cooldown_line_ = 0;    // where [pool].cooldown / [orders].cooldown were given (0: default)
+    int orders_cooldown_line_ = 0;
 
     // --- structure -------------------------------------------------------
 
@@ -559,7 +564,7 @@ private:
         }
         check_keys(*t, "api",
                    {"listen", "keys", "max_body_bytes", "max_connections", "max_connections_per_client",
-                    "idle_timeout", "public_url"});
+                    "idle_timeout", "public_url", "trusted_proxies"});
         if (auto* n = t->get("public_url")) load_public_url(*n, out);
         if (auto* n = t->get("listen")) {
             if (auto s = string(*n, "api.listen")) parse_listen(*s, out, line_of(*n));
@@ -612,6 +617,19 @@ private:
         }
         if (auto* n = t->get("idle_timeout")) {
             if (auto d = duration(*n, "api.idle_timeout", false)) out.idle_timeout = *d;
+        }
+        if (auto* n = t->get("trusted_proxies")) {
+            if (auto* a = array_of(*n, "api.trusted_proxies", "an array of addresses or networks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]")) {
+                for (std::size_t i = 0; i < a->size(); ++i) {
+                    const std::string key = item("api.trusted_proxies", i);
+                    auto s = string(*a->get(i), key);
+                    if (!s) continue;
+                    if (!netaddr::parse_cidr(*s))
+                        problem(line_of(*a->get(i)), key,
+                                "\"" + *s + "\" is not an IP address or network (e.g. \"10.0.0.0/8\", \"::1\")");
+                    else out.trusted_proxies.push_back(*s);
+                }
+            }
         }
     }
 
@@ -697,6 +715,7 @@ private:
     void load_pool(const toml::table& t, PoolConfig& out) {
         check_keys(t, "pool", {"cooldown", "low_water"});
         if (auto* n = t.get("cooldown")) {
+            pool_cooldown_line_ = line_of(*n);
             auto* s = n->as_string();
             if (s && s->get() == "never") out.cooldown.reset();
             else if (auto d = duration(*n, "pool.cooldown", true)) out.cooldown = *d;
@@ -765,7 +784,8 @@ private:
     void load_orders(const toml::table& t, const std::vector<ChainConfig>& chains, OrdersConfig& out) {
         check_keys(t, "orders",
                    {"default", "expiry", "mode", "receive", "fiat", "rate", "rate_source", "rate_path", "rate_refresh",
-                    "rate_max_age", "precision", "cooldown"});
+                    "rate_max_age", "precision", "cooldown", "rate_sources", "rate_max_change", "amount_hold",
+                    "open_per_client"});
         out.source = file_ + ":" + std::to_string(line_of(t));
         if (auto* n = t.get("default")) {
             if (auto s = string(*n, "orders.default")) {
@@ -843,9 +863,16 @@ private:
         if (fiat && !rate) problem(line_of(*fiat), "orders.rate", "required with orders.fiat (e.g. rate = \"7.2\")");
         if (rate && !fiat) problem(line_of(*rate), "orders.fiat", "required with orders.rate (e.g. fiat = \"CNY\")");
         const bool relative = !out.rate.empty() && (out.rate[0] == '~' || out.rate[0] == '+' || out.rate[0] == '-');
-        if (auto* n = t.get("rate_source")) {
+        const toml::node* sources = t.get("rate_sources");
+        if (auto* n = t.get("rate_source"); n && sources) {
+            problem(line_of(*sources), "orders.rate_sources", "give either rate_source (one) or rate_sources (several), not both");
+        } else if (sources) {
+            if (!out.rate.empty() && !relative)
+                problem(line_of(*sources), "orders.rate_sources",
+                        "is only used with a relative rate (\"~1.02\", \"+0.3\", \"-0.1\"); a fixed rate needs none");
+        } else if (auto* n = t.get("rate_source")) {
             if (auto s = string(*n, "orders.rate_source")) {
-                if (!is_http_url(*s)) problem(line_of(*n), "orders.rate_source", "must be an http:// or https:// URL");
+                if (auto why = rate_url_problem(*s)) problem(line_of(*n), "orders.rate_source", *why);
                 else if (!out.rate.empty() && !relative)
                     problem(line_of(*n), "orders.rate_source",
                             "is only used with a relative rate (\"~1.02\", \"+0.3\", \"-0.1\"); a fixed rate needs none");
@@ -853,11 +880,11 @@ private:
             }
         } else if (relative) {
             problem(line_of(*rate), "orders.rate_source",
-                    "required with a relative rate: the URL the base rate comes from");
+                    "required with a relative rate: the URL the base rate comes from (or rate_sources)");
         }
         if (auto* n = t.get("rate_path")) {
             if (auto s = string(*n, "orders.rate_path")) {
-                if (s->size() > 256 || s->front() == '.' || s->back() == '.' || s->find("..") != std::string::npos)
+                if (!valid_rate_path(*s))
                     problem(line_of(*n), "orders.rate_path", "must be keys separated by dots, e.g. \"data.rates.CNY\"");
                 else out.rate_path = *s;
             }
@@ -872,14 +899,141 @@ private:
             if (auto v = integer(*n, "orders.precision", 0, 18, "an integer from 0 to 18")) out.precision = static_cast<unsigned>(*v);
         }
         if (auto* n = t.get("cooldown")) {
+            orders_cooldown_line_ = line_of(*n);
             auto* s = n->as_string();
             if (s && s->get() == "never") out.cooldown.reset();
             else if (auto d = duration(*n, "orders.cooldown", true)) out.cooldown = *d;
         }
+        load_orders_round4(t, out);
+    }
+
+    // --- round 4 (issue 18): rates, amount hold, checkout caps, block clocks -----
+
+    // A rate source is fetched over https; plain http only to this machine (tests).
+    static std::optional<std::string> rate_url_problem(const std::string& url) {
+        if (!is_http_url(url)) return "must be an https:// URL";
+        if (url.rfind("https://", 0) == 0) return std::nullopt;
+        const std::string host = netaddr::url_host(url);
+        if (host == "127.0.0.1" || host == "::1") return std::nullopt;
+        return "must be an https:// URL (a rate answered over plain http can be rewritten on the way; "
+               "http:// is accepted only to 127.0.0.1)";
+    }
+
+    static bool valid_rate_path(const std::string& p) {
+        return p.size() <= 256 && (p.empty() || (p.front() != '.' && p.back() != '.' && p.find("..") == std::string::npos));
+    }
+
+    // "10%", "2.5%" or a fraction below 1 (0.1 = 10 %); 0 turns the guard off.
+    std::optional<std::uint32_t> max_change(const toml::node& n, const std::string& key) {
+        const std::string what = "must be a percentage like \"10%\" (or a fraction below 1, 0.1 = 10 %; 0 = no guard)";
+        double v = -1;
+        if (auto* s = n.as_string()) {
+            std::string text = s->get();
+            if (text.size() < 2 || text.back() != '%') {
+                problem(line_of(n), key, what);
+                return std::nullopt;
+            }
+            text.pop_back();
+            const bool digits = std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                                std::count(text.begin(), text.end(), '.') <= 1 && text.front() != '.' && text.back() != '.';
+            if (!digits || text.size() > 12) {
+                problem(line_of(n), key, what);
+                return std::nullopt;
+            }
+            v = std::strtod(text.c_str(), nullptr) / 100.0;
+        } else if (auto* i = n.as_integer()) {
+            v = i->get() == 0 ? 0.0 : -1.0;
+        } else if (auto* f = n.as_floating_point()) {
+            v = f->get() < 1.0 ? f->get() : -1.0;
+        }
+        if (!(v >= 0) || v > 100.0) {
+            problem(line_of(n), key, what);
+            return std::nullopt;
+        }
+        return static_cast<std::uint32_t>(std::llround(v * 1'000'000));
+    }
+
+    void load_orders_round4(const toml::table& t, OrdersConfig& out) {
+        if (auto* n = t.get("amount_hold")) {
+            if (auto d = duration(*n, "orders.amount_hold", true)) out.amount_hold = *d;
+        }
+        if (auto* n = t.get("open_per_client")) {
+            if (auto v = integer(*n, "orders.open_per_client", 1, 10'000, "an integer from 1 to 10000"))
+                out.open_per_client = static_cast<std::uint32_t>(*v);
+        }
+        if (auto* n = t.get("rate_max_change")) {
+            if (auto v = max_change(*n, "orders.rate_max_change")) out.rate_max_change_ppm = *v;
+        }
+        if (auto* n = t.get("rate_sources"); n && t.get("rate_path"))
+            problem(line_of(*t.get("rate_path")), "orders.rate_path",
+                    "goes with rate_source; with rate_sources give each source its own path");
+        if (auto* n = t.get("rate_sources")) {
+            const char* what = "an array of { url = \"https://...\", path = \"data.CNY\" }";
+            if (auto* a = array_of(*n, "orders.rate_sources", what)) {
+                if (a->empty()) problem(line_of(*n), "orders.rate_sources", "must not be empty");
+                for (std::size_t i = 0; i < a->size(); ++i) {
+                    const std::string key = item("orders.rate_sources", i);
+                    auto* src = table_of(*a->get(i), key, what);
+                    if (!src) continue;
+                    check_keys(*src, key, {"url", "path"});
+                    OrdersConfig::RateSource rs;
+                    if (auto* u = src->get("url")) {
+                        if (auto s = string(*u, join(key, "url"))) {
+                            if (auto why = rate_url_problem(*s)) problem(line_of(*u), join(key, "url"), *why);
+                            else rs.url = *s;
+                        }
+                    } else {
+                        problem(line_of(*a->get(i)), join(key, "url"), "required");
+                    }
+                    if (auto* p = src->get("path")) {
+                        if (auto s = string(*p, join(key, "path"))) {
+                            if (!valid_rate_path(*s))
+                                problem(line_of(*p), join(key, "path"), "must be keys separated by dots, e.g. \"data.rates.CNY\"");
+                            else rs.path = *s;
+                        }
+                    }
+                    if (!rs.url.empty()) out.rate_sources.push_back(std::move(rs));
+                }
+                if (!out.rate_sources.empty()) {
+                    out.rate_source = out.rate_sources.front().url;
+                    out.rate_path = out.rate_sources.front().path;
+                }
+            }
+        } else if (!out.rate_source.empty()) {
+            out.rate_sources.push_back({out.rate_source, out.rate_path});
+        }
+    }
+
+    // SPEC §10: an address that rests shorter than a chain's attribution
+    // skew could credit a deposit dated before the next holder began to
+    // either holder.
+    void check_cooldowns_against_skew(const Config& cfg) {
+        const ChainConfig* widest = nullptr;
+        for (const auto& c : cfg.chains)
+            if (!widest || c.attribution_skew > widest->attribution_skew) widest = &c;
+        if (!widest) return;
+        auto check = [&](const std::optional<Duration>& cooldown, int line, const char* key) {
+            if (!cooldown || *cooldown >= widest->attribution_skew) return;
+            problem(line, key,
+                    "is shorter than the attribution_skew of chain \"" + widest->id + "\" (" +
+                        format_duration(widest->attribution_skew) + "): a deposit in a block dated before the next "
+                        "holder began could go to either holder; make it at least " +
+                        format_duration(widest->attribution_skew) + " (or lower that chain's attribution_skew)");
+        };
+        check(cfg.pool.cooldown, pool_cooldown_line_, "pool.cooldown");
+        check(cfg.orders.cooldown, orders_cooldown_line_, "orders.cooldown");
+    }
+
+    static std::string format_duration(Duration d) {
+        const auto ms = d.count();
+        if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+        if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+        if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+        return std::to_string(ms) + "ms";
     }
 
     void load_merchant(const toml::table& t, MerchantConfig& out) {
-        check_keys(t, "merchant", {"pid", "key"});
+        check_keys(t, "merchant", {"pid", "key", "allow_private_notify"});
         out.enabled = true;
         if (auto* n = t.get("pid")) {
             if (auto v = integer(*n, "merchant.pid", 1, 999'999'999'999LL, "a positive integer (the EPay merchant id)"))
@@ -889,8 +1043,10 @@ private:
         }
         if (auto* n = t.get("key")) {
             if (auto s = string(*n, "merchant.key")) {
-                if (s->size() < 8 || s->size() > 256)
-                    problem(line_of(*n), "merchant.key", "must be 8 to 256 characters (EPay key / epusdt API token)");
+                if (s->size() < 32 || s->size() > 256)
+                    problem(line_of(*n), "merchant.key",
+                            "must be 32 to 256 characters (EPay key / epusdt API token): every payer sees parameters "
+                            "signed with it and can try keys offline; make one with `openssl rand -hex 16`");
                 else if (std::any_of(s->begin(), s->end(),
                                      [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
                     problem(line_of(*n), "merchant.key", "must not contain spaces or control characters");
@@ -898,6 +1054,10 @@ private:
             }
         } else {
             problem(line_of(t), "merchant.key", "required, e.g. key = \"${MERCHANT_KEY}\"");
+        }
+        if (auto* n = t.get("allow_private_notify")) {
+            if (auto* b = n->as_boolean()) out.allow_private_notify = b->get();
+            else problem(line_of(*n), "merchant.allow_private_notify", "must be true or false, not " + type_name(*n));
         }
     }
 
@@ -1107,7 +1267,7 @@ private:
         check_keys(t, key,
                    {"id", "kind", "rpc", "confirmations", "poll_interval", "start", "native", "tokens",
                     "max_block_range", "max_reorg_depth", "headers", "max_rps", "request_timeout", "chain_id",
-                    "max_response_size", "rpc_cookie_file"});
+                    "max_response_size", "rpc_cookie_file", "attribution_skew"});
         const int line = line_of(t);
         c.source = file_ + ":" + std::to_string(line);
 
@@ -1147,6 +1307,7 @@ private:
             c.max_block_range = d.max_block_range;
             c.max_reorg_depth = d.max_reorg_depth;
             c.poll_interval = d.poll_interval;
+            c.attribution_skew = *kind == Protocol::bitcoin ? Duration(std::chrono::hours(2)) : Duration(std::chrono::minutes(2));
         }
 
         if (auto* n = t.get("rpc")) {
@@ -1246,6 +1407,12 @@ private:
                 c.max_response_bytes = static_cast<std::size_t>(*v);
         }
         if (auto* n = t.get("rpc_cookie_file")) load_cookie_file(*n, join(key, "rpc_cookie_file"), kind, c);
+        if (auto* n = t.get("attribution_skew")) {
+            if (auto d = duration(*n, join(key, "attribution_skew"), true)) {
+                if (*d > std::chrono::hours(24)) problem(line_of(*n), join(key, "attribution_skew"), "must be at most 24h");
+                else c.attribution_skew = *d;
+            }
+        }
     }
 
     // Bitcoin Core's .cookie ("__cookie__:<password>", rewritten on every

@@ -33,11 +33,14 @@ struct ApiConfig {
     std::vector<std::string> keys;      // bearer keys, after ${VAR} expansion; never logged
     std::size_t max_body_bytes = 64 * 1024;
     std::size_t max_connections = 512;             // open API connections, all clients together
-    std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /64)
+    std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /56)
     Duration idle_timeout = std::chrono::seconds(10);  // a connection waiting for its next request is closed
     // How payers reach the payment page ("https://pay.example", no trailing
     // slash). Empty: paymentUrl is built from `listen`.
     std::string public_url;
+    // Reverse proxies whose X-Forwarded-For names the client (addresses or
+    // CIDR networks, as written and checked); empty: the peer is the client.
+    std::vector<std::string> trusted_proxies;
 };
 
 struct WebhookConfig {
@@ -82,6 +85,11 @@ struct ChainConfig {
     // Largest node answer read (max_response_size); bigger ones are refused
     // as "range too large" and the adapter asks for fewer blocks.
     std::size_t max_response_bytes = 32u << 20;
+    // How far a block's timestamp may lag the moment its transfer was made
+    // (SPEC §10 "Attribution"): a binding or order also takes deposits dated
+    // up to this long before it began, when nobody held the address then.
+    // Default per kind: 2m (EVM, TRON, Solana), 2h (Bitcoin).
+    Duration attribution_skew = std::chrono::minutes(2);
     // kind bitcoin: Basic-auth credentials from Bitcoin Core's cookie file
     // ("" = none), re-read when the node answers 401. Relative paths resolve
     // against the config file's folder. Exclusive with user:password in rpc.
@@ -108,12 +116,28 @@ struct OrdersConfig {
     std::string rate;                   // "7.4" | "~1.02" | "+0.3" | "-0.1" (as written)
     std::string rate_source;            // URL answering JSON with the base rate; empty = none
     std::string rate_path;              // dotted path to the base rate in that JSON ("" = the whole answer)
+    // Every base-rate source: rate_source + rate_path as the first (only)
+    // one, or the rate_sources list; the base rate is their median.
+    struct RateSource {
+        std::string url;                // https:// (http:// only to 127.0.0.1 / [::1])
+        std::string path;
+    };
+    std::vector<RateSource> rate_sources;
+    // A new base rate further than this from the last accepted one (parts
+    // per million of it; 100000 = 10 %) is refused until a second fetch
+    // confirms it. 0 = no guard.
+    std::uint32_t rate_max_change_ppm = 100'000;
     Duration rate_refresh = std::chrono::seconds(60);
     Duration rate_max_age = std::chrono::minutes(10);  // older than this: new fiat orders are refused
     unsigned precision = 2;             // converted amounts are rounded UP to this many decimals
     // How long an order's pool address rests before another order (or a
     // binding) may take it; nullopt = never again.
     std::optional<Duration> cooldown = std::chrono::hours(24);
+    // Mode amount: an order keeps its amount taken this long after it ended,
+    // so a late payer's amount is never handed to the next order.
+    Duration amount_hold = std::chrono::hours(1);
+    // Open checkout orders (payment links) one client address may hold.
+    std::uint32_t open_per_client = 3;
     std::string source;                 // "file:line" of [orders] ("" when absent)
     std::map<std::string, std::string> receive_source;  // chainId -> "file:line" of its address
 };
@@ -122,7 +146,10 @@ struct OrdersConfig {
 struct MerchantConfig {
     bool enabled = false;               // [merchant] present
     std::int64_t pid = 0;               // EPay merchant id
-    std::string key;                    // EPay key and epusdt API token; never logged
+    std::string key;                    // EPay key and epusdt API token (>= 32 characters); never logged
+    // notify_url / callback destinations on loopback, private, link-local or
+    // metadata addresses are refused unless this is set (a shop on the LAN).
+    bool allow_private_notify = false;
 };
 
 struct Config {
