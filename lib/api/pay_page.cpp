@@ -211,12 +211,13 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
         if (!currencies) return internal(currencies.error(), "checkout");
         const bool payer_amount = link.amount == "0";
 
-        // The payer's choice: the form (POST); a GET's ?pay=&amount= only preselect it.
+        // The payer's choice: the form (POST; the query counts too, the form
+        // wins); a GET's ?pay=&amount= only preselect it.
         Params choice = query;
         if (post) {
             auto form = parse_form(req.body);
             if (!form) return html::message_page(400, lang, html::Message::request_refused, "the form is malformed");
-            choice = std::move(*form);
+            for (auto& kv : *form) choice.push_back(std::move(kv));
         }
         std::string pay, amount, problem;
         if (const std::string* p = param(choice, "pay")) pay = *p;

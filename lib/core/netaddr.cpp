@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace depositd::netaddr {
@@ -61,13 +62,6 @@ bool prefix_is(const Ip& ip, std::initializer_list<std::uint8_t> bytes, unsigned
     std::copy(bytes.begin(), bytes.end(), c.base.bytes.begin());
     c.bits = bits;
     return c.contains(ip);
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 }  // namespace
@@ -220,9 +214,11 @@ std::string url_host(std::string_view url) {
     std::string out;
     for (std::size_t i = 0; i < host.size(); ++i) {
         if (host[i] == '%' && i + 2 < host.size()) {
-            const int hi = hex_value(host[i + 1]), lo = hex_value(host[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
+            unsigned byte = 0;
+            const char* first = host.data() + i + 1;
+            const auto [end, ec] = std::from_chars(first, first + 2, byte, 16);
+            if (ec == std::errc() && end == first + 2) {
+                out.push_back(static_cast<char>(byte));
                 i += 2;
                 continue;
             }

@@ -69,21 +69,18 @@ bool printable(std::string_view s) {
 
 // --- Events -------------------------------------------------------------------
 
-Status emit_order_event(store::Database& db, const config::Config& cfg, const store::Order& o,
-                        const std::vector<store::Deposit>& deposits, const std::string& type, std::int64_t now_ms) {
-    // A second occurrence (paid, reverted to waiting, paid again) is a new
-    // event with its own id; a restart cannot repeat a change already stored.
-    auto n = store::order_event_count(db, o.id, type);
-    if (!n) return n.error();
+// One order.* webhook into the outbox, delivered in the order's stream.
+Status insert_order_webhook(store::Database& db, const store::Order& o, std::string id, const std::string& type,
+                            json::object data, std::int64_t now_ms) {
     store::NewEvent e;
-    e.id = *n == 0 ? event_id(o.id, type) : event_id(o.id, type + "#" + std::to_string(*n + 1));
+    e.id = std::move(id);
     e.type = type;
     e.created_at = now_ms;
     json::object body;
     body["id"] = e.id;
     body["type"] = type;
     body["createdAt"] = format_rfc3339_ms(now_ms);
-    body["data"] = order_to_json(o, deposits, cfg);
+    body["data"] = std::move(data);
     e.payload = json::serialize(body);
     e.kind = store::kKindWebhook;
     e.stream = o.id;
@@ -91,6 +88,19 @@ Status emit_order_event(store::Database& db, const config::Config& cfg, const st
     auto r = store::insert_event(db, e);
     if (!r) return r.error();
     return {};
+}
+
+Status emit_order_event(store::Database& db, const config::Config& cfg, const store::Order& o,
+                        const std::vector<store::Deposit>& deposits, const std::string& type, std::int64_t now_ms) {
+    // A second occurrence (paid, reverted to waiting, paid again) is a new
+    // event with its own id; a restart cannot repeat a change already stored.
+    auto n = store::order_event_count(db, o.id, type);
+    if (!n) return n.error();
+    auto late = store::late_deposits_of_order(db, o.id);
+    if (!late) return late.error();
+    return insert_order_webhook(db, o,
+                                *n == 0 ? event_id(o.id, type) : event_id(o.id, type + "#" + std::to_string(*n + 1)),
+                                type, order_to_json(o, deposits, cfg, *late), now_ms);
 }
 
 // The EPay notify or epusdt callback of a completed order made by those protocols.
@@ -254,24 +264,10 @@ Status emit_late_payment(store::Database& db, const config::Config& cfg, const s
     if (!deposits) return deposits.error();
     auto late = store::late_deposits_of_order(db, o.id);
     if (!late) return late.error();
-    store::NewEvent e;
-    e.type = "order.late_payment";
-    e.id = event_id(o.id, e.type + "/" + d.id);
-    e.created_at = now_ms;
     json::object data = order_to_json(o, *deposits, cfg, *late);
-    data["latePayment"] = store::deposit_to_json(d);
-    json::object body;
-    body["id"] = e.id;
-    body["type"] = e.type;
-    body["createdAt"] = format_rfc3339_ms(now_ms);
-    body["data"] = std::move(data);
-    e.payload = json::serialize(body);
-    e.kind = store::kKindWebhook;
-    e.stream = o.id;
-    e.order_id = o.id;
-    auto r = store::insert_event(db, e);
-    if (!r) return r.error();
-    return {};
+    data["deposit"] = store::deposit_to_json(d);
+    const std::string type = "order.late_payment";
+    return insert_order_webhook(db, o, event_id(o.id, type + "/" + d.id), type, std::move(data), now_ms);
 }
 
 }  // namespace
@@ -389,17 +385,17 @@ CreateOutcome create_order(store::Database& db, const config::Config& cfg, const
             out.created = false;
             return out;
         }
-        auto held = store::open_checkout_orders_of_client(db, req.checkout->client);
-        if (!held) return internal(held.error(), "client's orders");
-        if (*held >= cfg.orders.open_per_client)
-            return fail(Failure::too_many, "this network address already has " + std::to_string(*held) +
-                                               " open checkout orders; pay or let one expire first");
         if (req.checkout->inventory_total) {
             auto reserved = store::reserved_orders_of_link(db, *req.link_id);
             if (!reserved) return internal(reserved.error(), "link stock");
             if (*reserved >= static_cast<std::uint64_t>(*req.checkout->inventory_total))
                 return fail(Failure::sold_out, "sold out");
         }
+        auto held = store::open_checkout_orders_of_client(db, req.checkout->client);
+        if (!held) return internal(held.error(), "client's orders");
+        if (*held >= cfg.orders.open_per_client)
+            return fail(Failure::too_many, "this network address already has " + std::to_string(*held) +
+                                               " open checkout orders; pay or let one expire first");
     }
 
     if (!req.order_id.empty()) {

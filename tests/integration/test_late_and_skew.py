@@ -82,8 +82,8 @@ class LateAndSkew(unittest.TestCase):
         data = ev[0]["data"]
         self.assertEqual((data["id"], data["orderId"], data["status"], data["paidAmount"]),
                          (a["id"], "LATE-A", "expired", "0"))
-        self.assertEqual(data["latePayment"]["txHash"], receipt["transactionHash"])
-        self.assertEqual(data["latePayment"]["amount"], "10")
+        self.assertEqual(data["deposit"]["txHash"], receipt["transactionHash"])
+        self.assertEqual(data["deposit"]["amount"], "10")
         self.assertEqual([d["txHash"] for d in data["latePayments"]], [receipt["transactionHash"]])
         # Shown on the order; never another order's money.
         shown = self.order(a["id"])

@@ -276,7 +276,7 @@ class OrdersEndToEnd(unittest.TestCase):
         # It is the order's late payment: shown on it and announced, never credited.
         self.assertEqual(len(late["latePayments"]), 1)
         ev = wait_until(lambda: self.hook.of_type("order.late_payment"), timeout=20, what="order.late_payment")
-        self.assertEqual((ev[0]["data"]["id"], ev[0]["data"]["latePayment"]["amount"]), (o["id"], "5"))
+        self.assertEqual((ev[0]["data"]["id"], ev[0]["data"]["deposit"]["amount"]), (o["id"], "5"))
 
     def test_a_payment_mined_in_time_while_the_daemon_is_down_is_not_lost(self):
         self.start(hook=True)

@@ -444,8 +444,8 @@ TEST_F(ApiOrders, EpaySmuggledParametersAndPrivateNotifyUrlsCreateNothing) {
         std::string query, word;
     };
     const Case cases[] = {
-        {signed_query(with("name", "Book&out_trade_no=VIP-9")), "&out_trade_no="},
-        {signed_query(with("param", "x&money=0.01")), "&money="},
+        {signed_query(with("name", "Book&out_trade_no=VIP-9")), "parameter name carries &quot;&amp;out_trade_no="},
+        {signed_query(with("param", "x&money=0.01")), "parameter param carries &quot;&amp;money="},
         {signed_query(with("foo", "bar")), "foo"},
         {signed_query(with("notify_url", "http://127.0.0.1:9/n")), "allow_private_notify"},
         {signed_query(with("notify_url", "http://169.254.169.254/latest")), "metadata"},
@@ -458,6 +458,7 @@ TEST_F(ApiOrders, EpaySmuggledParametersAndPrivateNotifyUrlsCreateNothing) {
         EXPECT_NE(r.body.find(c.word), std::string::npos) << c.query << " -> " << r.body;
         auto m = parse(call("POST", "/mapi.php", c.query, "", "", "application/x-www-form-urlencoded").body).as_object();
         EXPECT_EQ(m.at("code").as_int64(), -1) << c.query;
+        EXPECT_FALSE(std::string(m.at("msg").as_string()).empty());
     }
     EXPECT_EQ(orders(), 0);
     EXPECT_EQ(snapshot(db()), before);

@@ -333,7 +333,7 @@ TEST_F(OrdersState, AmountModeHoldsEndedAmountsAndReportsLatePayments) {
     EXPECT_EQ(data["status"], "expired");
     EXPECT_EQ(data["paidAmount"], "0");
     ASSERT_EQ(data["latePayments"].as_array().size(), 1u);
-    EXPECT_EQ(std::string(data["latePayment"].as_object()["id"].as_string()), late.id);
+    EXPECT_EQ(std::string(data["deposit"].as_object()["id"].as_string()), late.id);
     EXPECT_TRUE(events_of(b).empty());
     // The JSON of the order shows it.
     auto j = orders::load_order_json(db(), reload(a), cfg_);
