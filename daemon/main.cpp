@@ -160,6 +160,7 @@ int run_daemon(const config::Config& cfg) {
         o.max_batch = cc.max_block_range;
         o.max_reorg_depth = cc.max_reorg_depth;
         o.poll_interval = cc.poll_interval;
+        o.attribution_skew = cc.attribution_skew;
         o.source = cc.source;
         ChainRuntime rt;
         rt.adapter = std::move(*adapter);
@@ -180,6 +181,7 @@ int run_daemon(const config::Config& cfg) {
 
     d->dispatcher = std::make_unique<webhook::Dispatcher>(d->io.get_executor(), *d->store, *d->http, cfg.webhook,
                                                            d->clock);
+    d->dispatcher->allow_private_targets(cfg.merchant.allow_private_notify);
     for (auto& c : d->chains) c.scanner->on_events([disp = d->dispatcher.get()] { disp->wake(); });
 
     // Orders: those that expired while the daemon was down expire now, before anyone sees them.

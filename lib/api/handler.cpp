@@ -239,9 +239,17 @@ Handler::Handler(store::Store& store, const config::Config& config, const Clock&
         auto d = sha256(k);
         key_digests_.emplace_back(d.begin(), d.end());
     }
+    for (const auto& p : config_.api.trusted_proxies)
+        if (auto c = netaddr::parse_cidr(p)) trusted_proxies_.push_back(*c);
     auto& reg = metrics::Registry::global();
     reg.describe("depositd_api_requests_total", "counter", "API requests by route and HTTP status");
     reg.describe("depositd_api_request_duration_seconds", "histogram", "API request handling time");
+}
+
+std::string Handler::client_of(const Request& req) const {
+    auto peer = netaddr::parse_ip(req.peer);
+    if (!peer) return "unknown";
+    return netaddr::client_key(netaddr::forwarded_client(*peer, req.forwarded_for, trusted_proxies_));
 }
 
 bool Handler::authorized(const std::string& header) const {
@@ -726,11 +734,11 @@ Response Handler::list_events(const Query& query) {
     if (auto* v = query_get(query, "type")) {
         static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
                                                     "order.paid",      "order.completed",   "order.expired",
-                                                    "epay.notify",     "epusdt.callback"};
+                                                    "order.late_payment", "epay.notify",    "epusdt.callback"};
         if (!types.count(*v))
             return validation(
                 "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.paid, "
-                "order.completed, order.expired, epay.notify, epusdt.callback");
+                "order.completed, order.expired, order.late_payment, epay.notify, epusdt.callback");
         f.type = *v;
     }
     auto page = store_.read([&](store::Database& db) { return store::list_events(db, f); });

@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
+#include "core/netaddr.hpp"
 #include "store/store.hpp"
 
 namespace depositd::orders {
@@ -35,6 +36,11 @@ struct Request {
     std::string content_type;
     std::string body;
     std::string accept_language;  // the payment page's language
+    // Who asked (the public routes' per-client caps): the TCP peer's address,
+    // and what X-Forwarded-For / Cookie said (several headers joined).
+    std::string peer;
+    std::string forwarded_for;
+    std::string cookie;
 };
 
 struct Response {
@@ -104,6 +110,10 @@ private:
     Response pay_status(const std::string& id);
     Response checkout(const Request& req, const std::string& slug, const Query& query);
 
+    // The client a per-client cap counts (netaddr::client_key): the peer, or
+    // behind [api].trusted_proxies the address X-Forwarded-For names.
+    std::string client_of(const Request& req) const;
+
     // Checks the free addresses of a protocol against [pool].low_water and
     // logs (rate-limited) when below.
     void check_low_water(const std::string& protocol, std::uint64_t free);
@@ -125,6 +135,7 @@ private:
     std::map<std::string, std::int64_t> low_water_logged_at_;   // protocol -> last warning (ms)
     std::map<std::string, std::int64_t> low_water_checked_at_;  // protocol -> last check after a bind (ms)
     const orders::RateCache* rates_ = nullptr;
+    std::vector<netaddr::Cidr> trusted_proxies_;
 };
 
 }  // namespace depositd::api

@@ -38,6 +38,26 @@ constexpr Section kSections[] = {
     {"merchant", merchant_key, load_merchant, print_merchant},
 };
 
+// SPEC §10: an address that rests shorter than a chain's attribution skew
+// could credit a deposit dated before the next holder began to either
+// holder. Only the daemon reads every key this needs.
+void check_cooldowns_against_skew(Loader& l, const toml::table& root, const Config& cfg) {
+    const ChainConfig* widest = nullptr;
+    for (const auto& c : cfg.chains)
+        if (!widest || c.attribution_skew > widest->attribution_skew) widest = &c;
+    if (!widest) return;
+    auto check = [&](const std::optional<Duration>& cooldown, std::string_view section, const char* key) {
+        if (!cooldown || *cooldown >= widest->attribution_skew) return;
+        const toml::node* n = root.at_path(std::string(section) + ".cooldown").node();
+        const std::string skew = format_duration(widest->attribution_skew);
+        l.problem(n ? line_of(*n) : 0, key,
+                  "is shorter than the attribution_skew of chain \"" + widest->id + "\" (" + skew +
+                      "): a deposit in a block dated before the next holder began could go to either holder; "
+                      "make it at least " + skew + " (or lower that chain's attribution_skew)");
+    };
+    check(cfg.pool.cooldown, "pool", "pool.cooldown");
+    check(cfg.orders.cooldown, "orders", "orders.cooldown");
+}
 
 LoadResult load_impl(const std::string& text, const std::string& name, GetEnv env, const fs::path& base_dir,
                      Reader reader) {
@@ -73,6 +93,7 @@ LoadResult load_impl(const std::string& text, const std::string& name, GetEnv en
         for (const Section& s : kSections) names.push_back(s.name);
         loader.check_keys(root, "", names);
         for (const Section& s : kSections) s.load(loader, root, cfg);
+        if (reader == Reader::daemon || reader == Reader::check) check_cooldowns_against_skew(loader, root, cfg);
         cfg.secrets_as_written = std::move(loader.secrets_as_written);
         cfg.masked_secrets = std::move(loader.masked_secrets);
         result.problems = std::move(loader.problems);

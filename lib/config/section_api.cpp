@@ -8,6 +8,7 @@
 #include "config/checks.hpp"
 #include "config/print.hpp"
 #include "config/sections.hpp"
+#include "core/netaddr.hpp"
 
 namespace depositd::config {
 namespace {
@@ -23,6 +24,7 @@ constexpr Key<ApiConfig> kKeys[] = {
      [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_connections_per_client)); }},
     {"idle_timeout", {}, [](Printer& p, const A& a) { p.duration(a.idle_timeout); }},
     {"public_url", {}, [](Printer& p, const A& a) { if (!a.public_url.empty()) p.string(a.public_url); }},
+    {"trusted_proxies", {}, [](Printer& p, const A& a) { if (!a.trusted_proxies.empty()) p.strings(a.trusted_proxies); }},
 };
 
 bool parse_listen(Loader& l, const std::string& s, ApiConfig& out, int line) {
@@ -148,6 +150,20 @@ void load_table(Loader& l, const toml::table& t, ApiConfig& out) {
     }
     if (auto* n = f.get("idle_timeout")) {
         if (auto d = l.duration(*n, "api.idle_timeout", false)) out.idle_timeout = *d;
+    }
+    if (auto* n = f.get("trusted_proxies")) {
+        if (auto* a = l.array_of(*n, "api.trusted_proxies",
+                                 "an array of addresses or networks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]")) {
+            for (std::size_t i = 0; i < a->size(); ++i) {
+                const std::string key = item("api.trusted_proxies", i);
+                auto s = l.string(*a->get(i), key);
+                if (!s) continue;
+                if (!netaddr::parse_cidr(*s))
+                    l.problem(line_of(*a->get(i)), key,
+                              "\"" + *s + "\" is not an IP address or network (e.g. \"10.0.0.0/8\", \"::1\")");
+                else out.trusted_proxies.push_back(*s);
+            }
+        }
     }
 }
 

@@ -17,11 +17,14 @@ struct ApiConfig {
     std::vector<std::string> keys;      // bearer keys, after ${VAR} expansion; never logged
     std::size_t max_body_bytes = 64 * 1024;
     std::size_t max_connections = 512;             // open API connections, all clients together
-    std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /64)
+    std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /56)
     Duration idle_timeout = std::chrono::seconds(10);  // a connection waiting for its next request is closed
     // How payers reach the payment page ("https://pay.example", no trailing
     // slash). Empty: paymentUrl is built from `listen`.
     std::string public_url;
+    // Reverse proxies whose X-Forwarded-For names the client (addresses or
+    // CIDR networks, as written and checked); empty: the peer is the client.
+    std::vector<std::string> trusted_proxies;
 };
 
 }  // namespace depositd::config

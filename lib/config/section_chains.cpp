@@ -40,6 +40,7 @@ constexpr Key<ChainConfig> kKeys[] = {
     {"chain_id", {}, [](Printer& p, const C& c) { if (c.chain_id) p.integer(static_cast<std::int64_t>(*c.chain_id)); }},
     {"max_response_size", {}, [](Printer& p, const C& c) { p.raw(toml_size(c.max_response_bytes)); }},
     {"rpc_cookie_file", {}, [](Printer& p, const C& c) { if (!c.rpc_cookie_file.empty()) p.string(c.rpc_cookie_file); }},
+    {"attribution_skew", {}, [](Printer& p, const C& c) { p.duration(c.attribution_skew); }},
 };
 
 using ChainFields = Fields<ChainConfig>;
@@ -238,6 +239,8 @@ void load_chain(Loader& l, const toml::table& t, const std::string& key, ChainCo
         c.max_block_range = d.max_block_range;
         c.max_reorg_depth = d.max_reorg_depth;
         c.poll_interval = preset.preset ? preset.preset->poll_interval : d.poll_interval;
+        // SPEC §10: Bitcoin block timestamps may run up to 2h ahead of or behind the clock.
+        c.attribution_skew = *kind == Protocol::bitcoin ? Duration(std::chrono::hours(2)) : Duration(std::chrono::minutes(2));
     }
     load_rpc(l, f, c);
     load_confirmations(l, f, kind, preset, c);
@@ -278,6 +281,12 @@ void load_chain(Loader& l, const toml::table& t, const std::string& key, ChainCo
     }
     if (auto* n = f.get("tokens")) load_tokens(l, *n, f.key("tokens"), kind, preset_currencies(f, preset), c);
     load_limits(l, f, kind, c);
+    if (auto* n = f.get("attribution_skew")) {
+        if (auto d = l.duration(*n, f.key("attribution_skew"), true)) {
+            if (*d > std::chrono::hours(24)) l.problem(line_of(*n), f.key("attribution_skew"), "must be at most 24h");
+            else c.attribution_skew = *d;
+        }
+    }
     // The preset's chain id unless the file gives one; a node that reports
     // another is named by the preset's line.
     if (preset.preset && preset.preset->chain_id && kind == Protocol::evm && !f.get("chain_id")) {

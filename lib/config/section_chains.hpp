@@ -48,6 +48,11 @@ struct ChainConfig {
     // Largest node answer read (max_response_size); bigger ones are refused
     // as "range too large" and the adapter asks for fewer blocks.
     std::size_t max_response_bytes = 32u << 20;
+    // How far a block's timestamp may lag the moment its transfer was made
+    // (SPEC §10 "Attribution"): a binding or order also takes deposits dated
+    // up to this long before it began, when nobody held the address then.
+    // Default per kind: 2m (EVM, TRON, Solana), 2h (Bitcoin).
+    Duration attribution_skew = std::chrono::minutes(2);
     // kind bitcoin: Basic-auth credentials from Bitcoin Core's cookie file
     // ("" = none), re-read when the node answers 401. Relative paths resolve
     // against the config file's folder. Exclusive with user:password in rpc.

@@ -11,6 +11,7 @@ using M = MerchantConfig;
 constexpr Key<MerchantConfig> kKeys[] = {
     {"pid", {}, [](Printer& p, const M& m) { p.integer(m.pid); }},
     {"key", {Secret::value}, [](Printer& p, const M& m) { p.secret(m.key); }},
+    {"allow_private_notify", {}, [](Printer& p, const M& m) { if (m.allow_private_notify) p.raw("true"); }},
 };
 
 void load_table(Loader& l, const toml::table& t, MerchantConfig& out) {
@@ -25,14 +26,20 @@ void load_table(Loader& l, const toml::table& t, MerchantConfig& out) {
     if (auto* n = f.get("key")) {
         if (auto s = l.string(*n, "merchant.key")) {
             if (l.masked(*s)) out.key = *s;  // --check-config of --print-config's output
-            else if (s->size() < 8 || s->size() > 256)
-                l.problem(line_of(*n), "merchant.key", "must be 8 to 256 characters (EPay key / epusdt API token)");
+            else if (s->size() < 32 || s->size() > 256)
+                l.problem(line_of(*n), "merchant.key",
+                          "must be 32 to 256 characters (EPay key / epusdt API token): every payer sees parameters "
+                          "signed with it and can try keys offline; make one with `openssl rand -hex 16`");
             else if (has_space_or_control(*s))
                 l.problem(line_of(*n), "merchant.key", "must not contain spaces or control characters");
             else out.key = *s;
         }
     } else {
         l.problem(f.line(), "merchant.key", "required, e.g. key = \"${MERCHANT_KEY}\"");
+    }
+    if (auto* n = f.get("allow_private_notify")) {
+        if (auto* b = n->as_boolean()) out.allow_private_notify = b->get();
+        else l.problem(line_of(*n), "merchant.allow_private_notify", "must be true or false, not " + type_name(*n));
     }
 }
 

@@ -52,13 +52,6 @@ Error with_context(Error e, const std::string& context) {
 
 std::uint64_t confirmations_at(std::uint64_t head, std::uint64_t block) { return head >= block ? head - block + 1 : 0; }
 
-// A block's timestamp resolution and consensus tolerance: the binding that
-// held the address at block time + slack gets the deposit (SPEC §4). EVM,
-// TRON and Solana stamp blocks to the second; a Bitcoin block may claim a
-// time up to two hours off (consensus rule), so a recent Bitcoin block
-// credits the holder at scan time (docs/chains/bitcoin.md: cooldown >= 2 h).
-std::int64_t attribution_slack_ms(Protocol p) { return p == Protocol::bitcoin ? 2 * 3600 * 1000 : 999; }
-
 }  // namespace
 
 // --- Watch sets ------------------------------------------------------------
@@ -593,8 +586,11 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
             }
             auto owner = store::address_owner(db, nt.address_id);
             if (!owner) return owner.error();
-            const std::int64_t block_time = b.time_ms > 0 ? b.time_ms + attribution_slack_ms(options_.protocol) : now;
-            auto reference = store::reference_at(db, nt.address_id, std::min(block_time, now));
+            // The binding that held the address at block time, or one that
+            // began within the chain's attribution skew after it (SPEC §10:
+            // block clocks run behind; cooldowns >= skew keep holders apart).
+            const std::int64_t block_time = b.time_ms > 0 ? std::min(b.time_ms, now) : now;
+            auto reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
             if (!reference) return reference.error();
 
             store::Deposit d;

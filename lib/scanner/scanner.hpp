@@ -84,6 +84,9 @@ struct ScannerOptions {
     std::chrono::milliseconds poll_interval{3000};
     std::chrono::milliseconds max_backoff{30000};
     bool pipeline = true;                        // fetch the next range while the current one commits
+    // A binding also takes deposits whose block is dated up to this long
+    // before it began (SPEC §10 "Attribution"; [[chains]].attribution_skew).
+    std::chrono::milliseconds attribution_skew{120'000};
     // Where the chain is configured ("file:line"), for fatal start-up errors.
     std::string source;
 };

@@ -825,6 +825,46 @@ TEST_F(ScannerTest, AttributionAtBlockTime) {
     EXPECT_EQ(refs["0xnow"], std::optional<std::string>("new_holder"));
 }
 
+// SPEC §10: block clocks run behind. A deposit in a block dated before the
+// binding began (by less than the chain's attribution_skew, 2m by default)
+// is the binding's when nobody held the address then; beyond the skew, or
+// with a narrower one, it is nobody's.
+TEST_F(ScannerTest, ABindingTakesDepositsDatedWithinTheSkewBeforeIt) {
+    ScriptedChain chain;
+    const std::int64_t t0 = clock_.now_ms();
+    bind(*db_, "player", "ADDR1", t0 - 10'000);
+    auto s = scanner(chain, options(1));
+    chain.time_ms = t0 - 50'000;  // 40 s before the binding
+    chain.mine({transfer("0xskew", 0, "k1", 1)});
+    chain.time_ms = t0 - 200'000;  // 190 s before: beyond 2m
+    chain.mine({transfer("0xold", 0, "k1", 2)});
+    follow(*s);
+    std::map<std::string, std::optional<std::string>> refs;
+    auto q = db_->prepare("SELECT tx_hash, reference FROM deposits");
+    while (*q.step()) refs[q.text(0)] = q.opt_text(1);
+    EXPECT_EQ(refs["0xskew"], std::optional<std::string>("player"));
+    EXPECT_EQ(refs["0xold"], std::nullopt);
+}
+
+TEST_F(ScannerTest, ANarrowSkewLeavesAnEarlierDatedDepositUnattributed) {
+    ScriptedChain chain;
+    const std::int64_t t0 = clock_.now_ms();
+    bind(*db_, "player", "ADDR1", t0 - 10'000);
+    auto o = options(1);
+    o.attribution_skew = std::chrono::seconds(5);
+    auto s = scanner(chain, o);
+    chain.time_ms = t0 - 50'000;
+    chain.mine({transfer("0xskew", 0, "k1", 1)});
+    chain.time_ms = t0 - 12'000;  // within 5 s
+    chain.mine({transfer("0xnear", 0, "k1", 2)});
+    follow(*s);
+    std::map<std::string, std::optional<std::string>> refs;
+    auto q = db_->prepare("SELECT tx_hash, reference FROM deposits");
+    while (*q.step()) refs[q.text(0)] = q.opt_text(1);
+    EXPECT_EQ(refs["0xskew"], std::nullopt);
+    EXPECT_EQ(refs["0xnear"], std::optional<std::string>("player"));
+}
+
 TEST_F(ScannerTest, ATransferThatNeedsMoreConfirmationsWaitsForThem) {
     ScriptedChain chain;
     auto s = scanner(chain, options(2));
