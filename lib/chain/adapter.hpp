@@ -15,6 +15,7 @@
 
 #include "core/amount.hpp"
 #include "core/result.hpp"
+#include "chain/watch_set.hpp"
 
 namespace depositd::chain {
 
@@ -37,73 +38,6 @@ struct Head {
     // has no finality; an empty hash proves nothing.
     std::optional<std::uint64_t> finalized;
     std::string finalized_hash;
-};
-
-// The addresses watched on a chain, by watch key (codec/address.hpp):
-// 20-byte EVM/TRON address, Bitcoin scriptPubKey, 32-byte Solana key.
-// Maps to the address's row id in the pool.
-class WatchSet {
-public:
-    void insert(std::string key, std::int64_t address_id) {
-        auto [it, fresh] = ids_.insert_or_assign(std::move(key), address_id);
-        if (!fresh) return;
-        if (ids_.size() * kFilterBitsPerKey > filter_.size() * 64)
-            rebuild_filter(ids_.size());
-        else
-            filter_set(it->first);
-    }
-    bool contains(std::string_view key) const { return find(key) != 0; }
-    // 0 when absent.
-    std::int64_t find(std::string_view key) const {
-        // Most lookups on a busy chain miss: a one-word blocked Bloom filter
-        // (16-32 bits per key, <1% false positives, 4 MB for 1 M keys) answers those without
-        // walking the node-based map (see docs/performance.md, EVM decoding).
-        if (!filter_test(key)) return 0;
-        auto it = ids_.find(key);  // heterogeneous: no allocation per lookup
-        return it == ids_.end() ? 0 : it->second;
-    }
-    std::size_t size() const { return ids_.size(); }
-    void reserve(std::size_t n) {
-        ids_.reserve(n);
-        if (n * kFilterBitsPerKey > filter_.size() * 64) rebuild_filter(n);
-    }
-    // Calls f(std::string_view key, std::int64_t address_id) for every entry,
-    // in unspecified order (EVM adapter: recipient topic filters for small sets).
-    template <class F>
-    void for_each(F&& f) const {
-        for (const auto& [key, id] : ids_) f(std::string_view(key), id);
-    }
-
-private:
-    struct KeyHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
-    };
-    static constexpr std::size_t kFilterBitsPerKey = 16;
-
-    static std::uint64_t filter_hash(std::string_view k) noexcept {
-        std::uint64_t h = std::hash<std::string_view>{}(k);
-        return h ^ (h >> 29) ^ (h << 17);
-    }
-    void filter_set(std::string_view k) {
-        const std::uint64_t h = filter_hash(k);
-        filter_[h & (filter_.size() - 1)] |= (std::uint64_t{1} << ((h >> 40) & 63)) | (std::uint64_t{1} << ((h >> 52) & 63));
-    }
-    bool filter_test(std::string_view k) const noexcept {
-        if (filter_.empty()) return true;
-        const std::uint64_t h = filter_hash(k);
-        const std::uint64_t m = (std::uint64_t{1} << ((h >> 40) & 63)) | (std::uint64_t{1} << ((h >> 52) & 63));
-        return (filter_[h & (filter_.size() - 1)] & m) == m;
-    }
-    void rebuild_filter(std::size_t n) {
-        std::size_t words = 64;
-        while (words * 64 < n * kFilterBitsPerKey * 2) words *= 2;
-        filter_.assign(words, 0);
-        for (const auto& [key, id] : ids_) filter_set(key);
-    }
-
-    std::unordered_map<std::string, std::int64_t, KeyHash, std::equal_to<>> ids_;
-    std::vector<std::uint64_t> filter_;  // power-of-two words; empty until the first insert
 };
 
 // One incoming transfer to a watched address.
