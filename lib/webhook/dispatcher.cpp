@@ -286,6 +286,24 @@ void Dispatcher::spawn(store::EventRow ev) {
     });
 }
 
+void Dispatcher::note_receiver(bool answered) {
+    if (answered) {
+        if (receiver_unanswered_ > 0) logger()->info("the webhook receiver answers again; webhooks resume");
+        receiver_unanswered_ = 0;
+        receiver_paused_until_ms_ = 0;
+        return;
+    }
+    // Attempts that were in flight when a pause began end in it: one pause
+    // per round, so `concurrency` failures at once do not jump to the last step.
+    const std::int64_t now = clock_.now_ms();
+    if (config_.schedule.empty() || now < receiver_paused_until_ms_) return;
+    ++receiver_unanswered_;
+    const auto pause = config_.schedule[std::min(receiver_unanswered_, config_.schedule.size()) - 1];
+    receiver_paused_until_ms_ = now + pause.count();
+    logger()->warn("the webhook receiver does not answer; webhooks paused for {} ms ({} in a row)", pause.count(),
+                   receiver_unanswered_);
+}
+
 asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     const std::int64_t started_ms = clock_.now_ms();
     net::HttpRequest req = build_delivery(ev, config_, signer_ ? &*signer_ : nullptr, started_ms);
@@ -326,6 +344,8 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     std::uniform_real_distribution<double> jitter(-1.0, 1.0);
     auto outcome = decide(ar, ev.attempts, config_.schedule, clock_.now_ms(), jitter(rng_));
     if (outcome.kind != store::AttemptOutcome::Kind::delivered && !rec.error) rec.error = outcome.error;
+
+    if (ev.kind == store::kKindWebhook) note_receiver(res.ok() || res.error().status > 0);
 
     const int attempt = ev.attempts + 1;
     const char* label = "delivered";

@@ -113,7 +113,12 @@ private:
     void spawn(store::EventRow ev);
     void on_wake();
     boost::asio::awaitable<std::chrono::milliseconds> wait_time(bool slots_free);
-    bool webhooks_enabled() const { return !config_.url.empty() && signer_.has_value(); }
+    // Webhooks are configured and the receiver is not paused.
+    bool webhooks_enabled() const {
+        return !config_.url.empty() && signer_.has_value() && clock_.now_ms() >= receiver_paused_until_ms_;
+    }
+    // After a webhook attempt: answered (any HTTP status) or not at all.
+    void note_receiver(bool answered);
 
     boost::asio::any_io_executor executor_;
     store::Store& store_;
@@ -131,6 +136,14 @@ private:
     bool stopping_ = false;
     bool running_ = false;
     std::int64_t heartbeat_ms_ = 0;
+    // The webhook receiver as a whole (one URL): after an attempt that got no
+    // answer at all (refused, reset, timed out) no webhook is tried until the
+    // pause ends, and pauses follow [webhook].schedule by consecutive
+    // unanswered attempts. The events wait untouched (no attempt is recorded
+    // for them), so a dead receiver costs one round of attempts per pause,
+    // not one write per event competing with the scanner's commits.
+    std::int64_t receiver_paused_until_ms_ = 0;
+    std::size_t receiver_unanswered_ = 0;
 };
 
 }  // namespace depositd::webhook

@@ -182,6 +182,36 @@ TEST(WebhookDispatcher, ReceiverDownThenUpDeliversWithTheSameId) {
     EXPECT_EQ(h.ev(id).attempts, static_cast<int>(at.size()));
 }
 
+// Issue 22: a receiver that refuses connections is paused as a whole. Without
+// the pause every due event would be tried (and its attempt written) in
+// turn, 40 writes in a few milliseconds competing with the scanner's commits.
+TEST(WebhookDispatcher, ARefusingReceiverIsPausedAsAWhole) {
+    Receiver rcv({kSecret});
+    rcv.down();
+    Harness h(rcv.url());
+    h.cfg.schedule = std::vector<std::chrono::milliseconds>(10, 400ms);
+    h.cfg.concurrency = 4;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) ids.push_back(add_event(h.t.db(), "dep_p" + std::to_string(i), "deposit.pending", now_ms()));
+    auto total_attempts = [&] {
+        std::size_t n = 0;
+        for (const auto& id : ids) n += h.attempts(id).size();
+        return n;
+    };
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return total_attempts() >= 1; }));
+    h.run_for(150ms);
+    EXPECT_LE(total_attempts(), 4u);  // the first round only (those in flight when the pause began)
+    for (const auto& id : ids) EXPECT_EQ(h.status(id), "pending");
+    rcv.up();
+    ASSERT_TRUE(h.run_until([&] {
+        for (const auto& id : ids)
+            if (h.status(id) != "delivered") return false;
+        return true;
+    }));
+    EXPECT_EQ(rcv.count(), ids.size());
+}
+
 TEST(WebhookDispatcher, RefusedForeverFailsAfterTheSchedule) {
     Receiver rcv({kSecret});
     rcv.down();
