@@ -376,6 +376,12 @@ json::array raw_tx_params(const std::string& txid, const std::optional<std::stri
     if (block && d == Dialect::core) return json::array{txid, true, *block};
     return json::array{txid, true};
 }
+// Core: -5 "No such mempool or blockchain transaction"; bcoin: "Transaction not found." (code -1).
+bool is_missing_tx(const Error& e) {
+    if (e.code != Errc::rpc_error) return false;
+    return e.status == kNoSuchTx || e.message.find("Transaction not found") != std::string::npos ||
+           e.message.find("No such mempool or blockchain transaction") != std::string::npos;
+}
 Error malformed_txid(const std::string& what, const std::string& text) {
     return make_error(Errc::invalid_input, what + " must be 64 hex digits, not \"" + text.substr(0, 80) + "\"");
 }
@@ -405,7 +411,7 @@ asio::awaitable<Result<TxTransfers>> BitcoinAdapter::transaction(std::string tx_
     std::string in_block;
     auto raw = co_await rpc_->call(kRawTx, raw_tx_params(*txid, block, dialect_));
     if (!raw) {
-        const bool missing = raw.error().code == Errc::rpc_error && raw.error().status == kNoSuchTx;
+        const bool missing = is_missing_tx(raw.error());
         if (!missing) co_return with_context(raw.error(), "getrawtransaction " + *txid);
         // bcoin without its tx index: the block named by the caller is searched.
         if (!block || dialect_ == Dialect::core) co_return no_such_tx(*txid, block.has_value());
