@@ -9,9 +9,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/program_options.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -196,6 +200,32 @@ int run_daemon(const config::Config& cfg) {
     d->api_workers = std::make_unique<asio::thread_pool>(2);
     d->handler = std::make_unique<api::Handler>(*d->store, d->cfg, d->clock, &d->health);
     d->handler->set_rates(&d->rates);
+    // Re-check (SPEC §10): the API worker hands the work to the chain's
+    // scanner on the network thread and waits for its answer. One at a time:
+    // a slow node must not hold every API worker.
+    d->handler->set_rechecker([dm = d.get(), busy = std::make_shared<std::atomic<bool>>(false)](
+                                  const std::string& chain_id, const std::string& tx_hash,
+                                  const std::optional<std::string>& block_hash) -> Result<api::RecheckAnswer> {
+        if (busy->exchange(true)) return make_error(Errc::unavailable, "another re-check is running; retry");
+        struct Release {
+            std::atomic<bool>& flag;
+            ~Release() { flag = false; }
+        } release{*busy};
+        scanner::Scanner* sc = nullptr;
+        for (auto& c : dm->chains)
+            if (c.scanner->options().chain_id == chain_id) sc = c.scanner.get();
+        if (sc == nullptr) return make_error(Errc::invalid_input, "unknown chain " + chain_id);
+        auto fut = asio::co_spawn(dm->io, sc->recheck(tx_hash, block_hash), asio::use_future);
+        if (fut.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+            return make_error(Errc::unavailable, "the chain's nodes did not answer within 60 s");
+        try {
+            auto r = fut.get();
+            if (!r) return r.error();
+            return api::RecheckAnswer{std::move(r->deposits), r->recorded};
+        } catch (const std::exception& e) {
+            return make_error(Errc::unavailable, std::string("re-check interrupted: ") + e.what());
+        }
+    });
     d->server = std::make_unique<api::Server>(d->io.get_executor(), *d->handler, cfg.api.host, cfg.api.port,
                                               cfg.api.max_body_bytes);
     d->server->set_workers(d->api_workers->get_executor());

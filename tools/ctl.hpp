@@ -92,5 +92,6 @@ int cmd_events_list(Context&, const Args&);
 int cmd_events_resend(Context&, const Args&);
 int cmd_status(Context&, const Args&);
 int cmd_backup(Context&, const Args&);
+int cmd_recheck(Context&, const Args&);
 
 }  // namespace depositd::ctl

@@ -191,6 +191,26 @@ const std::vector<Command>& commands() {
          {},
          {"--json"},
          0, 0, cmd_status},
+        {"recheck",
+         "recheck --chain ID --tx HASH [--block-hash HASH] [--json]",
+         "Re-checks one transaction (SPEC §10): asks the chain's nodes for it and records\n"
+         "every transfer in it to a watched address that is not recorded yet, exactly as\n"
+         "the scanner would have (same deposit ids, webhooks and confirmation rules; also\n"
+         "below the scan start). Needs the RUNNING daemon: it is asked over its API\n"
+         "([api].listen, first of [api].keys, read as the daemon reads them: pass\n"
+         "--env-file when they come from ${VAR}s), which asks the nodes and sends the\n"
+         "webhooks at once. Safe to repeat: a second run records 0 and sends nothing.\n"
+         "Exit 0 found (whether new or not), 1 unknown / not mined yet / daemon or nodes\n"
+         "unreachable, 2 malformed hash or unknown chain.\n"
+         "\n"
+         "options:\n"
+         "  --chain ID        a configured chain id\n"
+         "  --tx HASH         the transaction hash (Bitcoin txid, Solana signature, ...)\n"
+         "  --block-hash HASH the block it is in (Bitcoin nodes without -txindex need it)\n"
+         "  --json            the API's data: {deposits: [...], recorded: N}\n",
+         {"--chain", "--tx", "--block-hash"},
+         {"--json"},
+         0, 0, cmd_recheck},
         {"backup",
          "backup --to FILE [--force]",
          "Writes a consistent copy of the live database to FILE with SQLite's online backup\n"

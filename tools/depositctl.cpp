@@ -34,6 +34,8 @@ const char* const kMainUsage =
     "  events resend ID                                 deliver a webhook event again now\n"
     "  status [--json]                                  chains, webhook outbox, free pool addresses\n"
     "  backup --to FILE [--force]                       consistent copy of the live database\n"
+    "  recheck --chain ID --tx HASH [--block-hash H] [--json]\n"
+    "                                                   re-check a transaction (asks the running daemon)\n"
     "\n"
     "global options:\n"
     "  --config FILE   the daemon's configuration (TOML); its data_dir holds the database\n"

@@ -341,6 +341,10 @@ Response Handler::dispatch(const Request& req, std::string& route) {
             route = "deposits.unbind";
             return only("POST") ? unbind(req) : method_not_allowed(m, "POST");
         }
+        if (n == 4 && seg[3] == "recheck") {
+            route = "deposits.recheck";
+            return only("POST") ? recheck_route(req) : method_not_allowed(m, "POST");
+        }
         if (n == 5 && seg[3] == "references" && !seg[4].empty()) {
             route = "deposits.reference";
             return only("GET") ? reference(seg[4], query) : method_not_allowed(m, "GET");
@@ -718,6 +722,62 @@ Response Handler::get_deposit(const std::string& id) {
     if (!d) return internal(d.error(), "get deposit");
     if (!*d) return not_found("Deposit " + id + " not found");
     return ok(200, store::deposit_to_json(**d), "OK");
+}
+
+// --- Re-check of a transaction (SPEC §10) -----------------------------------------
+
+Response Handler::recheck_route(const Request& req) {
+    auto body = body_object(req, config_.api.max_body_bytes);
+    if (!body) return validation(body.error().message);
+    const json::value* chain_v = field(*body, "chainId");
+    const json::value* tx_v = field(*body, "txHash");
+    if (!chain_v || !tx_v) return validation("Required fields: chainId, txHash");
+    if (!chain_v->is_string()) return validation("chainId must be a string");
+    if (!tx_v->is_string()) return validation("txHash must be a string");
+    std::optional<std::string> block_hash;
+    if (const json::value* b = field(*body, "blockHash")) {
+        if (!b->is_string() || b->get_string().empty() || b->get_string().size() > 128)
+            return validation("blockHash must be a block hash string");
+        block_hash = std::string(b->get_string());
+    }
+    return recheck(std::string(chain_v->get_string()), std::string(tx_v->get_string()), block_hash);
+}
+
+Response Handler::recheck(const std::string& chain_id, const std::string& tx_hash,
+                          const std::optional<std::string>& block_hash) {
+    bool known = false;
+    for (const auto& c : config_.chains) known = known || c.id == chain_id;
+    if (!known) {
+        std::string ids;
+        for (const auto& c : config_.chains) ids += (ids.empty() ? "" : ", ") + c.id;
+        return validation("chainId must be one of the configured chains (" + ids + ")");
+    }
+    if (tx_hash.empty() || tx_hash.size() > 128) return validation("txHash must be a transaction hash");
+    if (!rechecker_) return error(503, "ServiceUnavailable", "re-check is not available in this process");
+    auto r = rechecker_(chain_id, tx_hash, block_hash);
+    if (!r) {
+        const Error& e = r.error();
+        switch (e.code) {
+            case Errc::invalid_input: return validation(e.message);
+            case Errc::not_found: return not_found(e.message);
+            case Errc::conflict: return error(409, "Conflict", e.message);
+            default: {
+                logger()->warn("re-check of {} on {}: {}", tx_hash.substr(0, 100), chain_id, e.describe());
+                auto resp = error(503, "ServiceUnavailable", "the chain's nodes cannot answer now: " + e.message);
+                resp.headers.emplace_back("Retry-After", "5");
+                return resp;
+            }
+        }
+    }
+    json::array deposits;
+    for (const auto& d : r->deposits) deposits.push_back(store::deposit_to_json(d));
+    json::object d;
+    d["deposits"] = std::move(deposits);
+    d["recorded"] = r->recorded;
+    return ok(200, std::move(d),
+              r->recorded > 0 ? "Recorded " + std::to_string(r->recorded) + " deposit(s)"
+                              : (r->deposits.empty() ? "No transfer to a watched address in this transaction"
+                                                     : "Already recorded"));
 }
 
 Response Handler::list_events(const Query& query) {

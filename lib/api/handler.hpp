@@ -21,6 +21,7 @@
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/netaddr.hpp"
+#include "store/deposits.hpp"
 #include "store/store.hpp"
 
 namespace depositd::orders {
@@ -50,6 +51,18 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Allow, WWW-Authenticate, ...)
 };
 
+// What a re-check of one transaction found (SPEC §10): every deposit of it
+// to a watched address as stored now, `recorded` of them new.
+struct RecheckAnswer {
+    std::vector<store::Deposit> deposits;
+    std::size_t recorded = 0;
+};
+// Runs a re-check (the daemon wires it to the chain's scanner; blocks the
+// calling API worker until the answer, never a socket thread). Errors:
+// invalid_input -> 400, not_found -> 404, conflict -> 409, others -> 503.
+using Rechecker = std::function<Result<RecheckAnswer>(const std::string& chain_id, const std::string& tx_hash,
+                                                      const std::optional<std::string>& block_hash)>;
+
 // Reference rule (documented in docs/api.md): 1..128 characters of
 // [A-Za-z0-9_.:@-].
 bool valid_reference(std::string_view ref);
@@ -71,6 +84,16 @@ public:
     // without it, orders priced with a relative rate are refused.
     void set_rates(const orders::RateCache* rates) { rates_ = rates; }
 
+    // Re-check of a transaction (POST /api/v1/deposits/recheck); without
+    // it the route answers 503.
+    void set_rechecker(Rechecker fn) { rechecker_ = std::move(fn); }
+    // The route's work, for any caller that already authorized the request
+    // (the API route, the console): validates the chain id and the hash's
+    // shape, runs the re-check, answers the SPEC §10 envelope
+    // 200 {deposits, recorded} / 400 / 404 / 409 / 503.
+    Response recheck(const std::string& chain_id, const std::string& tx_hash,
+                     const std::optional<std::string>& block_hash = std::nullopt);
+
 private:
     using Query = std::vector<std::pair<std::string, std::string>>;  // decoded, in order
     Response dispatch(const Request& req, std::string& route_name);
@@ -87,6 +110,7 @@ private:
     Response list_events(const Query& query);
     Response get_event(const std::string& id);
     Response resend_event(const std::string& id);
+    Response recheck_route(const Request& req);
 
     // --- Orders, payment links, merchant protocols, payment page -----------
     // orders_routes.cpp: /api/v1/orders, /api/v1/payment-links (after auth).
@@ -135,6 +159,7 @@ private:
     std::map<std::string, std::int64_t> low_water_logged_at_;   // protocol -> last warning (ms)
     std::map<std::string, std::int64_t> low_water_checked_at_;  // protocol -> last check after a bind (ms)
     const orders::RateCache* rates_ = nullptr;
+    Rechecker rechecker_;
     std::vector<netaddr::Cidr> trusted_proxies_;
 };
 

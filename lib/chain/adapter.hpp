@@ -87,6 +87,20 @@ inline BlockAt present_or_unknown(std::optional<BlockRef> ref) {
     return BlockAt{Presence::block, std::move(*ref)};
 }
 
+// One transaction looked up by hash (re-check, SPEC §10). A claim of the
+// node: the scanner checks `block` against the chain it follows before
+// anything is recorded.
+enum class TxState {
+    mined,      // in `block`; `transfers` are its transfers to watched addresses
+    pending,    // known to the node, not in a block yet
+    unknown,    // the node does not know it
+};
+struct TxTransfers {
+    TxState state = TxState::unknown;
+    BlockRef block;                   // mined only: the block it is in (height, hash, parent, time)
+    std::vector<Transfer> transfers;  // decoded as scan() decodes them (same tokens, dust rules, ids)
+};
+
 class ChainAdapter {
 public:
     virtual ~ChainAdapter() = default;
@@ -110,6 +124,14 @@ public:
     // Errc::invalid_input error is a real mismatch with the configuration
     // (fatal); any other error is transient and verify() is called again.
     virtual boost::asio::awaitable<Status> verify() { co_return Status{}; }
+
+    // The transfers of one transaction to `watched`, by hash, decoded by the
+    // same decoders as scan(). `block_hash` (optional) names the block the
+    // caller believes it is in (Bitcoin nodes without -txindex need it).
+    // A malformed hash is Errc::invalid_input (before any request).
+    virtual boost::asio::awaitable<Result<TxTransfers>> transaction(std::string tx_hash,
+                                                                    std::optional<std::string> block_hash,
+                                                                    const WatchSet& watched) = 0;
 };
 
 }  // namespace depositd::chain

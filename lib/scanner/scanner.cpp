@@ -566,62 +566,8 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
         const auto& b = nb.ref;
         if (auto s = store::put_block(db, chain, {b.height, b.hash, b.parent}); !s) return s;
         for (const auto& nt : nb.transfers) {
-            const auto& t = nt.transfer;
-            const std::string id = deposit_id(chain, t.tx, t.index, b.hash);
-            auto existing = store::get_deposit(db, id);
-            if (!existing) return existing.error();
-            if (*existing) {
-                store::Deposit d = std::move(**existing);
-                if (d.status != kReverted) continue;  // already known (a rescan)
-                // The very block (same hash) is canonical again: two nodes
-                // that disagreed for a moment. Back to pending, a new event.
-                d.status = kPending;
-                d.reverted_at.reset();
-                d.confirmations = confirmations_at(head.height, b.height);
-                if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
-                ++counts.events;
-                ++counts.revived;
-                logger()->warn("{}: deposit {} is back: block {} {} is canonical again", chain, d.id, b.height, b.hash);
-                continue;
-            }
-            auto owner = store::address_owner(db, nt.address_id);
-            if (!owner) return owner.error();
-            // The binding that held the address at block time, or one that
-            // began within the chain's attribution skew after it (SPEC §10:
-            // block clocks run behind; cooldowns >= skew keep holders apart).
-            const std::int64_t block_time = b.time_ms > 0 ? std::min(b.time_ms, now) : now;
-            auto reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
-            if (!reference) return reference.error();
-
-            store::Deposit d;
-            d.id = id;
-            d.chain_id = chain;
-            d.tx_hash = t.tx;
-            d.index = t.index;
-            d.block_hash = b.hash;
-            d.block_number = b.height;
-            d.address_id = nt.address_id;
-            d.address = owner->address;
-            d.reference = *reference;
-            d.currency = t.currency;
-            d.contract = t.contract;
-            d.raw_amount = u256_to_decimal(t.amount);
-            d.decimals = t.decimals;
-            d.from = t.from;
-            d.confirmations = confirmations_at(head.height, b.height);
-            d.required_confirmations = std::max<std::uint64_t>(options_.finalized ? 0 : options_.confirmations,
-                                                               t.min_confirmations);
-            if (options_.finalized) d.finality = "finalized";
-            d.status = kPending;
-            d.detected_at = now;
-            if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
-            auto inserted = store::insert_deposit(db, d);
-            if (!inserted) return inserted.error();
-            if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
-            ++counts.events;
-            ++counts.found;
-            logger()->info("{}: deposit {} {} {} to {} in block {} tx {}", chain, d.id,
-                           Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
+            bool recorded = false;
+            if (auto s = write_transfer(db, b, nt, head.height, now, counts, recorded); !s) return s;
         }
     }
     // Finality is proven on the blocks just linked to ours; confirmations
@@ -655,6 +601,71 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
     return {};
 }
 
+Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, const NewTransfer& nt,
+                               std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded) {
+    const auto& chain = options_.chain_id;
+    recorded = false;
+    const auto& t = nt.transfer;
+    const std::string id = deposit_id(chain, t.tx, t.index, b.hash);
+    auto existing = store::get_deposit(db, id);
+    if (!existing) return existing.error();
+    if (*existing) {
+        store::Deposit d = std::move(**existing);
+        if (d.status != kReverted) return {};  // already known (a rescan, a re-check)
+        // The very block (same hash) is canonical again: two nodes
+        // that disagreed for a moment. Back to pending, a new event.
+        d.status = kPending;
+        d.reverted_at.reset();
+        d.confirmations = confirmations_at(head_height, b.height);
+        if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+        ++counts.events;
+        ++counts.revived;
+        logger()->warn("{}: deposit {} is back: block {} {} is canonical again", chain, d.id, b.height, b.hash);
+        recorded = true;
+        return {};
+    }
+    auto owner = store::address_owner(db, nt.address_id);
+    if (!owner) return owner.error();
+    // The binding that held the address at block time, or one that
+    // began within the chain's attribution skew after it (SPEC §10:
+    // block clocks run behind; cooldowns >= skew keep holders apart).
+    const std::int64_t block_time = b.time_ms > 0 ? std::min(b.time_ms, now) : now;
+    auto reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
+    if (!reference) return reference.error();
+
+    store::Deposit d;
+    d.id = id;
+    d.chain_id = chain;
+    d.tx_hash = t.tx;
+    d.index = t.index;
+    d.block_hash = b.hash;
+    d.block_number = b.height;
+    d.address_id = nt.address_id;
+    d.address = owner->address;
+    d.reference = *reference;
+    d.currency = t.currency;
+    d.contract = t.contract;
+    d.raw_amount = u256_to_decimal(t.amount);
+    d.decimals = t.decimals;
+    d.from = t.from;
+    d.confirmations = confirmations_at(head_height, b.height);
+    d.required_confirmations = std::max<std::uint64_t>(options_.finalized ? 0 : options_.confirmations,
+                                                       t.min_confirmations);
+    if (options_.finalized) d.finality = "finalized";
+    d.status = kPending;
+    d.detected_at = now;
+    if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
+    auto inserted = store::insert_deposit(db, d);
+    if (!inserted) return inserted.error();
+    if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+    ++counts.events;
+    ++counts.found;
+    logger()->info("{}: deposit {} {} {} to {} in block {} tx {}", chain, d.id,
+                   Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
+    recorded = true;
+    return {};
+}
+
 Status Scanner::update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned,
                                      std::int64_t now, CommitCounts& counts) {
     const auto& chain = options_.chain_id;
@@ -676,8 +687,15 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
         auto stored = store::get_block(db, chain, d.block_number);
         if (!stored) return stored.error();
         if (*stored && (*stored)->hash != d.block_hash) {
-            logger()->warn("{}: deposit {} is in block {} which is not on our chain; not confirmed", chain, d.id,
-                           d.block_hash);
+            // Only a re-check records a deposit ahead of the cursor (its block
+            // verified canonical then); the block the scanner linked at that
+            // height since is another one: the deposit's block left the chain.
+            d.status = kReverted;
+            d.reverted_at = now;
+            if (auto s = record_change(db, d, kEvtReverted, now); !s) return s;
+            ++counts.events;
+            logger()->warn("{}: deposit {} reverted: its block {} {} is not on our chain (ours there is {})", chain,
+                           d.id, d.block_number, d.block_hash, (*stored)->hash);
             continue;
         }
         if (!*stored) {
@@ -740,6 +758,96 @@ void Scanner::take_finality(const CommitCounts& counts) {
     if (proven_) claims_.erase(claims_.begin(), claims_.upper_bound(proven_->height));
     if (!counts.finality_conflict.empty())
         logger()->debug("{}: {}: not confirmed; following it as a reorg", options_.chain_id, counts.finality_conflict);
+}
+
+// --- Re-check of one transaction (SPEC §10) -------------------------------------
+
+namespace {
+Error not_mined(const std::string& tx) {
+    return make_error(Errc::conflict, "transaction " + tx + " is not mined yet (not in a block); re-check it once it is");
+}
+Error unknown_tx(const std::string& chain, const std::string& tx) {
+    return make_error(Errc::not_found, "transaction " + tx + " is not known to the node(s) of chain " + chain);
+}
+Error off_chain(const std::string& tx, const chain::BlockRef& b, const std::string& ours) {
+    return make_error(Errc::conflict, "transaction " + tx + " is in block " + std::to_string(b.height) + " " + b.hash +
+                                          ", which is not on the chain we follow (ours at that height is " + ours +
+                                          "); not recorded");
+}
+}  // namespace
+
+asio::awaitable<Result<RecheckResult>> Scanner::recheck(std::string tx_hash, std::optional<std::string> block_hash) {
+    // Addresses bound a moment ago are watched too.
+    if (auto s = co_await watch_.refresh(store_, options_.protocol); !s) co_return s.error();
+    auto& set = watch_.set(options_.protocol);
+    auto found = co_await adapter_.transaction(tx_hash, block_hash, set);
+    if (!found) co_return found.error();
+    if (found->state == chain::TxState::unknown) co_return unknown_tx(options_.chain_id, tx_hash);
+    if (found->state == chain::TxState::pending) co_return not_mined(tx_hash);
+    const chain::BlockRef block = found->block;
+
+    // The node's answer is a claim: its block must be the canonical block at
+    // that height — ours when we store one, else the node's, asked apart.
+    const auto chain = options_.chain_id;
+    const std::uint64_t height = block.height;
+    auto stored = co_await store::async_write(store_, [&chain, height](store::Database& db) {
+        return store::get_block(db, chain, height);
+    });
+    if (!stored) co_return stored.error();
+    if (*stored) {
+        if ((*stored)->hash != block.hash) co_return off_chain(tx_hash, block, (*stored)->hash);
+    } else {
+        auto canon = co_await adapter_.block_at(height);
+        if (!canon) co_return with_context(canon.error(), "canonical check of block " + std::to_string(height));
+        if (canon->presence == chain::Presence::unknown)
+            co_return make_error(Errc::unavailable, "the node does not know block " + std::to_string(height) +
+                                                        " yet (a lagging backend?); retry");
+        if (canon->presence != chain::Presence::block || canon->ref.hash != block.hash) {
+            const std::string ours = canon->presence == chain::Presence::block ? canon->ref.hash : std::string("none");
+            co_return off_chain(tx_hash, block, ours);
+        }
+    }
+    auto head = co_await adapter_.head();
+    if (!head) co_return with_context(head.error(), "head");
+    std::uint64_t head_height = std::max(head->height, height);
+    if (head_) head_height = std::max(head_height, head_->height);
+
+    std::vector<NewTransfer> transfers;
+    for (auto& t : found->transfers) {
+        auto id = set.find(t.to_key);
+        if (id == 0 || t.tx.empty()) continue;  // adapters only return watched recipients; be strict anyway
+        transfers.push_back(NewTransfer{std::move(t), id});
+    }
+
+    const auto now = clock_.now_ms();
+    CommitCounts counts;
+    RecheckResult result;
+    auto s = co_await store::async_write(store_, [this, &chain, &block, &transfers, head_height, now, &counts,
+                                                  &result, &tx_hash](store::Database& db) -> Status {
+        counts = CommitCounts{};
+        result = RecheckResult{};
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        // Again inside the transaction: the scanner may have linked a block
+        // at that height since the check above.
+        auto again = store::get_block(db, chain, block.height);
+        if (!again) return again.error();
+        if (*again && (*again)->hash != block.hash) return off_chain(tx_hash, block, (*again)->hash);
+        for (const auto& nt : transfers) {
+            bool recorded = false;
+            if (auto s = write_transfer(db, block, nt, head_height, now, counts, recorded); !s) return s;
+            if (recorded) ++result.recorded;
+            auto d = store::get_deposit(db, deposit_id(chain, nt.transfer.tx, nt.transfer.index, block.hash));
+            if (!d) return d.error();
+            if (*d) result.deposits.push_back(std::move(**d));
+        }
+        return tx.commit();
+    });
+    if (!s) co_return s.error();
+    after_commit(counts);
+    logger()->info("{}: re-check of {} (block {} {}): {} transfer(s) to watched addresses, {} recorded", chain,
+                   tx_hash, block.height, block.hash, result.deposits.size(), result.recorded);
+    co_return result;
 }
 
 // --- Reorgs ---------------------------------------------------------------------

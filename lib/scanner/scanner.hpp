@@ -46,11 +46,11 @@
 #include "core/health.hpp"
 #include "core/ids.hpp"
 #include "core/result.hpp"
+#include "store/deposits.hpp"
 
 namespace depositd::store {
 class Database;
 class Store;
-struct Deposit;
 }  // namespace depositd::store
 
 namespace depositd::scanner {
@@ -89,6 +89,12 @@ struct ScannerOptions {
     std::chrono::milliseconds attribution_skew{120'000};
     // Where the chain is configured ("file:line"), for fatal start-up errors.
     std::string source;
+};
+
+// What a re-check found (SPEC §10 "Re-check a transaction").
+struct RecheckResult {
+    std::vector<store::Deposit> deposits;  // every deposit of the transaction to a watched address, as stored now
+    std::size_t recorded = 0;              // how many of them this re-check recorded (or revived)
 };
 
 enum class StepOutcome {
@@ -133,6 +139,22 @@ public:
     // the head; backs off on errors.
     boost::asio::awaitable<void> run();
     void stop();
+
+    // Re-check one transaction by hash (SPEC §10): asks the adapter for its
+    // transfers, requires its block to be on the chain this scanner follows
+    // (our stored block at that height, else the node's canonical block at
+    // that height, asked separately), and records the transfers not yet
+    // recorded exactly as a scan would (same deposit ids, attribution, dust
+    // rules, events, confirmation rules), in ONE transaction; also below the
+    // scan start and ahead of the cursor. New deposits start pending; the
+    // scanner's confirmation pass confirms them like any other. Idempotent:
+    // a second call records 0 and mints no event. Errors: invalid_input
+    // (malformed hash), not_found (unknown transaction), conflict (not mined
+    // yet, or its block is not on our chain), anything else transient.
+    // Runs on the scanner's executor (network thread); database work goes to
+    // the writer thread.
+    boost::asio::awaitable<Result<RecheckResult>> recheck(std::string tx_hash,
+                                                          std::optional<std::string> block_hash = std::nullopt);
 
     const ScannerOptions& options() const { return options_; }
     ChainHealth health() const { return health_; }
@@ -190,6 +212,11 @@ private:
     // counts.finality_conflict (the caller persists counts.proven).
     Status prove_finality(store::Database& db, const std::map<std::uint64_t, std::string>& claims,
                           std::uint64_t scanned, CommitCounts& counts);
+    // One transfer of block `b`: a new deposit (pending), or a reverted one
+    // whose very block is canonical again revived; nothing when known.
+    // `recorded` tells whether it wrote anything.
+    Status write_transfer(store::Database& db, const chain::BlockRef& b, const NewTransfer& nt,
+                          std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded);
     Status record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now);
     bool is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head,
                       const std::optional<FinalBlock>& proven) const;

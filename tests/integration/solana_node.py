@@ -227,6 +227,7 @@ class Chain:
         self.finalized = 0
         self.fin_lag = fin_lag
         self.fin_hold = None   # when set, the finalized slot does not pass it (the cluster has not rooted yet)
+        self.pending = {}      # signature -> json-mode transaction seen (processed) but not in a confirmed block
 
     def last_slot(self):
         return max(self.blocks) if self.blocks else None
@@ -482,5 +483,36 @@ class Node:
                     return self._err(-32007, f"Slot {slot} was skipped, or missing due to ledger jump to recent "
                                              "snapshot", rid)
                 return self._err(-32004, f"Block not available for slot {slot}", rid)
+            if method == "getTransaction":
+                # Agave: {slot, blockTime, transaction, meta, version} at the commitment asked
+                # for (json encoding: accountKeys in transaction.message); null when not there.
+                sig, cfg = params[0], (params[1] if len(params) > 1 else {})
+                if cfg.get("encoding") != "json" or cfg.get("commitment") != "confirmed":
+                    self.bad_requests.append(req)
+                    return self._err(-32602, "unexpected getTransaction config", rid)
+                for slot in sorted(c.txs):
+                    if slot > c.confirmed:
+                        continue
+                    for tx in c.txs[slot]:
+                        if tx["transaction"]["signatures"][0] == sig:
+                            if tx.get("version", "legacy") != "legacy" and cfg.get("maxSupportedTransactionVersion") is None:
+                                return self._err(-32015, "Transaction version (0) is not supported", rid)
+                            out = copy.deepcopy(tx)
+                            out["slot"] = slot
+                            out["blockTime"] = c.blocks[slot]["blockTime"]
+                            return self._ok(out, rid)
+                return self._ok(None, rid)
+            if method == "getSignatureStatuses":
+                sigs = params[0]
+                found = {}
+                for slot in sorted(c.txs):
+                    for tx in c.txs[slot]:
+                        found[tx["transaction"]["signatures"][0]] = {
+                            "slot": slot, "confirmations": None, "err": tx["meta"]["err"], "status": tx["meta"]["status"],
+                            "confirmationStatus": "finalized" if slot <= c.finalized else "confirmed"}
+                for sig, tx in c.pending.items():
+                    found.setdefault(sig, {"slot": c.confirmed + 1, "confirmations": 0, "err": None,
+                                           "status": {"Ok": None}, "confirmationStatus": "processed"})
+                return self._ok({"context": {"slot": c.confirmed}, "value": [found.get(x) for x in sigs]}, rid)
         self.bad_requests.append(req)
         return self._err(-32601, "Method not found", rid)

@@ -39,6 +39,7 @@ ROUTES = {
     "deposits.reference": [("get", "/api/v1/deposits/references/{ref}")],
     "deposits.list": [("get", "/api/v1/deposits")],
     "deposits.get": [("get", "/api/v1/deposits/{id}")],
+    "deposits.recheck": [("post", "/api/v1/deposits/recheck")],
     "events.list": [("get", "/api/v1/events")],
     "events.get": [("get", "/api/v1/events/{id}")],
     "events.resend": [("post", "/api/v1/events/{id}/resend")],
@@ -580,6 +581,13 @@ class OpenApiContract(unittest.TestCase):
         dep = page1["deposits"][0]
         self.assertEqual(self.get(f"/api/v1/deposits/{dep['id']}", expect=200)["data"]["id"], dep["id"])
         self.get("/api/v1/deposits/dep_doesnotexist", expect=404)
+        # Re-check (SPEC §10): the deposit's own transaction is recorded already.
+        rc = self.post("/api/v1/deposits/recheck", {"chainId": dep["chainId"], "txHash": dep["txHash"]},
+                       expect=200)["data"]
+        self.assertEqual(rc["recorded"], 0)
+        self.post("/api/v1/deposits/recheck", {"chainId": dep["chainId"], "txHash": "0x" + "ab" * 32}, expect=404)
+        self.post("/api/v1/deposits/recheck", {"chainId": dep["chainId"], "txHash": "0x12"}, expect=400)
+        self.post("/api/v1/deposits/recheck", {"chainId": "nowhere", "txHash": dep["txHash"]}, expect=400)
         self.call("DELETE", f"/api/v1/deposits/{dep['id']}", expect=405)
         ref = self.get("/api/v1/deposits/references/player_1", expect=200)["data"]
         self.assertEqual(ref["totalDeposits"], 3)

@@ -75,6 +75,7 @@ class Chain:
         self.infos = {}
         self.tip = -1
         self.salt = "main"
+        self.pending = {}  # txID -> tx json: broadcast, not in a block yet
 
     def block_id(self, height):
         return f"{height:016x}" + h(self.salt, "block", height)[:48]
@@ -267,6 +268,21 @@ class TronReplay:
                 if n not in c.infos:
                     return 200, [], {}  # java-tron: an unknown block has no infos
                 return 200, c.infos[n], {}
+            if path == "/wallet/gettransactioninfobyid":
+                # java-tron: {} for a transaction that is not in a block (pending or unknown).
+                tid = req.get("value", "")
+                for n in sorted(c.infos):
+                    for info in c.infos[n]:
+                        if info["id"] == tid:
+                            return 200, info, {}
+                return 200, {}, {}
+            if path == "/wallet/gettransactionbyid":
+                tid = req.get("value", "")
+                for n in sorted(c.blocks):
+                    for tx in c.blocks[n].get("transactions", []):
+                        if tx["txID"] == tid:
+                            return 200, tx, {}
+                return 200, c.pending.get(tid, {}), {}
             if path == "/wallet/triggerconstantcontract":
                 return 200, {"result": {"result": True}, "energy_used": 269, "constant_result": [word(6)],
                              "transaction": {"ret": [{}], "txID": h("call")}}, {}

@@ -573,3 +573,106 @@ TEST(EvmRegistry, EveryKindHasAnAdapterAndBadSettingsAreErrors) {
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().message.find("USDT"), std::string::npos);
 }
+
+// --- One transaction by hash (re-check) -----------------------------------------------
+
+namespace {
+json::value header_of(const std::string& hash, const std::string& number) {
+    json::object h;
+    h["number"] = number;
+    h["hash"] = hash;
+    h["parentHash"] = "0x" + std::string(64, '1');
+    h["timestamp"] = "0x65000000";
+    return h;
+}
+}  // namespace
+
+TEST(EvmTransaction, HashesAreNormalisedOrRefused) {
+    const std::string h = "0xCD718A69d478340dc28fdf6bf8056374a52dc95841b44083163ced8dfe29310c";
+    EXPECT_EQ(*parse_tx_hash(h), "0xcd718a69d478340dc28fdf6bf8056374a52dc95841b44083163ced8dfe29310c");
+    EXPECT_EQ(*parse_tx_hash(h.substr(2)), *parse_tx_hash(h));
+    EXPECT_FALSE(parse_tx_hash("0x1234"));
+    EXPECT_FALSE(parse_tx_hash("0x" + std::string(64, 'g')));
+    EXPECT_FALSE(parse_tx_hash(""));
+}
+
+TEST(EvmTransaction, WhereTheNodesPutIt) {
+    EXPECT_EQ(decode_tx_location(nullptr, nullptr)->state, TxState::unknown);
+    json::object pending;
+    pending["hash"] = "0x" + std::string(64, 'a');
+    pending["blockHash"] = nullptr;
+    EXPECT_EQ(decode_tx_location(pending, nullptr)->state, TxState::pending);
+    const auto receipt = fixture_json("ethereum_eth_getTransactionReceipt_0xcd718a69.json").at("result");
+    auto mined = decode_tx_location(nullptr, receipt);
+    ASSERT_TRUE(mined.ok());
+    EXPECT_EQ(mined->state, TxState::mined);
+    EXPECT_EQ(mined->height, 0x107d7b0u);
+    EXPECT_EQ(mined->block_hash, "0xe6262c1924326d12b88aaa35a95a0c7cdd11f2d20ebae84618484120bd037c34");
+    // Known in a block without a receipt (a lagging index): ask again, never "unknown".
+    json::object in_block;
+    in_block["blockHash"] = mined->block_hash;
+    in_block["blockNumber"] = "0x107d7b0";
+    EXPECT_EQ(decode_tx_location(in_block, nullptr).error().code, Errc::unavailable);
+}
+
+TEST(EvmTransaction, ARealReceiptDecodesLikeTheScan) {
+    const auto receipt = fixture_json("ethereum_eth_getTransactionReceipt_0xcd718a69.json").at("result");
+    const std::string tx_hash = "0xcd718a69d478340dc28fdf6bf8056374a52dc95841b44083163ced8dfe29310c";
+    const std::string block = "0xe6262c1924326d12b88aaa35a95a0c7cdd11f2d20ebae84618484120bd037c34";
+    auto toks = tokens({{"USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6}});
+    WatchSet watched;
+    watched.insert(key_of("901c7c311d39e0b26257219765e71e8db3107a81"), 1);
+    json::object tx;
+    tx["hash"] = tx_hash;
+    tx["from"] = "0x901c7c311d39e0b26257219765e71e8db3107a81";
+    tx["to"] = "0xa82f91562e1cef9dec93a4ad328d01ea7827910a";
+    tx["value"] = "0x0";
+    NativeSpec native{"ETH", 18, std::nullopt};
+    auto out = decode_transaction_transfers(tx_hash, tx, receipt, header_of(block, "0x107d7b0"), toks, native, watched,
+                                            "ethereum");
+    ASSERT_TRUE(out.ok()) << out.error().describe();
+    EXPECT_EQ(out->state, TxState::mined);
+    EXPECT_EQ(out->block.height, 0x107d7b0u);
+    EXPECT_EQ(out->block.hash, block);
+    ASSERT_EQ(out->transfers.size(), 1u);
+    const auto& t = out->transfers[0];
+    EXPECT_EQ(t.tx, tx_hash);
+    EXPECT_EQ(t.index, 0x24eu);
+    EXPECT_EQ(t.currency, "USDT");
+    EXPECT_EQ(Amount(t.amount, t.decimals).to_string(), "4361.142255");
+
+    // The same logs through the eth_getLogs path: the very same transfer (same deposit id).
+    std::vector<MatchedTransfer> via_logs;
+    LogMatchContext ctx{toks, &watched, {}, {}, "ethereum"};
+    ASSERT_TRUE(decode_logs(receipt.at("logs"), ctx, via_logs).ok());
+    ASSERT_EQ(via_logs.size(), 1u);
+    EXPECT_EQ(via_logs[0].transfer.tx, t.tx);
+    EXPECT_EQ(via_logs[0].transfer.index, t.index);
+    EXPECT_EQ(via_logs[0].transfer.to_key, t.to_key);
+
+    // A receipt of another block (a reorg between the calls): refused.
+    auto moved = decode_transaction_transfers(tx_hash, tx, receipt, header_of("0x" + std::string(64, 'c'), "0x107d7b0"),
+                                              toks, native, watched, "ethereum");
+    EXPECT_EQ(moved.error().code, Errc::conflict);
+    // A failed transaction moves nothing.
+    auto failed_receipt = receipt;
+    failed_receipt.as_object()["status"] = "0x0";
+    auto failed = decode_transaction_transfers(tx_hash, tx, failed_receipt, header_of(block, "0x107d7b0"), toks,
+                                               native, watched, "ethereum");
+    ASSERT_TRUE(failed.ok());
+    EXPECT_TRUE(failed->transfers.empty());
+    // Native value to a watched address counts; dust does not.
+    tx["to"] = "0x901c7c311d39e0b26257219765e71e8db3107a81";
+    tx["value"] = "0xde0b6b3a7640000";
+    auto native_out = decode_transaction_transfers(tx_hash, tx, receipt, header_of(block, "0x107d7b0"), {}, native,
+                                                   watched, "ethereum");
+    ASSERT_TRUE(native_out.ok());
+    ASSERT_EQ(native_out->transfers.size(), 1u);
+    EXPECT_EQ(native_out->transfers[0].index, kNativeIndex);
+    EXPECT_EQ(native_out->transfers[0].currency, "ETH");
+    native.min_amount = U256(std::uint64_t{2'000'000'000'000'000'000ull});
+    auto dust = decode_transaction_transfers(tx_hash, tx, receipt, header_of(block, "0x107d7b0"), {}, native, watched,
+                                             "ethereum");
+    ASSERT_TRUE(dust.ok());
+    EXPECT_TRUE(dust->transfers.empty());
+}

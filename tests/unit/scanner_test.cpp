@@ -118,6 +118,27 @@ public:
         if (!blk) co_return chain::BlockAt{chain::Presence::skipped, {}};
         co_return chain::BlockAt{chain::Presence::block, chain::BlockRef{h, blk->hash, blk->parent, blk->time_ms}};
     }
+    // Transactions the node knows: by hash, where the active branch has them
+    // (a block's transfers with that tx), or pending (listed here).
+    std::set<std::string> pending_txs;
+    asio::awaitable<Result<chain::TxTransfers>> transaction(std::string tx, std::optional<std::string>,
+                                                            const chain::WatchSet& w) override {
+        if (auto e = fault()) co_return *e;
+        chain::TxTransfers out;
+        if (tx.rfind("0x", 0) != 0) co_return make_error(Errc::invalid_input, "malformed hash");
+        if (pending_txs.count(tx)) {
+            out.state = chain::TxState::pending;
+            co_return out;
+        }
+        for (const auto& blk : branch().blocks)
+            for (const auto& t : blk.transfers)
+                if (t.tx == tx) {
+                    out.state = chain::TxState::mined;
+                    out.block = chain::BlockRef{blk.height, blk.hash, blk.parent, blk.time_ms};
+                    if (w.contains(t.to_key)) out.transfers.push_back(t);
+                }
+        co_return out;
+    }
     asio::awaitable<Status> verify() override {
         if (!verify_errors.empty()) {
             auto e = verify_errors.front();
@@ -712,7 +733,9 @@ TEST_F(ScannerTest, FinalityFarBehindTheHeadIsStillProven) {
         chain.mine();
         if (chain.tip() > 150) chain.finalized = chain.tip() - 150;  // keep = 108 blocks
         follow(*s);
-        if (chain.tip() < 153) ASSERT_EQ(only_deposit_status("0xl2"), "pending") << chain.tip();
+        if (chain.tip() < 153) {
+            ASSERT_EQ(only_deposit_status("0xl2"), "pending") << chain.tip();
+        }
     }
     EXPECT_EQ(only_deposit_status("0xl2"), "confirmed");
     auto cur = store::get_cursor(*db_, "test");
@@ -920,3 +943,126 @@ TEST_F(ScannerTest, AConfigurationMismatchAtStartIsFatal) {
 }
 
 }  // namespace
+
+// --- Re-check of one transaction (SPEC §10) -------------------------------------
+
+TEST_F(ScannerTest, RecheckRecordsATransferBelowTheStartOnceWithTheScannersIdAndEvents) {
+    ScriptedChain chain;
+    bind(*db_, "player_42", "ADDR1");
+    chain.mine();
+    chain.mine({transfer("0xt1", 7, "k1", 125500000), transfer("0xt1", 9, "unwatched", 5)});
+    chain.mine_n(6);
+    auto o = options(3);
+    o.start = 6;  // the transfer at height 2 is below the start
+    auto s = scanner(chain, o);
+    follow(*s);
+    EXPECT_TRUE(deposits(*db_).empty());
+
+    auto r = run(io_, s->recheck("0xt1"));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->recorded, 1u);
+    ASSERT_EQ(r->deposits.size(), 1u);
+    const auto& d = r->deposits[0];
+    EXPECT_EQ(d.id, deposit_id("test", "0xt1", 7, chain.at(2)->hash));  // what a scan would have minted
+    EXPECT_EQ(d.reference, std::optional<std::string>("player_42"));
+    EXPECT_EQ(d.status, "pending");
+    EXPECT_EQ(d.block_number, 2u);
+    EXPECT_EQ(d.confirmations, 7u);
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending"}));
+    EXPECT_EQ(events(*db_)[0].substr(0, events(*db_)[0].find(' ')), change_event_id(d.id, 1));
+
+    // Deep enough: the scanner's own confirmation pass confirms it.
+    follow(*s);
+    EXPECT_EQ(only_deposit_status("0xt1"), "confirmed");
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending", "deposit.confirmed"}));
+
+    // Again: nothing recorded, no event.
+    auto again = run(io_, s->recheck("0xt1"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->recorded, 0u);
+    ASSERT_EQ(again->deposits.size(), 1u);
+    EXPECT_EQ(again->deposits[0].status, "confirmed");
+    EXPECT_EQ(events(*db_).size(), 2u);
+}
+
+TEST_F(ScannerTest, RecheckOfAScannedTransactionRecordsNothing) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(3));
+    chain.mine({transfer("0xt1", 1, "k2", 10)});
+    follow(*s);
+    ASSERT_EQ(deposits(*db_).size(), 1u);
+    auto r = run(io_, s->recheck("0xt1"));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->recorded, 0u);
+    ASSERT_EQ(r->deposits.size(), 1u);
+    EXPECT_EQ(r->deposits[0].id, deposits(*db_).begin()->first);
+    EXPECT_EQ(events(*db_).size(), 1u);
+}
+
+TEST_F(ScannerTest, RecheckAnswersUnknownPendingAndMalformed) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(3));
+    chain.mine_n(3);
+    follow(*s);
+    chain.pending_txs.insert("0xmempool");
+    auto unknown = run(io_, s->recheck("0xnope"));
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, Errc::not_found);
+    auto pending = run(io_, s->recheck("0xmempool"));
+    ASSERT_FALSE(pending.ok());
+    EXPECT_EQ(pending.error().code, Errc::conflict);
+    EXPECT_NE(pending.error().message.find("not mined yet"), std::string::npos);
+    auto bad = run(io_, s->recheck("zz"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, Errc::invalid_input);
+    auto failing = (chain.fail_next = 1, run(io_, s->recheck("0xt1")));
+    ASSERT_FALSE(failing.ok());
+    EXPECT_EQ(failing.error().code, Errc::transport);
+    EXPECT_TRUE(deposits(*db_).empty());
+    EXPECT_TRUE(events(*db_).empty());
+}
+
+TEST_F(ScannerTest, RecheckRefusesABlockOffTheChainWeFollow) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(3));
+    chain.mine_n(3);
+    follow(*s);
+    // A backend on another branch has the transaction in its own block 2.
+    const int other = chain.fork();
+    chain.use(other);
+    chain.drop(2);
+    chain.mine({transfer("0xt9", 0, "k1", 5)});
+    chain.mine();
+    auto r = run(io_, s->recheck("0xt9"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::conflict);
+    EXPECT_NE(r.error().message.find("not on the chain we follow"), std::string::npos);
+    EXPECT_TRUE(deposits(*db_).empty());
+}
+
+TEST_F(ScannerTest, ARecheckAheadOfTheCursorWhoseBlockLeavesIsReverted) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(3));
+    chain.mine_n(3);
+    follow(*s);
+    chain.mine({transfer("0xt5", 0, "k1", 5)});  // height 4, not scanned yet
+    auto r = run(io_, s->recheck("0xt5"));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->recorded, 1u);
+    // The block leaves before the scanner reaches it; the scanner links another one there.
+    chain.drop(1);
+    chain.mine();
+    chain.mine_n(3);
+    follow(*s);
+    EXPECT_EQ(only_deposit_status("0xt5"), "reverted");
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending", "deposit.reverted"}));
+    // And one that stays is simply found again by the scan (same id): no second event.
+    chain.mine({transfer("0xt6", 0, "k2", 6)});
+    auto r2 = run(io_, s->recheck("0xt6"));
+    ASSERT_TRUE(r2.ok());
+    EXPECT_EQ(r2->recorded, 1u);
+    chain.mine_n(3);
+    follow(*s);
+    EXPECT_EQ(only_deposit_status("0xt6"), "confirmed");
+    EXPECT_EQ(events(*db_).size(), 4u);
+}

@@ -72,6 +72,10 @@ public:
         if (h <= height) at = chain::present_or_unknown(block(h));
         co_return at;
     }
+    asio::awaitable<Result<chain::TxTransfers>> transaction(std::string, std::optional<std::string>,
+                                                            const chain::WatchSet&) override {
+        co_return chain::TxTransfers{};
+    }
 
 private:
     static chain::BlockRef block(std::uint64_t h) {

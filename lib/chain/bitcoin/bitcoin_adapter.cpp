@@ -367,4 +367,80 @@ Status check_pool_network(const ChainAdapter& adapter, std::span<const std::stri
     return check_pool_network(*b->node_chain(), pool_samples, warning);
 }
 
+namespace {
+// Core and bcoin: RPC_INVALID_ADDRESS_OR_KEY, "No such mempool or blockchain transaction".
+constexpr int kNoSuchTx = -5;
+const std::string kRawTx = "getrawtransaction";
+json::array raw_tx_params(const std::string& txid, const std::optional<std::string>& block, Dialect d) {
+    // Core looks in that block without -txindex; bcoin takes no block argument.
+    if (block && d == Dialect::core) return json::array{txid, true, *block};
+    return json::array{txid, true};
+}
+// Core: -5 "No such mempool or blockchain transaction"; bcoin: "Transaction not found." (code -1).
+bool is_missing_tx(const Error& e) {
+    if (e.code != Errc::rpc_error) return false;
+    return e.status == kNoSuchTx || e.message.find("Transaction not found") != std::string::npos ||
+           e.message.find("No such mempool or blockchain transaction") != std::string::npos;
+}
+Error malformed_txid(const std::string& what, const std::string& text) {
+    return make_error(Errc::invalid_input, what + " must be 64 hex digits, not \"" + text.substr(0, 80) + "\"");
+}
+Error no_such_tx(const std::string& txid, bool had_block) {
+    if (had_block)
+        return make_error(Errc::not_found, "transaction " + txid + " is not in the given block, nor known to the node");
+    return make_error(Errc::not_found, "transaction " + txid + " is not known to the node (a node without -txindex "
+                                       "finds only mempool transactions: pass the block hash as blockHash)");
+}
+}  // namespace
+
+// getrawtransaction <txid> true [blockhash] for where it is, then the
+// block with `getblock`, decoded by decode_block (the scan's decoder) and
+// cut to this transaction's outputs.
+asio::awaitable<Result<TxTransfers>> BitcoinAdapter::transaction(std::string tx_hash, std::optional<std::string> block,
+                                                                 const WatchSet& watched) {
+    auto txid = parse_txid(tx_hash);
+    if (!txid) co_return malformed_txid("txHash", tx_hash);
+    if (block) {
+        auto b = parse_txid(*block);
+        if (!b) co_return malformed_txid("blockHash", *block);
+        block = *b;
+    }
+    if (dialect_ == Dialect::unknown)
+        co_return make_error(Errc::unavailable, "chain " + chain_ + ": node dialect not known yet (starting)");
+    TxTransfers out;
+    std::string in_block;
+    auto raw = co_await rpc_->call(kRawTx, raw_tx_params(*txid, block, dialect_));
+    if (!raw) {
+        const bool missing = is_missing_tx(raw.error());
+        if (!missing) co_return with_context(raw.error(), "getrawtransaction " + *txid);
+        // bcoin without its tx index: the block named by the caller is searched.
+        if (!block || dialect_ == Dialect::core) co_return no_such_tx(*txid, block.has_value());
+        in_block = *block;
+    } else {
+        auto where = decode_raw_tx_location(*raw, *txid);
+        if (!where) co_return with_context(where.error(), "getrawtransaction " + *txid);
+        if (where->block_hash.empty()) {
+            out.state = TxState::pending;
+            co_return out;
+        }
+        in_block = std::move(where->block_hash);
+    }
+    auto body = co_await fetch_block(in_block, dialect_);
+    if (!body) {
+        if (body.error().code == Errc::rpc_error && block && in_block == *block)
+            co_return no_such_tx(*txid, true);  // the given block is unknown
+        co_return body.error();
+    }
+    const MatchContext ctx{&watched, symbol_, decimals_, network_, min_amount_};
+    auto b = decode_block(*body, ctx);
+    if (!b) co_return with_context(b.error(), "getblock " + in_block);
+    if (b->ref.hash != in_block) co_return make_error(Errc::malformed, "getblock " + in_block + " returned block " + b->ref.hash);
+    out.state = TxState::mined;
+    out.block = std::move(b->ref);
+    for (auto& t : b->transfers)
+        if (t.tx == *txid) out.transfers.push_back(std::move(t));
+    co_return out;
+}
+
+
 }  // namespace depositd::chain::bitcoin

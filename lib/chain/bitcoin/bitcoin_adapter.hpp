@@ -70,6 +70,8 @@ public:
                                                     const WatchSet& watched) override;
     boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) override;
     boost::asio::awaitable<Status> verify() override;
+    boost::asio::awaitable<Result<TxTransfers>> transaction(std::string tx_hash, std::optional<std::string> block_hash,
+                                                            const WatchSet& watched) override;
 
     // After a successful verify(): getblockchaininfo.chain and the dialect.
     const std::optional<std::string>& node_chain() const { return chain_name_; }

@@ -726,6 +726,28 @@ Result<std::string> decode_block_hash(const json::value& result) {
     return lower(t);
 }
 
+std::optional<std::string> parse_txid(std::string_view text) {
+    if (!is_hash_text(text)) return std::nullopt;
+    return lower(text);
+}
+
+Result<RawTxLocation> decode_raw_tx_location(const json::value& result, std::string_view txid) {
+    if (!result.is_object()) return make_error(Errc::malformed, "getrawtransaction: result is not an object");
+    const auto& o = result.get_object();
+    const auto* id = o.if_contains("txid");
+    if (id == nullptr || !id->is_string() || lower(std::string_view(id->get_string().data(), id->get_string().size())) != txid)
+        return make_error(Errc::malformed, "getrawtransaction: the node answered another transaction");
+    RawTxLocation loc;
+    const auto* bh = o.if_contains("blockhash");
+    if (bh == nullptr || bh->is_null() || (bh->is_string() && bh->get_string().empty())) return loc;  // mempool
+    auto hash = decode_block_hash(*bh);
+    if (!hash) return make_error(Errc::malformed, "getrawtransaction: blockhash is not 64 hex digits");
+    // bcoin names a null hash for an unconfirmed transaction.
+    if (hash->find_first_not_of('0') == std::string::npos) return loc;
+    loc.block_hash = std::move(*hash);
+    return loc;
+}
+
 Result<std::uint64_t> parse_btc_amount(std::string_view text) {
     auto bad = [&](const char* why) {
         return make_error(Errc::malformed, "amount '" + std::string(text.substr(0, 40)) + "' " + why);

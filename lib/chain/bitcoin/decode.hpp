@@ -75,6 +75,16 @@ Result<BlockRef> decode_block_header(const json::value& result);
 // A `getblockhash` result: 64 hex digits, returned lower-case.
 Result<std::string> decode_block_hash(const json::value& result);
 
+// A txid as typed by a user: 64 hex digits, any case -> lower-case; nullopt when malformed.
+std::optional<std::string> parse_txid(std::string_view text);
+
+// `getrawtransaction <txid> true` (both dialects): the block it is in
+// (`blockhash`), or empty for a mempool transaction.
+struct RawTxLocation {
+    std::string block_hash;  // "" = not in a block
+};
+Result<RawTxLocation> decode_raw_tx_location(const json::value& result, std::string_view txid);
+
 // A BTC amount as the node printed it -> satoshis, exactly: "0.00499441",
 // "6.2500454", "50", "1e-8", "5.59e-06" (bcoin prints JavaScript numbers).
 // Digits beyond the 8th decimal are rounded half up (round(value x 1e8) on

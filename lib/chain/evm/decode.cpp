@@ -653,6 +653,45 @@ Result<std::optional<BlockRef>> decode_block_ref(const json::value& result) {
     return std::optional<BlockRef>(std::move(b));
 }
 
+Result<NativeCandidate> decode_native_transfer(const json::object& tx, const WatchSet& watched, const NativeSpec& native,
+                                               const std::string& what) {
+    NativeCandidate c;
+    const auto* to = tx.if_contains("to");
+    if (to == nullptr || to->is_null()) return c;  // contract creation
+    if (!to->is_string()) return make_error(Errc::malformed, what + ": 'to' is not a string");
+    Address20 to_addr;
+    if (!parse_address_text(std::string_view(to->get_string().data(), to->get_string().size()), to_addr))
+        return make_error(Errc::malformed, what + ": 'to' is not a 20-byte address");
+    if (!watched.contains(key_view(to_addr))) return c;
+    auto value = str_field(tx, "value", what);
+    if (!value) return value.error();
+    auto amount = u256_from_hex(*value);
+    if (!amount || !has_0x(*value)) return make_error(Errc::malformed, what + ": 'value' is not a hex quantity");
+    if (amount->is_zero()) return c;  // a call, not a payment
+    if (ignored(*amount, native.min_amount) == Ignored::below_min_amount) {
+        c.ignored_dust = true;
+        return c;
+    }
+    auto hash = hash_field(tx, "hash", what);
+    if (!hash) return hash.error();
+    auto from = str_field(tx, "from", what);
+    if (!from) return from.error();
+    Address20 from_addr;
+    if (!parse_address_text(*from, from_addr))
+        return make_error(Errc::malformed, what + ": 'from' is not a 20-byte address");
+    Transfer t;
+    t.tx = std::move(*hash);
+    t.index = kNativeIndex;
+    t.to_key.assign(key_view(to_addr));
+    t.to = codec::evm_checksum(to_addr);
+    t.from = codec::evm_checksum(from_addr);
+    t.currency = native.symbol;
+    t.decimals = native.decimals;
+    t.amount = std::move(*amount);
+    c.transfer = std::move(t);
+    return c;
+}
+
 Result<std::optional<DecodedBlock>> decode_block(const json::value& result, const WatchSet& watched,
                                                  const NativeSpec& native) {
     auto ref = decode_block_ref(result);
@@ -674,42 +713,84 @@ Result<std::optional<DecodedBlock>> decode_block(const json::value& result, cons
         const std::string what = "block " + std::to_string(d.ref.height) + " tx " + std::to_string(i++);
         if (tv.is_string()) continue;  // hash-only block
         if (!tv.is_object()) return make_error(Errc::malformed, what + ": not an object");
-        const auto& tx = tv.get_object();
-        const auto* to = tx.if_contains("to");
-        if (to == nullptr || to->is_null()) continue;  // contract creation
-        if (!to->is_string()) return make_error(Errc::malformed, what + ": 'to' is not a string");
-        Address20 to_addr;
-        if (!parse_address_text(std::string_view(to->get_string().data(), to->get_string().size()), to_addr))
-            return make_error(Errc::malformed, what + ": 'to' is not a 20-byte address");
-        if (!watched.contains(key_view(to_addr))) continue;
-        auto value = str_field(tx, "value", what);
-        if (!value) return value.error();
-        auto amount = u256_from_hex(*value);
-        if (!amount || !has_0x(*value)) return make_error(Errc::malformed, what + ": 'value' is not a hex quantity");
-        if (amount->is_zero()) continue;  // a call, not a payment
-        if (ignored(*amount, native.min_amount) == Ignored::below_min_amount) {
-            ++d.ignored_dust;
-            continue;
-        }
-        auto hash = hash_field(tx, "hash", what);
-        if (!hash) return hash.error();
-        auto from = str_field(tx, "from", what);
-        if (!from) return from.error();
-        Address20 from_addr;
-        if (!parse_address_text(*from, from_addr))
-            return make_error(Errc::malformed, what + ": 'from' is not a 20-byte address");
-        Transfer t;
-        t.tx = std::move(*hash);
-        t.index = kNativeIndex;
-        t.to_key.assign(key_view(to_addr));
-        t.to = codec::evm_checksum(to_addr);
-        t.from = codec::evm_checksum(from_addr);
-        t.currency = native.symbol;
-        t.decimals = native.decimals;
-        t.amount = std::move(*amount);
-        d.native.push_back(std::move(t));
+        auto t = decode_native_transfer(tv.get_object(), watched, native, what);
+        if (!t) return t.error();
+        if (t->ignored_dust) ++d.ignored_dust;
+        if (t->transfer) d.native.push_back(std::move(*t->transfer));
     }
     return std::optional<DecodedBlock>(std::move(d));
+}
+
+std::optional<std::string> parse_tx_hash(std::string_view text) {
+    if (text.size() == 64) {
+        const std::string prefixed = "0x" + std::string(text);
+        return parse_tx_hash(prefixed);
+    }
+    if (!is_hash_text(text)) return std::nullopt;
+    std::string h = lower(text);
+    h[1] = 'x';
+    return h;
+}
+
+Result<TxLocation> decode_tx_location(const json::value& tx, const json::value& receipt) {
+    TxLocation loc;
+    if (tx.is_null() && receipt.is_null()) return loc;  // unknown
+    const json::value& where = receipt.is_null() ? tx : receipt;
+    if (!where.is_object()) return make_error(Errc::malformed, "transaction/receipt is not an object");
+    const auto* bh = where.get_object().if_contains("blockHash");
+    if (bh == nullptr || bh->is_null()) {
+        loc.state = TxState::pending;
+        return loc;
+    }
+    auto hash = hash_field(where.get_object(), "blockHash", "transaction");
+    if (!hash) return hash.error();
+    auto num = str_field(where.get_object(), "blockNumber", "transaction");
+    if (!num) return num.error();
+    auto h = parse_quantity(*num);
+    if (!h) return make_error(Errc::malformed, "transaction 'blockNumber': " + h.error().message);
+    if (receipt.is_null())
+        return make_error(Errc::unavailable, "the node names block " + *hash +
+                                                 " for the transaction but has no receipt for it (a lagging "
+                                                 "backend, or a pruned transaction index); retry");
+    loc.state = TxState::mined;
+    loc.block_hash = std::move(*hash);
+    loc.height = *h;
+    return loc;
+}
+
+Result<TxTransfers> decode_transaction_transfers(std::string_view tx_hash, const json::value& tx,
+                                                 const json::value& receipt, const json::value& header,
+                                                 std::span<const TokenSpec> tokens, const NativeSpec& native,
+                                                 const WatchSet& watched, std::string_view chain) {
+    auto ref = decode_block_ref(header);
+    if (!ref) return ref.error();
+    if (!*ref) return make_error(Errc::unavailable, "the node does not know the transaction's block (a lagging backend?)");
+    TxTransfers out;
+    out.state = TxState::mined;
+    out.block = std::move(**ref);
+    // Succeeded in this very block? (A receipt of another block: a reorg between the calls.)
+    auto ok = decode_receipt_success(receipt, out.block.hash);
+    if (!ok) return ok.error();
+    if (!*ok) return out;  // failed: neither its value nor its logs moved anything
+    if (!tx.is_object()) return make_error(Errc::malformed, "transaction is not an object");
+    auto h = hash_field(tx.get_object(), "hash", "transaction");
+    if (!h) return h.error();
+    if (!same_hash(*h, tx_hash)) return make_error(Errc::malformed, "the node answered another transaction: " + *h);
+    // Token transfers: the receipt's logs, through the same matcher as eth_getLogs.
+    const auto* logs = receipt.get_object().if_contains("logs");
+    if (logs == nullptr || !logs->is_array()) return make_error(Errc::malformed, "receipt 'logs' is not an array");
+    std::vector<MatchedTransfer> matched;
+    LogMatchContext ctx{tokens, &watched, std::span<const BlockRef>(&out.block, 1), {}, chain};
+    if (!tokens.empty()) {
+        auto st = decode_logs(*logs, ctx, matched);
+        if (!st) return st.error();
+    }
+    for (auto& m : matched)
+        if (same_hash(m.transfer.tx, tx_hash)) out.transfers.push_back(std::move(m.transfer));
+    auto n = decode_native_transfer(tx.get_object(), watched, native, "transaction " + std::string(tx_hash));
+    if (!n) return n.error();
+    if (n->transfer) out.transfers.push_back(std::move(*n->transfer));
+    return out;
 }
 
 Result<codec::LogsBloom> bloom_of_logs(const json::value& result) {

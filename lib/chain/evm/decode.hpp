@@ -120,6 +120,43 @@ Result<std::optional<BlockRef>> decode_block_ref(const json::value& result);
 Result<std::optional<DecodedBlock>> decode_block(const json::value& result, const WatchSet& watched,
                                                  const NativeSpec& native);
 
+// One transaction object (eth_getBlockByNumber full, eth_getTransactionByHash):
+// the native transfer it makes to a watched address, if any (`to` watched,
+// value > 0, not below native.min_amount: else ignored_dust). Receipt status
+// still to check. `what` names it in errors.
+struct NativeCandidate {
+    std::optional<Transfer> transfer;
+    bool ignored_dust = false;
+};
+Result<NativeCandidate> decode_native_transfer(const json::object& tx, const WatchSet& watched, const NativeSpec& native,
+                                               const std::string& what);
+
+// A transaction hash as typed by a user: "0x" + 64 hex (or the 64 hex
+// alone), any case -> "0x" + lower-case hex; nullopt when malformed.
+std::optional<std::string> parse_tx_hash(std::string_view text);
+
+// Where eth_getTransactionReceipt and eth_getTransactionByHash of one hash
+// place it: both null -> unknown; no blockHash -> pending; mined ->
+// the block hash and number (of the receipt). Known in a block but without
+// a receipt -> Errc::unavailable.
+struct TxLocation {
+    TxState state = TxState::unknown;
+    std::string block_hash;
+    std::uint64_t height = 0;
+};
+Result<TxLocation> decode_tx_location(const json::value& tx, const json::value& receipt);
+
+// The transfers of one mined transaction to watched addresses, decided as
+// scan() decides them: ERC20 Transfer logs of configured tokens (the
+// receipt's logs, through decode_logs, each log bound to `header`'s block),
+// and the native value (decode_native_transfer) — nothing when the receipt
+// says it failed. `header` is eth_getBlockByHash of the receipt's block;
+// a receipt of another block -> Errc::conflict.
+Result<TxTransfers> decode_transaction_transfers(std::string_view tx_hash, const json::value& tx,
+                                                 const json::value& receipt, const json::value& header,
+                                                 std::span<const TokenSpec> tokens, const NativeSpec& native,
+                                                 const WatchSet& watched, std::string_view chain);
+
 // The bloom of an eth_getLogs answer: address and topics of every log not
 // marked removed (a complete answer for a block covers the header's bloom).
 Result<codec::LogsBloom> bloom_of_logs(const json::value& result);

@@ -232,6 +232,45 @@ asio::awaitable<Result<BlockAt>> EvmAdapter::block_at(std::uint64_t height) {
     co_return present_or_unknown(std::move(*ref));
 }
 
+namespace {
+Error malformed_evm_hash(const std::string& text) {
+    return make_error(Errc::invalid_input, "txHash must be 0x followed by 64 hex digits, not \"" +
+                                               text.substr(0, 80) + "\"");
+}
+std::vector<net::RpcCall> tx_lookup_calls(const std::string& hash) {
+    std::vector<net::RpcCall> calls;
+    calls.push_back(net::RpcCall{"eth_getTransactionByHash", json::array{hash}});
+    calls.push_back(receipt_call(hash));
+    return calls;
+}
+json::array block_by_hash_params(const std::string& hash) { return json::array{hash, false}; }
+const std::string kGetBlockByHash = "eth_getBlockByHash";
+}  // namespace
+
+asio::awaitable<Result<TxTransfers>> EvmAdapter::transaction(std::string tx_hash, std::optional<std::string>,
+                                                             const WatchSet& watched) {
+    auto hash = parse_tx_hash(tx_hash);
+    if (!hash) co_return malformed_evm_hash(tx_hash);
+    auto answers = co_await rpc_->batch(tx_lookup_calls(*hash), 2);
+    if (!answers) co_return with_context(answers.error(), "eth_getTransactionByHash/eth_getTransactionReceipt");
+    if (answers->size() != 2) co_return make_error(Errc::malformed, "transaction lookup: wrong number of results");
+    auto where = decode_tx_location((*answers)[0], (*answers)[1]);
+    if (!where) co_return with_context(where.error(), "transaction " + *hash);
+    if (where->state != TxState::mined) {
+        TxTransfers none;
+        none.state = where->state;
+        co_return none;
+    }
+    auto header = co_await rpc_->call(kGetBlockByHash, block_by_hash_params(where->block_hash));
+    if (!header) co_return with_context(header.error(), "eth_getBlockByHash");
+    auto out = decode_transaction_transfers(*hash, (*answers)[0], (*answers)[1], *header, tokens_, native_, watched,
+                                            chain_);
+    if (!out) co_return with_context(out.error(), "transaction " + *hash);
+    if (out->block.height != where->height)
+        co_return make_error(Errc::malformed, "the receipt's block number differs from its block's");
+    co_return std::move(*out);
+}
+
 asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std::uint64_t from, std::uint64_t to,
                                                                             const WatchSet& watched) {
     std::vector<DecodedBlock> blocks;

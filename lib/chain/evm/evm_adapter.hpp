@@ -129,6 +129,11 @@ public:
                                                                      const WatchSet& watched) override;
     boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) override;
     boost::asio::awaitable<Status> verify() override;
+    // eth_getTransactionByHash + eth_getTransactionReceipt (one batch), then
+    // eth_getBlockByHash(receipt.blockHash, false) for the block; decoded by
+    // decode_transaction_transfers (the scan's decoders).
+    boost::asio::awaitable<Result<TxTransfers>> transaction(std::string tx_hash, std::optional<std::string> block_hash,
+                                                            const WatchSet& watched) override;
 
     // The current adaptive block range (tests, metrics).
     std::uint64_t range() const { return range_.span(); }

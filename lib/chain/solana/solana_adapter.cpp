@@ -5,6 +5,7 @@
 
 #include "chain/ignored.hpp"
 #include "chain/rpc_options.hpp"
+#include "codec/base58.hpp"
 #include "core/log.hpp"
 #include "net/jsonrpc.hpp"
 
@@ -510,5 +511,84 @@ asio::awaitable<Status> SolanaAdapter::verify() {
     }
     co_return Status{};
 }
+
+namespace {
+const std::string kGetTransaction = "getTransaction";
+const std::string kGetSignatureStatuses = "getSignatureStatuses";
+json::array tx_params(const std::string& sig, unsigned max_version) {
+    json::object c;
+    c["encoding"] = "json";
+    c["maxSupportedTransactionVersion"] = max_version;
+    c["commitment"] = "confirmed";
+    return json::array{sig, std::move(c)};
+}
+json::array status_params(const std::string& sig) {
+    json::object c;
+    c["searchTransactionHistory"] = true;
+    return json::array{json::array{sig}, std::move(c)};
+}
+bool is_signature(const std::string& text) {
+    if (text.size() < 64 || text.size() > 90) return false;
+    auto bytes = codec::base58_decode(text);
+    return bytes && bytes->size() == 64;
+}
+Error malformed_signature(const std::string& text) {
+    return make_error(Errc::invalid_input, "txHash must be a Solana transaction signature (base58, 64 bytes), not \"" +
+                                               text.substr(0, 100) + "\"");
+}
+// getTransaction result -> its slot, and the entry as text for decode_transaction.
+struct TxEntry {
+    std::uint64_t slot = 0;
+    std::string text;
+};
+Result<TxEntry> tx_entry(const json::value& result) {
+    if (!result.is_object()) return make_error(Errc::malformed, "getTransaction: result is not an object");
+    const auto* slot = result.get_object().if_contains("slot");
+    if (slot == nullptr) return make_error(Errc::malformed, "getTransaction: no slot");
+    auto s = decode_slot(*slot);
+    if (!s) return s.error();
+    return TxEntry{*s, json::serialize(result)};
+}
+// getSignatureStatuses: the node has seen the signature (value[0] not null).
+bool signature_seen(const json::value& result) {
+    if (!result.is_object()) return false;
+    const auto* v = result.get_object().if_contains("value");
+    return v != nullptr && v->is_array() && !v->get_array().empty() && !v->get_array()[0].is_null();
+}
+}  // namespace
+
+// getTransaction {confirmed} (null: getSignatureStatuses tells pending from
+// unknown), decoded by decode_transaction (the scan's decoder), then
+// getBlock(slot, transactionDetails none) for the block it is in.
+asio::awaitable<Result<TxTransfers>> SolanaAdapter::transaction(std::string tx_hash, std::optional<std::string>,
+                                                                const WatchSet& watched) {
+    if (!is_signature(tx_hash)) co_return malformed_signature(tx_hash);
+    auto r = co_await rpc_->call(kGetTransaction, tx_params(tx_hash, max_version_));
+    if (!r && raise_version(r.error())) r = co_await rpc_->call(kGetTransaction, tx_params(tx_hash, max_version_));
+    if (!r) co_return with_context(r.error(), "getTransaction");
+    TxTransfers out;
+    if (r->is_null()) {
+        auto st = co_await rpc_->call(kGetSignatureStatuses, status_params(tx_hash));
+        if (!st) co_return with_context(st.error(), "getSignatureStatuses");
+        out.state = signature_seen(*st) ? TxState::pending : TxState::unknown;
+        co_return out;
+    }
+    auto entry = tx_entry(*r);
+    if (!entry) co_return with_context(entry.error(), "getTransaction " + tx_hash);
+    DecodeContext ctx{tokens_, &watched, native_, true};
+    std::vector<Transfer> transfers;
+    if (auto s = decode_transaction(entry->text, ctx, transfers); !s) co_return with_context(s.error(), "getTransaction " + tx_hash);
+    DecodeContext header{tokens_, nullptr, native_, false};
+    auto b = co_await fetch_one(entry->slot, header, false);
+    if (!b) co_return b.error();
+    if (b->kind != SlotFetch::Kind::block)
+        co_return make_error(Errc::unavailable, "getBlock " + std::to_string(entry->slot) + ": " + b->error.message);
+    out.state = TxState::mined;
+    out.block = std::move(b->block.ref);
+    for (auto& t : transfers)
+        if (t.tx == tx_hash) out.transfers.push_back(std::move(t));
+    co_return out;
+}
+
 
 }  // namespace depositd::chain::solana

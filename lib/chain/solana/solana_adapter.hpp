@@ -94,6 +94,8 @@ public:
                                                     const WatchSet& watched) override;
     boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) override;
     boost::asio::awaitable<Status> verify() override;
+    boost::asio::awaitable<Result<TxTransfers>> transaction(std::string tx_hash, std::optional<std::string> block_hash,
+                                                            const WatchSet& watched) override;
 
     // Tests and metrics.
     bool batches_enabled() const { return batch_ok_; }

@@ -500,4 +500,65 @@ Result<InfoStats> decode_transaction_infos(std::string_view body, const InfoCont
     return decode_transaction_infos(*v, ctx, out);
 }
 
+// ---------------------------------------------------------------------------
+// One transaction by id (re-check)
+
+std::optional<std::string> parse_tx_id(std::string_view text) {
+    if (text.size() == 66 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+    if (!is_hash64(text)) return std::nullopt;
+    return lower(text);
+}
+
+Result<std::optional<std::uint64_t>> decode_info_block(const json::value& info, std::string_view tx_id) {
+    const std::string what = "gettransactioninfobyid " + std::string(tx_id);
+    if (auto s = check_node_error(info); !s) return s.error();
+    if (!info.is_object()) return make_error(Errc::malformed, what + ": answer is not an object");
+    const auto& o = info.get_object();
+    if (o.empty()) return std::optional<std::uint64_t>{};  // not in a block (or unknown)
+    auto id = str_field(o, "id", what);
+    if (!id) return id.error();
+    if (lower(*id) != tx_id) return make_error(Errc::malformed, what + ": the node answered another transaction");
+    auto bn = uint_field(o, "blockNumber", what, 0);
+    if (!bn) return bn.error();
+    return std::optional<std::uint64_t>(*bn);
+}
+
+bool decode_tx_known(const json::value& tx, std::string_view tx_id) {
+    if (!tx.is_object()) return false;
+    const auto* id = tx.get_object().if_contains("txID");
+    return id != nullptr && id->is_string() && lower(sv(id->get_string())) == tx_id;
+}
+
+Result<TxTransfers> decode_tx_transfers(std::string_view tx_id, const json::value& info, const json::value& block,
+                                        std::span<const TokenSpec> tokens, const NativeSpec& native,
+                                        const WatchSet& watched) {
+    auto number = decode_info_block(info, tx_id);
+    if (!number) return number.error();
+    if (!*number) return make_error(Errc::malformed, "transaction info without a block");
+    auto b = decode_block(block, &watched, native);
+    if (!b) return b.error();
+    if (!*b) return make_error(Errc::unavailable, "the node does not know block " + std::to_string(**number) + " yet");
+    if ((*b)->ref.height != **number)
+        return make_error(Errc::malformed, "getblockbynum " + std::to_string(**number) + " returned block " +
+                                               std::to_string((*b)->ref.height));
+    // The info and the block come from two requests: the block at that
+    // height must hold the transaction (else a reorg between them).
+    if (std::find((*b)->tx_ids.begin(), (*b)->tx_ids.end(), tx_id) == (*b)->tx_ids.end())
+        return make_error(Errc::unavailable, "block " + std::to_string(**number) + " does not hold transaction " +
+                                                 std::string(tx_id) + " (a reorg between two answers?); retry");
+    TxTransfers out;
+    out.state = TxState::mined;
+    out.block = (*b)->ref;
+    for (auto& t : (*b)->native)
+        if (t.tx == tx_id) out.transfers.push_back(std::move(t));
+    if (!tokens.empty()) {
+        json::array one;
+        one.push_back(info);
+        InfoContext ctx{**number, nullptr, tokens, &watched};
+        auto st = decode_transaction_infos(json::value(std::move(one)), ctx, out.transfers);
+        if (!st) return st.error();
+    }
+    return out;
+}
+
 }  // namespace depositd::chain::tron

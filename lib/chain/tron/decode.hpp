@@ -151,4 +151,20 @@ Result<InfoStats> decode_transaction_infos(const json::value& v, const InfoConte
 // The same from the raw body (parse + decode; benchmarks, tests).
 Result<InfoStats> decode_transaction_infos(std::string_view body, const InfoContext& ctx, std::vector<Transfer>& out);
 
+// One transaction by id (re-check). A txID as typed: 64 hex digits (an
+// "0x" prefix is dropped), any case -> lower-case; nullopt when malformed.
+std::optional<std::string> parse_tx_id(std::string_view text);
+// /wallet/gettransactioninfobyid: its blockNumber; {} -> nullopt (java-tron
+// has no info for a transaction that is not in a block, or unknown).
+Result<std::optional<std::uint64_t>> decode_info_block(const json::value& info, std::string_view tx_id);
+// /wallet/gettransactionbyid: whether the node knows the transaction ({} = no).
+bool decode_tx_known(const json::value& tx, std::string_view tx_id);
+// The transfers of one mined transaction, decided as scan() decides them:
+// TRX from the block (decode_block, getblockbynum of the info's
+// blockNumber; the block must hold the transaction), TRC20 from its info
+// (decode_transaction_infos).
+Result<TxTransfers> decode_tx_transfers(std::string_view tx_id, const json::value& info, const json::value& block,
+                                        std::span<const TokenSpec> tokens, const NativeSpec& native,
+                                        const WatchSet& watched);
+
 }  // namespace depositd::chain::tron

@@ -260,4 +260,39 @@ asio::awaitable<Status> TronAdapter::verify() {
     co_return Status{};
 }
 
+namespace {
+const std::string kInfoById = "/wallet/gettransactioninfobyid";
+const std::string kTxById = "/wallet/gettransactionbyid";
+std::string value_body(const std::string& id) { return "{\"value\":\"" + id + "\"}"; }
+Error malformed_tx_id(const std::string& text) {
+    return make_error(Errc::invalid_input, "txHash must be a TRON txID (64 hex digits), not \"" + text.substr(0, 80) + "\"");
+}
+}  // namespace
+
+// gettransactioninfobyid (in a block: its number), else gettransactionbyid
+// (pending or unknown); then getblockbynum of that number.
+asio::awaitable<Result<TxTransfers>> TronAdapter::transaction(std::string tx_hash, std::optional<std::string>,
+                                                              const WatchSet& watched) {
+    auto id = parse_tx_id(tx_hash);
+    if (!id) co_return malformed_tx_id(tx_hash);
+    auto info = co_await post(kInfoById, value_body(*id));
+    if (!info) co_return info.error();
+    auto number = decode_info_block(*info, *id);
+    if (!number) co_return number.error();
+    if (!*number) {
+        auto tx = co_await post(kTxById, value_body(*id));
+        if (!tx) co_return tx.error();
+        if (auto s = check_node_error(*tx); !s) co_return with_context(s.error(), kTxById);
+        TxTransfers out;
+        out.state = decode_tx_known(*tx, *id) ? TxState::pending : TxState::unknown;
+        co_return out;
+    }
+    auto block = co_await post(kByNum, num_body(**number));
+    if (!block) co_return block.error();
+    auto out = decode_tx_transfers(*id, *info, *block, tokens_, native_, watched);
+    if (!out) co_return with_context(out.error(), "transaction " + *id);
+    co_return std::move(*out);
+}
+
+
 }  // namespace depositd::chain::tron

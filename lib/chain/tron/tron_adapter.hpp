@@ -68,6 +68,8 @@ public:
                                                                      const WatchSet& watched) override;
     boost::asio::awaitable<Result<BlockAt>> block_at(std::uint64_t height) override;
     boost::asio::awaitable<Status> verify() override;
+    boost::asio::awaitable<Result<TxTransfers>> transaction(std::string tx_hash, std::optional<std::string> block_hash,
+                                                            const WatchSet& watched) override;
 
     // Counters (tests, benchmarks): HTTP requests made by scan() and blocks it returned.
     std::uint64_t scan_requests() const { return scan_requests_; }
