@@ -34,6 +34,8 @@ const char* const kMainUsage =
     "  events resend ID                                 deliver a webhook event again now\n"
     "  status [--json]                                  chains, webhook outbox, free pool addresses\n"
     "  backup --to FILE [--force]                       consistent copy of the live database\n"
+    "  admin hash-password                              argon2id hash of a console password (read from the tty)\n"
+    "  admin totp-secret --user NAME                    a TOTP secret for a console user's second factor\n"
     "\n"
     "global options:\n"
     "  --config FILE   the daemon's configuration (TOML); its data_dir holds the database\n"
@@ -177,6 +179,15 @@ int run(int argc, char** argv) {
         return kExitUsage;
     }
 
+    if (cmd->run_alone) {
+        try {
+            return cmd->run_alone(args);
+        } catch (const UsageError& e) {
+            std::cerr << "depositctl " << cmd->name << ": " << e.message << "\n";
+            print_command_usage(*cmd);
+            return kExitUsage;
+        }
+    }
     if (!config_path) {
         std::cerr << "depositctl: --config FILE is required (the daemon's configuration)\n";
         print_command_usage(*cmd);

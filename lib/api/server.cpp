@@ -130,7 +130,11 @@ asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Res
     res.set(http::field::server, "depositd/" DEPOSITD_VERSION);
     res.set(http::field::content_type, r.content_type);
     res.set(http::field::cache_control, "no-store");
-    for (auto& [k, v] : r.headers) res.set(k, v);
+    // Set-Cookie may come several times (RFC 6265 §3); other headers once.
+    for (auto& [k, v] : r.headers) {
+        if (beast::iequals(k, "Set-Cookie")) res.insert(k, v);
+        else res.set(k, v);
+    }
     res.body() = std::move(r.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();
@@ -177,6 +181,16 @@ asio::awaitable<void> early_answer(beast::tcp_stream& stream, int status, const 
 asio::awaitable<Response> handle_on_worker(Handler& handler, Request r) { co_return handler.handle(r); }
 
 asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket socket) {
+    std::string remote;
+    {
+        beast::error_code rec;
+        auto ep = socket.remote_endpoint(rec);
+        if (!rec) {
+            auto a = ep.address();
+            if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+            remote = a.to_string();
+        }
+    }
     beast::tcp_stream stream(std::move(socket));
     SessionState st{&stream};
     auto it = self->sessions.insert(self->sessions.end(), &st);
@@ -267,6 +281,9 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         r.authorization = std::string(req[http::field::authorization]);
         r.content_type = std::string(req[http::field::content_type]);
         r.accept_language = std::string(req[http::field::accept_language]);
+        r.cookie = std::string(req[http::field::cookie]);
+        r.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
+        r.remote_address = remote;
         r.body = std::move(req.body());
         const bool keep = req.keep_alive() && !self->stopping;
         const unsigned version = req.version();

@@ -29,6 +29,8 @@
 
 #include <toml++/toml.h>
 
+#include "config/section_context.hpp"
+
 namespace depositd::config {
 
 // ---------------------------------------------------------------------------
@@ -264,21 +266,21 @@ KindDefaults defaults_for(Protocol p) {
     return {500, 64, seconds(3), false};
 }
 
-class Loader {
+class Loader final : public detail::SectionContext {
 public:
     Loader(std::string file, GetEnv env, fs::path base_dir, Reader reader)
         : file_(std::move(file)), env_(env), base_dir_(std::move(base_dir)), reader_(reader) {}
 
     std::vector<Problem> problems;
 
-    void problem(int line, std::string key, std::string message) {
+    void problem(int line, std::string key, std::string message) override {
         problems.push_back(Problem{file_, line, std::move(key), std::move(message)});
     }
 
     Config load(const toml::table& root) {
         Config cfg;
         cfg.path = file_;
-        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool", "orders", "merchant"});
+        check_keys(root, "", {"daemon", "api", "webhook", "chains", "pool", "orders", "merchant", "admin", "notify"});
         if (auto* t = section(root, "daemon")) load_daemon(*t, cfg.daemon);
         resolve_data_dir(cfg.daemon);
         const toml::table* api = section(root, "api");
@@ -288,6 +290,8 @@ public:
         if (auto* t = section(root, "pool")) load_pool(*t, cfg.pool);
         if (auto* t = section(root, "orders")) load_orders(*t, cfg.chains, cfg.orders);
         if (auto* t = section(root, "merchant")) load_merchant(*t, cfg.merchant);
+        if (auto* t = section(root, "admin")) detail::load_admin(*this, *t, cfg.admin);
+        if (auto* t = section(root, "notify")) detail::load_notify(*this, *t, cfg.notify);
         return cfg;
     }
 
@@ -297,9 +301,10 @@ private:
     fs::path base_dir_;
     Reader reader_;
 
-    // --- structure -------------------------------------------------------
+    // --- structure (also detail::SectionContext, for section_*.cpp) -------
 
-    void check_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> allowed) {
+    void check_keys(const toml::table& t, const std::string& path,
+                    std::initializer_list<std::string_view> allowed) override {
         for (auto&& [k, v] : t) {
             (void)v;
             const std::string_view name = k.str();
@@ -329,13 +334,13 @@ private:
         return nullptr;
     }
 
-    const toml::table* table_of(const toml::node& n, const std::string& key, std::string_view what = "a table") {
+    const toml::table* table_of(const toml::node& n, const std::string& key, std::string_view what = "a table") override {
         if (auto* t = n.as_table()) return t;
         problem(line_of(n), key, "must be " + std::string(what) + ", not " + type_name(n));
         return nullptr;
     }
 
-    const toml::array* array_of(const toml::node& n, const std::string& key, std::string_view what = "an array") {
+    const toml::array* array_of(const toml::node& n, const std::string& key, std::string_view what = "an array") override {
         if (auto* a = n.as_array()) return a;
         problem(line_of(n), key, "must be " + std::string(what) + ", not " + type_name(n));
         return nullptr;
@@ -389,7 +394,7 @@ private:
         return out;
     }
 
-    std::optional<std::string> string(const toml::node& n, const std::string& key) {
+    std::optional<std::string> string(const toml::node& n, const std::string& key) override {
         auto* s = n.as_string();
         if (!s) {
             problem(line_of(n), key, "must be a string, not " + type_name(n));
@@ -401,7 +406,7 @@ private:
     }
 
     std::optional<std::int64_t> integer(const toml::node& n, const std::string& key, std::int64_t min,
-                                        std::int64_t max, std::string_view what) {
+                                        std::int64_t max, std::string_view what) override {
         auto* i = n.as_integer();
         if (!i || i->get() < min || i->get() > max) {
             problem(line_of(n), key, "must be " + std::string(what) + (i ? "" : ", not " + type_name(n)));
@@ -410,7 +415,7 @@ private:
         return i->get();
     }
 
-    std::optional<Duration> duration(const toml::node& n, const std::string& key, bool allow_zero) {
+    std::optional<Duration> duration(const toml::node& n, const std::string& key, bool allow_zero) override {
         if (n.is_integer() || n.is_floating_point()) {
             problem(line_of(n), key,
                     "must be a duration string with a unit (ms, s, m, h), e.g. \"10s\", not " + type_name(n));
@@ -567,31 +572,10 @@ private:
         const toml::node* keys = t->get("keys");
         if (!keys) {
             problem(line_of(*t), "api.keys", "at least one API key is required, e.g. keys = [\"${DEPOSITD_API_KEY}\"]");
-        } else if (auto* a = array_of(*keys, "api.keys", "an array of strings")) {
+        } else if (auto* a = array_of(*keys, "api.keys", "an array of keys (strings or { key, label } tables)")) {
             if (a->empty())
                 problem(line_of(*keys), "api.keys", "at least one API key is required");
-            std::set<std::string> seen;
-            for (std::size_t i = 0; i < a->size(); ++i) {
-                const toml::node& n = *a->get(i);
-                const std::string key = item("api.keys", i);
-                auto s = string(n, key);
-                if (!s) continue;
-                if (s->size() < 16) {
-                    problem(line_of(n), key,
-                            "an API key must be at least 16 characters long (generate one with `openssl rand -hex 32`)");
-                    continue;
-                }
-                if (std::any_of(s->begin(), s->end(),
-                                [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
-                    problem(line_of(n), key, "an API key must not contain spaces or control characters");
-                    continue;
-                }
-                if (!seen.insert(*s).second) {
-                    problem(line_of(n), key, "duplicate API key");
-                    continue;
-                }
-                out.keys.push_back(*s);
-            }
+            for (std::size_t i = 0; i < a->size(); ++i) detail::load_api_key(*this, *a->get(i), i, out);
         }
         if (auto* n = t->get("max_body_bytes")) {
             if (auto v = integer(*n, "api.max_body_bytes", 1024, 64LL * 1024 * 1024,
