@@ -36,12 +36,12 @@ void load_api_key(SectionContext& ctx, const toml::node& n, std::size_t index, A
         if (const auto* l = t->get("label")) {
             auto s = ctx.string(*l, sub_key(key, "label"));
             if (!s) return;
-            if (!valid_label(*s)) {
-                ctx.problem(line_of(*l), sub_key(key, "label"), "must be 1-64 characters of [A-Za-z0-9_.:@-]");
-                return;
-            }
             if (s->rfind("key#", 0) == 0) {
                 ctx.problem(line_of(*l), sub_key(key, "label"), "\"key#...\" is reserved for keys without a label");
+                return;
+            }
+            if (!valid_label(*s)) {
+                ctx.problem(line_of(*l), sub_key(key, "label"), "must be 1-64 characters of [A-Za-z0-9_.:@-]");
                 return;
             }
             if (std::find(out.key_labels.begin(), out.key_labels.end(), *s) != out.key_labels.end()) {

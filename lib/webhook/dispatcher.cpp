@@ -328,6 +328,13 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     std::uniform_real_distribution<double> jitter(-1.0, 1.0);
     auto outcome = decide(ar, ev.attempts, config_.schedule, clock_.now_ms(), jitter(rng_));
     if (outcome.kind != store::AttemptOutcome::Kind::delivered && !rec.error) rec.error = outcome.error;
+    if (telegram) {
+        // The bot token is part of the URL: whatever the transport said about
+        // the request never carries it into the log or the database.
+        outcome.error = redact_token(outcome.error, telegram_->bot_token);
+        if (rec.error) rec.error = redact_token(*rec.error, telegram_->bot_token);
+        if (rec.response_excerpt) rec.response_excerpt = redact_token(*rec.response_excerpt, telegram_->bot_token);
+    }
 
     const int attempt = ev.attempts + 1;
     const char* label = "delivered";

@@ -17,13 +17,18 @@ const say = (s) => process.stdout.write(s + '\n');
 function expect(cond, what) { if (!cond) throw new Error('expectation failed: ' + what); }
 
 const errors = [];
-// Records a page's errors in `errors`; `ignoreFailed(request)` says which
-// failed requests are expected (a poll cut off by a navigation).
-function watch(page, name, ignoreFailed) {
+// Records a page's errors in `errors`. `expected.failed(request)` says which
+// failed requests are expected (a poll cut off by a navigation),
+// `expected.console(message)` which console errors (the browser's note on a
+// page answered 401 or 501 that the driver asked for and checks itself).
+function watch(page, name, expected) {
+  const ok = expected || {};
   page.on('pageerror', (e) => errors.push(`${name}: page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${name}: console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(ok.console && ok.console(m))) errors.push(`${name}: console: ${m.text()}`);
+  });
   page.on('requestfailed', (r) => {
-    if (!ignoreFailed || !ignoreFailed(r)) errors.push(`${name}: request failed: ${r.url()} ${r.failure() && r.failure().errorText}`);
+    if (!(ok.failed && ok.failed(r))) errors.push(`${name}: request failed: ${r.url()} ${r.failure() && r.failure().errorText}`);
   });
 }
 

@@ -15,7 +15,7 @@ const { nextLine, say, expect, errors, run } = common;
 
 const cfg = JSON.parse(process.argv[2]);
 // The status poll of a page that navigates away is aborted; nothing else may fail.
-const watch = (page, name) => common.watch(page, name, (r) => r.url().includes('/status'));
+const watch = (page, name) => common.watch(page, name, { failed: (r) => r.url().includes('/status') });
 
 run(async () => {
   const context = await common.launch(cfg, cfg.userDataDir, 'en-US');

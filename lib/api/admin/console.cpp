@@ -150,6 +150,10 @@ Response Console::route(Ctx& c, const std::vector<std::string>& seg, std::string
         return r;
     };
 
+    if (n == 2 && seg[1].empty()) {  // "/admin/"
+        route_name = "admin.overview";
+        return redirect("/admin");
+    }
     // --- Without a session: the login page, the login, the language -------
     if (n == 2 && seg[1] == "login") {
         route_name = "admin.login";
@@ -289,7 +293,7 @@ Response Console::login_page(Ctx& c, int status, const std::string& error, const
          "maxlength=\"4096\"></label><label>" + tr(lang, txt::code) +
          "<input type=\"text\" name=\"code\" id=\"code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" "
          "pattern=\"[0-9]{6}\" maxlength=\"6\"></label><button type=\"submit\" class=\"primary\" id=\"login\">" +
-         tr(lang, txt::login) + "</button></form></div>\n";
+         tr(lang, txt::login) + "</button></form><div class=\"lang\">" + language_form(c.frame) + "</div></div>\n";
     Response r = page(status, c.frame, tr(lang, txt::login), b);
     if (!set_cookie.empty()) r.headers.emplace_back("Set-Cookie", set_cookie);
     return r;

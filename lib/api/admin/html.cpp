@@ -29,6 +29,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e5e7eb;vertical-align:top;white-space:nowrap}
 th{font-size:.75rem;text-transform:uppercase;letter-spacing:.03em;color:#6b7280;font-weight:600}
 td.wrap{white-space:normal;word-break:break-all}
+td.text{white-space:normal;overflow-wrap:anywhere;min-width:10rem;max-width:28rem}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0}
@@ -174,6 +175,13 @@ std::string content_security_policy() {
     return csp;
 }
 
+std::string language_form(const Frame& f) {
+    return "<form method=\"post\" action=\"/admin/lang\" class=\"inline\">" + csrf_field(f.csrf) +
+           "<input type=\"hidden\" name=\"back\" value=\"" + esc(f.here) +
+           "\"><button type=\"submit\" name=\"lang\" value=\"" + std::string(f.lang == "zh" ? "en" : "zh") +
+           "\" id=\"lang-switch\">" + tr(f.lang, txt::switch_language) + "</button></form>";
+}
+
 Response page(int status, const Frame& f, const std::string& title, const std::string& body) {
     const std::string& lang = f.lang;
     Response r;
@@ -195,11 +203,7 @@ Response page(int status, const Frame& f, const std::string& title, const std::s
     h += " · depositd</title>\n<style>";
     h += kStyle;
     h += "</style>\n</head>\n<body>\n";
-    const std::string lang_form =
-        "<form method=\"post\" action=\"/admin/lang\" class=\"inline\">" + csrf_field(f.csrf) +
-        "<input type=\"hidden\" name=\"back\" value=\"" + esc(f.here) + "\"><button type=\"submit\" name=\"lang\" value=\"" +
-        std::string(lang == "zh" ? "en" : "zh") + "\" id=\"lang-switch\">" + tr(lang, txt::switch_language) +
-        "</button></form>";
+    const std::string lang_form = language_form(f);
     if (!f.user.empty()) {
         h += "<header class=\"top\"><a class=\"brand\" href=\"/admin\">depositd</a><nav>";
         for (const auto& n : kNav) {
@@ -219,7 +223,6 @@ Response page(int status, const Frame& f, const std::string& title, const std::s
     }
     h += "<main>\n";
     h += body;
-    if (f.user.empty()) h += "<div class=\"lang\">" + lang_form + "</div>\n";
     h += "</main>\n<script>";
     h += kScript;
     h += "</script>\n</body>\n</html>\n";

@@ -48,6 +48,9 @@ Response message_page(int status, const Frame& f, const std::string& title, cons
 // 303 See Other to `location` (a path under /admin), with extra headers.
 Response redirect(const std::string& location);
 
+// The language switch: a small form that POSTs to /admin/lang and comes back here.
+std::string language_form(const Frame& f);
+
 // The hidden CSRF field of a form.
 std::string csrf_field(const std::string& token);
 

@@ -146,17 +146,17 @@ std::string event_row(std::string_view lang, const store::EventRow& e, const std
                                                                          "\">" + short_code(e.deposit_id, 12) + "</a>")
                                             : "<a href=\"/admin/orders/" + url_escape(e.order_id) + "\">" +
                                                   short_code(e.order_id, 12) + "</a>";
-    return "<tr data-id=\"" + esc(e.id) + "\"><td><a href=\"/admin/events/" + url_escape(e.id) + "\"><code>" + esc(e.id) +
-           "</code></a></td><td>" + esc(e.type) + "</td><td>" + esc(e.kind) + "</td><td>" + target + "</td><td>" +
-           badge(lang, e.status) + "</td><td class=\"num\">" + std::to_string(e.attempts) + "</td><td>" +
-           time_html(e.created_at) + "</td><td>" + time_html(e.delivered_at) + "</td><td class=\"wrap\">" +
-           (e.last_error ? esc(*e.last_error) : std::string()) + "</td><td>" + resend_form(lang, csrf, e.id, back) +
-           "</td></tr>";
+    return "<tr data-id=\"" + esc(e.id) + "\"><td><a href=\"/admin/events/" + url_escape(e.id) + "\">" +
+           short_code(e.id, 12) + "</a></td><td>" + esc(e.type) + " <span class=\"muted\">" + esc(e.kind) +
+           "</span></td><td>" + target + "</td><td>" + badge(lang, e.status) + "</td><td class=\"num\">" +
+           std::to_string(e.attempts) + "</td><td>" + time_html(e.created_at) + "</td><td>" + time_html(e.delivered_at) +
+           "</td><td class=\"text\">" + (e.last_error ? esc(*e.last_error) : std::string()) + "</td><td>" +
+           resend_form(lang, csrf, e.id, back) + "</td></tr>";
 }
 
 std::string events_table_head(std::string_view lang) {
     return "<table class=\"events\"><thead><tr><th>" + std::string(tr(lang, txt::event)) + "</th><th>" +
-           tr(lang, txt::type) + "</th><th>" + tr(lang, txt::kind) + "</th><th>" + tr(lang, txt::target) + "</th><th>" +
+           tr(lang, txt::type) + "</th><th>" + tr(lang, txt::target) + "</th><th>" +
            tr(lang, txt::status) + "</th><th class=\"num\">" + tr(lang, txt::attempts) + "</th><th>" +
            tr(lang, txt::created) + "</th><th>" + tr(lang, txt::delivered_at) + "</th><th>" + tr(lang, txt::error) +
            "</th><th>" + tr(lang, txt::actions) + "</th></tr></thead><tbody>";
@@ -183,12 +183,26 @@ std::string events_with_deliveries(std::string_view lang, const std::vector<stor
     std::string h = "<section class=\"card\" id=\"events\"><h2>" + std::string(tr(lang, txt::webhooks_and_notifies)) +
                     "</h2>" + events_table_head(lang);
     for (const auto& e : events) h += event_row(lang, e, csrf, back);
-    if (events.empty()) h += "<tr><td colspan=\"10\" class=\"muted\">" + std::string(tr(lang, txt::none)) + "</td></tr>";
+    if (events.empty()) h += "<tr><td colspan=\"9\" class=\"muted\">" + std::string(tr(lang, txt::none)) + "</td></tr>";
     h += "</tbody></table>";
     for (std::size_t i = 0; i < events.size(); ++i)
         h += "<details><summary>" + std::string(tr(lang, txt::deliveries)) + ": <code>" + esc(events[i].id) + "</code> (" +
              esc(events[i].type) + ")</summary>" + attempts_html(lang, attempts[i]) + "</details>";
     return h + "</section>";
+}
+
+// An audit entry's detail as words: "from: waiting · to: completed · …".
+std::string detail_text(const std::optional<std::string>& detail) {
+    if (!detail) return "";
+    auto v = json::parse_bounded(*detail);
+    if (!v || !v->is_object()) return esc(*detail);
+    std::string out;
+    for (const auto& kv : v->get_object()) {
+        if (!out.empty()) out += " · ";
+        out += "<span class=\"muted\">" + esc(kv.key()) + ":</span> ";
+        out += esc(kv.value().is_string() ? std::string(kv.value().get_string()) : json::serialize(kv.value()));
+    }
+    return out;
 }
 
 std::string audit_rows(std::string_view lang, const std::vector<store::AuditEntry>& entries) {
@@ -206,8 +220,8 @@ std::string audit_rows(std::string_view lang, const std::vector<store::AuditEntr
         }
         h += "<tr data-action=\"" + esc(e.action) + "\"><td>" + time_html(e.at) + "</td><td>" + esc(e.actor) +
              " <span class=\"muted\">(" + esc(e.actor_kind) + ")</span></td><td><code>" + esc(e.action) + "</code></td><td>" +
-             target + "</td><td class=\"wrap reason\">" + (e.reason ? esc(*e.reason) : std::string()) +
-             "</td><td class=\"wrap\"><code>" + (e.detail ? esc(*e.detail) : std::string()) + "</code></td><td>" +
+             target + "</td><td class=\"text reason\">" + (e.reason ? esc(*e.reason) : std::string()) +
+             "</td><td class=\"text\">" + detail_text(e.detail) + "</td><td>" +
              (e.client ? esc(*e.client) : std::string()) + "</td></tr>";
     }
     if (entries.empty()) h += "<tr><td colspan=\"7\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
@@ -594,7 +608,7 @@ Response Console::events_page(Ctx& c) {
                                     "</label>") +
                     events_table_head(lang);
     for (const auto& e : list) b += event_row(lang, e, c.frame.csrf, c.frame.here);
-    if (list.empty()) b += "<tr><td colspan=\"10\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
+    if (list.empty()) b += "<tr><td colspan=\"9\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
     b += "</tbody></table>" +
          pager(lang, "/admin/events", {{"q", q}, {"status", status}, {"type", type}}, next, after.has_value()) +
          "</section>\n";
