@@ -328,10 +328,12 @@ Response Console::login(Ctx& c) {
         return r;
     }
 
-    // argon2id takes ~64 MiB and tens of ms: one at a time, so a flood of
-    // logins cannot take every worker thread and the memory with it.
+    // argon2id takes ~64 MiB and tens of ms: one at a time, and a login that
+    // finds another being checked is answered 503 at once rather than
+    // waiting, so a flood of logins never holds more than one API worker
+    // (the other keeps serving the API) nor more than one hash's memory.
     std::unique_lock lock(verifying_, std::defer_lock);
-    if (!lock.try_lock_for(std::chrono::seconds(2))) {
+    if (!lock.try_lock()) {
         logger()->warn("console login of {} from {} refused: another verification is running", who,
                        c.req.remote_address);
         Response r = login_page(c, 503, tr(c.lang, txt::login_busy), next);

@@ -100,7 +100,7 @@ private:
     TotpReplay totp_replay_;
     LagHistory lags_;
     bool secure_cookies_ = true;
-    std::timed_mutex verifying_;         // one argon2id verification at a time (64 MiB each)
+    std::mutex verifying_;               // one argon2id verification at a time (64 MiB each)
     std::once_flag dummy_once_;
     std::string dummy_hash_;             // verified for unknown users: the same time as a wrong password
 };

@@ -216,6 +216,7 @@ std::string audit_rows(std::string_view lang, const std::vector<store::AuditEntr
             const std::string& t = *e.target;
             if (t.rfind("ord_", 0) == 0) target = "<a href=\"/admin/orders/" + url_escape(t) + "\"><code>" + esc(t) + "</code></a>";
             else if (t.rfind("evt_", 0) == 0) target = "<a href=\"/admin/events/" + url_escape(t) + "\"><code>" + esc(t) + "</code></a>";
+            else if (t.rfind("plink_", 0) == 0) target = "<a href=\"/admin/links?q=" + url_escape(t) + "\"><code>" + esc(t) + "</code></a>";
             else target = "<code>" + esc(t) + "</code>";
         }
         h += "<tr data-action=\"" + esc(e.action) + "\"><td>" + time_html(e.at) + "</td><td>" + esc(e.actor) +
@@ -690,7 +691,8 @@ Response Console::links_page(Ctx& c) {
                         auto it = o->find(k);
                         return it != o->end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
                     };
-                    currencies += (currencies.empty() ? "" : ", ") + esc(get("currency")) + "." + esc(get("chainId"));
+                    currencies += (currencies.empty() ? "" : ", ") + esc(get("currency")) + " <span class=\"muted\">" +
+                                  esc(get("chainId")) + "</span>";
                 }
         std::string actions;
         auto button = [&](const char* action, const Text& label, const char* cls, const Text* confirm) {
