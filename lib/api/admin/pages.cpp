@@ -70,6 +70,31 @@ std::optional<store::PageKey> parse_after(const util::Params& q) {
     }
 }
 
+// What a list page was asked for: the search text, a status among the
+// page's own (anything else counts as none), and where the page starts.
+struct ListRequest {
+    std::string q;
+    std::string status;
+    std::optional<store::PageKey> after;
+    store::ConsoleQuery query() const {
+        store::ConsoleQuery f;
+        if (!q.empty()) f.q = q;
+        if (!status.empty()) f.status = status;
+        f.after = after;
+        f.limit = kPageSize;
+        return f;
+    }
+};
+
+ListRequest list_request(const util::Params& query, std::initializer_list<std::string_view> statuses) {
+    ListRequest l;
+    l.q = trimmed(util::param(query, "q"));
+    l.status = trimmed(util::param(query, "status"));
+    if (std::find(statuses.begin(), statuses.end(), l.status) == statuses.end()) l.status.clear();
+    l.after = parse_after(query);
+    return l;
+}
+
 std::string key_text(const store::PageKey& k) { return std::to_string(k.t) + "." + std::to_string(k.seq); }
 
 // The link to the next page: this page's filters plus after=.
@@ -360,23 +385,18 @@ Response Console::overview(Ctx& c) {
 
 Response Console::deposits(Ctx& c) {
     const std::string& lang = c.lang;
-    const std::string q = trimmed(util::param(c.query, "q"));
-    std::string status = trimmed(util::param(c.query, "status"));
+    const ListRequest l = list_request(c.query, {"pending", "confirmed", "reverted"});
+    const std::string &q = l.q, &status = l.status;
+    const auto& after = l.after;
     std::string chain = trimmed(util::param(c.query, "chain"));
-    if (status != "pending" && status != "confirmed" && status != "reverted") status.clear();
     if (!config_.chain(chain)) chain.clear();
-    const auto after = parse_after(c.query);
 
     std::vector<store::Deposit> list;
     std::optional<store::PageKey> next;
     auto s = store_.read([&](store::Database& db) -> Status {
         if (!q.empty()) {
-            store::ConsoleQuery f;
-            f.q = q;
-            if (!status.empty()) f.status = status;
+            store::ConsoleQuery f = l.query();
             if (!chain.empty()) f.chain_id = chain;
-            f.after = after;
-            f.limit = kPageSize;
             auto page = store::search_deposits(db, f);
             if (!page) return page.error();
             next = page->next;
@@ -463,19 +483,12 @@ Response Console::deposit(Ctx& c, const std::string& id) {
 
 Response Console::orders_page(Ctx& c) {
     const std::string& lang = c.lang;
-    const std::string q = trimmed(util::param(c.query, "q"));
-    std::string status = trimmed(util::param(c.query, "status"));
-    if (status != "waiting" && status != "paid" && status != "completed" && status != "expired") status.clear();
-    const auto after = parse_after(c.query);
+    const ListRequest l = list_request(c.query, {"waiting", "paid", "completed", "expired"});
+    const std::string &q = l.q, &status = l.status;
     std::vector<store::Order> list;
     std::optional<store::PageKey> next;
     auto s = store_.read([&](store::Database& db) -> Status {
-        store::ConsoleQuery f;
-        if (!q.empty()) f.q = q;
-        if (!status.empty()) f.status = status;
-        f.after = after;
-        f.limit = kPageSize;
-        auto page = store::search_orders(db, f);
+        auto page = store::search_orders(db, l.query());
         if (!page) return page.error();
         next = page->next;
         return rows_of(page->ids, list, [&](const std::string& id) { return store::get_order(db, id); });
@@ -499,7 +512,7 @@ Response Console::orders_page(Ctx& c) {
              esc(amount_text(o.paid_raw, o.decimals)) + "</td><td>" + esc(o.chain_id) + "</td><td>" + short_code(o.address) +
              "</td><td>" + badge(lang, o.status) + (o.manual ? " " + badge(lang, "manual") : std::string()) + "</td></tr>";
     if (list.empty()) b += "<tr><td colspan=\"8\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
-    b += "</tbody></table>" + pager(lang, "/admin/orders", {{"q", q}, {"status", status}}, next, after.has_value()) +
+    b += "</tbody></table>" + pager(lang, "/admin/orders", {{"q", q}, {"status", status}}, next, l.after.has_value()) +
          "</section>\n";
     return page(200, c.frame, tr(lang, txt::orders), b);
 }
@@ -576,25 +589,19 @@ Response Console::order(Ctx& c, const std::string& id) {
 
 Response Console::events_page(Ctx& c) {
     const std::string& lang = c.lang;
-    const std::string q = trimmed(util::param(c.query, "q"));
-    std::string status = trimmed(util::param(c.query, "status"));
+    const ListRequest l = list_request(c.query, {"pending", "delivered", "failed"});
+    const std::string &q = l.q, &status = l.status;
     std::string type = trimmed(util::param(c.query, "type"));
-    if (status != "pending" && status != "delivered" && status != "failed") status.clear();
     static const std::vector<std::string> types = {"deposit.pending",  "deposit.confirmed", "deposit.reverted",
                                                    "order.paid",       "order.completed",   "order.expired",
                                                    "order.late_payment", "epay.notify",     "epusdt.callback",
                                                    "notify.telegram"};
     if (std::find(types.begin(), types.end(), type) == types.end()) type.clear();
-    const auto after = parse_after(c.query);
     std::vector<store::EventRow> list;
     std::optional<store::PageKey> next;
     auto s = store_.read([&](store::Database& db) -> Status {
-        store::ConsoleQuery f;
-        if (!q.empty()) f.q = q;
-        if (!status.empty()) f.status = status;
+        store::ConsoleQuery f = l.query();
         if (!type.empty()) f.type = type;
-        f.after = after;
-        f.limit = kPageSize;
         auto page = store::search_events(db, f);
         if (!page) return page.error();
         next = page->next;
@@ -611,7 +618,7 @@ Response Console::events_page(Ctx& c) {
     for (const auto& e : list) b += event_row(lang, e, c.frame.csrf, c.frame.here);
     if (list.empty()) b += "<tr><td colspan=\"9\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
     b += "</tbody></table>" +
-         pager(lang, "/admin/events", {{"q", q}, {"status", status}, {"type", type}}, next, after.has_value()) +
+         pager(lang, "/admin/events", {{"q", q}, {"status", status}, {"type", type}}, next, l.after.has_value()) +
          "</section>\n";
     return page(200, c.frame, tr(lang, txt::events), b);
 }
@@ -648,19 +655,12 @@ Response Console::event(Ctx& c, const std::string& id) {
 
 Response Console::links_page(Ctx& c) {
     const std::string& lang = c.lang;
-    const std::string q = trimmed(util::param(c.query, "q"));
-    std::string status = trimmed(util::param(c.query, "status"));
-    if (status != "draft" && status != "active" && status != "archived") status.clear();
-    const auto after = parse_after(c.query);
+    const ListRequest l = list_request(c.query, {"draft", "active", "archived"});
+    const std::string &q = l.q, &status = l.status;
     std::vector<std::pair<store::PaymentLink, std::uint64_t>> list;
     std::optional<store::PageKey> next;
     auto s = store_.read([&](store::Database& db) -> Status {
-        store::ConsoleQuery f;
-        if (!q.empty()) f.q = q;
-        if (!status.empty()) f.status = status;
-        f.after = after;
-        f.limit = kPageSize;
-        auto page = store::search_links(db, f);
+        auto page = store::search_links(db, l.query());
         if (!page) return page.error();
         for (const auto& id : page->ids) {
             auto l = store::get_link(db, id);
@@ -716,7 +716,7 @@ Response Console::links_page(Ctx& c) {
              "</td><td>" + actions + "</td></tr>";
     }
     if (list.empty()) b += "<tr><td colspan=\"8\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
-    b += "</tbody></table>" + pager(lang, "/admin/links", {{"q", q}, {"status", status}}, next, after.has_value()) +
+    b += "</tbody></table>" + pager(lang, "/admin/links", {{"q", q}, {"status", status}}, next, l.after.has_value()) +
          "</section>\n";
     return page(200, c.frame, tr(lang, txt::links), b);
 }
