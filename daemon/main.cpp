@@ -166,6 +166,7 @@ int run_daemon(const config::Config& cfg) {
         o.max_batch = cc.max_block_range;
         o.max_reorg_depth = cc.max_reorg_depth;
         o.poll_interval = cc.poll_interval;
+        o.attribution_skew = cc.attribution_skew;
         o.source = cc.source;
         ChainRuntime rt;
         rt.adapter = std::move(*adapter);
@@ -186,6 +187,7 @@ int run_daemon(const config::Config& cfg) {
 
     d->dispatcher = std::make_unique<webhook::Dispatcher>(d->io.get_executor(), *d->store, *d->http, cfg.webhook,
                                                            d->clock);
+    d->dispatcher->allow_private_targets(cfg.merchant.allow_private_notify);
     for (auto& c : d->chains) c.scanner->on_events([disp = d->dispatcher.get()] { disp->wake(); });
     if (d->cfg.notify.telegram.enabled) {
         d->dispatcher->set_telegram(&d->cfg.notify.telegram);
@@ -294,7 +296,9 @@ int main(int argc, char** argv) {
         ("help,h", "show this help")
         ("version", "print the version")
         ("config,c", po::value<std::string>(), "configuration file (TOML)")
-        ("check-config", "validate the configuration and exit (0 ok, 2 problems)");
+        ("check-config", "validate the configuration and exit (0 ok, 2 problems)")
+        ("print-config", "print the effective configuration as TOML (presets expanded, defaults filled in, "
+                         "secrets masked) and exit; contacts no node");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -305,7 +309,7 @@ int main(int argc, char** argv) {
     }
     if (vm.count("help")) {
         std::cout << "depositd " DEPOSITD_VERSION " - watch-only blockchain deposit monitor\n\n"
-                  << "usage: depositd --config FILE [--check-config]\n\n"
+                  << "usage: depositd --config FILE [--check-config | --print-config]\n\n"
                   << opts;
         return 0;
     }
@@ -317,7 +321,11 @@ int main(int argc, char** argv) {
         std::cerr << "depositd: --config FILE is required (see --help)\n";
         return 2;
     }
-    auto loaded = config::load_file(vm["config"].as<std::string>());
+    // --check-config and --print-config read the file as the daemon does,
+    // but let the masks --print-config prints stand for their secrets.
+    const bool only_check = vm.count("check-config") || vm.count("print-config");
+    auto loaded = config::load_file(vm["config"].as<std::string>(),
+                                    only_check ? config::Reader::check : config::Reader::daemon);
     if (!loaded.problems.empty()) {
         for (const auto& p : loaded.problems) std::cerr << p.to_string() << "\n";
         return 2;
@@ -327,8 +335,15 @@ int main(int argc, char** argv) {
         std::cerr << s.error().message << "\n";
         return 2;
     }
+    if (vm.count("print-config")) {
+        std::cout << config::to_toml(cfg);
+        return 0;
+    }
     if (vm.count("check-config")) {
         std::cout << cfg.path << ": ok (" << cfg.chains.size() << " chain(s))\n";
+        for (const auto& where : cfg.masked_secrets)
+            std::cerr << where << ": masked (\"" << config::kMasked
+                      << "\"); write the secret or a ${VAR} reference here before starting the daemon\n";
         return 0;
     }
     log::set_level(cfg.daemon.log_level);

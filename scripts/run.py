@@ -165,6 +165,25 @@ def followed_before(db_path, chains):
     return [c.get("id") for c in chains if c.get("id") in ids]
 
 
+def private_dir(path):
+    """Creates `path` and what is missing above it 0700, as the daemon makes
+    its data_dir (an existing folder is left as it is; the daemon warns when
+    other users can read it)."""
+    missing = []
+    p = path
+    while p and not os.path.exists(p):
+        missing.append(p)
+        parent = os.path.dirname(p)
+        if parent == p:
+            break
+        p = parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            pass
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build-run", help="build folder with daemon/depositd")
@@ -183,6 +202,9 @@ def main():
     data_dir = cfg.get("daemon", {}).get("data_dir", "./data")
     if not os.path.isabs(data_dir):
         data_dir = os.path.normpath(os.path.join(os.path.dirname(config_path), data_dir))
+
+    # Before the devnet's folder inside it: os.makedirs would make it 0755.
+    private_dir(data_dir)
 
     devnets = []
     stopping = []

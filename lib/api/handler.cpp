@@ -243,6 +243,8 @@ Handler::Handler(store::Store& store, const config::Config& config, const Clock&
         keys_.push_back(Key{{d.begin(), d.end()},
                             i < config_.api.key_labels.size() ? config_.api.key_labels[i] : "key#" + std::to_string(i + 1)});
     }
+    for (const auto& p : config_.api.trusted_proxies)
+        if (auto c = netaddr::parse_cidr(p)) trusted_proxies_.push_back(*c);
     if (config_.admin.enabled) console_ = std::make_unique<admin::Console>(*this, store_, config_, clock_, health_);
     auto& reg = metrics::Registry::global();
     reg.describe("depositd_api_requests_total", "counter", "API requests by route and HTTP status");
@@ -253,6 +255,18 @@ Handler::~Handler() = default;
 
 void Handler::sample_lag() {
     if (console_) console_->sample_lag();
+}
+
+std::string Handler::client_of(const Request& req) const {
+    auto peer = netaddr::parse_ip(req.peer);
+    if (!peer) return "unknown";
+    return netaddr::client_key(netaddr::forwarded_client(*peer, req.forwarded_for, trusted_proxies_));
+}
+
+std::string Handler::client_address(const Request& req) const {
+    auto peer = netaddr::parse_ip(req.peer);
+    if (!peer) return std::string();
+    return netaddr::forwarded_client(*peer, req.forwarded_for, trusted_proxies_).to_string();
 }
 
 std::optional<std::size_t> Handler::authorized(const std::string& header) const {
@@ -336,8 +350,9 @@ Response Handler::dispatch(const Request& req, std::string& route) {
     }
     if (seg.size() < 3 || seg[1] != "v1") return not_found("No such endpoint");
     // Who acts, for the audit log: the key's label, never the key.
+    const std::string client = client_address(req);
     const orders::Actor who{"api", keys_[*key].label,
-                            req.remote_address.empty() ? std::nullopt : std::optional<std::string>(req.remote_address)};
+                            client.empty() ? std::nullopt : std::optional<std::string>(client)};
 
     const std::size_t n = seg.size();
     if (seg[2] == "orders" || seg[2] == "payment-links") return dispatch_orders(req, seg, query, who, route);
@@ -751,11 +766,13 @@ Response Handler::list_events(const Query& query) {
     if (auto* v = query_get(query, "type")) {
         static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
                                                     "order.paid",      "order.completed",   "order.expired",
-                                                    "epay.notify",     "epusdt.callback",   "notify.telegram"};
+                                                    "order.late_payment", "epay.notify",    "epusdt.callback",
+                                                    "notify.telegram"};
         if (!types.count(*v))
             return validation(
                 "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.paid, "
-                "order.completed, order.expired, epay.notify, epusdt.callback, notify.telegram");
+                "order.completed, order.expired, order.late_payment, epay.notify, epusdt.callback, "
+                "notify.telegram");
         f.type = *v;
     }
     auto page = store_.read([&](store::Database& db) { return store::list_events(db, f); });

@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
+#include "core/netaddr.hpp"
 #include "orders/orders.hpp"
 #include "store/store.hpp"
 
@@ -41,9 +42,12 @@ struct Request {
     std::string content_type;
     std::string body;
     std::string accept_language;  // the payment page's language
-    std::string cookie;           // the Cookie header (the console's session)
-    std::string remote_address;   // the client's IP address, as the socket sees it ("" in tests)
-    std::string sec_fetch_site;   // Sec-Fetch-Site (the console refuses cross-site form posts)
+    // Who asked (the public routes' per-client caps): the TCP peer's address,
+    // and what X-Forwarded-For / Cookie said (several headers joined).
+    std::string peer;
+    std::string forwarded_for;
+    std::string cookie;
+    std::string sec_fetch_site;  // Sec-Fetch-Site (the console refuses cross-site form posts)
 };
 
 // POST /api/v1/deposits/recheck (SPEC §10) and the console's re-check form.
@@ -87,6 +91,12 @@ public:
     void sample_lag();
     // The console, when [admin] is configured (tests reach its session store).
     admin::Console* console() { return console_.get(); }
+
+    // The client a per-client cap counts (netaddr::client_key): the peer, or
+    // behind [api].trusted_proxies the address X-Forwarded-For names.
+    std::string client_of(const Request& req) const;
+    // That client's address itself (logs, the audit log); "" when unknown.
+    std::string client_address(const Request& req) const;
 
     // --- Actions: the API routes and the console share them ------------------
     // Each writes the audit log (who = the API key's label or the console
@@ -165,6 +175,7 @@ private:
     std::map<std::string, std::int64_t> low_water_checked_at_;  // protocol -> last check after a bind (ms)
     const orders::RateCache* rates_ = nullptr;
     std::unique_ptr<admin::Console> console_;  // [admin] configured
+    std::vector<netaddr::Cidr> trusted_proxies_;
 };
 
 }  // namespace depositd::api

@@ -4,11 +4,16 @@
 //
 // Signatures are checked before anything else is looked at, in constant
 // time; a request that fails any check creates nothing.
+#include <algorithm>
+#include <set>
+
 #include "api/handler.hpp"
 #include "api/pay_html.hpp"
 #include "api/route_util.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/netaddr.hpp"
+#include "core/text.hpp"
 #include "orders/decimal.hpp"
 #include "orders/merchant.hpp"
 #include "orders/orders.hpp"
@@ -58,6 +63,40 @@ std::string payer_location(const config::Config& cfg, const std::string& id) {
     return cfg.api.public_url.empty() ? "/pay/" + id : orders::payment_url(cfg, id);
 }
 
+// The parameters of EPay's submit.php / mapi.php (SPEC §9). Anything else
+// is refused: the signature joins values unescaped, so an extra or
+// repeated parameter, or a value carrying "&<name>=", could move what the
+// shop meant to sign.
+constexpr std::string_view kEpayParams[] = {"pid",  "type",  "out_trade_no", "notify_url", "return_url",
+                                            "name", "money", "sitename",     "param",      "clientip",
+                                            "device", "sign", "sign_type"};
+
+std::optional<std::string> epay_params_problem(const Params& params) {
+    std::set<std::string> seen;
+    for (const auto& [k, v] : params) {
+        if (std::find(std::begin(kEpayParams), std::end(kEpayParams), k) == std::end(kEpayParams))
+            return "parameter \"" + quote_untrusted(k, 40) + "\" is not part of the EPay protocol";
+        if (!seen.insert(k).second) return "parameter " + k + " is given twice";
+        for (std::string_view name : kEpayParams)
+            if (v.find("&" + std::string(name) + "=") != std::string::npos)
+                return "parameter " + k + " carries \"&" + std::string(name) + "=\", which would shift what was signed";
+    }
+    return std::nullopt;
+}
+
+// A notify / callback destination on loopback, private, link-local or
+// metadata addresses is refused unless [merchant].allow_private_notify:
+// otherwise anyone holding the key (or a leaked one) points depositd at the
+// operator's own network. Names are checked again when resolved.
+std::optional<std::string> notify_url_problem(const config::Config& cfg, const std::string& field,
+                                              const std::string& url) {
+    if (cfg.merchant.allow_private_notify) return std::nullopt;
+    if (auto why = netaddr::non_public_host(netaddr::url_host(url)))
+        return field + " points at a " + *why +
+               " address; set [merchant].allow_private_notify = true for a shop on a private network";
+    return std::nullopt;
+}
+
 std::string format_plain_time(std::int64_t ms) {
     std::string t = format_rfc3339_ms(ms);  // 2026-11-22T00:17:16.123Z
     return t.substr(0, 10) + " " + t.substr(11, 8);
@@ -102,6 +141,7 @@ Response Handler::epay_submit(const Request& req, bool json_answer) {
     };
     auto params = request_params(req);
     if (!params) return reject(400, "the parameters are malformed");
+    if (auto problem = epay_params_problem(*params)) return reject(400, *problem);
     auto get = [&](std::string_view k) {
         const std::string* v = param(*params, k);
         return v ? *v : std::string();
@@ -122,6 +162,7 @@ Response Handler::epay_submit(const Request& req, bool json_answer) {
     if (out_trade_no.empty() || out_trade_no.size() > orders::kMaxOrderId)
         return reject(400, "out_trade_no must be 1-64 characters");
     if (!is_http_url(notify_url)) return reject(400, "notify_url must be an http:// or https:// URL");
+    if (auto problem = notify_url_problem(config_, "notify_url", notify_url)) return reject(400, *problem);
     if (!return_url.empty() && !is_http_url(return_url)) return reject(400, "return_url must be an http:// or https:// URL");
     auto amount = orders::Decimal::parse(money);
     if (!amount || amount->is_zero()) return reject(400, "money must be an amount greater than zero, e.g. 70.00");
@@ -219,6 +260,16 @@ Response Handler::epusdt_create(const Request& req) {
     if (!body) return epusdt_error(400, body.error().message);
     const json::value* sig = field(*body, "signature");
     if (!sig || !sig->is_string()) return epusdt_error(401, "signature is missing");
+    // The epusdt signature joins "k=v" strings with '&' too: a string value
+    // that carries "&<field>=" could move what the shop signed.
+    for (const auto& kv : *body) {
+        const auto* v = kv.value().if_string();
+        if (!v) continue;
+        for (const auto& other : *body)
+            if (std::string_view(*v).find("&" + std::string(other.key()) + "=") != std::string_view::npos)
+                return epusdt_error(400, "field " + std::string(kv.key()) + " carries \"&" + std::string(other.key()) +
+                                             "=\", which would shift what was signed");
+    }
     auto expected = orders::epusdt_sign(*body, config_.merchant.key);
     if (!expected || !orders::signature_equal(std::string_view(sig->get_string()), *expected))
         return epusdt_error(401, "signature is wrong");
@@ -238,6 +289,8 @@ Response Handler::epusdt_create(const Request& req) {
     if (!amount || amount->is_zero()) return epusdt_error(400, "amount must be a number greater than zero");
     if (!notify_v->is_string() || !is_http_url(std::string_view(notify_v->get_string())))
         return epusdt_error(400, "notify_url must be an http:// or https:// URL");
+    if (auto problem = notify_url_problem(config_, "notify_url", std::string(notify_v->get_string())))
+        return epusdt_error(400, *problem);
     std::optional<std::string> redirect;
     if (const json::value* rv = field(*body, "redirect_url"); rv && !(rv->is_string() && rv->get_string().empty())) {
         if (!rv->is_string() || !is_http_url(std::string_view(rv->get_string())))
@@ -265,6 +318,9 @@ Response Handler::epusdt_create(const Request& req) {
                 case orders::Failure::insufficient_addresses: return epusdt_error(10003, c.message);
                 case orders::Failure::no_amount_slot: return epusdt_error(10005, c.message);
                 case orders::Failure::rate_unavailable: return epusdt_error(10006, c.message);
+                case orders::Failure::too_many:  // checkout orders only
+                case orders::Failure::sold_out:
+                case orders::Failure::busy:
                 case orders::Failure::internal: break;
             }
             return epusdt_error(400, "internal error");

@@ -71,6 +71,9 @@ Response creation_failure(const orders::CreateOutcome& c) {
         case orders::Failure::no_amount_slot: return error(409, "Conflict", c.message);
         case orders::Failure::conflict: return error(409, "Conflict", c.message);
         case orders::Failure::rate_unavailable: return error(503, "RateUnavailable", c.message);
+        case orders::Failure::too_many:  // checkout orders only
+        case orders::Failure::sold_out:
+        case orders::Failure::busy:
         case orders::Failure::internal: break;
     }
     return error(500, "InternalError", "Internal error");

@@ -127,6 +127,8 @@ const Strings kEnglish = {
     "Amount to pay",
     "Continue",
     "Order",
+    "Too many open orders from your network. Pay or let one expire, then try again.",
+    "Payments are busy right now. Please try again in a few minutes.",
 };
 
 const Strings kChinese = {
@@ -157,6 +159,8 @@ const Strings kChinese = {
     "支付金额",
     "继续",
     "订单号",
+    "您的网络未支付的订单过多。请先完成支付或等待订单过期后再试。",
+    "当前支付繁忙，请几分钟后再试。",
 };
 
 }  // namespace
@@ -215,6 +219,8 @@ Response message_page(int status, std::string_view lang, Message m, const std::s
         case Message::link_archived: headline = t.link_archived; break;
         case Message::link_expired: headline = t.link_expired; break;
         case Message::link_sold_out: headline = t.link_sold_out; break;
+        case Message::too_many: headline = t.too_many; break;
+        case Message::busy: headline = t.busy; break;
     }
     std::string body = "<h1>" + util::html_escape(headline) + "</h1>\n";
     if (!detail.empty()) body += "<p class=\"error\" id=\"detail\">" + util::html_escape(detail) + "</p>\n";

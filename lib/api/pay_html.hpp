@@ -39,10 +39,13 @@ struct Strings {
     const char* enter_amount;
     const char* continue_;
     const char* order;             // order number
+    const char* too_many;          // the client holds too many open checkout orders
+    const char* busy;              // no address or amount can be spared right now
 };
 const Strings& strings(std::string_view lang);
 
-enum class Message { request_refused, order_not_found, link_not_found, link_archived, link_expired, link_sold_out };
+enum class Message { request_refused, order_not_found, link_not_found, link_archived, link_expired, link_sold_out,
+                     too_many, busy };
 
 // A complete page: `body` is already-escaped HTML inside <main>.
 Response page(int status, std::string_view lang, const std::string& title, const std::string& body, bool script,

@@ -1,5 +1,7 @@
 // The payer's pages (SPEC §8, §9): GET /pay/{id}, GET /pay/{id}/status and
 // /checkout/{slug}. No API key: an order id is 128 random bits, a slug 64.
+#include <algorithm>
+
 #include "api/handler.hpp"
 #include "api/pay_html.hpp"
 #include "api/qr_svg.hpp"
@@ -59,6 +61,37 @@ Response redirect_to(std::string location) {
     r.body = "See " + location + "\n";
     r.headers.emplace_back("Location", std::move(location));
     return r;
+}
+
+// 303: the browser follows with a GET (the form was a POST).
+Response see_other(std::string location) {
+    Response r = redirect_to(std::move(location));
+    r.status = 303;
+    return r;
+}
+
+// The checkout visitor cookie: 32 hex characters, or "" when absent or not ours.
+constexpr std::string_view kVisitorCookie = "depositd_visitor";
+
+std::string visitor_cookie(std::string_view header) {
+    while (!header.empty()) {
+        const auto semi = header.find(';');
+        std::string_view pair = header.substr(0, semi);
+        header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+        while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+        if (pair.size() != kVisitorCookie.size() + 1 + 32 || pair.substr(0, kVisitorCookie.size()) != kVisitorCookie ||
+            pair[kVisitorCookie.size()] != '=')
+            continue;
+        const std::string_view v = pair.substr(kVisitorCookie.size() + 1);
+        if (std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+            return std::string(v);
+    }
+    return {};
+}
+
+std::string visitor_set_cookie(const std::string& id, bool secure) {
+    return std::string(kVisitorCookie) + "=" + id + "; Path=/checkout; Max-Age=86400; HttpOnly; SameSite=Lax" +
+           (secure ? "; Secure" : "");
 }
 
 bool plausible_id(const std::string& id) {
@@ -146,7 +179,11 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
     const std::string lang = language(req, query);
     const html::Strings& t = html::strings(lang);
     if (!plausible_id(slug)) return html::message_page(404, lang, html::Message::link_not_found);
-    return with_db(store_access::write, [&](store::Database& db) -> Response {
+    // A GET (crawlers, link previews, <img> tags fetch it) only reads: it
+    // runs on a read-only connection. The form's POST makes the order.
+    const bool post = req.method == "POST";
+    const std::string known_visitor = visitor_cookie(req.cookie);
+    return with_db(post ? store_access::write : store_access::read, [&](store::Database& db) -> Response {
         auto found = store::get_link_by_slug(db, slug);
         if (!found) return internal(found.error(), "checkout");
         if (!*found) return html::message_page(404, lang, html::Message::link_not_found);
@@ -156,6 +193,14 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
         if (!state) return internal(state.error(), "checkout");
         if (state->availability == orders::LinkAvailability::not_found)
             return html::message_page(404, lang, html::Message::link_not_found);
+        // The same visitor gets its open order back, posting or opening the
+        // link again (also once the link sold out: that order holds its stock).
+        if (!known_visitor.empty()) {
+            auto mine = store::open_order_of_visitor(db, link.id, known_visitor);
+            if (!mine) return internal(mine.error(), "checkout");
+            const bool usable = state->availability == orders::LinkAvailability::open || state->reason == "sold out";
+            if (*mine && usable) return see_other(payer_location(config_, (*mine)->id));
+        }
         if (state->availability == orders::LinkAvailability::gone) {
             auto m = state->reason == "expired"  ? html::Message::link_expired
                      : state->reason == "sold out" ? html::Message::link_sold_out
@@ -166,9 +211,10 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
         if (!currencies) return internal(currencies.error(), "checkout");
         const bool payer_amount = link.amount == "0";
 
-        // The payer's choice: from the form (POST) or the query (GET ?pay=&amount=).
+        // The payer's choice: the form (POST; the query counts too, the form
+        // wins); a GET's ?pay=&amount= only preselect it.
         Params choice = query;
-        if (req.method == "POST") {
+        if (post) {
             auto form = parse_form(req.body);
             if (!form) return html::message_page(400, lang, html::Message::request_refused, "the form is malformed");
             for (auto& kv : *form) choice.push_back(std::move(kv));
@@ -180,17 +226,41 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
         bool known = false;
         if (auto resolved = orders::resolve_pay(config_, pay))
             for (const auto& c : *currencies) known = known || resolved->code() == c.code();
-        const bool chosen = !pay.empty() && (!payer_amount || !amount.empty());
-        if (chosen && !known) problem = "unknown currency";
-        if (chosen && known) {
-            auto c = orders::checkout_order(db, config_, rates_, link, pay, amount, now);
+        if (post) {
+            if (pay.empty() || !known) problem = pay.empty() ? "choose a currency" : "unknown currency";
+            else if (payer_amount && amount.empty()) problem = "enter an amount";
+        }
+        if (post && problem.empty()) {
+            const std::string client = client_of(req);
+            const std::string visitor = known_visitor.empty() ? orders::new_visitor_id() : known_visitor;
+            auto c = orders::checkout_order(db, config_, rates_, link, pay, amount, client, visitor, now);
             if (c.ok()) {
-                log::get("api")->info("checkout {}: order {} for payment link {}", slug, c.order->id, link.id);
-                return redirect_to(payer_location(config_, c.order->id));
+                if (c.created)
+                    log::get("api")->info("checkout {}: order {} for payment link {} (client {})", slug, c.order->id,
+                                          link.id, client);
+                auto r = see_other(payer_location(config_, c.order->id));
+                if (known_visitor.empty()) r.headers.emplace_back("Set-Cookie", visitor_set_cookie(visitor, config_.api.public_url.rfind("https://", 0) == 0));
+                return r;
             }
-            if (c.failure == orders::Failure::internal) return html::message_page(500, lang, html::Message::request_refused);
-            if (c.failure != orders::Failure::invalid) return html::message_page(503, lang, html::Message::request_refused, c.message);
-            problem = c.message;
+            switch (c.failure) {
+                case orders::Failure::too_many: {
+                    log::get("api")->debug("checkout {}: client {} refused: {}", slug, client, c.message);
+                    auto r = html::message_page(429, lang, html::Message::too_many);
+                    r.headers.emplace_back("Retry-After", "60");
+                    return r;
+                }
+                case orders::Failure::sold_out: return html::message_page(410, lang, html::Message::link_sold_out);
+                case orders::Failure::invalid: problem = c.message; break;
+                case orders::Failure::internal: return html::message_page(500, lang, html::Message::request_refused);
+                case orders::Failure::busy:
+                case orders::Failure::insufficient_addresses:
+                case orders::Failure::no_amount_slot: {
+                    auto r = html::message_page(503, lang, html::Message::busy);
+                    r.headers.emplace_back("Retry-After", "60");
+                    return r;
+                }
+                default: return html::message_page(503, lang, html::Message::request_refused, c.message);
+            }
         }
 
         // The form: one choice per currency, and the amount when the payer sets it.
@@ -205,8 +275,9 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
         b += "<div class=\"label\">" + html_escape(t.choose_currency) + "</div>\n";
         bool first = true;
         for (const auto& c : *currencies) {
+            const bool checked = known ? c.code() == orders::resolve_pay(config_, pay)->code() : first;
             b += "<label class=\"choice\"><input type=\"radio\" name=\"pay\" " + attr("value", c.code()) +
-                 (first ? " checked" : "") + "> " + html_escape(c.currency) + " · " + html_escape(c.chain_id) + "</label>\n";
+                 (checked ? " checked" : "") + "> " + html_escape(c.currency) + " · " + html_escape(c.chain_id) + "</label>\n";
             first = false;
         }
         if (payer_amount) {
@@ -216,7 +287,9 @@ Response Handler::checkout(const Request& req, const std::string& slug, const Qu
                  "pattern=\"[0-9]+([.][0-9]+)?\" " + attr("value", amount) + "></div>\n";
         }
         b += "<p><button class=\"primary\" type=\"submit\">" + html_escape(t.continue_) + "</button></p>\n</form>\n";
-        return html::page(problem.empty() ? 200 : 400, lang, link.title, b, false);
+        auto r = html::page(problem.empty() ? 200 : 400, lang, link.title, b, false);
+        r.headers.emplace_back("X-Robots-Tag", "noindex");
+        return r;
     });
 }
 

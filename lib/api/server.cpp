@@ -26,6 +26,7 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/netaddr.hpp"
 
 namespace depositd::api {
 
@@ -41,16 +42,12 @@ constexpr std::size_t kDrainMax = 1 << 20;  // bytes read and discarded after an
 constexpr std::size_t kMaxRefusing = 64;     // refusals answered at once; beyond, connections are just closed
 constexpr const char* kRefused = "depositd_api_connections_refused_total";
 
-// The address a per-client cap counts: IPv4 (also v4-mapped), or the /64 of
-// an IPv6 address (one host commonly has a whole /64).
+// The address a per-client cap counts: IPv4 (also v4-mapped), or the /56 of
+// an IPv6 address (netaddr::client_key: one subscriber commonly holds a
+// whole /56, so per /64 eight addresses of one line could take every slot).
 std::string client_key(const tcp::endpoint& ep) {
-    auto a = ep.address();
-    if (a.is_v6() && a.to_v6().is_v4_mapped())
-        a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-    if (a.is_v4()) return a.to_string();
-    auto bytes = a.to_v6().to_bytes();
-    for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
-    return asio::ip::address_v6(bytes).to_string() + "/64";
+    auto ip = netaddr::parse_ip(ep.address().to_string());
+    return ip ? netaddr::client_key(*ip) : ep.address().to_string();
 }
 
 auto logger() {
@@ -180,17 +177,22 @@ asio::awaitable<void> early_answer(beast::tcp_stream& stream, int status, const 
 // serves sockets never does.
 asio::awaitable<Response> handle_on_worker(Handler& handler, Request r) { co_return handler.handle(r); }
 
-asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket socket) {
-    std::string remote;
-    {
-        beast::error_code rec;
-        auto ep = socket.remote_endpoint(rec);
-        if (!rec) {
-            auto a = ep.address();
-            if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-            remote = a.to_string();
-        }
+// Every value of a repeated header, joined (X-Forwarded-For: ", ", Cookie: "; ").
+template <class Fields>
+std::string joined(const Fields& fields, std::string_view name, std::string_view sep) {
+    std::string out;
+    auto range = fields.equal_range(name);
+    for (auto it = range.first; it != range.second; ++it) {
+        if (!out.empty()) out += sep;
+        out += std::string(it->value());
     }
+    return out;
+}
+
+asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket socket) {
+    beast::error_code pec;
+    const auto peer = socket.remote_endpoint(pec);
+    const std::string peer_address = pec ? std::string() : peer.address().to_string();
     beast::tcp_stream stream(std::move(socket));
     SessionState st{&stream};
     auto it = self->sessions.insert(self->sessions.end(), &st);
@@ -281,9 +283,10 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         r.authorization = std::string(req[http::field::authorization]);
         r.content_type = std::string(req[http::field::content_type]);
         r.accept_language = std::string(req[http::field::accept_language]);
-        r.cookie = std::string(req[http::field::cookie]);
+        r.peer = peer_address;
+        r.forwarded_for = joined(req, "X-Forwarded-For", ", ");
+        r.cookie = joined(req, "Cookie", "; ");
         r.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
-        r.remote_address = remote;
         r.body = std::move(req.body());
         const bool keep = req.keep_alive() && !self->stopping;
         const unsigned version = req.version();

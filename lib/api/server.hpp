@@ -25,7 +25,7 @@ namespace depositd::api {
 // once; the others are not disturbed.
 struct ServerLimits {
     std::size_t max_sessions = 512;                             // open connections, all clients together
-    std::size_t max_sessions_per_client = 64;                   // per client address (IPv6: per /64)
+    std::size_t max_sessions_per_client = 64;                   // per client address (IPv6: per /56)
     std::chrono::milliseconds idle_timeout{10'000};             // waiting for a request's first byte (keep-alive)
     std::chrono::milliseconds header_timeout{10'000};           // from that byte to the end of the headers
     std::chrono::milliseconds body_timeout{30'000};             // reading the body

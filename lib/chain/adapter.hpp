@@ -29,7 +29,14 @@ struct BlockRef {
 
 struct Head {
     std::uint64_t height = 0;
-    std::optional<std::uint64_t> finalized;  // chains with a finality tag / solidified head
+    // The finalized block as the node names it (EVM `finalized` tag, TRON's
+    // solidified head, Solana's rooted slot): its height and its hash. A
+    // claim, not a fact about our chain: the scanner counts a block final
+    // only when its own stored block at that height has this hash (parent
+    // links prove the blocks below). Both unset when the chain (or the mode)
+    // has no finality; an empty hash proves nothing.
+    std::optional<std::uint64_t> finalized;
+    std::string finalized_hash;
 };
 
 // The addresses watched on a chain, by watch key (codec/address.hpp):

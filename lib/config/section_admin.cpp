@@ -11,10 +11,34 @@
 #include <algorithm>
 #include <set>
 
-#include "config/section_context.hpp"
+#include "config/print.hpp"
+#include "config/sections.hpp"
 
-namespace depositd::config::detail {
+namespace depositd::config {
 namespace {
+
+using A = AdminConfig;
+using U = AdminUser;
+
+// The keys of one { name, password_hash, totp_secret } table of users.
+constexpr Key<AdminUser> kUserKeys[] = {
+    {"name", {}, [](Printer& p, const U& u) { p.string(u.name); }},
+    {"password_hash", {Secret::value}, [](Printer& p, const U& u) { p.secret(u.password_hash); }},
+    {"totp_secret", {Secret::value}, [](Printer& p, const U& u) { if (!u.totp_secret.empty()) p.secret(u.totp_secret); }},
+};
+
+constexpr Key<AdminConfig> kKeys[] = {
+    {"users", {},
+     [](Printer& p, const A& a) {
+         std::vector<std::string> items;
+         for (std::size_t i = 0; i < a.users.size(); ++i)
+             items.push_back(p.inline_table<AdminUser>(kUserKeys, a.users[i], i));
+         p.lines(items);
+     }},
+    {"session_idle", {}, [](Printer& p, const A& a) { p.duration(a.session_idle); }},
+    {"session_max", {}, [](Printer& p, const A& a) { p.duration(a.session_max); }},
+    {"secure_cookies", {}, [](Printer& p, const A& a) { if (a.secure_cookies) p.raw(*a.secure_cookies ? "true" : "false"); }},
+};
 
 bool valid_user_name(std::string_view s) {
     return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -92,19 +116,19 @@ bool totp_shape(std::string_view s, std::string& why) {
     return true;
 }
 
-void load_user(SectionContext& ctx, const toml::table& t, const std::string& key, AdminConfig& out,
+void load_user(Loader& l, const toml::table& t, const std::string& key, AdminConfig& out,
                std::set<std::string>& names) {
-    ctx.check_keys(t, key, {"name", "password_hash", "totp_secret"});
+    const Fields<AdminUser> f(l, t, key, kUserKeys);
     AdminUser u;
-    u.source = std::string(t.source().path ? *t.source().path : "") + ":" + std::to_string(line_of(t));
+    u.source = l.at(line_of(t), key).file_line();
     bool ok = true;
-    if (const auto* n = t.get("name")) {
-        if (auto s = ctx.string(*n, sub_key(key, "name"))) {
+    if (const auto* n = f.get("name")) {
+        if (auto s = l.string(*n, join(key, "name"))) {
             if (!valid_user_name(*s)) {
-                ctx.problem(line_of(*n), sub_key(key, "name"), "must be 1-64 characters of [A-Za-z0-9_.@-]");
+                l.problem(line_of(*n), join(key, "name"), "must be 1-64 characters of [A-Za-z0-9_.@-]");
                 ok = false;
             } else if (!names.insert(*s).second) {
-                ctx.problem(line_of(*n), sub_key(key, "name"), "user \"" + *s + "\" is listed twice");
+                l.problem(line_of(*n), join(key, "name"), "user \"" + *s + "\" is listed twice");
                 ok = false;
             } else {
                 u.name = *s;
@@ -113,14 +137,16 @@ void load_user(SectionContext& ctx, const toml::table& t, const std::string& key
             ok = false;
         }
     } else {
-        ctx.problem(line_of(t), sub_key(key, "name"), "required: the user's login name");
+        l.problem(line_of(t), join(key, "name"), "required: the user's login name");
         ok = false;
     }
-    if (const auto* n = t.get("password_hash")) {
-        if (auto s = ctx.string(*n, sub_key(key, "password_hash"))) {
+    if (const auto* n = f.get("password_hash")) {
+        if (auto s = l.string(*n, join(key, "password_hash"))) {
             std::string why;
-            if (!argon2id_shape(*s, why)) {
-                ctx.problem(line_of(*n), sub_key(key, "password_hash"), why);
+            if (l.masked(*s)) {  // --check-config of --print-config's output
+                u.password_hash = *s;
+            } else if (!argon2id_shape(*s, why)) {
+                l.problem(line_of(*n), join(key, "password_hash"), why);
                 ok = false;
             } else {
                 u.password_hash = *s;
@@ -129,15 +155,17 @@ void load_user(SectionContext& ctx, const toml::table& t, const std::string& key
             ok = false;
         }
     } else {
-        ctx.problem(line_of(t), sub_key(key, "password_hash"),
+        l.problem(line_of(t), join(key, "password_hash"),
                     "required: an argon2id hash made with `depositctl admin hash-password`");
         ok = false;
     }
-    if (const auto* n = t.get("totp_secret")) {
-        if (auto s = ctx.string(*n, sub_key(key, "totp_secret"))) {
+    if (const auto* n = f.get("totp_secret")) {
+        if (auto s = l.string(*n, join(key, "totp_secret"))) {
             std::string why;
-            if (!totp_shape(*s, why)) {
-                ctx.problem(line_of(*n), sub_key(key, "totp_secret"), why);
+            if (l.masked(*s)) {
+                u.totp_secret = *s;
+            } else if (!totp_shape(*s, why)) {
+                l.problem(line_of(*n), join(key, "totp_secret"), why);
                 ok = false;
             } else {
                 u.totp_secret = *s;
@@ -149,44 +177,59 @@ void load_user(SectionContext& ctx, const toml::table& t, const std::string& key
     if (ok) out.users.push_back(std::move(u));
 }
 
-}  // namespace
-
-void load_admin(SectionContext& ctx, const toml::table& t, AdminConfig& out) {
-    ctx.check_keys(t, "admin", {"users", "session_idle", "session_max", "secure_cookies"});
+void load_table(Loader& l, const toml::table& t, AdminConfig& out) {
+    const Fields<AdminConfig> f(l, t, "admin", kKeys);
     out.enabled = true;
-    const toml::node* users = t.get("users");
+    const toml::node* users = f.get("users");
     if (!users) {
-        ctx.problem(line_of(t), "admin.users",
+        l.problem(line_of(t), "admin.users",
                     "at least one user is required, e.g. users = [{ name = \"admin\", password_hash = \"...\" }]");
-    } else if (const auto* a = ctx.array_of(*users, "admin.users", "an array of tables")) {
-        if (a->empty()) ctx.problem(line_of(*users), "admin.users", "at least one user is required");
+    } else if (const auto* a = l.array_of(*users, "admin.users", "an array of tables")) {
+        if (a->empty()) l.problem(line_of(*users), "admin.users", "at least one user is required");
         std::set<std::string> names;
         for (std::size_t i = 0; i < a->size(); ++i) {
-            const std::string key = item_key("admin.users", i);
-            if (const auto* u = ctx.table_of(*a->get(i), key, "a table { name, password_hash, totp_secret? }"))
-                load_user(ctx, *u, key, out, names);
+            const std::string key = item("admin.users", i);
+            if (const auto* u = l.table_of(*a->get(i), key, "a table { name, password_hash, totp_secret? }"))
+                load_user(l, *u, key, out, names);
         }
     }
-    if (const auto* n = t.get("session_idle")) {
-        if (auto d = ctx.duration(*n, "admin.session_idle", false)) {
+    if (const auto* n = f.get("session_idle")) {
+        if (auto d = l.duration(*n, "admin.session_idle", false)) {
             if (*d < std::chrono::minutes(1) || *d > std::chrono::hours(24))
-                ctx.problem(line_of(*n), "admin.session_idle", "must be from 1m to 24h");
+                l.problem(line_of(*n), "admin.session_idle", "must be from 1m to 24h");
             else out.session_idle = *d;
         }
     }
-    if (const auto* n = t.get("session_max")) {
-        if (auto d = ctx.duration(*n, "admin.session_max", false)) {
+    if (const auto* n = f.get("session_max")) {
+        if (auto d = l.duration(*n, "admin.session_max", false)) {
             if (*d < std::chrono::minutes(5) || *d > std::chrono::hours(24 * 7))
-                ctx.problem(line_of(*n), "admin.session_max", "must be from 5m to 168h (a week)");
+                l.problem(line_of(*n), "admin.session_max", "must be from 5m to 168h (a week)");
             else out.session_max = *d;
         }
     }
     if (out.session_idle > out.session_max)
-        ctx.problem(line_of(t), "admin.session_idle", "must not be longer than admin.session_max");
-    if (const auto* n = t.get("secure_cookies")) {
+        l.problem(line_of(t), "admin.session_idle", "must not be longer than admin.session_max");
+    if (const auto* n = f.get("secure_cookies")) {
         if (const auto* b = n->as_boolean()) out.secure_cookies = b->get();
-        else ctx.problem(line_of(*n), "admin.secure_cookies", "must be true or false");
+        else l.problem(line_of(*n), "admin.secure_cookies", "must be true or false");
     }
 }
 
-}  // namespace depositd::config::detail
+}  // namespace
+
+std::optional<Flags> admin_key(std::string_view name) {
+    if (name.starts_with("users.")) return find_key<AdminUser>(kUserKeys, name.substr(6));
+    return find_key<AdminConfig>(kKeys, name);
+}
+
+void print_admin(Printer& p, const Config& cfg) {
+    if (!cfg.admin.enabled) return;  // absent: /admin answers 404
+    p.header("[admin]", "admin");
+    p.keys<AdminConfig>(kKeys, cfg.admin);
+}
+
+void load_admin(Loader& l, const toml::table& root, Config& cfg) {
+    if (auto* t = l.section(root, "admin")) load_table(l, *t, cfg.admin);
+}
+
+}  // namespace depositd::config

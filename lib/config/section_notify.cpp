@@ -9,10 +9,33 @@
 #include <algorithm>
 #include <set>
 
-#include "config/section_context.hpp"
+#include "config/print.hpp"
+#include "config/sections.hpp"
 
-namespace depositd::config::detail {
+namespace depositd::config {
 namespace {
+
+using T = TelegramConfig;
+
+bool numeric_chat(std::string_view s) {
+    const std::size_t sign = !s.empty() && s.front() == '-' ? 1 : 0;
+    return s.size() > sign && s.size() <= 20 &&
+           std::all_of(s.begin() + static_cast<std::ptrdiff_t>(sign), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+constexpr Key<TelegramConfig> kTelegramKeys[] = {
+    {"bot_token", {Secret::value}, [](Printer& p, const T& t) { p.secret(t.bot_token); }},
+    // A numeric id is printed as the integer it was (or the string of digits).
+    {"chat_id", {}, [](Printer& p, const T& t) { numeric_chat(t.chat_id) ? p.raw(t.chat_id) : p.string(t.chat_id); }},
+    {"events", {}, [](Printer& p, const T& t) { p.strings(t.events); }},
+    {"api_base", {}, [](Printer& p, const T& t) { p.string(t.api_base); }},
+    {"alert_interval", {}, [](Printer& p, const T& t) { p.duration(t.alert_interval); }},
+};
+
+// [notify] itself holds tables only.
+constexpr Key<NotifyConfig> kKeys[] = {
+    {"telegram", {}, nullptr},
+};
 
 // "<bot id>:<secret>" as @BotFather issues them.
 bool token_shape(std::string_view s) {
@@ -66,63 +89,61 @@ bool api_base_ok(const std::string& url, std::string& why) {
     return true;
 }
 
-void load_telegram(SectionContext& ctx, const toml::table& t, TelegramConfig& out) {
-    ctx.check_keys(t, "notify.telegram", {"bot_token", "chat_id", "events", "api_base", "alert_interval"});
+void load_telegram(Loader& l, const toml::table& t, TelegramConfig& out) {
+    const Fields<TelegramConfig> f(l, t, "notify.telegram", kTelegramKeys);
     out.enabled = true;
-    out.source = std::string(t.source().path ? *t.source().path : "") + ":" + std::to_string(line_of(t));
-    if (const auto* n = t.get("bot_token")) {
-        if (auto s = ctx.string(*n, "notify.telegram.bot_token")) {
-            if (!token_shape(*s))
-                ctx.problem(line_of(*n), "notify.telegram.bot_token",
+    out.source = l.at(line_of(t), "notify.telegram").file_line();
+    if (const auto* n = f.get("bot_token")) {
+        if (auto s = l.string(*n, "notify.telegram.bot_token")) {
+            if (l.masked(*s)) out.bot_token = *s;  // --check-config of --print-config's output
+            else if (!token_shape(*s))
+                l.problem(line_of(*n), "notify.telegram.bot_token",
                             "must be a bot token as @BotFather gives it (\"<digits>:<secret>\")");
             else out.bot_token = *s;
         }
     } else {
-        ctx.problem(line_of(t), "notify.telegram.bot_token",
+        l.problem(line_of(t), "notify.telegram.bot_token",
                     "required, e.g. bot_token = \"${TELEGRAM_BOT_TOKEN}\" (from @BotFather)");
     }
-    if (const auto* n = t.get("chat_id")) {
+    if (const auto* n = f.get("chat_id")) {
         if (const auto* i = n->as_integer()) {
-            if (i->get() == 0) ctx.problem(line_of(*n), "notify.telegram.chat_id", "must not be 0");
+            if (i->get() == 0) l.problem(line_of(*n), "notify.telegram.chat_id", "must not be 0");
             else out.chat_id = std::to_string(i->get());
         } else if (n->is_string()) {
-            if (auto s = ctx.string(*n, "notify.telegram.chat_id")) {
-                const bool numeric = !s->empty() && s->size() <= 20 &&
-                                     std::all_of(s->begin() + (s->front() == '-' ? 1 : 0), s->end(),
-                                                 [](char c) { return c >= '0' && c <= '9'; }) &&
-                                     s->size() > (s->front() == '-' ? 1u : 0u);
+            if (auto s = l.string(*n, "notify.telegram.chat_id")) {
+                const bool numeric = numeric_chat(*s);
                 const bool channel = s->size() >= 2 && s->size() <= 64 && s->front() == '@' &&
                                      std::all_of(s->begin() + 1, s->end(), [](char c) {
                                          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                                                 (c >= '0' && c <= '9') || c == '_';
                                      });
                 if (!numeric && !channel)
-                    ctx.problem(line_of(*n), "notify.telegram.chat_id",
+                    l.problem(line_of(*n), "notify.telegram.chat_id",
                                 "must be a chat id (-1001234567890) or a public channel (\"@name\")");
                 else out.chat_id = *s;
             }
         } else {
-            ctx.problem(line_of(*n), "notify.telegram.chat_id", "must be an integer chat id or \"@channel\"");
+            l.problem(line_of(*n), "notify.telegram.chat_id", "must be an integer chat id or \"@channel\"");
         }
     } else {
-        ctx.problem(line_of(t), "notify.telegram.chat_id", "required: the chat the bot writes to, e.g. -1001234567890");
+        l.problem(line_of(t), "notify.telegram.chat_id", "required: the chat the bot writes to, e.g. -1001234567890");
     }
-    if (const auto* n = t.get("events")) {
-        if (const auto* a = ctx.array_of(*n, "notify.telegram.events", "an array of event names")) {
-            if (a->empty()) ctx.problem(line_of(*n), "notify.telegram.events", "must name at least one event");
+    if (const auto* n = f.get("events")) {
+        if (const auto* a = l.array_of(*n, "notify.telegram.events", "an array of event names")) {
+            if (a->empty()) l.problem(line_of(*n), "notify.telegram.events", "must name at least one event");
             std::set<std::string> seen;
             for (std::size_t i = 0; i < a->size(); ++i) {
-                const std::string key = item_key("notify.telegram.events", i);
-                auto s = ctx.string(*a->get(i), key);
+                const std::string key = item("notify.telegram.events", i);
+                auto s = l.string(*a->get(i), key);
                 if (!s) continue;
                 const bool known = std::any_of(std::begin(kTelegramEvents), std::end(kTelegramEvents),
                                                [&](const char* e) { return *s == e; });
                 if (!known) {
                     std::string list;
                     for (const char* e : kTelegramEvents) list += (list.empty() ? "" : ", ") + std::string(e);
-                    ctx.problem(line_of(*a->get(i)), key, "\"" + *s + "\" is not an event; use " + list);
+                    l.problem(line_of(*a->get(i)), key, "\"" + *s + "\" is not an event; use " + list);
                 } else if (!seen.insert(*s).second) {
-                    ctx.problem(line_of(*a->get(i)), key, "\"" + *s + "\" is listed twice");
+                    l.problem(line_of(*a->get(i)), key, "\"" + *s + "\" is listed twice");
                 } else {
                     out.events.push_back(*s);
                 }
@@ -131,32 +152,47 @@ void load_telegram(SectionContext& ctx, const toml::table& t, TelegramConfig& ou
     } else {
         for (const char* e : kTelegramEvents) out.events.emplace_back(e);
     }
-    if (const auto* n = t.get("api_base")) {
-        if (auto s = ctx.string(*n, "notify.telegram.api_base")) {
+    if (const auto* n = f.get("api_base")) {
+        if (auto s = l.string(*n, "notify.telegram.api_base")) {
             std::string url = *s;
             while (!url.empty() && url.back() == '/') url.pop_back();
             std::string why;
-            if (!api_base_ok(url, why)) ctx.problem(line_of(*n), "notify.telegram.api_base", why);
+            if (!api_base_ok(url, why)) l.problem(line_of(*n), "notify.telegram.api_base", why);
             else out.api_base = url;
         }
     }
-    if (const auto* n = t.get("alert_interval")) {
-        if (auto d = ctx.duration(*n, "notify.telegram.alert_interval", true)) {
+    if (const auto* n = f.get("alert_interval")) {
+        if (auto d = l.duration(*n, "notify.telegram.alert_interval", true)) {
             if (*d > std::chrono::hours(24))
-                ctx.problem(line_of(*n), "notify.telegram.alert_interval", "must be at most 24h");
+                l.problem(line_of(*n), "notify.telegram.alert_interval", "must be at most 24h");
             else out.alert_interval = *d;
         }
     }
 }
 
-}  // namespace
-
-void load_notify(SectionContext& ctx, const toml::table& t, NotifyConfig& out) {
-    ctx.check_keys(t, "notify", {"telegram"});
-    if (const auto* n = t.get("telegram")) {
-        if (const auto* tg = ctx.table_of(*n, "notify.telegram", "a table ([notify.telegram])"))
-            load_telegram(ctx, *tg, out.telegram);
+void load_table(Loader& l, const toml::table& t, NotifyConfig& out) {
+    const Fields<NotifyConfig> f(l, t, "notify", kKeys);
+    if (const auto* n = f.get("telegram")) {
+        if (const auto* tg = l.table_of(*n, "notify.telegram", "a table ([notify.telegram])"))
+            load_telegram(l, *tg, out.telegram);
     }
 }
 
-}  // namespace depositd::config::detail
+}  // namespace
+
+std::optional<Flags> notify_key(std::string_view name) {
+    if (name.starts_with("telegram.")) return find_key<TelegramConfig>(kTelegramKeys, name.substr(9));
+    return find_key<NotifyConfig>(kKeys, name);
+}
+
+void print_notify(Printer& p, const Config& cfg) {
+    if (!cfg.notify.telegram.enabled) return;
+    p.header("[notify.telegram]", "notify.telegram");
+    p.keys<TelegramConfig>(kTelegramKeys, cfg.notify.telegram);
+}
+
+void load_notify(Loader& l, const toml::table& root, Config& cfg) {
+    if (auto* t = l.section(root, "notify")) load_table(l, *t, cfg.notify);
+}
+
+}  // namespace depositd::config

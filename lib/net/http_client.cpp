@@ -34,6 +34,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "core/netaddr.hpp"
 
 namespace depositd::net {
 
@@ -249,7 +250,7 @@ struct HttpClient::Impl {
         idle.clear();
     }
 
-    asio::awaitable<Result<std::unique_ptr<Conn>>> open(const Target& t, steady::time_point deadline) {
+    asio::awaitable<Result<std::unique_ptr<Conn>>> open(const Target& t, steady::time_point deadline, bool public_only) {
         using namespace asio::experimental::awaitable_operators;
         tcp::resolver resolver(ex);
         asio::steady_timer timer(ex);
@@ -258,12 +259,29 @@ struct HttpClient::Impl {
         if (r.index() == 1) co_return transport("resolve " + t.where + ": timed out");
         auto [rec, results] = std::get<0>(std::move(r));
         if (rec) co_return transport("resolve " + t.where + ": " + rec.message());
+        std::vector<tcp::endpoint> endpoints;
+        std::string refused;
+        for (const auto& entry : results) {
+            const tcp::endpoint ep = entry.endpoint();
+            if (public_only) {
+                auto ip = netaddr::parse_ip(ep.address().to_string());
+                auto why = ip ? netaddr::non_public_reason(*ip) : std::optional<std::string>("unreadable");
+                if (why) {
+                    if (refused.empty()) refused = ep.address().to_string() + " is " + *why;
+                    continue;
+                }
+            }
+            endpoints.push_back(ep);
+        }
+        if (endpoints.empty())
+            co_return transport("refused " + t.where + ": " + (refused.empty() ? "no address" : refused) +
+                                " (only public addresses are allowed here)");
 
         auto c = std::make_unique<Conn>();
         if (t.tls) c->tls.emplace(ex, ctx);
         else c->plain.emplace(ex);
         c->tcp().expires_at(deadline);
-        auto [cec, ep] = co_await c->tcp().async_connect(results, use_tuple);
+        auto [cec, ep] = co_await c->tcp().async_connect(endpoints, use_tuple);
         (void)ep;
         if (cec == beast::error::timeout) co_return transport("connect " + t.where + ": timed out");
         if (cec) co_return transport("connect " + t.where + ": " + cec.message());
@@ -357,7 +375,7 @@ struct HttpClient::Impl {
         std::unique_ptr<Conn> c = may_reuse ? take_idle(t.key) : nullptr;
         const bool reused = c != nullptr;
         if (!c) {
-            auto oc = co_await open(t, deadline);
+            auto oc = co_await open(t, deadline, hreq.public_only);
             if (!oc) {
                 o.error = oc.error();
                 co_return;
@@ -395,6 +413,8 @@ struct HttpClient::Impl {
         const auto deadline = start + hreq.timeout;
         auto pt = parse_target(hreq.url);
         if (!pt) co_return pt.error();
+        // Connections opened under the public-only rule are pooled apart.
+        if (hreq.public_only) pt->key += "|public";
         const Target& t = *pt;
 
         http::verb verb = http::string_to_verb(hreq.method);

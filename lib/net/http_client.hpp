@@ -32,6 +32,11 @@ struct HttpRequest {
     std::string basic_auth;
     std::chrono::milliseconds timeout{10'000};  // whole request: connect + write + read
     std::size_t max_response_bytes = 64u << 20;  // body bytes kept; see HttpResponse::truncated
+    // Connect only to public addresses (core/netaddr.hpp): a host that
+    // resolves to loopback, private, link-local or metadata addresses is a
+    // transport error, checked on the resolved addresses (DNS rebinding
+    // cannot slip a private one past a check of the name).
+    bool public_only = false;
 };
 
 struct HttpResponse {

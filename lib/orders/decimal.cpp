@@ -39,6 +39,8 @@ Decimal Decimal::from_raw(const U256& raw, unsigned decimals) {
 
 Result<Decimal> Decimal::from_double(double v) {
     if (!std::isfinite(v) || v < 0) return make_error(Errc::invalid_input, "not a finite number >= 0");
+    // -0.0 is not < 0, but prints as "-0": its '-' would be read as a digit.
+    if (v == 0) return Decimal();
     char buf[400];  // fixed notation of the largest double has 309 digits
     auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
     if (r.ec != std::errc()) return make_error(Errc::invalid_input, "number cannot be printed");

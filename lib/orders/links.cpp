@@ -37,6 +37,9 @@ Result<LinkState> link_state(store::Database& db, const store::PaymentLink& link
     auto completed = store::completed_orders_of_link(db, link.id);
     if (!completed) return completed.error();
     s.completed = *completed;
+    auto reserved = store::reserved_orders_of_link(db, link.id);
+    if (!reserved) return reserved.error();
+    s.reserved = *reserved;
     if (link.status == "draft") {
         s.availability = LinkAvailability::not_found;
         s.reason = "draft";
@@ -46,7 +49,7 @@ Result<LinkState> link_state(store::Database& db, const store::PaymentLink& link
     } else if (link.expires_at && *link.expires_at <= now_ms) {
         s.availability = LinkAvailability::gone;
         s.reason = "expired";
-    } else if (link.inventory_total && s.completed >= static_cast<std::uint64_t>(*link.inventory_total)) {
+    } else if (link.inventory_total && s.reserved >= static_cast<std::uint64_t>(*link.inventory_total)) {
         s.availability = LinkAvailability::gone;
         s.reason = "sold out";
     } else {
@@ -83,7 +86,7 @@ json::object link_to_json(const store::PaymentLink& link, std::uint64_t complete
 
 CreateOutcome checkout_order(store::Database& db, const config::Config& cfg, const RateCache* rates,
                              const store::PaymentLink& link, const std::string& pay, const std::string& amount,
-                             std::int64_t now_ms) {
+                             const std::string& client, const std::string& visitor, std::int64_t now_ms) {
     OrderRequest req;
     req.source = "link";
     req.pay = pay;
@@ -96,6 +99,7 @@ CreateOutcome checkout_order(store::Database& db, const config::Config& cfg, con
         if (auto v = json::parse_bounded(*link.metadata); v && v->is_object()) meta = v->get_object();
     meta["paymentLink"] = link.id;
     req.metadata = json::serialize(meta);
+    req.checkout = OrderRequest::Checkout{client, visitor, link.inventory_total};
     return create_order(db, cfg, rates, req, now_ms);
 }
 

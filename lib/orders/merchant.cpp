@@ -67,9 +67,18 @@ Params epay_result_params(const store::Order& o, const config::Config& cfg) {
     return p;
 }
 
+std::string append_to_return_url(const std::string& url, const Params& params) {
+    const auto hash = url.find('#');
+    if (hash == std::string::npos) return append_query(url, params);
+    // After the fragment, as EPay does: a hash-routed shop (V2Board's
+    // "/#/order/<no>") reads its route and the query from there.
+    return url.substr(0, hash + 1) + append_query(url.substr(hash + 1), params);
+}
+
 std::optional<std::string> completion_redirect(const store::Order& o, const config::Config& cfg) {
     if (!o.redirect_url || o.redirect_url->empty()) return std::nullopt;
-    if (o.source == "epay" && cfg.merchant.enabled) return append_query(*o.redirect_url, epay_result_params(o, cfg));
+    if (o.source == "epay" && cfg.merchant.enabled)
+        return append_to_return_url(*o.redirect_url, epay_result_params(o, cfg));
     return o.redirect_url;
 }
 

@@ -16,15 +16,20 @@ namespace depositd::orders {
 
 // RFC 3986 percent-encoding of a query value (unreserved characters kept).
 std::string url_encode(std::string_view s);
-// url + '?' (or '&' when it already has a query) + k=v&... encoded.
+// url + '?' (or '&' when it already has a query) + k=v&... encoded; a
+// #fragment is dropped (it never reaches a server: notify URLs).
 std::string append_query(const std::string& url, const Params& params);
+// The same for a URL the payer's browser opens: with a #fragment, the
+// parameters go after it ("https://shop/#/order/7?pid=..."), as EPay does.
+std::string append_to_return_url(const std::string& url, const Params& params);
 
 // pid, trade_no, out_trade_no, type, name, money, trade_status=TRADE_SUCCESS,
 // param, sign, sign_type=MD5 of a completed EPay order; empty values left out
 // (V2Board signs empty values too, so one would break its check).
 Params epay_result_params(const store::Order& o, const config::Config& cfg);
 // Where the payment page sends the payer once the order is completed: the
-// EPay return_url with the signed parameters, else redirectUrl as given.
+// EPay return_url with the signed parameters (after its #fragment when it
+// has one), else redirectUrl as given.
 std::optional<std::string> completion_redirect(const store::Order& o, const config::Config& cfg);
 
 // The JSON body of the epusdt callback: {trade_id, order_id, amount,

@@ -71,21 +71,18 @@ bool printable(std::string_view s) {
 
 // --- Events -------------------------------------------------------------------
 
-Status emit_order_event(store::Database& db, const config::Config& cfg, const store::Order& o,
-                        const std::vector<store::Deposit>& deposits, const std::string& type, std::int64_t now_ms) {
-    // A second occurrence (paid, reverted to waiting, paid again) is a new
-    // event with its own id; a restart cannot repeat a change already stored.
-    auto n = store::order_event_count(db, o.id, type);
-    if (!n) return n.error();
+// One order.* webhook into the outbox, delivered in the order's stream.
+Status insert_order_webhook(store::Database& db, const store::Order& o, std::string id, const std::string& type,
+                            json::object data, std::int64_t now_ms) {
     store::NewEvent e;
-    e.id = *n == 0 ? event_id(o.id, type) : event_id(o.id, type + "#" + std::to_string(*n + 1));
+    e.id = std::move(id);
     e.type = type;
     e.created_at = now_ms;
     json::object body;
     body["id"] = e.id;
     body["type"] = type;
     body["createdAt"] = format_rfc3339_ms(now_ms);
-    body["data"] = order_to_json(o, deposits, cfg);
+    body["data"] = std::move(data);
     e.payload = json::serialize(body);
     e.kind = store::kKindWebhook;
     e.stream = o.id;
@@ -93,6 +90,19 @@ Status emit_order_event(store::Database& db, const config::Config& cfg, const st
     auto r = store::insert_event(db, e);
     if (!r) return r.error();
     return {};
+}
+
+Status emit_order_event(store::Database& db, const config::Config& cfg, const store::Order& o,
+                        const std::vector<store::Deposit>& deposits, const std::string& type, std::int64_t now_ms) {
+    // A second occurrence (paid, reverted to waiting, paid again) is a new
+    // event with its own id; a restart cannot repeat a change already stored.
+    auto n = store::order_event_count(db, o.id, type);
+    if (!n) return n.error();
+    auto late = store::late_deposits_of_order(db, o.id);
+    if (!late) return late.error();
+    return insert_order_webhook(db, o,
+                                *n == 0 ? event_id(o.id, type) : event_id(o.id, type + "#" + std::to_string(*n + 1)),
+                                type, order_to_json(o, deposits, cfg, *late), now_ms);
 }
 
 // The EPay notify or epusdt callback of a completed order made by those protocols.
@@ -203,26 +213,78 @@ Status settle(store::Database& db, const config::Config& cfg, store::Order o, st
     return store::update_order_state(db, o);
 }
 
-// How far a node's block time may be behind depositd's clock when a payment
-// is compared with the creation of its order.
-constexpr std::int64_t kClockSkewMs = 60'000;
+// The chain's attribution_skew (SPEC §10): how far its block clocks may run
+// behind the moment a payment was made.
+std::int64_t skew_ms(const config::Config& cfg, const std::string& chain_id) {
+    const auto* chain = cfg.chain(chain_id);
+    return chain ? chain->attribution_skew.count() : 0;
+}
 
 // The order a new payment belongs to, if any: one whose life (created_at ..
-// expires_at) contains the payment's block time; the newest created before
-// it, else the oldest. Mode amount: the exact amount only, and not an order
-// already paid.
-std::optional<store::Order> order_for_payment(std::vector<store::Order> candidates, const store::Deposit& d,
-                                              std::int64_t paid_ms) {
-    std::optional<store::Order> before, after;  // candidates are newest first
+// expires_at) contains the payment's block time (the newest such), else one
+// created within the chain's skew after it (the oldest such; `early` set).
+// `candidates` (orders_in_window) are newest first. Mode amount: the exact
+// amount only, and not an order already paid.
+struct PaymentMatch {
+    std::optional<store::Order> order;
+    bool early = false;  // the order began after the block's time (within the skew)
+};
+PaymentMatch order_for_payment(std::vector<store::Order> candidates, const store::Deposit& d, std::int64_t paid_ms) {
+    PaymentMatch during, early;
     for (auto& o : candidates) {
         if (o.mode == "amount" && (o.status == "paid" || o.pay_raw != d.raw_amount)) continue;
         if (o.created_at <= paid_ms) {
-            if (!before) before = o;
+            if (!during.order) during.order = o;
         } else {
-            after = o;
+            early.order = o;
+            early.early = true;
         }
     }
-    return before ? before : after;
+    return during.order ? during : early;
+}
+
+// The ended order a payment is late for, if any. Address mode: the last
+// holder of the address before the block was an order that had completed
+// or expired (or was past its expiresAt), and nobody holds the address at
+// block time. Mode amount: the newest order holding that exact amount on
+// that address that no longer takes a payment ([orders].amount_hold).
+Result<std::optional<store::Order>> late_target(store::Database& db, const config::Config& cfg,
+                                                const store::Deposit& d, std::int64_t paid_ms) {
+    const std::int64_t skew = skew_ms(cfg, d.chain_id);
+    auto ended = [&](const store::Order& o) {
+        return o.status == "completed" || o.status == "expired" || paid_ms > o.expires_at;
+    };
+    if (!d.reference || d.reference->rfind("ord_", 0) == 0) {
+        auto holder = store::last_holder_before(db, d.address_id, paid_ms);
+        if (!holder) return holder.error();
+        if (*holder && (!d.reference || *d.reference == **holder) && (*holder)->rfind("ord_", 0) == 0) {
+            auto o = store::get_order(db, **holder);
+            if (!o) return o.error();
+            if (*o && (*o)->mode == "address" && (*o)->address_id == d.address_id && (*o)->chain_id == d.chain_id &&
+                (*o)->currency == d.currency && ended(**o))
+                return o;
+        }
+    }
+    if (d.reference) return std::optional<store::Order>{};
+    auto held = store::ended_order_holding(db, d.address_id, d.chain_id, d.currency, d.raw_amount, paid_ms, skew,
+                                           cfg.orders.amount_hold.count());
+    if (!held) return held.error();
+    if (*held && (*held)->mode == "amount") return held;
+    return std::optional<store::Order>{};
+}
+
+// order.late_payment: the order as it is (its late payments included) and
+// the deposit that came late. One event per late deposit.
+Status emit_late_payment(store::Database& db, const config::Config& cfg, const store::Order& o,
+                         const store::Deposit& d, std::int64_t now_ms) {
+    auto deposits = store::deposits_of_order(db, o.id);
+    if (!deposits) return deposits.error();
+    auto late = store::late_deposits_of_order(db, o.id);
+    if (!late) return late.error();
+    json::object data = order_to_json(o, *deposits, cfg, *late);
+    data["deposit"] = store::deposit_to_json(d);
+    const std::string type = "order.late_payment";
+    return insert_order_webhook(db, o, event_id(o.id, type + "/" + d.id), type, std::move(data), now_ms);
 }
 
 }  // namespace
@@ -230,6 +292,7 @@ std::optional<store::Order> order_for_payment(std::vector<store::Order> candidat
 std::string new_order_id() { return "ord_" + random_hex(16); }
 std::string new_link_id() { return "plink_" + random_hex(12); }
 std::string new_slug() { return random_hex(8); }
+std::string new_visitor_id() { return random_hex(16); }
 
 std::string base_url(const config::Config& cfg) {
     if (!cfg.api.public_url.empty()) return cfg.api.public_url;
@@ -239,7 +302,7 @@ std::string base_url(const config::Config& cfg) {
 std::string payment_url(const config::Config& cfg, const std::string& id) { return base_url(cfg) + "/pay/" + id; }
 
 json::object order_to_json(const store::Order& o, const std::vector<store::Deposit>& deposits,
-                           const config::Config& cfg) {
+                           const config::Config& cfg, const std::vector<store::Deposit>& late) {
     json::object j;
     j["id"] = o.id;
     j["orderId"] = o.order_id;
@@ -258,6 +321,11 @@ json::object order_to_json(const store::Order& o, const std::vector<store::Depos
     json::array deps;
     for (const auto& d : deposits) deps.push_back(store::deposit_to_json(d));
     j["deposits"] = std::move(deps);
+    // Payments that came after the order had ended: recorded, never counted
+    // in paidAmount, for the shop to settle (order.late_payment).
+    json::array late_deps;
+    for (const auto& d : late) late_deps.push_back(store::deposit_to_json(d));
+    j["latePayments"] = std::move(late_deps);
     j["createdAt"] = format_rfc3339_ms(o.created_at);
     j["expiresAt"] = format_rfc3339_ms(o.expires_at);
     j["paidAt"] = opt_time(o.paid_at);
@@ -278,7 +346,9 @@ json::object order_to_json(const store::Order& o, const std::vector<store::Depos
 Result<json::object> load_order_json(store::Database& db, const store::Order& o, const config::Config& cfg) {
     auto deposits = store::deposits_of_order(db, o.id);
     if (!deposits) return deposits.error();
-    return order_to_json(o, *deposits, cfg);
+    auto late = store::late_deposits_of_order(db, o.id);
+    if (!late) return late.error();
+    return order_to_json(o, *deposits, cfg, *late);
 }
 
 CreateOutcome create_order(store::Database& db, const config::Config& cfg, const RateCache* rates,
@@ -322,6 +392,29 @@ CreateOutcome create_order(store::Database& db, const config::Config& cfg, const
 
     store::Transaction tx(db);
     if (!tx.begun()) return internal(tx.begun().error(), "begin");
+
+    // Checkout (SPEC §8): the visitor's open order back; then the caps, in
+    // this transaction so concurrent visitors cannot slip past them.
+    if (req.checkout && req.link_id) {
+        auto mine = store::open_order_of_visitor(db, *req.link_id, req.checkout->visitor);
+        if (!mine) return internal(mine.error(), "visitor's order");
+        if (*mine) {
+            out.order = std::move(**mine);
+            out.created = false;
+            return out;
+        }
+        if (req.checkout->inventory_total) {
+            auto reserved = store::reserved_orders_of_link(db, *req.link_id);
+            if (!reserved) return internal(reserved.error(), "link stock");
+            if (*reserved >= static_cast<std::uint64_t>(*req.checkout->inventory_total))
+                return fail(Failure::sold_out, "sold out");
+        }
+        auto held = store::open_checkout_orders_of_client(db, req.checkout->client);
+        if (!held) return internal(held.error(), "client's orders");
+        if (*held >= cfg.orders.open_per_client)
+            return fail(Failure::too_many, "this network address already has " + std::to_string(*held) +
+                                               " open checkout orders; pay or let one expire first");
+    }
 
     if (!req.order_id.empty()) {
         auto existing = store::latest_order_by_order_id(db, req.order_id);
@@ -383,6 +476,10 @@ CreateOutcome create_order(store::Database& db, const config::Config& cfg, const
     o.link_id = req.link_id;
     o.created_at = now_ms;
     o.expires_at = now_ms + lifetime_ms;
+    if (req.checkout) {
+        o.client = req.checkout->client;
+        o.visitor = req.checkout->visitor;
+    }
 
     const std::string protocol = to_string(currency->protocol);
     if (amount_mode) {
@@ -392,14 +489,25 @@ CreateOutcome create_order(store::Database& db, const config::Config& cfg, const
                                   "receive address");
         o.address_id = **id;
         o.address = receive_canonical;
-        auto open = store::open_orders_at(db, o.address_id, o.chain_id, o.currency);
+        // Open orders hold their amounts, and ended ones for amount_hold
+        // more: a late payer's amount is never handed to the next order.
+        auto open = store::held_orders_at(db, o.address_id, o.chain_id, o.currency, now_ms,
+                                          cfg.orders.amount_hold.count());
         if (!open) return internal(open.error(), "open orders");
         std::set<U256> taken;
+        int checkout_near = 0;  // amounts near this price held by checkout orders
+        const U256 step = amount_step(o.decimals);
         for (const auto& other : *open) {
             auto raw = raw_of(other.pay_raw);
             if (!raw) return internal(raw.error(), "open orders");
             taken.insert(*raw);
+            if (other.source == "link" && (other.status == "waiting" || other.status == "paid") && *raw >= *wanted &&
+                (*raw - *wanted) / step < kMaxAmountSteps)
+                ++checkout_near;
         }
+        if (req.checkout && checkout_near >= kMaxAmountSteps / 2)
+            return fail(Failure::busy, "checkout orders hold half of the amounts near " + o.amount + " " + o.currency +
+                                           "; try again later");
         auto chosen = unique_amount(*wanted, o.decimals, taken);
         if (!chosen)
             return fail(Failure::no_amount_slot, "No free amount near " + o.amount + " " + o.currency + ": " +
@@ -407,6 +515,20 @@ CreateOutcome create_order(store::Database& db, const config::Config& cfg, const
                                                      " open orders already expect the next amounts; try again later");
         o.pay_raw = u256_to_decimal(*chosen);
     } else {
+        if (req.checkout) {
+            // Checkout orders may hold at most half of what is free: the rest
+            // stays for API orders and bindings whatever strangers do.
+            auto stats = store::pool_stats(db, now_ms);
+            if (!stats) return internal(stats.error(), "pool stats");
+            std::uint64_t free = 0;
+            for (const auto& st : *stats)
+                if (st.protocol == protocol) free = st.free;
+            auto held = store::open_checkout_orders_on_protocol(db, protocol);
+            if (!held) return internal(held.error(), "checkout orders");
+            if (free > 0 && *held >= free)
+                return fail(Failure::busy, "checkout orders hold half of the free " + protocol +
+                                               " addresses; try again later");
+        }
         auto a = store::take_order_address(db, protocol, o.id, now_ms);
         if (!a) return internal(a.error(), "take address");
         if (!*a) return fail(Failure::insufficient_addresses, "No free " + protocol + " addresses left in the pool");
@@ -443,14 +565,36 @@ Status on_deposit_change(store::Database& db, const config::Config& cfg, const s
     // dated by its block when the chain says when that was, else by now.
     if (event_type != "deposit.pending" || d.status != "pending" || d.address_id == 0) return {};
     const std::int64_t paid_ms = d.block_time.value_or(d.detected_at);
-    auto candidates = store::orders_in_window(db, d.address_id, d.chain_id, d.currency, paid_ms, kClockSkewMs);
+    auto candidates =
+        store::orders_in_window(db, d.address_id, d.chain_id, d.currency, paid_ms, skew_ms(cfg, d.chain_id));
     if (!candidates) return candidates.error();
     auto match = order_for_payment(std::move(*candidates), d, paid_ms);
-    if (!match) return {};
-    auto l = store::link_deposit(db, match->id, d.id, now_ms);
+    Result<std::optional<store::Order>> late = std::optional<store::Order>{};
+    if (!match.order || match.early) {
+        late = late_target(db, cfg, d, paid_ms);
+        if (!late) return late.error();
+    }
+    // An order that began after the block takes it only when nobody held the
+    // address (or, in mode amount, that amount) at the block's time.
+    if (match.order && match.early) {
+        const bool other_holder = d.reference && *d.reference != match.order->id;
+        if (other_holder || (*late && (*late)->id != match.order->id)) match.order.reset();
+    }
+    if (match.order) {
+        auto l = store::link_deposit(db, match.order->id, d.id, now_ms);
+        if (!l) return l.error();
+        logger()->info("deposit {} pays order {} ({})", d.id, match.order->id, match.order->order_id);
+        return settle(db, cfg, std::move(*match.order), now_ms);
+    }
+    if (!*late) return {};
+    const store::Order& o = **late;
+    auto l = store::link_deposit(db, o.id, d.id, now_ms, true);
     if (!l) return l.error();
-    logger()->info("deposit {} pays order {} ({})", d.id, match->id, match->order_id);
-    return settle(db, cfg, std::move(*match), now_ms);
+    logger()->warn("deposit {} ({} {}) came after order {} ({}) had ended ({}): reported as order.late_payment, not "
+                   "credited",
+                   d.id, human(d.raw_amount, d.decimals), d.currency, o.id, o.order_id,
+                   o.status == "completed" || o.status == "expired" ? o.status : "past its expiresAt");
+    return emit_late_payment(db, cfg, o, d, now_ms);
 }
 
 std::optional<std::string> check_reason(std::string_view reason) {

@@ -48,9 +48,23 @@ struct OrderRequest {
     // the amount is the same (anything else is a conflict) and start a new
     // order after an expired one.
     bool reuse_any = true;
+    // A checkout order (a payment link's public page, SPEC §8): who asked,
+    // and the caps checked inside the creating transaction. The visitor's
+    // open order of the same link is given back instead of a new one.
+    struct Checkout {
+        std::string client;                        // netaddr::client_key of the client
+        std::string visitor;                       // the visitor cookie's id
+        std::optional<std::int64_t> inventory_total;
+    };
+    std::optional<Checkout> checkout;
 };
 
-enum class Failure { invalid, insufficient_addresses, no_amount_slot, rate_unavailable, conflict, internal };
+// too_many: the client holds [orders].open_per_client open checkout orders;
+// sold_out: the link's stock is taken by completed, paid and waiting orders;
+// busy: checkout orders already hold half of what is free (addresses, or
+// the amounts near a price), kept for API orders and bindings.
+enum class Failure { invalid, insufficient_addresses, no_amount_slot, rate_unavailable, conflict, internal,
+                     too_many, sold_out, busy };
 
 struct CreateOutcome {
     std::optional<store::Order> order;
@@ -64,12 +78,17 @@ struct CreateOutcome {
 CreateOutcome create_order(store::Database& db, const config::Config& cfg, const RateCache* rates,
                            const OrderRequest& req, std::int64_t now_ms);
 
-// SPEC §8 order object.
+// SPEC §8 order object; `late` are its late payments (latePayments).
 json::object order_to_json(const store::Order& o, const std::vector<store::Deposit>& deposits,
-                           const config::Config& cfg);
+                           const config::Config& cfg, const std::vector<store::Deposit>& late = {});
 Result<json::object> load_order_json(store::Database& db, const store::Order& o, const config::Config& cfg);
 
 // The scanner's deposit observer (scanner::Scanner::on_deposit_change).
+// A new payment goes to the order that held its address (or, in mode
+// amount, its exact amount) at its block time, widened by the chain's
+// attribution_skew before the order began; one that matches an order that
+// had ended is that order's late payment (order.late_payment), never
+// another order's money.
 Status on_deposit_change(store::Database& db, const config::Config& cfg, const store::Deposit& d,
                          const std::string& event_type, std::int64_t now_ms);
 using DepositObserver =
@@ -124,5 +143,7 @@ Status prepare_receive_addresses(store::Database& db, const config::Config& cfg,
 std::string new_order_id();
 std::string new_link_id();
 std::string new_slug();
+// The id of a checkout visitor's cookie: 32 hex (128 bits).
+std::string new_visitor_id();
 
 }  // namespace depositd::orders

@@ -110,9 +110,14 @@ Result<Price> price(const config::OrdersConfig& orders, const PayCurrency& curre
     return p;
 }
 
-std::optional<U256> unique_amount(const U256& wanted, unsigned decimals, const std::set<U256>& taken) {
+U256 amount_step(unsigned decimals) {
     U256 step = 1;
     for (unsigned i = 2; i < decimals; ++i) step *= 10;  // 0.01 in base units (10^(decimals-2))
+    return step;
+}
+
+std::optional<U256> unique_amount(const U256& wanted, unsigned decimals, const std::set<U256>& taken) {
+    const U256 step = amount_step(decimals);
     U256 candidate = wanted;
     for (int i = 0; i <= kMaxAmountSteps; ++i) {
         if (!taken.count(candidate)) return candidate;

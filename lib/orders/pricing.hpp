@@ -64,5 +64,7 @@ Result<Price> price(const config::OrdersConfig& orders, const PayCurrency& curre
 // in `taken` uses, trying at most kMaxAmountSteps steps.
 inline constexpr int kMaxAmountSteps = 100;
 std::optional<U256> unique_amount(const U256& wanted, unsigned decimals, const std::set<U256>& taken);
+// The step of unique_amount in base units.
+U256 amount_step(unsigned decimals);
 
 }  // namespace depositd::orders

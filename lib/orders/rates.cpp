@@ -1,5 +1,7 @@
 #include "orders/rates.hpp"
 
+#include <algorithm>
+
 #include "core/json.hpp"
 #include "core/log.hpp"
 
@@ -45,11 +47,51 @@ Result<Decimal> rate_from_json(std::string_view body, std::string_view path) {
     return rate;
 }
 
+Decimal median(std::vector<Decimal> rates) {
+    std::sort(rates.begin(), rates.end());
+    const std::size_t n = rates.size();
+    if (n % 2 == 1) return rates[n / 2];
+    static const Decimal half = *Decimal::parse("0.5");
+    return (rates[n / 2 - 1] + rates[n / 2]) * half;
+}
+
+namespace {
+
+// |rate - from| > from * ppm / 10^6, exactly.
+bool moves_too_far(const Decimal& rate, const Decimal& from, std::uint32_t ppm) {
+    Decimal diff = rate - from;
+    if (diff.is_negative()) diff = Decimal() - diff;
+    return diff * Decimal::from_int(1'000'000) > from * Decimal::from_int(ppm);
+}
+
+}  // namespace
+
 void RateCache::set(const Decimal& rate, std::int64_t fetched_ms) {
     std::lock_guard lock(mu_);
     rate_ = rate;
+    refused_.reset();
     fetched_ms_ = fetched_ms;
     last_error_.clear();
+}
+
+RateCache::Verdict RateCache::offer(const Decimal& rate, std::int64_t fetched_ms, std::uint32_t max_change_ppm) {
+    std::lock_guard lock(mu_);
+    Verdict v = Verdict::accepted;
+    if (rate_ && max_change_ppm > 0 && moves_too_far(rate, *rate_, max_change_ppm)) {
+        if (refused_ && !moves_too_far(rate, *refused_, max_change_ppm)) {
+            v = Verdict::confirmed;
+        } else {
+            refused_ = rate;
+            last_error_ = "rate " + rate.to_string() + " moves more than the allowed change from " + rate_->to_string() +
+                          "; refused until a second fetch confirms it";
+            return Verdict::refused;
+        }
+    }
+    rate_ = rate;
+    refused_.reset();
+    fetched_ms_ = fetched_ms;
+    last_error_.clear();
+    return v;
 }
 
 void RateCache::set_error(std::string error) {

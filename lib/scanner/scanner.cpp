@@ -36,6 +36,9 @@ const std::string kEvtReverted = "deposit.reverted";
 constexpr std::size_t kWatchChunk = 50'000;
 // Consecutive failed steps before a chain reports "error" (one 429 is not an outage).
 constexpr int kErrorAfterFailures = 3;
+// Finality claims kept while the cursor has not reached them (a catch-up
+// reads the head every poll_interval): the lowest ones are proven first.
+constexpr std::size_t kMaxClaims = 64;
 
 auto logger() {
     static auto l = log::get("scanner");
@@ -48,13 +51,6 @@ Error with_context(Error e, const std::string& context) {
 }
 
 std::uint64_t confirmations_at(std::uint64_t head, std::uint64_t block) { return head >= block ? head - block + 1 : 0; }
-
-// A block's timestamp resolution and consensus tolerance: the binding that
-// held the address at block time + slack gets the deposit (SPEC §4). EVM,
-// TRON and Solana stamp blocks to the second; a Bitcoin block may claim a
-// time up to two hours off (consensus rule), so a recent Bitcoin block
-// credits the holder at scan time (docs/chains/bitcoin.md: cooldown >= 2 h).
-std::int64_t attribution_slack_ms(Protocol p) { return p == Protocol::bitcoin ? 2 * 3600 * 1000 : 999; }
 
 }  // namespace
 
@@ -131,7 +127,7 @@ void Scanner::report(const Result<StepOutcome>& r) {
     health_.progress_at = now;
     if (head_) health_.head = head_->height;
     if (cursor_) health_.scanned = cursor_->height;
-    if (finalized_floor_) health_.finalized = finalized_floor_;
+    if (proven_) health_.finalized = proven_->height;
     if (r) {
         failures_ = 0;
         health_.updated_at = now;
@@ -265,7 +261,12 @@ asio::awaitable<Status> Scanner::read_head() {
     if (!h) co_return h.error();
     head_ = *h;
     head_read_at_ = std::chrono::steady_clock::now();
-    if (h->finalized) finalized_floor_ = std::max(finalized_floor_, *h->finalized);
+    // The node's finalized block is a claim to prove against our own chain
+    // (prove_finality), not a height to trust.
+    if (h->finalized && !h->finalized_hash.empty() && (!proven_ || *h->finalized > proven_->height)) {
+        claims_[*h->finalized] = h->finalized_hash;
+        while (claims_.size() > kMaxClaims) claims_.erase(std::prev(claims_.end(), 2));  // keep the lowest and the newest
+    }
     metrics::Registry::global().gauge_set("depositd_chain_head", {{"chain", options_.chain_id}},
                                           static_cast<double>(h->height));
     // The watch set is refreshed AFTER the head is read: an address bound
@@ -280,7 +281,7 @@ asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor() {
     if (!existing) co_return existing.error();
     if (*existing) {
         const auto& c = **existing;
-        if (c.finalized) finalized_floor_ = std::max(finalized_floor_, *c.finalized);
+        if (c.finalized && c.finalized_hash) proven_ = FinalBlock{*c.finalized, *c.finalized_hash};
         co_return Cursor{c.height, c.last_block_height(), c.hash};
     }
 
@@ -362,16 +363,29 @@ asio::awaitable<Result<StepOutcome>> Scanner::at_head() {
     const auto head = *head_;
     const auto now = clock_.now_ms();
     const std::uint64_t scanned = cur.height;
+    const auto claims = claims_;
+    const auto proven = proven_;
     CommitCounts counts;
-    auto s = co_await store::async_write(store_, [this, &chain, head, now, scanned, &counts](store::Database& db) -> Status {
+    auto s = co_await store::async_write(store_, [this, &chain, &head, now, scanned, &claims, &proven,
+                                                  &counts](store::Database& db) -> Status {
+        counts = CommitCounts{};
+        counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
         if (auto s = store::set_head(db, chain, head.height, now); !s) return s;
+        if (auto s = prove_finality(db, claims, scanned, counts); !s) return s;
+        if (counts.proven && (!proven || counts.proven->height > proven->height))
+            if (auto s = store::set_finalized(db, chain, counts.proven->height, counts.proven->hash, now); !s) return s;
         if (auto s = update_confirmations(db, head, scanned, now, counts); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();
+    take_finality(counts);
     after_commit(counts);
+    if (!counts.finality_conflict.empty()) {
+        const std::string why = counts.finality_conflict;
+        co_return co_await handle_reorg(why);
+    }
     co_return StepOutcome::caught_up;
 }
 
@@ -475,9 +489,14 @@ asio::awaitable<Result<StepOutcome>> Scanner::catch_up() {
         co_return committed.error();
     }
     cursor_ = batch->cursor;
+    take_finality(*committed);
     after_commit(*committed);
     metrics::Registry::global().gauge_set("depositd_chain_scanned", {{"chain", options_.chain_id}},
                                           static_cast<double>(cursor_->height));
+    if (!committed->finality_conflict.empty()) {
+        const std::string why = committed->finality_conflict;
+        co_return co_await handle_reorg(why);
+    }
     if (cursor_->height >= head_->height) co_return StepOutcome::caught_up;
     logger()->debug("{}: scanned {}..{} (head {}, lag {})", options_.chain_id, from, cursor_->height, head_->height,
                     head_->height - cursor_->height);
@@ -487,12 +506,16 @@ asio::awaitable<Result<StepOutcome>> Scanner::catch_up() {
 asio::awaitable<Result<Scanner::CommitCounts>> Scanner::commit(const Batch& batch) {
     const auto head = *head_;
     const auto now = clock_.now_ms();
+    const auto claims = claims_;
+    const auto proven = proven_;
     CommitCounts counts;
-    auto s = co_await store::async_write(store_, [this, &batch, head, now, &counts](store::Database& db) -> Status {
+    auto s = co_await store::async_write(store_, [this, &batch, &head, now, &claims, &proven,
+                                                  &counts](store::Database& db) -> Status {
         counts = CommitCounts{};
+        counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = write_batch(db, batch, head, now, counts); !s) return s;
+        if (auto s = write_batch(db, batch, head, claims, now, counts); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();
@@ -507,9 +530,12 @@ void Scanner::after_commit(const CommitCounts& counts) {
 
 // --- Writer-thread halves -------------------------------------------------------
 
-bool Scanner::is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head) const {
+bool Scanner::is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head,
+                           const std::optional<FinalBlock>& proven) const {
     if (options_.finalized) {
-        if (!head.finalized || block_number > *head.finalized) return false;
+        // Final only at or below a finalized block proven on our chain: a
+        // height the node calls finalized says nothing about OUR block there.
+        if (!proven || block_number > proven->height) return false;
         return confirmations_at(head.height, block_number) >= required;  // coinbase-style extra requirements
     }
     return confirmations_at(head.height, block_number) >= std::max<std::uint64_t>(required, 1);
@@ -532,7 +558,8 @@ Status Scanner::record_change(store::Database& db, store::Deposit& d, const std:
     return {};
 }
 
-Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain::Head& head, std::int64_t now,
+Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain::Head& head,
+                            const std::map<std::uint64_t, std::string>& claims, std::int64_t now,
                             CommitCounts& counts) {
     const auto& chain = options_.chain_id;
     for (const auto& nb : batch.blocks) {
@@ -559,8 +586,11 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
             }
             auto owner = store::address_owner(db, nt.address_id);
             if (!owner) return owner.error();
-            const std::int64_t block_time = b.time_ms > 0 ? b.time_ms + attribution_slack_ms(options_.protocol) : now;
-            auto reference = store::reference_at(db, nt.address_id, std::min(block_time, now));
+            // The binding that held the address at block time, or one that
+            // began within the chain's attribution skew after it (SPEC §10:
+            // block clocks run behind; cooldowns >= skew keep holders apart).
+            const std::int64_t block_time = b.time_ms > 0 ? std::min(b.time_ms, now) : now;
+            auto reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
             if (!reference) return reference.error();
 
             store::Deposit d;
@@ -594,7 +624,9 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
                            Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
         }
     }
-    // Confirmations count only blocks on the chain just linked to ours.
+    // Finality is proven on the blocks just linked to ours; confirmations
+    // count only blocks on that chain.
+    if (auto s = prove_finality(db, claims, batch.cursor.height, counts); !s) return s;
     if (auto s = update_confirmations(db, head, batch.cursor.height, now, counts); !s) return s;
     store::Cursor c;
     c.chain_id = chain;
@@ -602,14 +634,24 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
     c.hash = batch.cursor.hash;
     c.block_height = batch.cursor.block_height;
     c.head = head.height;
-    if (finalized_floor_) c.finalized = finalized_floor_;
+    if (counts.proven) {
+        c.finalized = counts.proven->height;
+        c.finalized_hash = counts.proven->hash;
+    }
     c.updated_at = now;
     if (auto s = store::put_cursor(db, c); !s) return s;
     // Blocks are kept for reorg walks and for the canonical test of pending
-    // deposits (coinbase outputs wait 100 blocks).
+    // deposits (coinbase outputs wait 100 blocks). Confirming at finality,
+    // also every block above the proven finalized one: the next finalized
+    // block is proven against them, and an L2's finalized block trails its
+    // head by thousands of blocks.
     const std::uint64_t keep = std::max<std::uint64_t>({options_.max_reorg_depth, options_.confirmations, 100}) + 8;
-    if (batch.cursor.block_height > keep)
-        if (auto s = store::prune_blocks_below(db, chain, batch.cursor.block_height - keep); !s) return s;
+    if (batch.cursor.block_height > keep) {
+        std::uint64_t below = batch.cursor.block_height - keep;
+        if (options_.finalized) below = std::min<std::uint64_t>(below, counts.proven ? counts.proven->height : 0);
+        if (below > 0)
+            if (auto s = store::prune_blocks_below(db, chain, below); !s) return s;
+    }
     return {};
 }
 
@@ -621,7 +663,7 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
     for (auto& d : *pending) {
         if (d.block_number > scanned) continue;
         const std::uint64_t confs = confirmations_at(head.height, d.block_number);
-        const bool due = is_confirmed(d.block_number, d.required_confirmations, head);
+        const bool due = is_confirmed(d.block_number, d.required_confirmations, head, counts.proven);
         if (!due) {
             if (confs == d.confirmations) continue;
             d.confirmations = confs;
@@ -655,6 +697,49 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
                        options_.finalized ? ", finalized" : "");
     }
     return {};
+}
+
+Status Scanner::prove_finality(store::Database& db, const std::map<std::uint64_t, std::string>& claims,
+                               std::uint64_t scanned, CommitCounts& counts) {
+    const auto& chain = options_.chain_id;
+    // Highest claim first: once one is proven, every claim below it is settled
+    // (its block is an ancestor of the proven one on our linked chain).
+    for (auto it = claims.rbegin(); it != claims.rend(); ++it) {
+        const std::uint64_t height = it->first;
+        const std::string& hash = it->second;
+        if (height > scanned) continue;  // not reached yet
+        if (counts.proven && height <= counts.proven->height) break;
+        auto stored = store::get_block(db, chain, height);
+        if (!stored) return stored.error();
+        if (*stored && (*stored)->hash == hash) {
+            counts.proven = FinalBlock{height, hash};
+            break;
+        }
+        if (!*stored) {
+            // No block of ours at that height: below everything we keep (it
+            // cannot be checked; a later claim settles it), or a height our
+            // chain skipped where the node has a finalized block.
+            auto below = store::blocks_down_from(db, chain, height, 1);
+            if (!below) return below.error();
+            if (below->empty()) continue;
+        }
+        if (counts.finality_conflict.empty())
+            counts.finality_conflict = "the node's finalized block at " + std::to_string(height) + " is " + hash +
+                                       "; ours there is " + (*stored ? (*stored)->hash : std::string("none")) +
+                                       " (scanned from a backend on another fork?)";
+    }
+    return {};
+}
+
+void Scanner::take_finality(const CommitCounts& counts) {
+    if (counts.proven && (!proven_ || counts.proven->height > proven_->height)) {
+        proven_ = counts.proven;
+        logger()->debug("{}: finalized block {} {} proven on our chain", options_.chain_id, proven_->height,
+                        proven_->hash);
+    }
+    if (proven_) claims_.erase(claims_.begin(), claims_.upper_bound(proven_->height));
+    if (!counts.finality_conflict.empty())
+        logger()->debug("{}: {}: not confirmed; following it as a reorg", options_.chain_id, counts.finality_conflict);
 }
 
 // --- Reorgs ---------------------------------------------------------------------
@@ -699,11 +784,14 @@ asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const std::string& wh
             ancestor = b;
             break;
         }
-        if (finalized_floor_ && b.height <= finalized_floor_) {
+        if (proven_ && b.height <= proven_->height) {
+            // A true conflict: this block is at or below a finalized block
+            // the node itself proved on our chain.
             const std::string reason = "block " + std::to_string(b.height) + " " + b.hash +
-                                       " at or below the finalized height " + std::to_string(finalized_floor_) +
-                                       " is no longer the node's block: refusing to revert finalized deposits; " +
-                                       "chain stopped, nothing skipped; check the node, then restart";
+                                       " at or below the finalized block " + std::to_string(proven_->height) + " " +
+                                       proven_->hash + " (proven on our chain) is no longer the node's block: " +
+                                       "refusing to revert finalized deposits; chain stopped, nothing skipped; " +
+                                       "check the node, then restart";
             co_return co_await halt(reason);
         }
     }

@@ -20,8 +20,14 @@
 //    the chain we just verified;
 //  - a height the node does not know ("unknown") is never evidence that our
 //    block left the chain: the step fails and is retried;
-//  - nothing at or below the highest finalized height ever seen is
-//    reverted: the chain halts loudly instead.
+//  - finality is proven by hash, never taken from a height: the node names
+//    its finalized block (height F, hash H); a block of ours counts as final
+//    only once our stored block at F has hash H (parent links prove the
+//    blocks below). A different block at F is a reorg to follow (walked like
+//    any other), not a halt; with `confirmations = "finalized"` deposits are
+//    confirmed at or below the highest proven finalized block only;
+//  - nothing at or below the highest PROVEN finalized block is ever
+//    reverted: a node that contradicts it halts the chain loudly instead.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -78,6 +84,9 @@ struct ScannerOptions {
     std::chrono::milliseconds poll_interval{3000};
     std::chrono::milliseconds max_backoff{30000};
     bool pipeline = true;                        // fetch the next range while the current one commits
+    // A binding also takes deposits whose block is dated up to this long
+    // before it began (SPEC §10 "Attribution"; [[chains]].attribution_skew).
+    std::chrono::milliseconds attribution_skew{120'000};
     // Where the chain is configured ("file:line"), for fatal start-up errors.
     std::string source;
 };
@@ -146,8 +155,14 @@ private:
         std::vector<NewBlock> blocks;
         Cursor cursor;                    // after the batch
     };
+    struct FinalBlock {                   // a finalized block proven on our chain
+        std::uint64_t height = 0;
+        std::string hash;
+    };
     struct CommitCounts {
         int events = 0, found = 0, revived = 0, confirmed = 0;
+        std::optional<FinalBlock> proven;  // the proven finalized block after the commit
+        std::string finality_conflict;     // a finality claim our stored chain contradicts ("" none)
     };
     struct Prefetch {
         std::uint64_t from = 0, to = 0;
@@ -166,12 +181,20 @@ private:
     Result<Batch> make_batch(chain::ScanResult scanned, std::uint64_t from, std::uint64_t to, bool& reorg);
 
     // Writer-thread halves (one transaction each, or part of one).
-    Status write_batch(store::Database& db, const Batch& batch, const chain::Head& head, std::int64_t now,
-                       CommitCounts& counts);
+    Status write_batch(store::Database& db, const Batch& batch, const chain::Head& head,
+                       const std::map<std::uint64_t, std::string>& claims, std::int64_t now, CommitCounts& counts);
     Status update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned, std::int64_t now,
                                 CommitCounts& counts);
+    // Checks the node's finality claims at or below `scanned` against our
+    // stored blocks: raises counts.proven, or names a contradiction in
+    // counts.finality_conflict (the caller persists counts.proven).
+    Status prove_finality(store::Database& db, const std::map<std::uint64_t, std::string>& claims,
+                          std::uint64_t scanned, CommitCounts& counts);
     Status record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now);
-    bool is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head) const;
+    bool is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head,
+                      const std::optional<FinalBlock>& proven) const;
+    // Network thread, after a commit: takes over the proven block, forgets the claims it settles.
+    void take_finality(const CommitCounts& counts);
 
     void after_commit(const CommitCounts& counts);
     void report(const Result<StepOutcome>& r);
@@ -195,7 +218,8 @@ private:
     std::optional<Cursor> cursor_;                // in memory once loaded
     std::optional<chain::Head> head_;
     std::chrono::steady_clock::time_point head_read_at_{};
-    std::uint64_t finalized_floor_ = 0;           // highest finalized height seen (0: none)
+    std::optional<FinalBlock> proven_;            // highest finalized block proven on our chain (persisted)
+    std::map<std::uint64_t, std::string> claims_; // finalized blocks the node named, not proven yet: height -> hash
     std::optional<Prefetch> prefetch_;
     ChainHealth health_;
     int failures_ = 0;

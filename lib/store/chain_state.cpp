@@ -3,7 +3,15 @@
 namespace depositd::store {
 namespace {
 constexpr const char* kCursorColumns =
-    "chain_id, height, hash, head, halted, updated_at, block_height, finalized, status, last_error, last_success_at";
+    "chain_id, height, hash, head, halted, updated_at, block_height, finalized, status, last_error, last_success_at, "
+    "finalized_hash";
+
+// Upsert clause: the proven finalized block moves up only, height and hash together.
+constexpr const char* kRaiseFinalized =
+    "finalized = CASE WHEN excluded.finalized IS NOT NULL AND excluded.finalized >= coalesce(chain_cursors.finalized, 0) "
+    "THEN excluded.finalized ELSE chain_cursors.finalized END, "
+    "finalized_hash = CASE WHEN excluded.finalized IS NOT NULL AND excluded.finalized >= coalesce(chain_cursors.finalized, 0) "
+    "THEN excluded.finalized_hash ELSE chain_cursors.finalized_hash END";
 
 std::optional<std::uint64_t> opt_u64(const Statement& s, int col) {
     if (auto v = s.opt_int64(col)) return static_cast<std::uint64_t>(*v);
@@ -23,6 +31,8 @@ Cursor read_cursor(const Statement& s) {
     c.status = s.opt_text(8);
     c.last_error = s.opt_text(9);
     c.last_success_at = s.opt_int64(10);
+    c.finalized_hash = s.opt_text(11);
+    if (!c.finalized_hash) c.finalized.reset();  // never proven (schema 006)
     return c;
 }
 }  // namespace
@@ -49,19 +59,30 @@ Result<std::vector<Cursor>> all_cursors(Database& db) {
 }
 
 Status put_cursor(Database& db, const Cursor& c) {
-    // head, finalized and the health columns keep their value when not given.
+    // head, the proven finalized block and the health columns keep their
+    // value when not given; the finalized block only moves up, its height and
+    // hash together.
     auto s = db.prepare(
-        "INSERT INTO chain_cursors (chain_id, height, hash, head, halted, updated_at, block_height, finalized) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "INSERT INTO chain_cursors (chain_id, height, hash, head, halted, updated_at, block_height, finalized, "
+        "finalized_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
         "ON CONFLICT (chain_id) DO UPDATE SET height = excluded.height, hash = excluded.hash, "
         "head = coalesce(excluded.head, chain_cursors.head), halted = excluded.halted, updated_at = excluded.updated_at, "
-        "block_height = excluded.block_height, "
-        "finalized = max(coalesce(excluded.finalized, 0), coalesce(chain_cursors.finalized, 0))");
+        "block_height = excluded.block_height, " + std::string(kRaiseFinalized));
     s.bind(1, c.chain_id).bind(2, c.height).bind(3, c.hash);
     if (c.head) s.bind(4, *c.head); else s.bind_null(4);
     s.bind(5, c.halted).bind(6, c.updated_at);
     if (c.block_height && *c.block_height != c.height) s.bind(7, *c.block_height); else s.bind_null(7);
-    if (c.finalized) s.bind(8, *c.finalized); else s.bind_null(8);
+    if (c.finalized && c.finalized_hash) s.bind(8, *c.finalized).bind(9, *c.finalized_hash);
+    else s.bind_null(8).bind_null(9);
+    return s.run();
+}
+
+Status set_finalized(Database& db, const std::string& chain_id, std::uint64_t height, const std::string& hash,
+                     std::int64_t now_ms) {
+    auto s = db.prepare(
+        "UPDATE chain_cursors SET finalized = ?2, finalized_hash = ?3, updated_at = ?4 "
+        "WHERE chain_id = ?1 AND (finalized IS NULL OR finalized <= ?2)");
+    s.bind(1, chain_id).bind(2, height).bind(3, hash).bind(4, now_ms);
     return s.run();
 }
 

@@ -17,7 +17,11 @@ struct Cursor {
     std::string hash;               // the last committed block's hash
     std::optional<std::uint64_t> block_height;  // that block's height when below `height` (skipped slots after it)
     std::optional<std::uint64_t> head;
-    std::optional<std::uint64_t> finalized;     // highest finalized height seen: never reverted below
+    // The highest finalized block proven on our chain (the node's finalized
+    // hash at that height is our stored block's): never reverted below. Both
+    // set or both unset; put_cursor only ever raises it.
+    std::optional<std::uint64_t> finalized;
+    std::optional<std::string> finalized_hash;
     std::optional<std::string> halted;
     std::int64_t updated_at = 0;
     // Health (also kept in memory; stored for restarts and `depositctl status`).
@@ -42,6 +46,10 @@ Status set_head(Database& db, const std::string& chain_id, std::uint64_t head, s
 Status set_health(Database& db, const std::string& chain_id, const std::string& status,
                   const std::optional<std::string>& last_error, std::optional<std::int64_t> last_success_at,
                   std::int64_t now_ms);
+// Raises the proven finalized block of an existing cursor row (no-op
+// without one, or when it is not higher).
+Status set_finalized(Database& db, const std::string& chain_id, std::uint64_t height, const std::string& hash,
+                     std::int64_t now_ms);
 Status set_halted(Database& db, const std::string& chain_id, const std::optional<std::string>& why, std::int64_t now_ms);
 
 Status put_block(Database& db, const std::string& chain_id, const StoredBlock& b);

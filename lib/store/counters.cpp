@@ -1,20 +1,41 @@
 #include "store/counters.hpp"
 
-namespace depositd::store {
+#include <algorithm>
 
-Result<Counters> read_counters(Database& db) {
-    auto q = db.prepare("SELECT kind, a, b, n FROM counters");
-    Counters c;
+namespace depositd::store {
+namespace {
+
+// Calls fn() on every row of q.
+template <class Fn>
+Status each_row(Statement& q, Fn&& fn) {
     for (;;) {
         auto r = q.step();
         if (!r) return r.error();
-        if (!*r) break;
-        const std::string kind = q.text(0);
-        const auto n = static_cast<std::uint64_t>(std::max<std::int64_t>(q.int64(3), 0));
-        if (kind == "pool") c.pool[{q.text(1), q.text(2)}] = n;
-        else if (kind == "deposits") c.deposits[{q.text(1), q.text(2)}] = n;
-        else if (kind == "events") c.events[q.text(1)] = n;
+        if (!*r) return {};
+        fn();
     }
+}
+
+// A count that went below zero (it never should) reads 0.
+std::uint64_t count_at(Statement& q, int column) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(q.int64(column), 0));
+}
+
+}  // namespace
+
+Result<Counters> read_counters(Database& db) {
+    // A handful of rows each: protocols x states, chains x currencies x
+    // statuses, statuses.
+    Counters c;
+    auto pool = db.prepare("SELECT protocol, state, n FROM pool_counts");
+    if (auto s = each_row(pool, [&] { c.pool[{pool.text(0), pool.text(1)}] = count_at(pool, 2); }); !s)
+        return s.error();
+    auto deposits = db.prepare("SELECT chain_id, status, sum(n) FROM deposit_counts GROUP BY chain_id, status");
+    if (auto s = each_row(deposits, [&] { c.deposits[{deposits.text(0), deposits.text(1)}] = count_at(deposits, 2); });
+        !s)
+        return s.error();
+    auto events = db.prepare("SELECT status, n FROM event_counts");
+    if (auto s = each_row(events, [&] { c.events[events.text(0)] = count_at(events, 1); }); !s) return s.error();
     return c;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Row counts kept current by triggers (schema/002): what /health and
-// /metrics report, read in O(number of series), never by scanning tables.
+// Row counts kept current by triggers (pool_counts, deposit_counts,
+// event_counts; schema/007): what /health, /metrics and `depositctl status`
+// report, read in O(number of series), never by scanning tables.
 #include <cstdint>
 #include <map>
 #include <string>

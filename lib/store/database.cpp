@@ -4,10 +4,8 @@
 
 #include <sqlite3.h>
 
-#include <cstdio>
 #include <stdexcept>
 
-#include "core/log.hpp"
 #include "store/files.hpp"
 
 namespace depositd::store {
@@ -175,58 +173,5 @@ Status Transaction::commit() {
     if (s) done_ = true;
     return s;
 }
-
-int Database::schema_version() {
-    auto exists = prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
-    if (!exists.step().ok() || exists.int64(0) == 0) return 0;
-    auto q = prepare("SELECT coalesce(max(version), 0) FROM schema_version");
-    if (auto r = q.step(); !r || !*r) return 0;
-    return static_cast<int>(q.int64(0));
-}
-
-Status migrate_with(Database& db, std::span<const Migration> migrations) {
-    auto logger = log::get("store");
-    if (auto s = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                         "applied_at INTEGER NOT NULL)");
-        !s)
-        return s;
-    int current = db.schema_version();
-    for (const auto& m : migrations) {
-        if (m.version <= current) continue;
-        // SQLite's procedure for schema changes that rebuild a table: foreign
-        // keys off (outside the transaction), change, foreign_key_check, commit.
-        if (auto s = db.exec("PRAGMA foreign_keys=OFF"); !s) return s;
-        struct ForeignKeysBackOn {
-            Database& db;
-            ~ForeignKeysBackOn() { (void)db.exec("PRAGMA foreign_keys=ON"); }
-        } back_on{db};
-        Transaction tx(db);
-        if (!tx.begun()) return tx.begun().error();
-        // Re-check inside the write lock: another process may have migrated meanwhile.
-        if (db.schema_version() >= m.version) continue;
-        char label[16];
-        std::snprintf(label, sizeof label, "%03d", m.version);
-        if (auto s = db.exec(m.sql); !s)
-            return make_error(Errc::io, std::string("migration ") + label + "_" + m.name + " failed: " +
-                                            s.error().message);
-        {
-            auto fk = db.prepare("PRAGMA foreign_key_check");
-            auto r = fk.step();
-            if (!r) return r.error();
-            if (*r)
-                return make_error(Errc::io, std::string("migration ") + label + "_" + m.name +
-                                                " leaves a broken foreign key in table " + fk.text(0));
-        }
-        auto ins = db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, "
-                              "CAST(strftime('%s','now') AS INTEGER) * 1000)");
-        ins.bind(1, m.version).bind(2, m.name);
-        if (auto s = ins.run(); !s) return s;
-        if (auto s = tx.commit(); !s) return s;
-        logger->info("applied migration {:03d}_{}", m.version, m.name);
-    }
-    return {};
-}
-
-Status Database::migrate() { return migrate_with(*this, embedded_migrations()); }
 
 }  // namespace depositd::store

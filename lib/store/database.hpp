@@ -72,10 +72,14 @@ public:
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
 
-    // Applies the embedded schema/NNN_*.sql files not applied yet, each in
-    // its own transaction together with its row in schema_version.
+    // Applies the embedded schema/NNN_name.sql files not applied yet, in
+    // file order, each in its own transaction together with its row in
+    // schema_migrations (store/migrate.cpp).
     Status migrate();
+    // The number of the highest migration applied (0: none), for logs.
     int schema_version();
+    // The migrations applied, by name ("003_deposit_indexes"), in name order.
+    Result<std::vector<std::string>> applied_migrations();
 
     // Cached prepared statement. Throws std::logic_error on a SQL typo: that
     // is a programming error, never input.
@@ -115,11 +119,15 @@ private:
     std::string savepoint_;  // empty: the outermost transaction
 };
 
-// The migrations compiled into the binary (schema/NNN_name.sql).
+// The migrations compiled into the binary (schema/NNN_name.sql), in file
+// order. A migration is recorded as applied by its name ("007_counts_per_table"),
+// not by its number: migrations written in parallel may share a number, and
+// one numbered below the highest applied one is still applied when missing.
 struct Migration {
     int version;
     std::string name;
     std::string_view sql;
+    std::string id() const;  // "007_counts_per_table"
 };
 std::span<const Migration> embedded_migrations();
 

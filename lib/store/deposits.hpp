@@ -56,8 +56,15 @@ Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& c
 Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& chain_id, std::uint64_t height);
 
 // The reference of the binding that held an address at `at_ms` (bound at or
-// before it, not unbound by then); nullopt when nobody held it.
-Result<std::optional<std::string>> reference_at(Database& db, std::int64_t address_id, std::int64_t at_ms);
+// before it, not unbound by then); when nobody held it, the first binding
+// that began within `skew_ms` after it (SPEC §10: block clocks run behind);
+// nullopt when there is none.
+Result<std::optional<std::string>> reference_at(Database& db, std::int64_t address_id, std::int64_t at_ms,
+                                                std::int64_t skew_ms = 0);
+// The reference of the newest binding that began at or before `at_ms`,
+// whether it still holds the address or not (the last holder, for late
+// payments to an order's address).
+Result<std::optional<std::string>> last_holder_before(Database& db, std::int64_t address_id, std::int64_t at_ms);
 // A position in the deposit list, whose order is detected_at DESC, then the
 // row's insertion sequence (SQLite rowid) DESC: the last deposit of a page
 // (keyset pagination).

@@ -8,7 +8,7 @@ namespace {
 constexpr const char* kOrderColumns =
     "id, order_id, source, mode, status, chain_id, currency, contract, decimals, amount, pay_raw, paid_raw, "
     "fiat_amount, fiat_currency, rate, address_id, address, redirect_url, notify_url, merchant, metadata, link_id, "
-    "created_at, expires_at, paid_at, completed_at, expired_at, manual";
+    "created_at, expires_at, paid_at, completed_at, expired_at, client, visitor, manual";
 
 Order read_order(const Statement& q) {
     Order o;
@@ -39,7 +39,9 @@ Order read_order(const Statement& q) {
     o.paid_at = q.opt_int64(24);
     o.completed_at = q.opt_int64(25);
     o.expired_at = q.opt_int64(26);
-    o.manual = q.int64(27) != 0;
+    o.client = q.opt_text(27);
+    o.visitor = q.opt_text(28);
+    o.manual = q.int64(29) != 0;
     return o;
 }
 
@@ -100,14 +102,15 @@ Status insert_order(Database& db, const Order& o) {
     auto q = db.prepare(
         "INSERT INTO orders (id, order_id, source, mode, status, chain_id, currency, contract, decimals, amount, "
         "pay_raw, paid_raw, fiat_amount, fiat_currency, rate, address_id, address, redirect_url, notify_url, merchant, "
-        "metadata, link_id, created_at, expires_at, paid_at, completed_at, expired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)");
+        "metadata, link_id, created_at, expires_at, paid_at, completed_at, expired_at, client, visitor) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
+        "?26, ?27, ?28, ?29)");
     q.bind(1, o.id).bind(2, o.order_id).bind(3, o.source).bind(4, o.mode).bind(5, o.status).bind(6, o.chain_id);
     q.bind(7, o.currency).bind(8, o.contract).bind(9, static_cast<std::int64_t>(o.decimals)).bind(10, o.amount);
     q.bind(11, o.pay_raw).bind(12, o.paid_raw).bind(13, o.fiat_amount).bind(14, o.fiat_currency).bind(15, o.rate);
     q.bind(16, o.address_id).bind(17, o.address).bind(18, o.redirect_url).bind(19, o.notify_url);
     q.bind(20, o.merchant).bind(21, o.metadata).bind(22, o.link_id).bind(23, o.created_at).bind(24, o.expires_at);
-    q.bind(25, o.paid_at).bind(26, o.completed_at).bind(27, o.expired_at);
+    q.bind(25, o.paid_at).bind(26, o.completed_at).bind(27, o.expired_at).bind(28, o.client).bind(29, o.visitor);
     return q.run();
 }
 
@@ -174,6 +177,29 @@ Result<std::vector<Order>> open_orders_at(Database& db, std::int64_t address_id,
     return collect_orders(q);
 }
 
+Result<std::vector<Order>> held_orders_at(Database& db, std::int64_t address_id, const std::string& chain_id,
+                                          const std::string& currency, std::int64_t now_ms, std::int64_t hold_ms) {
+    auto q = db.prepare(select_orders(
+        "WHERE address_id = ?1 AND chain_id = ?2 AND currency = ?3 AND (status IN ('waiting', 'paid') OR "
+        "(status = 'completed' AND completed_at > ?4 - ?5) OR (status = 'expired' AND expired_at > ?4 - ?5)) "
+        "ORDER BY created_at, id"));
+    q.bind(1, address_id).bind(2, chain_id).bind(3, currency).bind(4, now_ms).bind(5, hold_ms);
+    return collect_orders(q);
+}
+
+Result<std::optional<Order>> ended_order_holding(Database& db, std::int64_t address_id, const std::string& chain_id,
+                                                 const std::string& currency, const std::string& pay_raw,
+                                                 std::int64_t paid_ms, std::int64_t skew_ms, std::int64_t hold_ms) {
+    auto q = db.prepare(select_orders(
+        "WHERE address_id = ?1 AND chain_id = ?2 AND currency = ?3 AND pay_raw = ?4 AND created_at <= ?5 + ?6 "
+        "AND (status IN ('paid', 'completed', 'expired') OR expires_at < ?5) "
+        "AND NOT (status = 'completed' AND completed_at < ?5 - ?7) AND NOT (status = 'expired' AND expired_at < ?5 - ?7) "
+        "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
+    q.bind(1, address_id).bind(2, chain_id).bind(3, currency).bind(4, pay_raw).bind(5, paid_ms).bind(6, skew_ms);
+    q.bind(7, hold_ms);
+    return one_order(q);
+}
+
 Result<std::vector<Order>> orders_in_window(Database& db, std::int64_t address_id, const std::string& chain_id,
                                             const std::string& currency, std::int64_t paid_ms, std::int64_t skew_ms) {
     auto q = db.prepare(select_orders(
@@ -206,21 +232,28 @@ Result<std::uint64_t> order_event_count(Database& db, const std::string& order_i
 }
 
 Result<bool> link_deposit(Database& db, const std::string& order_id, const std::string& deposit_id,
-                          std::int64_t now_ms) {
-    auto existing = order_of_deposit(db, deposit_id);
-    if (!existing) return existing.error();
+                          std::int64_t now_ms, bool late) {
+    std::optional<std::string> found;
+    {
+        auto q = db.prepare("SELECT order_id FROM order_deposits WHERE deposit_id = ?1");
+        q.bind(1, deposit_id);
+        auto r = q.step();
+        if (!r) return r.error();
+        if (*r) found = q.text(0);
+    }
+    Result<std::optional<std::string>> existing = found;
     if (*existing) {
         if (**existing == order_id) return false;
         return make_error(Errc::conflict, "deposit " + deposit_id + " already pays order " + **existing);
     }
-    auto q = db.prepare("INSERT INTO order_deposits (order_id, deposit_id, linked_at) VALUES (?1, ?2, ?3)");
-    q.bind(1, order_id).bind(2, deposit_id).bind(3, now_ms);
+    auto q = db.prepare("INSERT INTO order_deposits (order_id, deposit_id, linked_at, late) VALUES (?1, ?2, ?3, ?4)");
+    q.bind(1, order_id).bind(2, deposit_id).bind(3, now_ms).bind(4, static_cast<std::int64_t>(late ? 1 : 0));
     if (auto s = q.run(); !s) return s.error();
     return true;
 }
 
 Result<std::optional<std::string>> order_of_deposit(Database& db, const std::string& deposit_id) {
-    auto q = db.prepare("SELECT order_id FROM order_deposits WHERE deposit_id = ?1");
+    auto q = db.prepare("SELECT order_id FROM order_deposits WHERE deposit_id = ?1 AND late = 0");
     q.bind(1, deposit_id);
     auto r = q.step();
     if (!r) return r.error();
@@ -228,13 +261,15 @@ Result<std::optional<std::string>> order_of_deposit(Database& db, const std::str
     return std::optional<std::string>(q.text(0));
 }
 
-Result<std::vector<Deposit>> deposits_of_order(Database& db, const std::string& order_id) {
+namespace {
+
+Result<std::vector<Deposit>> linked_deposits(Database& db, const std::string& order_id, bool late) {
     std::vector<std::string> ids;
     {
         auto q = db.prepare(
             "SELECT od.deposit_id FROM order_deposits od JOIN deposits d ON d.id = od.deposit_id "
-            "WHERE od.order_id = ?1 ORDER BY d.detected_at, d.block_number, d.id");
-        q.bind(1, order_id);
+            "WHERE od.order_id = ?1 AND od.late = ?2 ORDER BY d.detected_at, d.block_number, d.id");
+        q.bind(1, order_id).bind(2, static_cast<std::int64_t>(late ? 1 : 0));
         for (;;) {
             auto r = q.step();
             if (!r) return r.error();
@@ -250,6 +285,49 @@ Result<std::vector<Deposit>> deposits_of_order(Database& db, const std::string& 
         if (*d) out.push_back(std::move(**d));
     }
     return out;
+}
+
+Result<std::uint64_t> count_of(Statement& q) {
+    auto r = q.step();
+    if (!r) return r.error();
+    return static_cast<std::uint64_t>(*r ? q.int64(0) : 0);
+}
+
+}  // namespace
+
+Result<std::vector<Deposit>> deposits_of_order(Database& db, const std::string& order_id) {
+    return linked_deposits(db, order_id, false);
+}
+
+Result<std::vector<Deposit>> late_deposits_of_order(Database& db, const std::string& order_id) {
+    return linked_deposits(db, order_id, true);
+}
+
+Result<std::uint64_t> open_checkout_orders_of_client(Database& db, const std::string& client) {
+    auto q = db.prepare("SELECT count(*) FROM orders WHERE client = ?1 AND status IN ('waiting', 'paid')");
+    q.bind(1, client);
+    return count_of(q);
+}
+
+Result<std::uint64_t> open_checkout_orders_on_protocol(Database& db, const std::string& protocol) {
+    auto q = db.prepare(
+        "SELECT count(*) FROM orders o JOIN addresses a ON a.id = o.address_id WHERE o.source = 'link' AND "
+        "o.status IN ('waiting', 'paid') AND o.mode = 'address' AND a.protocol = ?1");
+    q.bind(1, protocol);
+    return count_of(q);
+}
+
+Result<std::optional<Order>> open_order_of_visitor(Database& db, const std::string& link_id, const std::string& visitor) {
+    auto q = db.prepare(select_orders(
+        "WHERE link_id = ?1 AND visitor = ?2 AND status IN ('waiting', 'paid') ORDER BY created_at DESC, rowid DESC LIMIT 1"));
+    q.bind(1, link_id).bind(2, visitor);
+    return one_order(q);
+}
+
+Result<std::uint64_t> reserved_orders_of_link(Database& db, const std::string& link_id) {
+    auto q = db.prepare("SELECT count(*) FROM orders WHERE link_id = ?1 AND status IN ('waiting', 'paid', 'completed')");
+    q.bind(1, link_id);
+    return count_of(q);
 }
 
 Result<std::optional<FreeAddress>> take_order_address(Database& db, const std::string& protocol,

@@ -45,6 +45,8 @@ struct Order {
     std::optional<std::int64_t> paid_at;
     std::optional<std::int64_t> completed_at;
     std::optional<std::int64_t> expired_at;
+    std::optional<std::string> client;       // checkout orders: the client address key (per-client cap)
+    std::optional<std::string> visitor;      // checkout orders: the visitor cookie's id
     bool manual = false;                     // settled by hand (mark-paid), not by a payment seen on chain
 };
 
@@ -78,6 +80,17 @@ Result<OrderPage> list_orders(Database& db, const OrderFilter& f);
 // the address `address_id`, oldest first.
 Result<std::vector<Order>> open_orders_at(Database& db, std::int64_t address_id, const std::string& chain_id,
                                           const std::string& currency);
+// The orders whose amount is taken at `now_ms` (mode amount): the open ones
+// and those that ended (completed or expired) less than `hold_ms` ago.
+Result<std::vector<Order>> held_orders_at(Database& db, std::int64_t address_id, const std::string& chain_id,
+                                          const std::string& currency, std::int64_t now_ms, std::int64_t hold_ms);
+// Mode amount: the newest order holding `pay_raw` on that address at
+// `paid_ms` that no longer takes a payment (paid, completed, expired, or
+// past its expiresAt), created no later than paid_ms + skew_ms and ended
+// (completed / expired) no earlier than paid_ms - hold_ms.
+Result<std::optional<Order>> ended_order_holding(Database& db, std::int64_t address_id, const std::string& chain_id,
+                                                 const std::string& currency, const std::string& pay_raw,
+                                                 std::int64_t paid_ms, std::int64_t skew_ms, std::int64_t hold_ms);
 // The orders a payment mined at `paid_ms` to `address_id` in `currency` on
 // `chain_id` may belong to: waiting, paid or expired, with
 // created_at - skew_ms <= paid_ms <= expires_at. Newest first.
@@ -95,12 +108,27 @@ Result<std::uint64_t> order_event_count(Database& db, const std::string& order_i
 // --- Matched deposits --------------------------------------------------------
 
 // INSERT OR IGNORE; true when new. A deposit already linked to another order
-// is Errc::conflict.
+// is Errc::conflict. `late`: a payment to an order that had ended (shown on
+// it, never counted in its paidAmount).
 Result<bool> link_deposit(Database& db, const std::string& order_id, const std::string& deposit_id,
-                          std::int64_t now_ms);
+                          std::int64_t now_ms, bool late = false);
+// The order a deposit pays (late payments are not paying it).
 Result<std::optional<std::string>> order_of_deposit(Database& db, const std::string& deposit_id);
-// The deposits of an order, in detection order.
+// The deposits that pay an order, in detection order.
 Result<std::vector<Deposit>> deposits_of_order(Database& db, const std::string& order_id);
+// The late payments linked to an order, in detection order.
+Result<std::vector<Deposit>> late_deposits_of_order(Database& db, const std::string& order_id);
+
+// --- Checkout (payment links) ---------------------------------------------------
+
+// Open (waiting or paid) checkout orders of one client address.
+Result<std::uint64_t> open_checkout_orders_of_client(Database& db, const std::string& client);
+// Open checkout orders of mode address holding a pool address of `protocol`.
+Result<std::uint64_t> open_checkout_orders_on_protocol(Database& db, const std::string& protocol);
+// The newest open order of a link made for this visitor, if any.
+Result<std::optional<Order>> open_order_of_visitor(Database& db, const std::string& link_id, const std::string& visitor);
+// Orders of a link that hold stock: completed, paid or waiting.
+Result<std::uint64_t> reserved_orders_of_link(Database& db, const std::string& link_id);
 
 // --- Addresses ---------------------------------------------------------------
 

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <exception>
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "store/async.hpp"
@@ -87,18 +88,33 @@ net::HttpRequest build_delivery(const store::EventRow& ev, const config::Webhook
 }
 
 bool judge(std::string_view kind, int status, std::string_view body, std::string& why) {
+    std::string_view b = body;
+    while (!b.empty() && (b.front() == ' ' || b.front() == '\t' || b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
+    while (!b.empty() && (b.back() == ' ' || b.back() == '\t' || b.back() == '\r' || b.back() == '\n')) b.remove_suffix(1);
     if (kind == store::kKindEpay) {
-        std::string lower(body);
+        // 2xx and the answer is "success" (any case), or SSPanel-UIM's
+        // {"state":"success",...}. Merely containing it is not enough:
+        // "unsuccessful" contains "success".
+        if (!is_2xx(status)) {
+            why = "HTTP " + std::to_string(status) + " (a notify needs a 2xx answer saying \"success\")";
+            return false;
+        }
+        std::string lower(b);
         for (auto& c : lower)
             if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (lower.find("success") != std::string::npos) return true;
-        why = "the answer does not contain \"success\"";
+        if (lower == "success") return true;
+        if (!b.empty() && b.front() == '{')
+            if (auto v = json::parse_bounded(b, kMaxResponseBytes); v && v->is_object())
+                if (const auto* st = v->get_object().if_contains("state"); st && st->is_string()) {
+                    std::string state(st->get_string());
+                    for (auto& c : state)
+                        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+                    if (state == "success") return true;
+                }
+        why = "the answer is not \"success\"";
         return false;
     }
     if (kind == store::kKindEpusdt) {
-        std::string_view b = body;
-        while (!b.empty() && (b.front() == ' ' || b.front() == '\t' || b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
-        while (!b.empty() && (b.back() == ' ' || b.back() == '\t' || b.back() == '\r' || b.back() == '\n')) b.remove_suffix(1);
         if (b == "ok") return true;
         why = "the answer is not \"ok\"";
         return false;
@@ -279,6 +295,7 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     const bool telegram = ev.kind == store::kKindTelegram && telegram_;
     net::HttpRequest req = telegram ? telegram_request(ev, *telegram_, false, config_.timeout)
                                     : build_delivery(ev, config_, signer_ ? &*signer_ : nullptr, started_ms);
+    if (!telegram && ev.kind != store::kKindWebhook && !allow_private_targets_) req.public_only = true;
 
     const auto t0 = std::chrono::steady_clock::now();
     auto res = co_await http_.request(std::move(req));

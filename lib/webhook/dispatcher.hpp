@@ -55,8 +55,9 @@ struct AttemptResult {
 // stored URL. `signer` is needed for webhooks only.
 net::HttpRequest build_delivery(const store::EventRow& ev, const config::WebhookConfig& config, const Signer* signer,
                                 std::int64_t now_ms);
-// Whether the receiver took the delivery: webhook any 2xx; EPay a body that
-// contains "success" (any case, as EPay and its merchants do); epusdt a body
+// Whether the receiver took the delivery: webhook any 2xx; EPay a 2xx whose
+// body, trimmed, is "success" (any case) or SSPanel-UIM's JSON
+// {"state":"success",...} ("unsuccessful" is not a success); epusdt a body
 // that is "ok" (surrounding whitespace ignored). `why` says what was wrong.
 bool judge(std::string_view kind, int status, std::string_view body, std::string& why);
 
@@ -98,6 +99,11 @@ public:
     // How often the outbox is looked at without a wake() (picks up resends
     // made by depositctl in another process). Default 1 s.
     void set_poll_interval(std::chrono::milliseconds d) { poll_ = d; }
+    // EPay notifies and epusdt callbacks (URLs a stranger with the merchant
+    // key chose) go only to public addresses unless this is set
+    // ([merchant].allow_private_notify); webhooks go to [webhook].url, which
+    // the operator chose, wherever it is. Default: public only.
+    void allow_private_targets(bool allow) { allow_private_targets_ = allow; }
 
     std::size_t in_flight() const { return in_flight_.size(); }
 
@@ -126,6 +132,7 @@ private:
     std::chrono::milliseconds poll_{1000};
     std::unordered_set<std::string> in_flight_;
     std::mt19937_64 rng_;
+    bool allow_private_targets_ = false;
     bool woken_ = false;
     bool stopping_ = false;
     bool running_ = false;

@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.method = methods[data[0] % 8];
     r.authorization = auths[data[1] % 4];
     r.cookie = cookies[(data[1] >> 2) % 4];
-    r.remote_address = "192.0.2.1";
+    r.peer = "192.0.2.1";
     r.content_type = "application/x-www-form-urlencoded";
     std::string rest(reinterpret_cast<const char*>(data + 2), size - 2);
     auto nl = rest.find('\n');

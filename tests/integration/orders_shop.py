@@ -10,7 +10,7 @@ import urllib.parse
 import urllib.request
 
 MERCHANT_PID = 1001
-MERCHANT_KEY = "merchant-key-0123456789"
+MERCHANT_KEY = "merchant-key-0123456789abcdef01234567"  # [merchant].key: at least 32 characters
 
 
 def epay_sign(params, key=MERCHANT_KEY):
@@ -168,7 +168,10 @@ class RateServer:
         self.server.server_close()
 
 
-def orders_toml(mode="address", receive=None, fiat=True, rate="7", rate_source=None, extra=""):
+def orders_toml(mode="address", receive=None, fiat=True, rate="7", rate_source=None, extra="", private_notify=True):
+    """[orders] and [merchant]. The test shops listen on 127.0.0.1, which
+    [merchant].allow_private_notify must admit (private_notify=False: the
+    default, notify URLs on private addresses refused)."""
     lines = ["[orders]", 'default = "usdt.local"', 'expiry = "30m"', f'mode = "{mode}"', 'cooldown = "1h"']
     if receive:
         lines.append(f'receive = {{ local = "{receive}" }}')
@@ -178,5 +181,8 @@ def orders_toml(mode="address", receive=None, fiat=True, rate="7", rate_source=N
         lines += [f'rate_source = "{rate_source}"', 'rate_path = "data.CNY"', 'rate_refresh = "300ms"',
                   'rate_max_age = "2s"']
     lines.append(extra)
-    lines += ["", "[merchant]", f"pid = {MERCHANT_PID}", f'key = "{MERCHANT_KEY}"', ""]
+    lines += ["", "[merchant]", f"pid = {MERCHANT_PID}", f'key = "{MERCHANT_KEY}"']
+    if private_notify:
+        lines.append("allow_private_notify = true")
+    lines.append("")
     return "\n".join(lines)

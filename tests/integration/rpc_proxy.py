@@ -20,6 +20,14 @@ the state and per-method call counts):
                                       # (a JSON-RPC error object) or "hang" (held
                                       # unanswered until fail changes, then dropped)
     proxy.set(fail_methods=["eth_getLogs"])  # ... only these methods (with fail)
+    proxy.set(routes={"eth_blockNumber": 0, "eth_getBlockByNumber(finalized)": 0})
+                                      # these calls go to backend 0 whatever `backend`
+                                      # says (a balancer whose backends answer different
+                                      # methods); a block tag call is keyed with its tag
+    proxy.set(null_receipts=True)     # eth_getTransactionReceipt answers null (geth past
+                                      # --txlookuplimit / --history.transactions)
+    proxy.set(no_block_receipts=True) # eth_getBlockReceipts is a "method not found" error
+                                      # (geth < 1.13 and some providers)
     proxy.reset()                     # back to a plain pass-through of backend 0
     proxy.counts["eth_getLogs"]       # calls seen per method (batch elements count);
                                       # "eth_getLogs(blockHash)" counts the EIP-234 form
@@ -117,9 +125,13 @@ class RpcProxy:
             self.delay = 0.0
             self.fail = None
             self.fail_methods = []
+            self.routes = {}
+            self.null_receipts = False
+            self.no_block_receipts = False
             self.released.set()
 
-    def set(self, backend=None, logs_lag=None, null_blocks_above=..., delay=None, fail=..., fail_methods=None):
+    def set(self, backend=None, logs_lag=None, null_blocks_above=..., delay=None, fail=..., fail_methods=None,
+            routes=None, null_receipts=None, no_block_receipts=None):
         with self.lock:
             if backend is not None:
                 if not 0 <= int(backend) < len(self.backends):
@@ -141,12 +153,22 @@ class RpcProxy:
                     self.released.set()
             if fail_methods is not None:
                 self.fail_methods = list(fail_methods)
+            if routes is not None:
+                for k, v in routes.items():
+                    if not 0 <= int(v) < len(self.backends):
+                        raise ValueError(f"no backend {v} for {k}")
+                self.routes = {k: int(v) for k, v in routes.items()}
+            if null_receipts is not None:
+                self.null_receipts = bool(null_receipts)
+            if no_block_receipts is not None:
+                self.no_block_receipts = bool(no_block_receipts)
 
     def state(self):
         with self.lock:
             return {"backend": self.backend, "backends": self.backends, "logs_lag": self.logs_lag,
                     "null_blocks_above": self.null_blocks_above, "delay": self.delay, "fail": self.fail,
-                    "fail_methods": self.fail_methods, "counts": dict(self.counts)}
+                    "fail_methods": self.fail_methods, "routes": self.routes, "null_receipts": self.null_receipts,
+                    "no_block_receipts": self.no_block_receipts, "counts": dict(self.counts)}
 
     def stop(self):
         self.released.set()
@@ -164,6 +186,7 @@ class RpcProxy:
         with self.lock:
             backend = self.backends[self.backend]
             delay, fail, fail_methods = self.delay, self.fail, list(self.fail_methods)
+            routes, no_block_receipts = dict(self.routes), self.no_block_receipts
             for c in calls:
                 method = c.get("method", "?") if isinstance(c, dict) else "?"
                 self.counts[method] += 1
@@ -184,6 +207,42 @@ class RpcProxy:
             errs = [{"jsonrpc": "2.0", "id": c.get("id") if isinstance(c, dict) else None,
                      "error": {"code": -32000, "message": "proxy: injected failure"}} for c in calls]
             return 200, json.dumps(errs if isinstance(req, list) else errs[0]).encode()
+        # Calls routed elsewhere or answered here: one by one, then one answer.
+        if any(self._route(c, routes) is not None for c in calls) or (
+                no_block_receipts and "eth_getBlockReceipts" in methods):
+            answers = []
+            for c in calls:
+                if no_block_receipts and isinstance(c, dict) and c.get("method") == "eth_getBlockReceipts":
+                    answers.append({"jsonrpc": "2.0", "id": c.get("id"), "error": {
+                        "code": -32601, "message": "the method eth_getBlockReceipts does not exist/is not available"}})
+                    continue
+                i = self._route(c, routes)
+                st, out = self.handle_one(self.backends[i] if i is not None else backend, c)
+                if st != 200:
+                    return st, out
+                answers.append(out)
+            return 200, json.dumps(answers if isinstance(req, list) else answers[0]).encode()
+        return self._relay(backend, body, req, calls)
+
+    @staticmethod
+    def _route(call, routes):
+        if not routes or not isinstance(call, dict):
+            return None
+        method, params = call.get("method"), call.get("params") or []
+        if method == "eth_getBlockByNumber" and params and isinstance(params[0], str) and not params[0].startswith("0x"):
+            tagged = f"{method}({params[0]})"
+            if tagged in routes:
+                return routes[tagged]
+        return routes.get(method)
+
+    def handle_one(self, backend, call):
+        """One call relayed to `backend`: (status, answer object or raw body)."""
+        st, raw = self._relay(backend, json.dumps(call).encode(), call, [call])
+        if st != 200:
+            return st, raw
+        return 200, json.loads(raw)
+
+    def _relay(self, backend, body, req, calls):
         # Rewrite requests a lagging backend could not answer from what it has.
         status, raw = self._forward(backend, body)
         if status != 200:
@@ -222,7 +281,9 @@ class RpcProxy:
 
     def _rewrite(self, method, params, result):
         with self.lock:
-            lag, above = self.logs_lag, self.null_blocks_above
+            lag, above, null_receipts = self.logs_lag, self.null_blocks_above, self.null_receipts
+        if method == "eth_getTransactionReceipt" and null_receipts:
+            return None
         if method == "eth_blockNumber" and above is not None and isinstance(result, str):
             return hex(min(int(result, 16), above))
         if method in _BLOCK_METHODS and isinstance(result, dict):

@@ -12,6 +12,13 @@ skipped: getBlock answers -32007 for them once they are below the finalized
 slot and -32004 "Block not available" above it, as Agave does; getBlocks and
 getBlocksWithLimit list produced slots up to the confirmed slot.
 
+The finalized slot and its blockhash come from getLatestBlockhash
+{commitment: finalized} (context.slot, value.blockhash), as from Agave's
+root bank. `Node.gap`: slots missing from the node's ledger (a snapshot boot
+left a hole it is still repairing): getBlock answers -32007 "skipped, or
+missing due to ledger jump to recent snapshot" and the block lists leave them
+out, although the cluster produced them.
+
 Faults (seeded, on demand): HTTP 429 with Retry-After, JSON-RPC 429 errors,
 `{}`, HTML, truncated JSON, -32004 or null for a block that exists, a
 getBlocks list from a lagging backend, refused batches, a per-method request
@@ -161,6 +168,25 @@ def sol_and_spl(tag, sender, recipient, lamports, mint, amount):
     return tx
 
 
+def close_token_account(tag, owner, mint, rent=2039280):
+    """`owner` (fee payer, the only signer) closes its empty token account of
+    `mint`: the rent comes back to the owner's wallet. The owner's SOL goes
+    up, but nobody paid it: its own transaction."""
+    tx = copy.deepcopy(DEVNET_TRANSFER)
+    ata = key("ata", owner, mint)
+    tx["transaction"]["signatures"] = [signature("close", tag)]
+    msg = tx["transaction"]["message"]
+    msg["accountKeys"] = [owner, ata, TOKEN_PROGRAM]
+    msg["header"] = {"numReadonlySignedAccounts": 0, "numReadonlyUnsignedAccounts": 1, "numRequiredSignatures": 1}
+    meta = tx["meta"]
+    meta["preBalances"] = [10_000_000, rent, 1]
+    meta["postBalances"] = [10_000_000 + rent - 5000, 0, 1]
+    meta["preTokenBalances"] = [token_balance(1, mint, owner, 0)]
+    meta["postTokenBalances"] = []
+    tx["version"] = "legacy"
+    return tx
+
+
 def fail(tx):
     err = {"InstructionError": [0, {"Custom": 1}]}
     tx["meta"]["err"] = err
@@ -254,6 +280,7 @@ class Node:
         self.batches = True
         self.delay = 0.0                 # seconds per getBlock element (slow node)
         self.method_limit = None         # (requests, window seconds): per-method limit -> 429 + Retry-After
+        self.gap = set()                 # slots missing from this node's ledger (see the module docstring)
         self.mints = set(mints)
         self.counts = {}
         self.faulted = {}
@@ -394,6 +421,14 @@ class Node:
                 return self._ok(c.finalized if commitment(0) == "finalized" else c.confirmed, rid)
             if method == "getGenesisHash":
                 return self._ok(MAINNET_GENESIS, rid)
+            if method == "getLatestBlockhash":
+                at = c.finalized if commitment(0) == "finalized" else c.confirmed
+                slots = [s for s in c.blocks if s <= at]
+                if not slots:
+                    return self._err(-32004, "Block not available", rid)
+                bank = max(slots)
+                return self._ok({"context": {"slot": bank}, "value": {"blockhash": c.blocks[bank]["blockhash"],
+                                                                      "lastValidBlockHeight": bank + 150}}, rid)
             if method == "getTokenSupply":
                 if params[0] not in self.mints:
                     return self._err(-32602, "Invalid param: not a Token mint", rid)
@@ -413,11 +448,13 @@ class Node:
                     if self._chance(0.08):  # a backend that lags behind the confirmed slot
                         self._count("getBlocks lagging", self.faulted)
                         tip = max(start, tip - self.rng.randint(1, 12))
-                    return self._ok([s for s in sorted(c.blocks) if start <= s <= min(end, tip)], rid)
+                    return self._ok([s for s in sorted(c.blocks) if start <= s <= min(end, tip) and s not in self.gap],
+                                    rid)
                 if self._chance(0.08):
                     self._count("getBlocksWithLimit lagging", self.faulted)
                     return self._ok([], rid)
-                return self._ok([s for s in sorted(c.blocks) if start <= s <= tip][:params[1]], rid)
+                return self._ok([s for s in sorted(c.blocks) if start <= s <= tip and s not in self.gap][:params[1]],
+                                rid)
             if method == "getBlock":
                 slot, cfg = params[0], params[1]
                 if (cfg.get("commitment") != "confirmed" or cfg.get("encoding") != "json"
@@ -427,6 +464,9 @@ class Node:
                     return self._err(-32602, "unexpected getBlock config", rid)
                 if self.delay:
                     time.sleep(self.delay)
+                if slot in self.gap:
+                    return self._err(-32007, f"Slot {slot} was skipped, or missing due to ledger jump to recent "
+                                             "snapshot", rid)
                 block = c.blocks.get(slot)
                 if block is not None and slot <= c.confirmed:
                     if self._chance(0.06):

@@ -88,6 +88,11 @@ class MakeRunTest(unittest.TestCase):
         out = self.output()
         self.assertIn(f"devnet (anvil) on http://127.0.0.1:{self.rpc_port}", out)
         self.assertIn(f"deployed the example token USDT (6 decimals) at {TOKEN}", out)
+        # data/ is made 0700 from the start (the devnet's folder inside it
+        # too), so the daemon has nothing to warn about.
+        self.assertEqual(os.stat(self.data).st_mode & 0o777, 0o700)
+        self.assertEqual(os.stat(os.path.join(self.data, "devnet")).st_mode & 0o777, 0o700)
+        self.assertNotIn("accessible to every local user", out)
         self.assertRegex(out, rf"token USDT {TOKEN} decimals 6 verified".replace(TOKEN, "(?i:" + TOKEN + ")"))
         first = self.chain()
 

@@ -648,11 +648,15 @@ class OpenApiContract(unittest.TestCase):
         self.get("/api/v1/payment-links?status=active", expect=200)
         self.get("/api/v1/payment-links?status=lost", expect=400)
         self.call("DELETE", "/api/v1/payment-links", expect=405)
-        self.get(f"/checkout/{slug}", auth=False, expect=302)
+        self.get(f"/checkout/{slug}", auth=False, expect=200)  # a GET never creates an order
+        self.post(f"/checkout/{slug}", auth=False, form={"pay": "usdt.local"}, expect=303)
         self.get(f"/checkout/{open_['slug']}", auth=False, expect=200)
         self.post(f"/checkout/{open_['slug']}", auth=False, form={"pay": "usdt.local", "amount": "abc"}, expect=400)
-        self.post(f"/checkout/{open_['slug']}", auth=False, form={"pay": "usdt.local", "amount": "2"}, expect=302)
-        self.get(f"/checkout/{open_['slug']}?pay=eth.local&amount=0.001", auth=False, expect=302)
+        self.post(f"/checkout/{open_['slug']}", auth=False, form={"pay": "usdt.local", "amount": "2"}, expect=303)
+        self.get(f"/checkout/{open_['slug']}?pay=eth.local&amount=0.001", auth=False, expect=200)
+        self.post(f"/checkout/{open_['slug']}", auth=False, form={"pay": "eth.local", "amount": "0.001"}, expect=303)
+        # This client now holds [orders].open_per_client (3) open checkout orders.
+        self.post(f"/checkout/{open_['slug']}", auth=False, form={"pay": "eth.local", "amount": "0.002"}, expect=429)
         self.post(f"/api/v1/payment-links/{fixed['id']}/archive", expect=200)
         self.post(f"/api/v1/payment-links/{fixed['id']}/publish", expect=409)
         self.get(f"/checkout/{slug}", auth=False, expect=410)

@@ -86,7 +86,9 @@ class OrdersEndToEnd(unittest.TestCase):
 
     def test_epay_cny_order_completes_and_notifies_until_the_shop_says_success(self):
         self.start(hook=True)
-        self.shop.epay_answers = ["fail", "<html>error</html>", "success"]
+        # Only a 2xx whose body, trimmed, is "success" (any case) delivers:
+        # "unsuccessful" and a page that merely contains the word are retried.
+        self.shop.epay_answers = ["unsuccessful", "<html>success</html>", " Success\n"]
         url, sent = self.submit_url()
         status, headers, body = http_raw("GET", url)
         self.assertEqual(status, 302, body)
@@ -271,6 +273,10 @@ class OrdersEndToEnd(unittest.TestCase):
         self.assertEqual((late["status"], late["paidAmount"]), ("expired", "0"))
         self.assertEqual(len(self.hook.of_type("order.expired")), 1)
         self.assertFalse(self.hook.of_type("order.completed"))
+        # It is the order's late payment: shown on it and announced, never credited.
+        self.assertEqual(len(late["latePayments"]), 1)
+        ev = wait_until(lambda: self.hook.of_type("order.late_payment"), timeout=20, what="order.late_payment")
+        self.assertEqual((ev[0]["data"]["id"], ev[0]["data"]["deposit"]["amount"]), (o["id"], "5"))
 
     def test_a_payment_mined_in_time_while_the_daemon_is_down_is_not_lost(self):
         self.start(hook=True)
@@ -310,6 +316,47 @@ class OrdersEndToEnd(unittest.TestCase):
         rates.status = 200
         wait_until(lambda: self.d.post("/api/v1/orders", {"orderId": "R-2", "amount": "70", "fiat": "CNY"})[0] == 201,
                    timeout=10, what="fiat orders again")
+
+    def test_rate_sources_median_and_a_jump_waits_for_a_second_fetch(self):
+        # Three feeds, one of them hijacked; the base rate is the median.
+        feeds = [RateServer('{"data":{"CNY":"6.9"}}'), RateServer('{"data":{"CNY":"7.0"}}'),
+                 RateServer('{"data":{"CNY":"0.01"}}')]
+        for f in feeds:
+            self.cleanups.append(f.stop)
+        urls = [feeds[0].url, feeds[1].url, feeds[2].url + "?apikey=SECRET-RATE-KEY"]
+        sources = ", ".join(f'{{ url = "{u}", path = "data.CNY" }}' for u in urls)
+        extra = (f"rate_sources = [{sources}]\nrate_refresh = \"1500ms\"\nrate_max_age = \"1m\"\n"
+                 "rate_max_change = \"10%\"\n")
+        self.start(orders_toml(rate="+0.1", extra=extra), pool=4)
+
+        def fiat_order(oid):
+            status, res = self.d.post("/api/v1/orders", {"orderId": oid, "amount": "70", "fiat": "CNY"})
+            return res["data"] if status == 201 else None
+
+        o = wait_until(lambda: fiat_order("MED-1"), timeout=15, what="first fiat order")
+        self.assertEqual((o["rate"], o["payAmount"]), ("7", "10"))  # median 6.9 + 0.1
+        # Every feed jumps to a price near zero: refused, the last rate stays.
+        for f in feeds:
+            f.body = '{"data":{"CNY":"0.07"}}'
+        wait_until(lambda: "refused: it moves more than rate_max_change" in self.d.log_text(), timeout=15,
+                   what="the jump refused")
+        for f in feeds:
+            f.body = '{"data":{"CNY":"6.9"}}'
+        o = fiat_order("MED-2")
+        self.assertEqual((o["rate"], o["payAmount"]), ("7", "10"))
+        # A real move is accepted once the next fetch confirms it.
+        for f in feeds:
+            f.body = '{"data":{"CNY":"3.4"}}'
+        wait_until(lambda: "confirmed the move" in self.d.log_text(), timeout=20, what="the move confirmed")
+        o = fiat_order("MED-3")
+        self.assertEqual((o["rate"], o["payAmount"]), ("3.5", "20"))
+        log = self.d.log_text()
+        self.assertNotIn("SECRET-RATE-KEY", log)  # source URLs are logged without their query
+        import urllib.request
+        with urllib.request.urlopen(self.d.url("/metrics"), timeout=10) as r:
+            text = r.read().decode()
+        refused = [line for line in text.splitlines() if line.startswith("depositd_rate_refused_total")]
+        self.assertTrue(refused and float(refused[0].split()[-1]) >= 1, refused)
 
 
 if __name__ == "__main__":

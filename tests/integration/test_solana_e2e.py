@@ -23,8 +23,8 @@ import time
 import unittest
 
 from harness import DEPOSITCTL, DEPOSITD, Daemon, Receiver, wait_until
-from solana_node import (USDC, USDT, Chain, Node, create_ata_and_fund, create_ata_only, key, sol_and_spl,
-                         sol_transfer, spl_transfer)
+from solana_node import (USDC, USDT, Chain, Node, close_token_account, create_ata_and_fund, create_ata_only, key,
+                         sol_and_spl, sol_transfer, spl_transfer)
 
 START = 1000
 
@@ -254,6 +254,68 @@ class SolanaEndToEnd(unittest.TestCase):
         self.assertEqual(crashed.event_ids(), want_events)
         # At most one refused batch per daemon start, then single calls.
         self.assertTrue(1 <= node.batch_requests <= 5, node.batch_requests)
+
+    def test_ledger_gap_answers_during_a_reorg_walk_revert_nothing(self):
+        """Issue 19: a backend whose ledger has a hole (booted from a recent
+        snapshot, or long-term storage missing slots) answers -32007 "skipped"
+        for slots that hold blocks. During a reorg walk that is "unknown,
+        retry", not "our block left the chain": nothing is reverted until the
+        chain itself proves what changed. Also: the wallet closing its own
+        token account (rent back to it, a transaction it signed) is not a SOL
+        deposit."""
+        pool = [key("pool-gap", i) for i in range(4)]
+        sender = key("sender-gap")
+        chain = Chain(fin_lag=8)
+        for s in range(START - 6, START + 6):
+            if s % 5 != 2:
+                chain.produce(s)
+        chain.hold_finalized()  # nothing from here on is rooted yet
+        kept = sol_transfer("kept", sender, pool[0], 3 * 10**9)
+        chain.produce(START + 8, [kept])
+        chain.produce(START + 9, [close_token_account("refund", pool[1], USDT)])
+        for s in range(START + 10, START + 14):
+            chain.produce(s)
+        doomed = sol_transfer("doomed-gap", sender, pool[2], 10**9)
+        chain.produce(START + 14, [doomed])
+        node = self.node(chain)
+        hook = Receiver()
+        self.cleanups.append(hook.stop)
+        d = self.daemon(sol_chain_toml(node.url), "gap", webhook_url=hook.url)
+        d.import_addresses(pool, protocol="solana")
+        d.start()
+        kk, dk = (sig(kept), 1), (sig(doomed), 1)
+        wait_until(lambda: {kk, dk} <= set(self.deposits(d)), timeout=60, what="deposits detected")
+        wait_until(lambda: self.scanned(d) >= START + 14, timeout=60, what="caught up")
+        self.assertEqual(self.deposits(d)[kk]["status"], "pending")
+
+        # The node restarts from a snapshot with a hole in its ledger, and fork
+        # choice drops the top slot: our last block is gone (proven: the next
+        # confirmed block's parent is below it), the walk below it meets -32007.
+        node.gap = set(range(START + 6, START + 14))
+        chain.fork(START + 13, "b")
+        chain.produce(START + 15)
+        chain.produce(START + 16)
+        wait_until(lambda: "does not know block" in d.log_text() or hook.of_type("deposit.reverted"), timeout=30,
+                   what="the walk meeting the gap")
+        time.sleep(2)
+        got = self.deposits(d)
+        self.assertEqual(got[kk]["status"], "pending", "a block the node has no ledger for was reverted")
+        self.assertEqual(got[dk]["status"], "pending")
+        self.assertEqual(hook.of_type("deposit.reverted"), [])
+
+        # The hole is repaired: the walk ends at START+13, only the dropped slot is reverted.
+        node.gap = set()
+        wait_until(lambda: self.deposits(d)[dk]["status"] == "reverted", timeout=60, what="dropped slot reverted")
+        self.assertEqual(self.deposits(d)[kk]["status"], "pending")
+        chain.finalize_all()
+        chain.produce(START + 17)
+        chain.finalize_all()
+        wait_until(lambda: self.deposits(d)[kk]["status"] == "confirmed", timeout=60, what="kept deposit confirmed")
+        got = self.deposits(d)
+        self.assertEqual(set(got), {kk, dk}, "the rent refund of the wallet's own transaction became a deposit")
+        self.assertEqual(len(hook.of_type("deposit.reverted")), 1)
+        self.assertEqual(node.bad_requests, [])
+        self.assertEqual(d.stop(), 0)
 
 
 if __name__ == "__main__":

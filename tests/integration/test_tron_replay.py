@@ -273,13 +273,13 @@ class TronReplay:
         return 200, {"Error": f"no such path {path}"}, {}
 
 
-def tron_chain_toml(url, poll="150ms", max_range=7):
+def tron_chain_toml(url, poll="150ms", max_range=7, extra=""):
     return (f'[[chains]]\nid = "tron"\nkind = "tron"\nrpc = ["{url}"]\n'
             f'confirmations = "finalized"\npoll_interval = "{poll}"\nstart = {START}\n'
             f'max_block_range = {max_range}\nrequest_timeout = "3s"\n'
             f'native = {{ symbol = "TRX", decimals = 6 }}\n'
             f'tokens = [{{ symbol = "USDT", contract = "{USDT_T}", decimals = 6 }}]\n'
-            f'headers = {{ "{API_KEY_HEADER}" = "{API_KEY}" }}\n')
+            f'headers = {{ "{API_KEY_HEADER}" = "{API_KEY}" }}\n{extra}')
 
 
 class TronReplayEndToEnd(unittest.TestCase):
@@ -415,6 +415,56 @@ class TronReplayEndToEnd(unittest.TestCase):
         self.assertGreater(node.faulted.get("/wallet/gettransactioninfobyblocknum", 0), 0, node.faulted)
         log = d.log_text()
         self.assertNotIn(API_KEY, log)
+        self.assertEqual(d.stop(), 0)
+
+    def test_catch_up_over_blocks_larger_than_max_response_size(self):
+        """Busy blocks (~15 KB each here; ~270 KB on mainnet): 100 of them are
+        far above max_response_size (64 KiB). getblockbylimitnext's range is
+        halved and asked again at once until the answer fits (issue 19),
+        instead of the same oversized request for ever."""
+        pool_hex = [h("pool-big", i)[:40] for i in range(4)]
+        pool = [tron_addr(x) for x in pool_hex]
+        chain = Chain()
+        chain.extend_to(START - 1)
+        expected = {}
+        for i in range(120):
+            txs = [trx_tx(("busy", i, k), h("x", i, k)[:40], 1000 + k) for k in range(20)]
+            if i % 17 == 3:
+                t = trx_tx(("big-trx", i), pool_hex[i % 4], 1_000_000 + i)
+                expected[(t[0]["txID"], 1 << 32)] = (pool[i % 4], "TRX", str(1_000_000 + i))
+                txs.append(t)
+            if i % 23 == 5:
+                t = trc20_tx(("big-usdt", i), USDT_HEX, [(pool_hex[(i + 1) % 4], 7_000_000 + i)])
+                expected[(t[0]["txID"], 0)] = (pool[(i + 1) % 4], "USDT", str(7_000_000 + i))
+                txs.append(t)
+            chain.add(txs)
+        chain.extend_to(START + 120 + SOLID_LAG + 1)  # everything above is solidified
+        self.assertGreater(len(json.dumps([chain.blocks[START + i] for i in range(100)])), 10 * 65536)
+
+        node = TronReplay(chain)
+        self.cleanups.append(node.stop)
+        wd = os.path.join(self.work, "big")
+        os.makedirs(wd)
+        d = Daemon(wd, tron_chain_toml(node.url, max_range=100, extra='max_response_size = "64KiB"\n'))
+        self.cleanups.append(d.stop)
+        d.import_addresses(pool, protocol="tron")
+        d.start()
+
+        def seen():
+            return {(r["tx"], r["idx"]): r for r in self.deposits(d)}
+        wait_until(lambda: set(expected) <= set(seen()) and all(seen()[k]["status"] == "confirmed" for k in expected),
+                   timeout=120, interval=0.2, what="every deposit of the busy blocks confirmed")
+        wait_until(lambda: (d.get("/health", auth=False)[1]["chains"][0]["scanned"] or 0) >= chain.tip,
+                   timeout=60, what="caught up")
+        got = seen()
+        self.assertEqual(set(got), set(expected))
+        for k, (addr, currency, raw) in expected.items():
+            self.assertEqual((got[k]["address"], got[k]["currency"], got[k]["raw"]), (addr, currency, raw), k)
+        log = d.log_text()
+        self.assertIn("larger than max_response_size", log)
+        self.assertRegex(log, r"blocks \d+-\d+: /wallet/getblockbylimitnext: .*larger than max_response_size.*; "
+                              r"range now \d+ blocks")
+        self.assertEqual(node.bad_range, 0)
         self.assertEqual(d.stop(), 0)
 
 

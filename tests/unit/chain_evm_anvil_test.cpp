@@ -325,6 +325,10 @@ TEST_F(AnvilTest, RangeCapAndFinalizedAndVerify) {
     ASSERT_TRUE(head.ok()) << head.error().describe();
     if (head->finalized) {
         EXPECT_LE(*head->finalized, head->height);
+        // The finalized block's hash comes with its height (the scanner proves it on its own chain).
+        auto blk = call("eth_getBlockByNumber", {quantity(*head->finalized), false});
+        ASSERT_TRUE(blk.ok());
+        EXPECT_EQ(head->finalized_hash, std::string(blk->as_object().at("hash").as_string()));
     }
     WatchSet w;
     w.insert(key_of(kWatched), 1);

@@ -322,6 +322,42 @@ TEST(EvmDecode, Receipts) {
     EXPECT_FALSE(decode_receipt_success(json::value("x"), bh).ok());
 }
 
+// eth_getBlockReceipts(blockHash), as anvil 1.7 and geth 1.13+ answer it:
+// the receipts of every transaction of the block.
+TEST(EvmDecode, BlockReceipts) {
+    const std::string bh = "0x072b0bb31abec4b89d276052f3dbc4b5475ebd332105b354d2629d51176239b1";
+    const std::string ok = "0xbed1ea61e819cd65b29d6fbd634668118c87dae9a66c3b02ad79b0bea760a3d8";
+    const std::string bad = "0x" + std::string(64, 'f');
+    const std::string absent = "0x" + std::string(64, 'e');
+    auto answer = json::parse(R"([
+      {"type":"0x2","status":"0x1","cumulativeGasUsed":"0x5208","logs":[],"transactionHash":")" + ok +
+                              R"(","transactionIndex":"0x0","blockHash":")" + bh + R"(","blockNumber":"0x1",
+       "gasUsed":"0x5208","from":"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266","to":"0x1111111111111111111111111111111111111111","contractAddress":null},
+      {"type":"0x2","status":"0x0","cumulativeGasUsed":"0xa410","logs":[],"transactionHash":")" + bad +
+                              R"(","transactionIndex":"0x1","blockHash":")" + bh + R"(","blockNumber":"0x1","gasUsed":"0x5208"}
+    ])");
+    // Upper-case hex in the query is the same hash.
+    std::string ok_upper = ok;
+    for (std::size_t i = 2; i < ok_upper.size(); ++i) ok_upper[i] = static_cast<char>(std::toupper(ok_upper[i]));
+    const std::vector<std::string> txs{ok_upper, bad, absent};
+    auto r = decode_block_receipts(answer, txs, bh);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    ASSERT_EQ(r->size(), 3u);
+    EXPECT_EQ((*r)[0], std::optional<bool>(true));
+    EXPECT_EQ((*r)[1], std::optional<bool>(false));  // reverted: not a deposit
+    EXPECT_FALSE((*r)[2].has_value());               // not in the list: unknown, not "failed"
+    // null: the node does not know the block (a lagging backend).
+    auto none = decode_block_receipts(json::value(nullptr), txs, bh);
+    ASSERT_FALSE(none.ok());
+    EXPECT_EQ(none.error().code, Errc::not_found);
+    // Receipts of another block: a reorg between the fetches.
+    auto moved = decode_block_receipts(answer, txs, "0x" + std::string(64, 'c'));
+    ASSERT_FALSE(moved.ok());
+    EXPECT_EQ(moved.error().code, Errc::conflict);
+    EXPECT_FALSE(decode_block_receipts(json::value("x"), txs, bh).ok());
+    EXPECT_FALSE(decode_block_receipts(json::parse(R"([{"status":"0x1"}])"), txs, bh).ok());  // no transactionHash
+}
+
 TEST(EvmDecode, Quantities) {
     EXPECT_EQ(*parse_quantity("0x0"), 0u);
     EXPECT_EQ(*parse_quantity("0x1b13c84"), 0x1b13c84u);

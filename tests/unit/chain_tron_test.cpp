@@ -684,6 +684,7 @@ TEST(TronAdapter, HeadScanAndBlockAt) {
     EXPECT_EQ(h->height, 120u);
     ASSERT_TRUE(h->finalized.has_value());
     EXPECT_EQ(*h->finalized, 101u);
+    EXPECT_EQ(h->finalized_hash, block_id(101, 'a'));  // the solidified block's id, proven by the scanner
 
     WatchSet w;
     w.insert(key_of(kPoolHex), 1);

@@ -12,7 +12,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string env(const std::string& name) { return name == "MERCHANT_KEY" ? "merchant-key-0123456789" : ""; }
+const char* kMerchantKey = "merchant-key-0123456789abcdef0123";  // 34 characters
+std::string env(const std::string& name) { return name == "MERCHANT_KEY" ? kMerchantKey : ""; }
 
 // Lines 1-14: a valid base with a TRON and an EVM chain.
 const std::string kBase = R"toml([api]
@@ -82,7 +83,8 @@ key = "${MERCHANT_KEY}"
     EXPECT_EQ(o.cooldown, std::optional<Duration>(24h));
     EXPECT_TRUE(r.config->merchant.enabled);
     EXPECT_EQ(r.config->merchant.pid, 1001);
-    EXPECT_EQ(r.config->merchant.key, "merchant-key-0123456789");
+    EXPECT_EQ(r.config->merchant.key, kMerchantKey);
+    EXPECT_FALSE(r.config->merchant.allow_private_notify);
 }
 
 TEST(ConfigOrders, AbsentTablesMeanDefaults) {
@@ -140,8 +142,8 @@ TEST(ConfigOrders, ProblemsAreLocated) {
     expect_one("\n[orders]\nrate_path = \"a..b\"\n", 3, "orders.rate_path");
     expect_one("\n[orders]\nwhatever = 1\n", 3, "orders.whatever", "unknown key");
     expect_one("\n[merchant]\npid = 1001\n", 2, "merchant.key", "required");
-    expect_one("\n[merchant]\npid = 0\nkey = \"merchant-key\"\n", 3, "merchant.pid");
-    expect_one("\n[merchant]\npid = 1\nkey = \"short\"\n", 4, "merchant.key", "8 to 256");
+    expect_one("\n[merchant]\npid = 0\nkey = \"${MERCHANT_KEY}\"\n", 3, "merchant.pid");
+    expect_one("\n[merchant]\npid = 1\nkey = \"short\"\n", 4, "merchant.key", "32 to 256");
     expect_one("\n[merchant]\npid = 1\nkey = \"${NOT_SET}\"\n", 4, "merchant.key", "NOT_SET");
 }
 
@@ -157,4 +159,111 @@ TEST(ConfigOrders, PublicUrl) {
     ASSERT_EQ(bad.problems.size(), 1u) << all(bad);
     EXPECT_EQ(bad.problems[0].key, "api.public_url");
     EXPECT_EQ(bad.problems[0].line, 3);
+}
+
+// Issue 18: keys of the merchant side under abuse, rates and block clocks.
+TEST(ConfigOrders, MerchantKeyNeeds32CharactersAndSaysHowToMakeOne) {
+    expect_one("\n[merchant]\npid = 1\nkey = \"0123456789abcdefghij\"\n", 4, "merchant.key", "openssl rand -hex 16");
+    expect_one("\n[merchant]\npid = 1\nkey = \"" + std::string(31, 'k') + "\"\n", 4, "merchant.key", "32 to 256");
+    const LoadResult ok = load("\n[merchant]\npid = 1\nkey = \"" + std::string(32, 'k') + "\"\nallow_private_notify = true\n");
+    ASSERT_TRUE(ok.config.has_value()) << all(ok);
+    EXPECT_TRUE(ok.config->merchant.allow_private_notify);
+    expect_one("\n[merchant]\npid = 1\nkey = \"${MERCHANT_KEY}\"\nallow_private_notify = \"yes\"\n", 5,
+               "merchant.allow_private_notify", "true or false");
+}
+
+TEST(ConfigOrders, RoundFourOrdersKeys) {
+    const LoadResult d = load("\n[orders]\nfiat = \"CNY\"\nrate = \"~1\"\nrate_source = \"https://r.example/x?key=1\"\n");
+    ASSERT_TRUE(d.config.has_value()) << all(d);
+    const auto& o = d.config->orders;
+    EXPECT_EQ(o.open_per_client, 3u);
+    EXPECT_EQ(o.amount_hold, 1h);
+    EXPECT_EQ(o.rate_max_change_ppm, 100'000u);  // 10 %
+    ASSERT_EQ(o.rate_sources.size(), 1u);
+    EXPECT_EQ(o.rate_sources[0].url, "https://r.example/x?key=1");
+
+    const LoadResult r = load(R"toml(
+[orders]
+fiat = "CNY"
+rate = "~1"
+rate_sources = [ { url = "https://a.example/usdt", path = "data.CNY" },
+                 { url = "https://b.example/usdt" },
+                 { url = "http://127.0.0.1:9/rate", path = "cny" } ]
+rate_max_change = "2.5%"
+amount_hold = "3h"
+open_per_client = 5
+)toml");
+    ASSERT_TRUE(r.config.has_value()) << all(r);
+    const auto& p = r.config->orders;
+    ASSERT_EQ(p.rate_sources.size(), 3u);
+    EXPECT_EQ(p.rate_sources[0].path, "data.CNY");
+    EXPECT_EQ(p.rate_sources[1].path, "");
+    EXPECT_EQ(p.rate_sources[2].url, "http://127.0.0.1:9/rate");
+    EXPECT_EQ(p.rate_source, "https://a.example/usdt");
+    EXPECT_EQ(p.rate_max_change_ppm, 25'000u);
+    EXPECT_EQ(p.amount_hold, 3h);
+    EXPECT_EQ(p.open_per_client, 5u);
+    EXPECT_EQ(load("\n[orders]\nrate_max_change = 0.05\n").config->orders.rate_max_change_ppm, 50'000u);
+    EXPECT_EQ(load("\n[orders]\nrate_max_change = 0\n").config->orders.rate_max_change_ppm, 0u);
+
+    const std::string relative = "\n[orders]\nfiat = \"CNY\"\nrate = \"~1\"\n";
+    expect_one(relative + "rate_source = \"http://rates.example/usdt\"\n", 5, "orders.rate_source", "https://");
+    expect_one(relative + "rate_sources = [ { url = \"http://10.0.0.1/usdt\" } ]\n", 5, "orders.rate_sources[0].url",
+               "https://");
+    expect_one(relative + "rate_sources = [ { path = \"x\" } ]\n", 5, "orders.rate_sources[0].url", "required");
+    expect_one(relative + "rate_source = \"https://a.example\"\nrate_sources = [ { url = \"https://b.example\" } ]\n", 6,
+               "orders.rate_sources", "not both");
+    expect_one(relative + "rate_sources = [ { url = \"https://b.example\", bogus = 1 } ]\n", 5,
+               "orders.rate_sources[0].bogus", "unknown key");
+    expect_one("\n[orders]\nrate_max_change = \"ten\"\n", 3, "orders.rate_max_change", "percentage");
+    expect_one("\n[orders]\nrate_max_change = 2\n", 3, "orders.rate_max_change", "percentage");
+    expect_one("\n[orders]\nopen_per_client = 0\n", 3, "orders.open_per_client");
+    expect_one("\n[orders]\namount_hold = \"soon\"\n", 3, "orders.amount_hold");
+}
+
+TEST(ConfigOrders, AttributionSkewDefaultsPerKindAndCooldownsMustCoverIt) {
+    const LoadResult d = load("");
+    ASSERT_TRUE(d.config.has_value()) << all(d);
+    EXPECT_EQ(d.config->chains[0].attribution_skew, 2min);  // tron
+    EXPECT_EQ(d.config->chains[1].attribution_skew, 2min);  // evm
+    const std::string btc = "\n[[chains]]\nid = \"btc\"\nkind = \"bitcoin\"\nrpc = [\"http://u:p@127.0.0.1:8332/\"]\n"
+                            "confirmations = 3\nnative = { symbol = \"BTC\", decimals = 8 }\n";
+    const LoadResult b = load(btc);
+    ASSERT_TRUE(b.config.has_value()) << all(b);
+    EXPECT_EQ(b.config->chains[2].attribution_skew, 2h);
+
+    // Cooldowns shorter than the widest skew are refused, naming the chain.
+    expect_one("\n[pool]\ncooldown = \"1m\"\n", 3, "pool.cooldown", "attribution_skew of chain");
+    expect_one("\n[orders]\ncooldown = \"90s\"\n", 3, "orders.cooldown", "at least 2m");
+    expect_one(btc + "\n[pool]\ncooldown = \"1h\"\n", 10, "pool.cooldown", "chain \"btc\" (2h)");
+    EXPECT_TRUE(load("\n[pool]\ncooldown = \"2m\"\n").config.has_value());
+    EXPECT_TRUE(load("\n[pool]\ncooldown = \"never\"\n").config.has_value());
+    EXPECT_TRUE(load(btc + "\n[pool]\ncooldown = \"2h\"\n").config.has_value());
+
+    // A chain may narrow (or widen) its skew; then shorter cooldowns are fine.
+    std::string narrow = kBase;
+    for (std::size_t at = 0; (at = narrow.find("confirmations = ", at)) != std::string::npos; at += 40)
+        narrow.insert(at, "attribution_skew = \"5s\"\n");
+    const LoadResult n = load_string(narrow + "\n[pool]\ncooldown = \"10s\"\n", "depositd.toml", &env);
+    ASSERT_TRUE(n.config.has_value()) << all(n);
+    EXPECT_EQ(n.config->chains[0].attribution_skew, 5s);
+    EXPECT_EQ(n.config->chains[1].attribution_skew, 5s);
+    const LoadResult bad = load_string(narrow + "\n[pool]\ncooldown = \"1s\"\n", "depositd.toml", &env);
+    ASSERT_EQ(bad.problems.size(), 1u) << all(bad);
+    EXPECT_EQ(bad.problems[0].key, "pool.cooldown");
+}
+
+TEST(ConfigOrders, TrustedProxies) {
+    const std::string chains = kBase.substr(kBase.find("[[chains]]"));
+    const LoadResult ok = load_string(
+        "[api]\nkeys = [\"0123456789abcdef\"]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\", \"fd00::/8\"]\n" +
+            chains, "depositd.toml", &env);
+    ASSERT_TRUE(ok.config.has_value()) << all(ok);
+    EXPECT_EQ(ok.config->api.trusted_proxies.size(), 4u);
+    const LoadResult bad = load_string(
+        "[api]\nkeys = [\"0123456789abcdef\"]\ntrusted_proxies = [\"10.0.0.0/33\", \"proxy.example\"]\n" + chains,
+        "depositd.toml", &env);
+    ASSERT_EQ(bad.problems.size(), 2u) << all(bad);
+    EXPECT_EQ(bad.problems[0].key, "api.trusted_proxies[0]");
+    EXPECT_EQ(bad.problems[1].key, "api.trusted_proxies[1]");
 }

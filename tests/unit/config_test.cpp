@@ -623,6 +623,7 @@ TEST(ConfigProblems, MinAmountAndChainId) {
     expect_one(kMinimal + "chain_id = \"1\"\n", 10, "chains[0].chain_id", "positive integer");
     std::string tron = kMinimal;
     tron.replace(tron.find("kind = \"evm\""), 12, "kind = \"tron\"");
+    tron.replace(tron.find("decimals = 18"), 13, "decimals = 6");  // TRX (issue 19: 18 is refused)
     expect_one(tron + "chain_id = 728126428\n", 10, "chains[0].chain_id", "only EVM chains");
 }
 
@@ -793,6 +794,41 @@ TEST(ConfigBitcoin, Problems) {
     std::string userinfo = kBitcoin;
     userinfo.replace(userinfo.find("http://127"), 10, "http://user:pass@127");
     EXPECT_TRUE(load(userinfo).config.has_value());
+}
+
+// The native coin's decimals are the protocol's (issue 19): a TRON chain
+// copied from an EVM block (`decimals = 18`) would report every TRX deposit
+// 10^12 too small. Refused at load time, naming file:line:key.
+TEST(ConfigProblems, NativeDecimalsAreFixedPerKind) {
+    const std::string tron = R"toml([api]
+keys = ["0123456789abcdef"]
+[[chains]]
+id = "tron"
+kind = "tron"
+rpc = ["https://api.trongrid.io"]
+confirmations = "finalized"
+native = { symbol = "TRX", decimals = 6 }
+)toml";
+    ASSERT_TRUE(load(tron).config.has_value()) << all(load(tron));
+    std::string trx18 = tron;
+    trx18.replace(trx18.find("decimals = 6"), 12, "decimals = 18");
+    expect_one(trx18, 8, "chains[0].native.decimals", "TRX has 6 decimals");
+    const LoadResult r = load(trx18, "/etc/depositd/depositd.toml");
+    ASSERT_EQ(r.problems.size(), 1u) << all(r);
+    EXPECT_EQ(r.problems[0].to_string().rfind("/etc/depositd/depositd.toml:8:chains[0].native.decimals", 0), 0u)
+        << r.problems[0].to_string();
+    EXPECT_NE(r.problems[0].to_string().find("got 18"), std::string::npos) << r.problems[0].to_string();
+
+    ASSERT_TRUE(load(kMinimal).config.has_value());
+    for (const char* wrong : {"decimals = 6", "decimals = 9", "decimals = 0"}) {
+        std::string eth = kMinimal;
+        eth.replace(eth.find("decimals = 18"), 13, wrong);
+        expect_one(eth, 9, "chains[0].native.decimals", "18 decimals");
+    }
+    // Tokens keep whatever decimals their contract has (BSC's USDT: 18).
+    EXPECT_TRUE(load(kMinimal + "tokens = [{ symbol = \"USDT\", contract = "
+                                "\"0x55d398326f99059fF775485246999027B3197955\", decimals = 18 }]\n")
+                    .config.has_value());
 }
 
 TEST(Config, SolanaChainAsInSpec) {

@@ -79,6 +79,12 @@ TEST(OrdersDecimal, FromDoubleIsTheShortestRoundTrip) {
     EXPECT_EQ(Decimal::from_double(0.1)->to_string(), "0.1");
     EXPECT_EQ(Decimal::from_double(1e20)->to_string(), "100000000000000000000");
     EXPECT_FALSE(Decimal::from_double(-1).ok());
+    // -0.0 prints as "-0"; its sign must not be read as a digit (it was -30).
+    ASSERT_TRUE(Decimal::from_double(-0.0).ok());
+    EXPECT_EQ(Decimal::from_double(-0.0)->to_string(), "0");
+    EXPECT_TRUE(Decimal::from_double(-0.0)->is_zero());
+    EXPECT_FALSE(Decimal::from_double(-0.0)->is_negative());
+    EXPECT_EQ(Decimal::from_double(0.0)->to_string(), "0");
 }
 
 TEST(OrdersPricing, RateRules) {
@@ -176,4 +182,29 @@ TEST(OrdersRates, CacheRefusesAStaleRate) {
     ASSERT_FALSE(stale.ok());
     EXPECT_EQ(stale.error().code, Errc::unavailable);
     EXPECT_NE(stale.error().message.find("HTTP 500"), std::string::npos);
+}
+
+TEST(OrdersRates, MedianOfTheSources) {
+    EXPECT_EQ(median({D("7.2")}).to_string(), "7.2");
+    EXPECT_EQ(median({D("7.3"), D("0.01"), D("7.1")}).to_string(), "7.1");  // one hijacked feed does not move it
+    EXPECT_EQ(median({D("7.3"), D("7.1"), D("7.2"), D("900")}).to_string(), "7.25");
+    EXPECT_FALSE(rate_from_json(R"({"r":-0.0})", "r").ok());  // zero, not -30
+}
+
+TEST(OrdersRates, AMoveBeyondRateMaxChangeWaitsForASecondFetch) {
+    RateCache cache;
+    const std::uint32_t ten_percent = 100'000;
+    EXPECT_EQ(cache.offer(D("7.0"), 1000, ten_percent), RateCache::Verdict::accepted);  // the first rate
+    EXPECT_EQ(cache.offer(D("7.7"), 2000, ten_percent), RateCache::Verdict::accepted);  // exactly 10 %
+    EXPECT_EQ(cache.offer(D("0.07"), 3000, ten_percent), RateCache::Verdict::refused);  // a hijacked feed
+    EXPECT_EQ(cache.get(3000, std::chrono::seconds(60))->to_string(), "7.7");
+    auto why = cache.get(200'000, std::chrono::seconds(60));
+    ASSERT_FALSE(why.ok());
+    EXPECT_NE(why.error().message.find("confirms"), std::string::npos) << why.error().message;
+    EXPECT_EQ(cache.offer(D("7.8"), 4000, ten_percent), RateCache::Verdict::accepted);   // back to normal
+    EXPECT_EQ(cache.offer(D("6.5"), 5000, ten_percent), RateCache::Verdict::refused);    // a real move...
+    EXPECT_EQ(cache.get(5000, std::chrono::seconds(60))->to_string(), "7.8");
+    EXPECT_EQ(cache.offer(D("6.51"), 6000, ten_percent), RateCache::Verdict::confirmed);  // ...confirmed
+    EXPECT_EQ(cache.get(6000, std::chrono::seconds(60))->to_string(), "6.51");
+    EXPECT_EQ(cache.offer(D("100"), 7000, 0), RateCache::Verdict::accepted);  // no guard
 }

@@ -51,7 +51,7 @@ protected:
         cfg_.orders.cooldown = std::chrono::hours(1);
         cfg_.merchant.enabled = true;
         cfg_.merchant.pid = 1001;
-        cfg_.merchant.key = "merchant-key-0123";
+        cfg_.merchant.key = "merchant-key-0123456789abcdef0123";
         for (int i = 0; i < 3; ++i) {
             auto q = db().prepare(
                 "INSERT INTO addresses (protocol, address, watch_key, source, state, created_at) "
@@ -244,7 +244,13 @@ TEST_F(OrdersState, ExpiryReleasesTheAddressAndLatePaymentsChangeNothing) {
     EXPECT_EQ(events_of(o)[0].id, event_id(o.id, "order.expired"));
     auto late = deposit(o, "10000000", "0x20", kNow + 61'000);
     EXPECT_EQ(reload(o).status, "expired");
+    EXPECT_EQ(reload(o).paid_raw, "0");
     EXPECT_FALSE(store::order_of_deposit(db(), late.id)->has_value());
+    // ... but it is the order's late payment: shown on it, announced once.
+    ASSERT_EQ(store::late_deposits_of_order(db(), o.id)->size(), 1u);
+    ASSERT_EQ(events_of(o).size(), 2u);
+    EXPECT_EQ(events_of(o)[1].type, "order.late_payment");
+    EXPECT_EQ(events_of(o)[1].id, event_id(o.id, "order.late_payment/" + late.id));
     EXPECT_EQ(*orders::expire_due(db(), cfg_, kNow + 120'000), 0);
     // Even a payment the scanner sees while the order still waits does not
     // count when its block is younger than expiresAt.
@@ -279,6 +285,102 @@ TEST_F(OrdersState, PaymentMinedInTimeButSeenAfterExpiryStillPays) {
     auto old = deposit(o2, "10000000", "0x51", kNow + 500'000, kNow + 700'001);
     EXPECT_EQ(reload(o2).status, "waiting");
     EXPECT_FALSE(store::order_of_deposit(db(), old.id)->has_value());
+}
+
+// SPEC §8 / §10: block clocks run behind. A payment whose block is dated
+// before the order began counts for it within the chain's attribution_skew
+// (2m by default), and not beyond.
+TEST_F(OrdersState, APaymentDatedWithinTheSkewBeforeTheOrderPaysIt) {
+    auto o = create(request("SKEW-1", "10"), kNow);
+    deposit(o, "10000000", "0x60", kNow - 40'000, kNow + 1'000);
+    EXPECT_EQ(reload(o).status, "paid");
+
+    cfg_.chains[0].attribution_skew = std::chrono::seconds(5);
+    auto p = create(request("SKEW-2", "10"), kNow);
+    auto early = deposit(p, "10000000", "0x61", kNow - 40'000, kNow + 1'000);
+    EXPECT_EQ(reload(p).status, "waiting");
+    EXPECT_FALSE(store::order_of_deposit(db(), early.id)->has_value());
+    EXPECT_TRUE(store::late_deposits_of_order(db(), p.id)->empty());
+    deposit(p, "10000000", "0x62", kNow - 4'000, kNow + 1'000);  // within 5 s
+    EXPECT_EQ(reload(p).status, "paid");
+}
+
+// Mode amount: an ended order keeps its amount for [orders].amount_hold, so
+// the next order at that price gets another one; the first buyer paying
+// late pays nobody else, and the ended order reports order.late_payment.
+TEST_F(OrdersState, AmountModeHoldsEndedAmountsAndReportsLatePayments) {
+    cfg_.orders.mode = config::OrdersConfig::Mode::amount;
+    cfg_.orders.receive["local"] = kReceive;
+    ASSERT_TRUE(orders::prepare_receive_addresses(db(), cfg_, kNow).ok());
+    auto ra = request("A", "10");
+    ra.expires_in_s = 60;
+    auto a = create(ra, kNow);
+    ASSERT_EQ(*orders::expire_due(db(), cfg_, kNow + 60'000), 1);
+    auto b = create(request("B", "10"), kNow + 61'000);
+    EXPECT_EQ(a.pay_raw, "10000000");
+    EXPECT_EQ(b.pay_raw, "10010000");  // A's amount is held
+    auto late = deposit(a, "10000000", "0x70", kNow + 70'000);
+    EXPECT_EQ(reload(b).status, "waiting");
+    EXPECT_EQ(reload(b).paid_raw, "0");
+    EXPECT_EQ(reload(a).status, "expired");
+    EXPECT_EQ(reload(a).paid_raw, "0");
+    auto ev = events_of(a);
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[1].type, "order.late_payment");
+    auto body = json::parse(ev[1].payload).as_object();
+    auto data = body["data"].as_object();
+    EXPECT_EQ(std::string(data["id"].as_string()), a.id);
+    EXPECT_EQ(data["status"], "expired");
+    EXPECT_EQ(data["paidAmount"], "0");
+    ASSERT_EQ(data["latePayments"].as_array().size(), 1u);
+    EXPECT_EQ(std::string(data["deposit"].as_object()["id"].as_string()), late.id);
+    EXPECT_TRUE(events_of(b).empty());
+    // The JSON of the order shows it.
+    auto j = orders::load_order_json(db(), reload(a), cfg_);
+    ASSERT_TRUE(j.ok());
+    EXPECT_EQ(j->at("latePayments").as_array().size(), 1u);
+    EXPECT_TRUE(j->at("deposits").as_array().empty());
+    // Once the hold is over the amount is free again.
+    auto c = create(request("C", "10"), kNow + 60'000 + 3'600'000 + 1);
+    EXPECT_EQ(c.pay_raw, "10000000");
+}
+
+// An order that began after the block takes the payment only when nobody
+// held that amount then: a payment dated in A's hold, before B began
+// (within the skew), is A's late payment, not B's.
+TEST_F(OrdersState, AnEarlyPaymentIsNotCreditedOverAnEndedHolder) {
+    cfg_.orders.mode = config::OrdersConfig::Mode::amount;
+    cfg_.orders.receive["local"] = kReceive;
+    cfg_.orders.amount_hold = std::chrono::seconds(8);  // A holds its amount until +68 s
+    ASSERT_TRUE(orders::prepare_receive_addresses(db(), cfg_, kNow).ok());
+    auto ra = request("A", "10");
+    ra.expires_in_s = 60;
+    auto a = create(ra, kNow);
+    ASSERT_EQ(*orders::expire_due(db(), cfg_, kNow + 60'000), 1);
+    auto b = create(request("B", "10"), kNow + 70'000);
+    ASSERT_EQ(b.pay_raw, a.pay_raw);  // the hold is over: the same amount
+    deposit(a, "10000000", "0x80", kNow + 65'000, kNow + 71'000);
+    EXPECT_EQ(reload(b).status, "waiting");
+    EXPECT_EQ(store::late_deposits_of_order(db(), a.id)->size(), 1u);
+    // Dated after A's hold (and within the skew before B): B's.
+    deposit(b, "10000000", "0x81", kNow + 69'000, kNow + 71'500);
+    EXPECT_EQ(reload(b).status, "paid");
+}
+
+// Address mode: a payment after the order completed is its late payment.
+TEST_F(OrdersState, APaymentAfterCompletionIsALatePayment) {
+    auto o = create(request("DONE-1", "10"));
+    auto d = deposit(o, "10000000", "0x90");
+    change(d, "confirmed");
+    ASSERT_EQ(reload(o).status, "completed");
+    auto again = deposit(o, "10000000", "0x91", kNow + 5'000);
+    EXPECT_EQ(reload(o).paid_raw, "10000000");
+    EXPECT_EQ(store::late_deposits_of_order(db(), o.id)->size(), 1u);
+    EXPECT_FALSE(store::order_of_deposit(db(), again.id)->has_value());
+    // Its later changes move nothing.
+    change(again, "confirmed", kNow + 9'000);
+    EXPECT_EQ(reload(o).status, "completed");
+    EXPECT_EQ(reload(o).paid_raw, "10000000");
 }
 
 TEST_F(OrdersState, RepeatedMerchantIds) {
@@ -358,7 +460,7 @@ TEST_F(OrdersState, EpayNotifyIsSignedAndDurable) {
     for (const auto& kv : shown) p.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
     const std::string sign(shown["sign"].as_string());
     EXPECT_EQ(sign, orders::md5_hex("money=70.00&name=VIP 会员&out_trade_no=EP-1&pid=1001&trade_no=" + o.id +
-                                    "&trade_status=TRADE_SUCCESS&type=usdt.localmerchant-key-0123"));
+                                    "&trade_status=TRADE_SUCCESS&type=usdt.localmerchant-key-0123456789abcdef0123"));
     EXPECT_EQ(shown["sign_type"], "MD5");
     EXPECT_EQ(n.target.rfind("https://shop.example/epay/notify?pid=1001&trade_no=" + o.id, 0), 0u) << n.target;
     EXPECT_NE(n.target.find("name=VIP%20%E4%BC%9A%E5%91%98"), std::string::npos);
@@ -392,7 +494,8 @@ TEST_F(OrdersState, EpusdtCallbackIsStatusTwoAndSigned) {
     EXPECT_EQ(body["block_transaction_id"], "0x40");
     EXPECT_NE(ev[2].payload.find("\"amount\":70.5"), std::string::npos) << ev[2].payload;
     const std::string expected = orders::md5_hex("actual_amount=10&amount=70.5&block_transaction_id=0x40&order_id=EU-1&"
-                                                 "status=2&token=" + o.address + "&trade_id=" + o.id + "merchant-key-0123");
+                                                 "status=2&token=" + o.address + "&trade_id=" + o.id +
+                                                 "merchant-key-0123456789abcdef0123");
     EXPECT_EQ(std::string(body["signature"].as_string()), expected);
 }
 

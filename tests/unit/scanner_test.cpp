@@ -80,13 +80,20 @@ public:
     int calls = 0;
     int block_at_calls = 0;
     std::optional<std::uint64_t> finalized;
+    std::optional<int> finalized_branch;         // head() names this branch's finalized block (another backend)
     std::optional<std::uint64_t> unknown_above;  // block_at answers "unknown" above this height (lagging backend)
     std::int64_t time_ms = 0;                    // timestamp of the next mined block
     std::vector<Error> verify_errors;            // verify() fails with these first
 
     asio::awaitable<Result<chain::Head>> head() override {
         if (auto e = fault()) co_return *e;
-        co_return chain::Head{tip(), finalized};
+        chain::Head h{tip(), finalized, {}};
+        if (finalized) {
+            // The finalized block as the branch that answers head() has it.
+            for (const auto& blk : branches_[finalized_branch.value_or(active_)].blocks)
+                if (blk.height == *finalized) h.finalized_hash = blk.hash;
+        }
+        co_return h;
     }
     asio::awaitable<Result<chain::ScanResult>> scan(std::uint64_t from, std::uint64_t to,
                                                     const chain::WatchSet& w) override {
@@ -594,6 +601,155 @@ TEST_F(ScannerTest, AReorgBelowFinalityHalts) {
     EXPECT_NE((*cur)->halted->find("finalized"), std::string::npos);
 }
 
+// Finality is a block, not a height (issue 19). Behind a load balancer the
+// head and its finalized block come from backend A while the blocks come
+// from B, which holds a losing fork: B's deposit at or below A's finalized
+// height is never confirmed and the chain does not halt, also after a
+// restart; once B's view is gone the fork is reverted and A's deposit is
+// confirmed once.
+TEST_F(ScannerTest, AFinalizedBlockOfAnotherForkConfirmsNothingAndHaltsNothing) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.finalized = true;
+    o.max_reorg_depth = 20;
+    auto s = scanner(chain, o);
+    chain.mine_n(2);  // 1, 2: shared
+    chain.finalized = 2;
+    follow(*s);
+    const int a = 0;
+    const int b = chain.fork();
+    chain.use(a);
+    chain.mine({transfer("0xa", 0, "k1", 1)});  // A: 3
+    chain.mine_n(4);                            // A: 4..7
+    chain.use(b);
+    chain.mine({transfer("0xb", 0, "k2", 2)});  // B: 3, the losing fork
+    chain.mine_n(4);                            // B: 4..7
+    chain.finalized = 5;
+    chain.finalized_branch = a;                 // head() from A, blocks from B
+    auto steps = [&](scanner::Scanner& sc) {
+        for (int i = 0; i < 12; ++i) {
+            auto r = run(io_, sc.step());
+            if (r.ok()) {
+                EXPECT_NE(*r, scanner::StepOutcome::halted);
+            }
+        }
+    };
+    steps(*s);
+    EXPECT_EQ(only_deposit_status("0xb"), "pending");
+    auto cur = store::get_cursor(*db_, "test");
+    ASSERT_TRUE(cur.ok() && *cur);
+    EXPECT_FALSE((*cur)->halted.has_value());
+    EXPECT_EQ((*cur)->height, 7u);
+    EXPECT_EQ((*cur)->finalized, std::optional<std::uint64_t>(2));  // only the shared block is proven final
+    EXPECT_EQ((*cur)->finalized_hash, std::optional<std::string>(chain.at(2)->hash));
+    // The disagreement is an error to retry, not a halt.
+    auto r = run(io_, s->step());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::conflict);
+    EXPECT_NE(r.error().message.find("finalized block at 5"), std::string::npos) << r.error().message;
+
+    s.reset();  // a restart while the balancer still mixes its backends
+    scanner::WatchRegistry watch;
+    scanner::Scanner again(io_.get_executor(), o, chain, *store_, watch, clock_);
+    steps(again);
+    EXPECT_EQ(only_deposit_status("0xb"), "pending");
+
+    chain.use(a);  // B caught up: every answer is A's now
+    chain.finalized_branch.reset();
+    follow(again);
+    EXPECT_EQ(only_deposit_status("0xb"), "reverted");
+    EXPECT_EQ(only_deposit_status("0xa"), "confirmed");
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending", "deposit.reverted", "deposit.pending",
+                                                           "deposit.confirmed"}));
+    cur = store::get_cursor(*db_, "test");
+    EXPECT_EQ((*cur)->finalized, std::optional<std::uint64_t>(5));
+    EXPECT_EQ((*cur)->finalized_hash, std::optional<std::string>(chain.at(5)->hash));
+}
+
+// Catching up from far behind: the finalized block named while the cursor
+// was still below it is proven when the cursor gets there, so deposits are
+// confirmed during the catch-up, not only once at the head.
+TEST_F(ScannerTest, FinalityClaimsAreProvenDuringACatchUp) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.finalized = true;
+    o.max_batch = 2;
+    o.poll_interval = std::chrono::milliseconds(0);  // the head is read before every batch
+    auto s = scanner(chain, o);
+    chain.mine({transfer("0xc", 0, "k1", 1)});  // 1
+    chain.mine_n(11);                            // 2..12
+    chain.finalized = 4;
+    (void)run(io_, s->step());                   // head read: claims (4, ...); scans 1..2
+    chain.mine_n(8);                             // 13..20: the node moves on
+    chain.finalized = 16;
+    bool confirmed_before_head = false;
+    for (int i = 0; i < 40; ++i) {
+        auto r = run(io_, s->step());
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        auto cur = store::get_cursor(*db_, "test");
+        if ((*cur)->height < 16 && only_deposit_status("0xc") == "confirmed") confirmed_before_head = true;
+        if (*r == scanner::StepOutcome::caught_up) break;
+    }
+    EXPECT_TRUE(confirmed_before_head);
+    EXPECT_EQ(only_deposit_status("0xc"), "confirmed");
+}
+
+// An L2's finalized block trails its head by thousands of blocks (Arbitrum:
+// L1 finality, ~13 minutes), more than the blocks kept for reorg walks. The
+// blocks above the proven finalized one are kept, so the next finalized block
+// can be proven against them and deposits are confirmed.
+TEST_F(ScannerTest, FinalityFarBehindTheHeadIsStillProven) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.finalized = true;
+    o.max_batch = 50;
+    auto s = scanner(chain, o);
+    chain.mine_n(2);
+    chain.mine({transfer("0xl2", 0, "k1", 1)});  // 3
+    chain.finalized = 0;
+    follow(*s);
+    for (int i = 0; i < 200; ++i) {
+        chain.mine();
+        if (chain.tip() > 150) chain.finalized = chain.tip() - 150;  // keep = 108 blocks
+        follow(*s);
+        if (chain.tip() < 153) ASSERT_EQ(only_deposit_status("0xl2"), "pending") << chain.tip();
+    }
+    EXPECT_EQ(only_deposit_status("0xl2"), "confirmed");
+    auto cur = store::get_cursor(*db_, "test");
+    EXPECT_EQ((*cur)->finalized, std::optional<std::uint64_t>(chain.tip() - 150));
+    // Below the proven finalized block, blocks are pruned as before.
+    EXPECT_FALSE(store::get_block(*db_, "test", 2)->has_value());
+    EXPECT_TRUE(store::get_block(*db_, "test", chain.tip() - 140)->has_value());
+}
+
+// A finalized height stored by an older version, never proven by hash
+// (schema 006 forgets it), and a claim that cannot be checked against our
+// blocks, never halt a reorg above the proven block.
+TEST_F(ScannerTest, AnUnprovenFinalizedHeightNeverHalts) {
+    ScriptedChain chain;
+    auto o = options(1);
+    o.max_reorg_depth = 20;
+    auto s = scanner(chain, o);
+    chain.mine_n(3);
+    chain.mine({transfer("0xu", 0, "k1", 1)});  // 4
+    chain.mine_n(2);
+    follow(*s);
+    // The stored cursor says "finalized 6" without a hash (what an older
+    // version wrote: a height some backend claimed).
+    ASSERT_TRUE(db_->exec("UPDATE chain_cursors SET finalized = 6, finalized_hash = NULL").ok());
+    EXPECT_FALSE((*store::get_cursor(*db_, "test"))->finalized.has_value());
+    s.reset();
+    scanner::WatchRegistry watch;
+    scanner::Scanner again(io_.get_executor(), o, chain, *store_, watch, clock_);
+    const int b = chain.fork();
+    chain.use(b);
+    chain.drop(4);  // 3..6 replaced
+    chain.mine_n(5);
+    follow(again);
+    EXPECT_EQ(only_deposit_status("0xu"), "reverted");
+    EXPECT_FALSE((*store::get_cursor(*db_, "test"))->halted.has_value());
+}
+
 // Solana-like: heights strictly increase, skipped heights move the cursor,
 // including ranges of only skipped heights and trailing ones.
 TEST_F(ScannerTest, SkippedHeightsAreFollowed) {
@@ -667,6 +823,46 @@ TEST_F(ScannerTest, AttributionAtBlockTime) {
     EXPECT_EQ(refs["0xold"], std::optional<std::string>("old_holder"));
     EXPECT_EQ(refs["0xnew"], std::optional<std::string>("new_holder"));
     EXPECT_EQ(refs["0xnow"], std::optional<std::string>("new_holder"));
+}
+
+// SPEC §10: block clocks run behind. A deposit in a block dated before the
+// binding began (by less than the chain's attribution_skew, 2m by default)
+// is the binding's when nobody held the address then; beyond the skew, or
+// with a narrower one, it is nobody's.
+TEST_F(ScannerTest, ABindingTakesDepositsDatedWithinTheSkewBeforeIt) {
+    ScriptedChain chain;
+    const std::int64_t t0 = clock_.now_ms();
+    bind(*db_, "player", "ADDR1", t0 - 10'000);
+    auto s = scanner(chain, options(1));
+    chain.time_ms = t0 - 50'000;  // 40 s before the binding
+    chain.mine({transfer("0xskew", 0, "k1", 1)});
+    chain.time_ms = t0 - 200'000;  // 190 s before: beyond 2m
+    chain.mine({transfer("0xold", 0, "k1", 2)});
+    follow(*s);
+    std::map<std::string, std::optional<std::string>> refs;
+    auto q = db_->prepare("SELECT tx_hash, reference FROM deposits");
+    while (*q.step()) refs[q.text(0)] = q.opt_text(1);
+    EXPECT_EQ(refs["0xskew"], std::optional<std::string>("player"));
+    EXPECT_EQ(refs["0xold"], std::nullopt);
+}
+
+TEST_F(ScannerTest, ANarrowSkewLeavesAnEarlierDatedDepositUnattributed) {
+    ScriptedChain chain;
+    const std::int64_t t0 = clock_.now_ms();
+    bind(*db_, "player", "ADDR1", t0 - 10'000);
+    auto o = options(1);
+    o.attribution_skew = std::chrono::seconds(5);
+    auto s = scanner(chain, o);
+    chain.time_ms = t0 - 50'000;
+    chain.mine({transfer("0xskew", 0, "k1", 1)});
+    chain.time_ms = t0 - 12'000;  // within 5 s
+    chain.mine({transfer("0xnear", 0, "k1", 2)});
+    follow(*s);
+    std::map<std::string, std::optional<std::string>> refs;
+    auto q = db_->prepare("SELECT tx_hash, reference FROM deposits");
+    while (*q.step()) refs[q.text(0)] = q.opt_text(1);
+    EXPECT_EQ(refs["0xskew"], std::nullopt);
+    EXPECT_EQ(refs["0xnear"], std::optional<std::string>("player"));
 }
 
 TEST_F(ScannerTest, ATransferThatNeedsMoreConfirmationsWaitsForThem) {

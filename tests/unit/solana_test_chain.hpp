@@ -233,6 +233,17 @@ public:
         const std::uint64_t tip = list_cap ? std::min(*list_cap, chain.confirmed) : chain.confirmed;
         if (method == "getSlot") return ok(commitment(0) == "finalized" ? chain.finalized : chain.confirmed, id);
         if (method == "getGenesisHash") return ok("5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d", id);
+        if (method == "getLatestBlockhash") {
+            // The bank at the commitment: the highest block at or below that slot.
+            const std::uint64_t at = commitment(0) == "finalized" ? chain.finalized : chain.confirmed;
+            auto it = chain.blocks.upper_bound(at);
+            if (it == chain.blocks.begin()) return error(-32004, "test node: no block yet", id);
+            --it;
+            return ok(json::object{{"context", json::object{{"slot", it->first}}},
+                                   {"value", json::object{{"blockhash", it->second.hash},
+                                                          {"lastValidBlockHeight", it->first + 150}}}},
+                      id);
+        }
         if (method == "getTokenSupply") {
             const std::string mint(params.at(0).as_string());
             if (!mints.count(mint)) return error(-32602, "Invalid param: not a Token mint", id);

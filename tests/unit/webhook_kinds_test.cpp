@@ -1,7 +1,8 @@
 // The outbox's three delivery kinds (schema/004_orders.sql): how one attempt
-// is built and judged (webhook any 2xx, EPay "contains success", epusdt "is
-// ok"), and the dispatcher delivering merchant notifies even without a
-// [webhook].url, retried on the schedule until the receiver's rule is met.
+// is built and judged (webhook any 2xx, EPay a 2xx saying "success", epusdt
+// "is ok"), and the dispatcher delivering merchant notifies even without a
+// [webhook].url, retried on the schedule until the receiver's rule is met,
+// and only to public addresses unless told otherwise.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
@@ -91,6 +92,16 @@ TEST(WebhookKinds, EachKindHasItsSuccessRule) {
     EXPECT_FALSE(webhook::judge("epay", 200, "fail", why));
     EXPECT_NE(why.find("success"), std::string::npos);
     EXPECT_FALSE(webhook::judge("epay", 200, "ok", why));
+    // Trimmed and any case, but the whole answer: "unsuccessful" contains
+    // "success" and is no success; nor is a 500 that says it.
+    EXPECT_TRUE(webhook::judge("epay", 200, " Success\r\n", why));
+    EXPECT_TRUE(webhook::judge("epay", 204, "SUCCESS", why));
+    EXPECT_FALSE(webhook::judge("epay", 200, "unsuccessful", why));
+    EXPECT_FALSE(webhook::judge("epay", 200, "success: no, order not found", why));
+    EXPECT_FALSE(webhook::judge("epay", 200, "<html>success</html>", why));
+    EXPECT_FALSE(webhook::judge("epay", 200, R"({"state":"fail","msg":"success"})", why));
+    EXPECT_FALSE(webhook::judge("epay", 500, "success", why));
+    EXPECT_NE(why.find("500"), std::string::npos);
     EXPECT_TRUE(webhook::judge("epusdt", 200, "ok", why));
     EXPECT_TRUE(webhook::judge("epusdt", 200, "ok\n", why));
     EXPECT_FALSE(webhook::judge("epusdt", 200, "success", why));
@@ -106,8 +117,8 @@ TEST(WebhookKinds, EachKindHasItsSuccessRule) {
     EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::retry);
     EXPECT_EQ(o.next_attempt_at, 16'000);
     EXPECT_NE(o.error.find("ok"), std::string::npos);
-    r.accepted = true;
-    r.status = 500;  // EPay ignores the status code
+    r.accepted = true;  // the kind's rule (judge) decides, whatever the status
+    r.status = 500;
     EXPECT_EQ(webhook::decide(r, 0, {15s}, 1000, 0).kind, store::AttemptOutcome::Kind::delivered);
 }
 
@@ -132,6 +143,7 @@ TEST(WebhookKinds, MerchantNotifiesAreDeliveredWithoutAWebhookUrl) {
     cfg.schedule = {20ms, 20ms, 20ms};
     webhook::Dispatcher d(ctx.get_executor(), t.store(), http, cfg, clock);
     d.set_poll_interval(20ms);
+    d.allow_private_targets(true);  // the test shop listens on 127.0.0.1
     bool done = false;
     boost::asio::co_spawn(ctx, d.run(), [&](std::exception_ptr) { done = true; });
     auto status_of = [&](const std::string& id) { return (*store::get_event(t.db(), id))->status; };
@@ -160,4 +172,41 @@ TEST(WebhookKinds, MerchantNotifiesAreDeliveredWithoutAWebhookUrl) {
             EXPECT_EQ(a.content_type, "application/json");
         }
     }
+}
+
+// Without [merchant].allow_private_notify a notify to a loopback (private,
+// link-local, metadata) address is never sent: the attempt fails before a
+// connection is made, and is retried, then failed, like any other failure.
+TEST(WebhookKinds, NotifiesToPrivateAddressesAreRefusedByDefault) {
+    int calls = 0;
+    webhook_test::Receiver shop({}, [&](const webhook_test::Arrival&) {
+        ++calls;
+        webhook_test::Reply r;
+        r.body = "success";
+        return r;
+    });
+    webhook_test::TempDb t;
+    insert(t.db(), "evt_epay", "epay", shop.url("/epay?pid=1001&sign=abc"), "{}", "ord_1/notify");
+
+    boost::asio::io_context ctx;
+    net::HttpClient http{ctx.get_executor()};
+    SystemClock clock;
+    config::WebhookConfig cfg;
+    cfg.timeout = 3s;
+    cfg.schedule = {20ms};
+    webhook::Dispatcher d(ctx.get_executor(), t.store(), http, cfg, clock);
+    d.set_poll_interval(20ms);
+    bool done = false;
+    boost::asio::co_spawn(ctx, d.run(), [&](std::exception_ptr) { done = true; });
+    auto status_of = [&](const std::string& id) { return (*store::get_event(t.db(), id))->status; };
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (status_of("evt_epay") != "failed" && std::chrono::steady_clock::now() < deadline) ctx.run_for(10ms);
+    d.stop();
+    while (!done && std::chrono::steady_clock::now() < deadline + 5s) ctx.run_for(10ms);
+    EXPECT_EQ(status_of("evt_epay"), "failed");
+    EXPECT_EQ(calls, 0);
+    auto attempts = store::list_attempts(t.db(), "evt_epay");
+    ASSERT_TRUE(attempts.ok());
+    ASSERT_EQ(attempts->size(), 2u);
+    EXPECT_NE((*attempts)[0].error.value_or("").find("loopback"), std::string::npos) << (*attempts)[0].error.value_or("");
 }

@@ -6,7 +6,6 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
@@ -232,26 +231,6 @@ bool TotpReplay::accept(const std::string& user, std::uint64_t step) {
     if (it != last_.end() && step <= it->second) return false;
     last_[user] = step;
     return true;
-}
-
-std::string client_key(std::string_view address) {
-    std::string a(address);
-    if (a.size() > 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
-    in6_addr v6{};
-    if (a.find(':') != std::string::npos && inet_pton(AF_INET6, a.c_str(), &v6) == 1) {
-        // v4-mapped: the IPv4 address.
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (std::equal(mapped, mapped + 12, v6.s6_addr)) {
-            char buf[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, v6.s6_addr + 12, buf, sizeof buf);
-            return buf;
-        }
-        for (int i = 8; i < 16; ++i) v6.s6_addr[i] = 0;
-        char buf[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, &v6, buf, sizeof buf);
-        return std::string(buf) + "/64";
-    }
-    return a;
 }
 
 }  // namespace depositd::api::admin

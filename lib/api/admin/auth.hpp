@@ -114,7 +114,4 @@ private:
     std::map<std::string, std::uint64_t> last_;
 };
 
-// The address a per-client limit counts: IPv4, or the /64 of an IPv6 address.
-std::string client_key(std::string_view address);
-
 }  // namespace depositd::api::admin

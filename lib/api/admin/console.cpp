@@ -86,7 +86,7 @@ std::string Console::cookie_attributes() const {
 }
 
 orders::Actor Console::actor(const Ctx& c) const {
-    return orders::Actor{"console", c.session ? c.session->user : std::string(), c.req.remote_address};
+    return orders::Actor{"console", c.session ? c.session->user : std::string(), c.client};
 }
 
 bool Console::csrf_ok(const Ctx& c, Token which) const {
@@ -108,14 +108,15 @@ void Console::audit_session(const std::string& action, const std::string& user, 
     a.actor_kind = "console";
     a.actor = user;
     a.action = action;
-    a.client = req.remote_address.empty() ? std::nullopt : std::optional<std::string>(req.remote_address);
+    const std::string client = handler_.client_address(req);
+    a.client = client.empty() ? std::nullopt : std::optional<std::string>(client);
     auto r = store_.write([&](store::Database& db) { return store::insert_audit(db, a); });
     if (!r) logger()->error("cannot write the audit log ({} of {}): {}", action, user, r.error().describe());
 }
 
 Response Console::handle(const Request& req, const std::vector<std::string>& seg, const util::Params& query,
                          std::string& route_name) {
-    Ctx c{req, query, "en", std::nullopt, std::nullopt, {}, {}};
+    Ctx c{req, query, handler_.client_address(req), "en", std::nullopt, std::nullopt, {}, {}};
     if (auto l = cookie_value(req.cookie, kLangCookie); l && (*l == "en" || *l == "zh")) c.lang = *l;
     else c.lang = util::pick_language(req.accept_language);
     c.frame.lang = c.lang;
@@ -177,7 +178,7 @@ Response Console::route(Ctx& c, const std::vector<std::string>& seg, std::string
         route_name = "admin.unauthenticated";
         if (c.session_id)
             logger()->info("console: {} {} with an unknown or expired session from {}", m, c.req.target.substr(0, 64),
-                           c.req.remote_address);
+                           c.client);
         if (get) {
             const std::string next = safe_path(c.req.target) ? c.req.target : "/admin";
             return redirect("/admin/login?next=" + url_escape(next));
@@ -189,7 +190,7 @@ Response Console::route(Ctx& c, const std::vector<std::string>& seg, std::string
     if (post && !csrf_ok(c, Token::session)) {
         route_name = "admin.csrf_refused";
         logger()->warn("console: {} {} by {} from {} refused: missing or wrong CSRF token", m,
-                       c.req.target.substr(0, 64), c.session->user, c.req.remote_address);
+                       c.req.target.substr(0, 64), c.session->user, c.client);
         return message_page(403, c.frame, tr(c.lang, txt::refused), tr(c.lang, txt::csrf_refused));
     }
 
@@ -305,23 +306,23 @@ Response Console::login(Ctx& c) {
     const std::string code = form_value(c.form, "code") ? *form_value(c.form, "code") : std::string();
     const std::string* next_v = form_value(c.form, "next");
     const std::string next = next_v && safe_path(*next_v) ? *next_v : "/admin";
-    const std::string client = client_key(c.req.remote_address);
+    const std::string client = handler_.client_of(c.req);
     const std::string who = quote_untrusted(user, 64);
     const std::int64_t now = clock_.now_ms();
 
     if (!csrf_ok(c, Token::login)) {
         logger()->warn("console login of {} from {} refused: missing or wrong login form token", who,
-                       c.req.remote_address);
+                       c.client);
         return login_page(c, 403, tr(c.lang, txt::login_cookies), next);
     }
     if (user.empty() || user.size() > 64 || password.empty() || password.size() > 4096) {
-        logger()->warn("console login from {} refused: name or password missing or too long", c.req.remote_address);
+        logger()->warn("console login from {} refused: name or password missing or too long", c.client);
         limiter_->failure(client, user.substr(0, 64), now);
         return login_page(c, 401, tr(c.lang, txt::login_failed), next);
     }
     if (auto wait = limiter_->blocked(client, user, now)) {
         logger()->warn("console login of {} from {} refused: too many failed attempts (rate limit, {} s left)", who,
-                       c.req.remote_address, *wait / 1000 + 1);
+                       c.client, *wait / 1000 + 1);
         Response r = login_page(c, 429, std::string(tr(c.lang, txt::login_limited)) + " " +
                                             std::to_string(*wait / 60000 + 1), next);
         r.headers.emplace_back("Retry-After", std::to_string(*wait / 1000 + 1));
@@ -335,7 +336,7 @@ Response Console::login(Ctx& c) {
     std::unique_lock lock(verifying_, std::defer_lock);
     if (!lock.try_lock()) {
         logger()->warn("console login of {} from {} refused: another verification is running", who,
-                       c.req.remote_address);
+                       c.client);
         Response r = login_page(c, 503, tr(c.lang, txt::login_busy), next);
         r.headers.emplace_back("Retry-After", "2");
         return r;
@@ -377,7 +378,7 @@ Response Console::login(Ctx& c) {
     }
     if (!ok) {
         limiter_->failure(client, user, now);
-        logger()->warn("console login of {} from {} failed: {}", who, c.req.remote_address, why);
+        logger()->warn("console login of {} from {} failed: {}", who, c.client, why);
         return login_page(c, 401, tr(c.lang, txt::login_failed), next);
     }
 
@@ -385,7 +386,7 @@ Response Console::login(Ctx& c) {
     // A new session id at every login; whatever session the browser had ends.
     if (c.session_id) sessions_.revoke(*c.session_id);
     const std::string id = sessions_.create(u->name, now);
-    logger()->info("console login of {} from {}", u->name, c.req.remote_address);
+    logger()->info("console login of {} from {}", u->name, c.client);
     audit_session("console.login", u->name, c.req);
     Response r = redirect(next);
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + id + cookie_attributes());
@@ -395,7 +396,7 @@ Response Console::login(Ctx& c) {
 
 Response Console::logout(Ctx& c) {
     sessions_.revoke(*c.session_id);
-    logger()->info("console logout of {} from {}", c.session->user, c.req.remote_address);
+    logger()->info("console logout of {} from {}", c.session->user, c.client);
     audit_session("console.logout", c.session->user, c.req);
     Response r = redirect("/admin/login?done=logout");
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + cookie_attributes() + "; Max-Age=0");

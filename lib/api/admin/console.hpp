@@ -50,6 +50,7 @@ private:
     struct Ctx {
         const Request& req;
         const util::Params& query;
+        std::string client;              // the client's address (X-Forwarded-For behind a trusted proxy); "" unknown
         std::string lang;
         std::optional<std::string> session_id;
         std::optional<Session> session;

@@ -655,12 +655,12 @@ Response Console::event(Ctx& c, const std::string& id) {
 
 Response Console::links_page(Ctx& c) {
     const std::string& lang = c.lang;
-    const ListRequest l = list_request(c.query, {"draft", "active", "archived"});
-    const std::string &q = l.q, &status = l.status;
+    const ListRequest wanted = list_request(c.query, {"draft", "active", "archived"});
+    const std::string &q = wanted.q, &status = wanted.status;
     std::vector<std::pair<store::PaymentLink, std::uint64_t>> list;
     std::optional<store::PageKey> next;
     auto s = store_.read([&](store::Database& db) -> Status {
-        auto page = store::search_links(db, l.query());
+        auto page = store::search_links(db, wanted.query());
         if (!page) return page.error();
         for (const auto& id : page->ids) {
             auto l = store::get_link(db, id);
@@ -716,7 +716,7 @@ Response Console::links_page(Ctx& c) {
              "</td><td>" + actions + "</td></tr>";
     }
     if (list.empty()) b += "<tr><td colspan=\"8\" class=\"muted\">" + std::string(tr(lang, txt::nothing)) + "</td></tr>";
-    b += "</tbody></table>" + pager(lang, "/admin/links", {{"q", q}, {"status", status}}, next, l.after.has_value()) +
+    b += "</tbody></table>" + pager(lang, "/admin/links", {{"q", q}, {"status", status}}, next, wanted.after.has_value()) +
          "</section>\n";
     return page(200, c.frame, tr(lang, txt::links), b);
 }

@@ -763,6 +763,27 @@ Result<bool> decode_receipt_success(const json::value& receipt, std::string_view
     return make_error(Errc::malformed, "receipt 'status' is neither 0x0 nor 0x1");
 }
 
+Result<std::vector<std::optional<bool>>> decode_block_receipts(const json::value& result,
+                                                               std::span<const std::string> txs,
+                                                               std::string_view block_hash) {
+    if (result.is_null()) return make_error(Errc::not_found, "block receipts not found (block unknown to the node)");
+    if (!result.is_array()) return make_error(Errc::malformed, "eth_getBlockReceipts result is not an array");
+    std::vector<std::optional<bool>> out(txs.size());
+    for (const auto& r : result.get_array()) {
+        if (!r.is_object()) return make_error(Errc::malformed, "eth_getBlockReceipts: a receipt is not an object");
+        auto h = str_field(r.get_object(), "transactionHash", "receipt");
+        if (!h) return h.error();
+        for (std::size_t i = 0; i < txs.size(); ++i) {
+            if (!same_hash(*h, txs[i])) continue;
+            if (out[i]) return make_error(Errc::malformed, "eth_getBlockReceipts: two receipts for " + txs[i]);
+            auto ok = decode_receipt_success(r, block_hash);
+            if (!ok) return ok.error();
+            out[i] = *ok;
+        }
+    }
+    return out;
+}
+
 Result<unsigned> decode_decimals_result(const json::value& result) {
     if (!result.is_string()) return make_error(Errc::malformed, "eth_call result is not a string");
     std::string_view s(result.get_string().data(), result.get_string().size());

@@ -137,6 +137,14 @@ Result<std::uint64_t> parse_quantity_json(const json::value& v);
 // "0x" + minimal lower-case hex ("0x0" for zero).
 std::string quantity(std::uint64_t v);
 
+// eth_getBlockReceipts(blockHash): for each of `txs` (hashes), whether it
+// succeeded (decode_receipt_success), or nullopt when the answer has no
+// receipt for it. null -> Errc::not_found (the node does not know the
+// block); a receipt of another block -> Errc::conflict.
+Result<std::vector<std::optional<bool>>> decode_block_receipts(const json::value& result,
+                                                               std::span<const std::string> txs,
+                                                               std::string_view block_hash);
+
 // eth_call decimals() result: one ABI word holding a value <= 255.
 Result<unsigned> decode_decimals_result(const json::value& result);
 

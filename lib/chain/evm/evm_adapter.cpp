@@ -52,6 +52,17 @@ json::array block_params(std::uint64_t h, bool full) { return json::array{quanti
 json::array eth_call_params(json::object call) { return json::array{std::move(call), "latest"}; }
 net::RpcCall block_call(std::uint64_t h) { return net::RpcCall{"eth_getBlockByNumber", block_params(h, true)}; }
 net::RpcCall receipt_call(const std::string& tx) { return net::RpcCall{"eth_getTransactionReceipt", json::array{tx}}; }
+net::RpcCall block_receipts_call(const std::string& hash) { return net::RpcCall{"eth_getBlockReceipts", json::array{hash}}; }
+// The node does not have the method at all (geth < 1.13, some providers):
+// -32601, or a message saying so.
+bool is_method_missing(const Error& e) {
+    if (e.code != Errc::rpc_error && e.code != Errc::http_status) return false;
+    if (e.status == -32601) return true;
+    return icontains(e.message, "method") &&
+           (icontains(e.message, "not found") || icontains(e.message, "does not exist") ||
+            icontains(e.message, "not supported") || icontains(e.message, "unsupported") ||
+            icontains(e.message, "not available"));
+}
 // topics: [Transfer] or [Transfer, null, [recipients...]] for small watch sets.
 json::array transfer_topics(const WatchSet& watched, std::size_t max_recipients) {
     json::array topics;
@@ -103,6 +114,15 @@ net::CallOptions only_endpoint(std::size_t i) {
 std::chrono::milliseconds proof_wait(unsigned round, unsigned base_ms) {
     // Rounds 0 and 1 (default endpoint, then another) at once; then 1x, 2x, 4x base.
     return round < 2 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(base_ms << (round - 2));
+}
+// The pause before a round of asking again (logs proof, receipts).
+asio::awaitable<void> before_round(unsigned round) {
+    const auto wait = proof_wait(round, EvmAdapter::kProofBackoffMs);
+    if (wait.count() == 0) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 void count_recheck(const std::string& chain, const char* step, std::size_t n) {
     if (n == 0) return;
@@ -167,16 +187,10 @@ EvmAdapter::EvmAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::Json
       rpc_(std::move(rpc)),
       tokens_(std::move(tokens)),
       native_{cfg.native.symbol, cfg.native.decimals, cfg.native.min_amount},
-      max_range_(std::max<std::uint64_t>(1, cfg.max_block_range)),
-      range_(max_range_),
+      range_(cfg.max_block_range, kGrowAfter),
       log_(log::get("chain.evm")) {}
 
 EvmAdapter::~EvmAdapter() = default;
-
-void EvmAdapter::shrink_to(std::uint64_t span) {
-    range_ = std::max<std::uint64_t>(1, std::min(range_, span));
-    calm_ = 0;
-}
 
 asio::awaitable<Result<Head>> EvmAdapter::head() {
     auto bn = co_await rpc_->call(kBlockNumber, no_params());
@@ -194,7 +208,14 @@ asio::awaitable<Result<Head>> EvmAdapter::head() {
         } else {
             auto ref = decode_block_ref(*fin);
             if (!ref) co_return with_context(ref.error(), "eth_getBlockByNumber(finalized)");
-            if (*ref) head.finalized = std::min((*ref)->height, head.height);
+            if (*ref) {
+                // Height and hash together (the scanner proves the hash on its
+                // own chain). A finalized block above the tip just read came
+                // from a backend ahead of the one that answered eth_blockNumber.
+                head.finalized = (*ref)->height;
+                head.finalized_hash = (*ref)->hash;
+                head.height = std::max(head.height, (*ref)->height);
+            }
         }
     }
     co_return head;
@@ -222,7 +243,7 @@ asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std:
             calls.push_back(block_call(h));
         auto r = co_await rpc_->batch(std::move(calls), kBlockBatch);
         if (!r) {
-            if (r.error().code == Errc::range_too_large) shrink_to((to - from + 1) / 2);
+            if (r.error().code == Errc::range_too_large) range_.shrink_to((to - from + 1) / 2);
             co_return with_context(r.error(), "eth_getBlockByNumber batch");
         }
         if (r->size() != end - start + 1)
@@ -265,21 +286,20 @@ EvmAdapter::LogsStep EvmAdapter::on_logs(Result<std::string>& logs, ScanState& s
     }
     const Error& e = logs.error();
     if (e.code == Errc::range_too_large && s.end > s.from) {
-        std::uint64_t new_end = s.from + (s.end - s.from) / 2;
-        if (e.suggested_to >= 0 && static_cast<std::uint64_t>(e.suggested_to) >= s.from &&
-            static_cast<std::uint64_t>(e.suggested_to) < s.end)
-            new_end = static_cast<std::uint64_t>(e.suggested_to);
+        std::optional<std::uint64_t> suggested;
+        if (e.suggested_to >= 0) suggested = static_cast<std::uint64_t>(e.suggested_to);
+        const std::uint64_t new_end = *range_.refused(s.from, s.end, suggested);
         log_->info("{}: eth_getLogs {}-{} refused as too large ({}); range now {} blocks", chain_, s.from, s.end,
                    e.message, new_end - s.from + 1);
-        shrink_to(new_end - s.from + 1);
         s.end = new_end;
         s.blocks.resize(static_cast<std::size_t>(s.end - s.from + 1));
         s.refs.resize(s.blocks.size());
         return LogsStep::retry;
     }
     if (e.code == Errc::transport && s.end > s.from) {
-        shrink_to((s.end - s.from + 1) / 2);
-        log_->info("{}: eth_getLogs {}-{} failed ({}); range now {} blocks", chain_, s.from, s.end, e.message, range_);
+        range_.shrink_to((s.end - s.from + 1) / 2);
+        log_->info("{}: eth_getLogs {}-{} failed ({}); range now {} blocks", chain_, s.from, s.end, e.message,
+                   range_.span());
     }
     s.error = with_context(e, "eth_getLogs " + std::to_string(s.from) + "-" + std::to_string(s.end));
     return LogsStep::fail;
@@ -358,30 +378,64 @@ void EvmAdapter::truncate(ScanState& s, std::size_t keep) {
     std::erase_if(s.matched, [&](const MatchedTransfer& m) { return m.height > s.end; });
 }
 
-std::vector<net::RpcCall> EvmAdapter::receipt_calls(const ScanState& s, std::size_t start, std::size_t stop) {
-    std::vector<net::RpcCall> calls;
-    for (std::size_t k = start; k < stop; ++k) calls.push_back(receipt_call(s.natives[k].second->tx));
-    return calls;
+// Native transfers: the verdict of each candidate's receipt.
+bool EvmAdapter::block_receipts_usable() const { return std::chrono::steady_clock::now() >= block_receipts_off_until_; }
+
+void EvmAdapter::block_receipts_unsupported(const Error& e) {
+    // Asked again later: behind a load balancer another backend may have it.
+    block_receipts_off_until_ = std::chrono::steady_clock::now() + kBlockReceiptsReprobe;
+    log_->info("{}: the node does not serve eth_getBlockReceipts ({}); asking eth_getTransactionReceipt per "
+               "transaction (a node that prunes its transaction index answers null for old ones)",
+               chain_, e.message);
 }
 
-Status EvmAdapter::on_receipts(Result<std::vector<json::value>>& r, ScanState& s, std::size_t start, std::size_t stop) {
-    if (!r) return with_context(r.error(), "eth_getTransactionReceipt batch");
-    if (r->size() != stop - start)
-        return make_error(Errc::malformed, "eth_getTransactionReceipt batch: wrong number of results");
-    for (std::size_t k = start; k < stop; ++k) {
-        const std::size_t bi = s.natives[k].first;
-        Transfer* t = s.natives[k].second;
-        auto ok = decode_receipt_success((*r)[k - start], s.result[bi].block.hash);
-        if (!ok) {
-            // A receipt that vanished or moved means the block changed under us.
-            Error e = ok.error();
-            if (e.code == Errc::not_found) e.code = Errc::conflict;
-            return with_context(e, "receipt of " + t->tx);
+std::vector<std::size_t> EvmAdapter::unsettled_blocks(const ScanState& s, const std::vector<Verdict>& verdicts) {
+    std::vector<std::size_t> blocks;
+    for (std::size_t k = 0; k < s.natives.size(); ++k)
+        if (verdicts[k] == Verdict::unknown && (blocks.empty() || blocks.back() != s.natives[k].first))
+            blocks.push_back(s.natives[k].first);
+    return blocks;
+}
+
+Status EvmAdapter::on_block_receipts(const std::vector<json::value>& answers, const ScanState& s,
+                                     std::span<const std::size_t> blocks, std::vector<Verdict>& verdicts) {
+    if (answers.size() != blocks.size())
+        return make_error(Errc::malformed, "eth_getBlockReceipts batch: wrong number of results");
+    for (std::size_t j = 0; j < blocks.size(); ++j) {
+        const std::size_t bi = blocks[j];
+        std::vector<std::string> txs;
+        std::vector<std::size_t> which;
+        for (std::size_t k = 0; k < s.natives.size(); ++k)
+            if (s.natives[k].first == bi && verdicts[k] == Verdict::unknown) {
+                txs.push_back(s.natives[k].second->tx);
+                which.push_back(k);
+            }
+        const std::string& hash = s.result[bi].block.hash;
+        auto got = decode_block_receipts(answers[j], txs, hash);
+        if (!got) {
+            if (got.error().code == Errc::not_found) continue;  // this backend does not know the block: unknown
+            return with_context(got.error(), "eth_getBlockReceipts " + hash);
         }
-        if (*ok)
-            s.result[bi].transfers.push_back(std::move(*t));
-        else
-            log_->debug("{}: tx {} to a watched address failed (status 0x0); not a deposit", chain_, t->tx);
+        for (std::size_t i = 0; i < which.size(); ++i)
+            if ((*got)[i]) verdicts[which[i]] = *(*got)[i] ? Verdict::succeeded : Verdict::failed;
+    }
+    return {};
+}
+
+Status EvmAdapter::on_tx_receipts(const std::vector<json::value>& answers, const ScanState& s,
+                                  std::span<const std::size_t> natives, std::vector<Verdict>& verdicts) {
+    if (answers.size() != natives.size())
+        return make_error(Errc::malformed, "eth_getTransactionReceipt batch: wrong number of results");
+    for (std::size_t j = 0; j < natives.size(); ++j) {
+        const std::size_t k = natives[j];
+        auto ok = decode_receipt_success(answers[j], s.result[s.natives[k].first].block.hash);
+        if (!ok) {
+            // null: not this backend's (yet), or beyond its transaction index
+            // (geth --txlookuplimit): unknown, never a reorg by itself.
+            if (ok.error().code == Errc::not_found) continue;
+            return with_context(ok.error(), "receipt of " + s.natives[k].second->tx);
+        }
+        verdicts[k] = *ok ? Verdict::succeeded : Verdict::failed;
     }
     return {};
 }
@@ -390,23 +444,14 @@ void EvmAdapter::finish(ScanState& s) {
     sort_transfers(s.result);
     count_ignored(chain_, Ignored::zero_value, s.ignored_zero);
     count_ignored(chain_, Ignored::below_min_amount, s.ignored_dust);
-    if (++calm_ >= kGrowAfter && range_ < max_range_) {
-        range_ = std::min(max_range_, range_ * 2);
-        calm_ = 0;
-        log_->debug("{}: block range grows to {}", chain_, range_);
-    }
+    if (range_.succeeded()) log_->debug("{}: block range grows to {}", chain_, range_.span());
 }
 
 asio::awaitable<Result<std::size_t>> EvmAdapter::prove_logs(ScanState& s, const WatchSet& watched,
                                                             std::vector<std::size_t> suspect) {
     const json::array addresses = token_addresses(tokens_);
     for (unsigned round = 0; round < kProofRounds && !suspect.empty(); ++round) {
-        if (auto wait = proof_wait(round, kProofBackoffMs); wait.count() > 0) {
-            asio::steady_timer timer(co_await asio::this_coro::executor);
-            timer.expires_after(wait);
-            boost::system::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
+        co_await before_round(round);
         const net::CallOptions where = other_endpoint(round % 2 == 1);
         // Step 1: the tokens' logs of each suspect block; any log proves it.
         // Step 2: every log of the blocks still unproven; their bloom must
@@ -438,12 +483,106 @@ asio::awaitable<Result<std::size_t>> EvmAdapter::prove_logs(ScanState& s, const 
     co_return suspect.empty() ? s.blocks.size() : *std::min_element(suspect.begin(), suspect.end());
 }
 
+asio::awaitable<Result<std::size_t>> EvmAdapter::settle_natives(ScanState& s) {
+    std::vector<Verdict> verdicts(s.natives.size(), Verdict::unknown);
+    for (unsigned round = 0; round < kProofRounds; ++round) {
+        std::vector<std::size_t> blocks = unsettled_blocks(s, verdicts);
+        if (blocks.empty()) break;
+        co_await before_round(round);
+        const net::CallOptions where = other_endpoint(round % 2 == 1);
+        // 1. The whole block's receipts by block hash: not subject to a
+        //    pruned transaction index, and bound to the very block we scanned.
+        if (block_receipts_usable()) {
+            std::size_t chunk = kBlockReceiptsBatch;
+            for (std::size_t start = 0; start < blocks.size();) {
+                const std::size_t stop = std::min(blocks.size(), start + chunk);
+                std::vector<net::RpcCall> calls;
+                for (std::size_t j = start; j < stop; ++j) calls.push_back(block_receipts_call(s.result[blocks[j]].block.hash));
+                auto r = co_await rpc_->batch(std::move(calls), chunk, where);
+                if (!r) {
+                    const Error& e = r.error();
+                    if (is_method_missing(e)) {
+                        block_receipts_unsupported(e);
+                        break;
+                    }
+                    if (e.code == Errc::range_too_large && chunk > 1) {
+                        chunk = 1;  // one block per request
+                        continue;
+                    }
+                    log_->debug("{}: eth_getBlockReceipts (round {}): {}", chain_, round, e.describe());
+                    break;  // unknown this round
+                }
+                auto st = on_block_receipts(*r, s, std::span<const std::size_t>(blocks).subspan(start, stop - start),
+                                            verdicts);
+                if (!st) co_return st.error();
+                start = stop;
+            }
+        }
+        // 2. Per transaction, where the node lacks eth_getBlockReceipts.
+        if (!block_receipts_usable()) {
+            std::vector<std::size_t> open;
+            for (std::size_t k = 0; k < s.natives.size(); ++k)
+                if (verdicts[k] == Verdict::unknown) open.push_back(k);
+            for (std::size_t start = 0; start < open.size(); start += kReceiptBatch) {
+                const std::size_t stop = std::min(open.size(), start + kReceiptBatch);
+                std::vector<net::RpcCall> calls;
+                for (std::size_t j = start; j < stop; ++j) calls.push_back(receipt_call(s.natives[open[j]].second->tx));
+                auto r = co_await rpc_->batch(std::move(calls), kReceiptBatch, where);
+                if (!r) {
+                    log_->debug("{}: eth_getTransactionReceipt (round {}): {}", chain_, round, r.error().describe());
+                    break;  // unknown this round
+                }
+                auto st = on_tx_receipts(*r, s, std::span<const std::size_t>(open).subspan(start, stop - start), verdicts);
+                if (!st) co_return st.error();
+            }
+        }
+        // 3. A receipt still missing is a reorg only when its block left the
+        //    chain; otherwise it is unknown: ask again (another endpoint).
+        if (round == 0) {
+            for (std::size_t bi : unsettled_blocks(s, verdicts)) {
+                const BlockRef& b = s.result[bi].block;
+                auto now = co_await block_at(b.height);
+                if (!now) continue;  // cannot tell now: the next rounds ask again
+                if (now->presence == Presence::block && now->ref.hash != b.hash)
+                    co_return make_error(Errc::conflict, "reorg during fetch: block " + std::to_string(b.height) + " " +
+                                                             b.hash + " was replaced by " + now->ref.hash +
+                                                             " (its receipts are gone)");
+                log_->debug("{}: receipts missing for canonical block {} {}; asking again", chain_, b.height, b.hash);
+            }
+        }
+    }
+    // Keep the blocks before the first one with an unsettled candidate.
+    const auto open = unsettled_blocks(s, verdicts);
+    const std::size_t keep = open.empty() ? s.result.size() : open.front();
+    for (std::size_t k = 0; k < s.natives.size(); ++k) {
+        const std::size_t bi = s.natives[k].first;
+        if (bi >= keep) continue;
+        if (verdicts[k] == Verdict::succeeded)
+            s.result[bi].transfers.push_back(std::move(*s.natives[k].second));
+        else
+            log_->debug("{}: tx {} to a watched address failed (status 0x0); not a deposit", chain_, s.natives[k].second->tx);
+    }
+    if (!open.empty()) {
+        std::string tx;
+        for (std::size_t k = 0; k < s.natives.size() && tx.empty(); ++k)
+            if (s.natives[k].first == open.front() && verdicts[k] == Verdict::unknown) tx = s.natives[k].second->tx;
+        const BlockRef& b = s.result[open.front()].block;
+        const std::string what = "no endpoint has the receipt of tx " + tx + " in block " + std::to_string(b.height) +
+                                 " " + b.hash +
+                                 " (a lagging backend, or a node that prunes its transaction index — geth "
+                                 "--txlookuplimit / --history.transactions — without eth_getBlockReceipts)";
+        if (keep == 0) co_return make_error(Errc::unavailable, what + "; asked again later");
+        log_->warn("{}: {}; returning blocks {}-{} and asking again later", chain_, what, s.from, s.from + keep - 1);
+    }
+    co_return keep;
+}
+
 asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::uint64_t to,
                                                       const WatchSet& watched) {
     ScanState s;
     if (to < from) co_return ScanResult{{}, from - 1};
     s.from = from;
-    s.end = from + std::min<std::uint64_t>(to - from, range_ - 1);
+    s.end = range_.end(from, to);
 
     auto fetched = co_await fetch_blocks(s.from, s.end, watched);
     if (!fetched) co_return fetched.error();
@@ -480,11 +619,13 @@ asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::ui
     }
     assemble(s);
     // Native transfers: keep only those whose tx succeeded.
-    for (std::size_t start = 0; start < s.natives.size(); start += kReceiptBatch) {
-        const std::size_t stop = std::min(s.natives.size(), start + kReceiptBatch);
-        auto r = co_await rpc_->batch(receipt_calls(s, start, stop), kReceiptBatch);
-        auto st = on_receipts(r, s, start, stop);
-        if (!st) co_return st.error();
+    if (!s.natives.empty()) {
+        auto kept = co_await settle_natives(s);
+        if (!kept) co_return kept.error();
+        if (*kept < s.result.size()) {
+            s.result.resize(*kept);
+            s.end = s.from + *kept - 1;
+        }
     }
     finish(s);
     co_return ScanResult{std::move(s.result), s.end};

@@ -3,7 +3,9 @@
 // in chain/evm/decode.hpp (pure functions over bytes).
 //
 // head()     eth_blockNumber; with `confirmations = "finalized"` also
-//            eth_getBlockByNumber("finalized", false) — a -39001 "unknown
+//            eth_getBlockByNumber("finalized", false) -> Head::finalized and
+//            Head::finalized_hash (the scanner proves that hash on its own
+//            chain before anything counts as final) — a -39001 "unknown
 //            block" error or a null result means "no finalized block yet".
 // scan()     for [from, min(to, from + range - 1)]:
 //            1. the blocks, full transactions, in JSON-RPC batches
@@ -36,9 +38,23 @@
 //               or two requests. (Assumes a backend indexes a block's logs
 //               all at once, as geth, erigon, nethermind, besu and reth do.)
 //            3. native coin: txs to a watched address with value > 0, then
-//               eth_getTransactionReceipt for those only: status 0x0 (failed)
-//               is not a deposit.
-//            Range control: the range starts at max_block_range; a provider
+//               the receipts of those: status 0x0 (failed) is not a deposit.
+//               eth_getBlockReceipts(blockHash) for the blocks that hold
+//               candidates (bound to the very block scanned, and not subject
+//               to a pruned transaction index: geth answers null to
+//               eth_getTransactionReceipt past --txlookuplimit,
+//               go-ethereum #22653/#23569); a node without the method
+//               ("method not found", remembered, asked again after
+//               kBlockReceiptsReprobe) gets eth_getTransactionReceipt per
+//               transaction. A receipt that is missing (null, or absent
+//               from the block's list) is "unknown", never a reorg by
+//               itself: after the first round the block is checked — no
+//               longer canonical -> Errc::conflict (reorg mid-fetch, the
+//               scanner retries); canonical -> asked again in rounds that
+//               alternate endpoints with backoff (kProofRounds). A block
+//               still unsettled ends the result before it (or is an
+//               Errc::unavailable error naming the tx when it is the first).
+//            Range control (chain/adaptive_range.hpp): the range starts at max_block_range; a provider
 //            "range too large" error shrinks it to the suggested end
 //            (Error::suggested_to) or halves it and retries at once (the
 //            result is then a shorter prefix); a transport error/timeout on
@@ -62,14 +78,17 @@
 //
 // Transfer ids: tokens index = logIndex; native index = kNativeIndex (2^32),
 // see decode.hpp.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "chain/adapter.hpp"
+#include "chain/adaptive_range.hpp"
 #include "chain/evm/decode.hpp"
 #include "config/config.hpp"
 
@@ -89,7 +108,11 @@ class EvmAdapter final : public ChainAdapter {
 public:
     static constexpr std::size_t kTopicFilterMax = 500;  // recipients in one topic OR-list
     static constexpr std::size_t kBlockBatch = 25;       // eth_getBlockByNumber per HTTP batch
-    static constexpr std::size_t kReceiptBatch = 50;
+    static constexpr std::size_t kReceiptBatch = 50;      // eth_getTransactionReceipt per HTTP batch
+    static constexpr std::size_t kBlockReceiptsBatch = 4; // eth_getBlockReceipts per HTTP batch (MBs each on mainnet)
+    // After "method not found" for eth_getBlockReceipts, per-transaction
+    // receipts are used; the method is tried again after this long.
+    static constexpr std::chrono::minutes kBlockReceiptsReprobe{10};
     static constexpr unsigned kGrowAfter = 8;            // calm scans before the range doubles
     static constexpr unsigned kProofRounds = 5;          // re-asks for a block whose logs miss its bloom
     static constexpr unsigned kProofBackoffMs = 250;     // before round 2; doubles each round after
@@ -108,14 +131,13 @@ public:
     boost::asio::awaitable<Status> verify() override;
 
     // The current adaptive block range (tests, metrics).
-    std::uint64_t range() const { return range_; }
+    std::uint64_t range() const { return range_.span(); }
 
 private:
     EvmAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc, std::vector<TokenSpec> tokens);
 
     boost::asio::awaitable<Result<std::vector<DecodedBlock>>> fetch_blocks(std::uint64_t from, std::uint64_t to,
                                                                            const WatchSet& watched);
-    void shrink_to(std::uint64_t span);
 
     struct ScanState {
         std::uint64_t from = 0, end = 0;
@@ -143,8 +165,22 @@ private:
                                 const WatchSet& watched, bool whole_block);
     void truncate(ScanState& s, std::size_t keep);
     void assemble(ScanState& s);
-    static std::vector<net::RpcCall> receipt_calls(const ScanState& s, std::size_t start, std::size_t stop);
-    Status on_receipts(Result<std::vector<json::value>>& r, ScanState& s, std::size_t start, std::size_t stop);
+    // Native candidates: what their receipts say.
+    enum class Verdict { unknown, succeeded, failed };
+    // Receipts in rounds (eth_getBlockReceipts by block hash, else
+    // eth_getTransactionReceipt), alternating endpoints with backoff; moves
+    // the succeeded transfers into s.result. Returns how many leading
+    // blocks are settled (all of them, or the prefix before the first block
+    // with a receipt no endpoint had); Errc::conflict when such a block left
+    // the chain, Errc::unavailable when the first block is not settled.
+    boost::asio::awaitable<Result<std::size_t>> settle_natives(ScanState& s);
+    static std::vector<std::size_t> unsettled_blocks(const ScanState& s, const std::vector<Verdict>& verdicts);
+    static Status on_block_receipts(const std::vector<json::value>& answers, const ScanState& s,
+                                    std::span<const std::size_t> blocks, std::vector<Verdict>& verdicts);
+    static Status on_tx_receipts(const std::vector<json::value>& answers, const ScanState& s,
+                                 std::span<const std::size_t> natives, std::vector<Verdict>& verdicts);
+    bool block_receipts_usable() const;
+    void block_receipts_unsupported(const Error& e);
     void finish(ScanState& s);
 
     std::string chain_;
@@ -154,9 +190,8 @@ private:
     std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;
     NativeSpec native_;
-    std::uint64_t max_range_ = 500;
-    std::uint64_t range_ = 500;
-    unsigned calm_ = 0;
+    AdaptiveRange range_;
+    std::chrono::steady_clock::time_point block_receipts_off_until_{};  // eth_getBlockReceipts unused until then
     std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -192,7 +192,8 @@ public:
             is_token_[a] = 1;
         }
         const std::size_t first = out.size();
-        // SOL: lamports up on a watched account that is not a token account.
+        // SOL: lamports up on a watched account that is not a token account
+        // and did not sign. Signers are the first accounts, one per signature.
         for (std::size_t i = 0; i < n; ++i) {
             if (tx.post[i] <= tx.pre[i] || is_token_[i]) continue;
             Key32 k;
@@ -200,6 +201,12 @@ public:
                 return make_error(Errc::malformed, where(n_tx) + " (" + tx.sig0 + "): account key " + std::to_string(i) +
                                                        " is not a 32-byte base58 key");
             if (!ctx_.watched->contains(key_view(k))) continue;
+            if (i < tx.sigs) {
+                // The wallet's own transaction (closing its token account
+                // refunds the rent to it, a swap, ...): nobody paid it.
+                ++stats.own_sol;
+                continue;
+            }
             Transfer t;
             t.tx = tx.sig0;
             t.index = i;
@@ -1068,6 +1075,25 @@ Result<std::vector<std::uint64_t>> decode_slot_list(const json::value& result, s
         slots.push_back(*s);
     }
     return slots;
+}
+
+Result<SlotHash> decode_latest_blockhash(const json::value& result) {
+    if (!result.is_object()) return make_error(Errc::malformed, "getLatestBlockhash result is not an object");
+    const auto& o = result.get_object();
+    const auto* context = o.if_contains("context");
+    const auto* value = o.if_contains("value");
+    if (context == nullptr || !context->is_object() || value == nullptr || !value->is_object())
+        return make_error(Errc::malformed, "getLatestBlockhash result has no context/value");
+    const auto* slot = context->get_object().if_contains("slot");
+    if (slot == nullptr) return make_error(Errc::malformed, "getLatestBlockhash context has no slot");
+    auto n = decode_slot(*slot);
+    if (!n) return make_error(Errc::malformed, "getLatestBlockhash context: " + n.error().message);
+    const auto* hash = value->get_object().if_contains("blockhash");
+    Key32 k;
+    if (hash == nullptr || !hash->is_string() ||
+        !decode_key(std::string_view(hash->get_string().data(), hash->get_string().size()), k))
+        return make_error(Errc::malformed, "getLatestBlockhash blockhash is not a 32-byte base58 hash");
+    return SlotHash{*n, std::string(hash->get_string())};
 }
 
 Result<unsigned> decode_token_supply_decimals(const json::value& result) {

@@ -10,6 +10,10 @@
 // What is a deposit (successful transactions only: meta.err == null):
 //   - SOL: account i of the transaction is watched and postBalances[i] >
 //     preBalances[i] (lamports, JSON integers); amount = the difference.
+//     Not when account i signed the transaction (i < the number of
+//     signatures: signers come first): a SOL increase in the wallet's own
+//     transaction is no deposit (closing its token account refunds the
+//     rent to it; a swap).
 //     Accounts that are token accounts in the transaction (they appear in
 //     pre/postTokenBalances) are never SOL deposits: lamports moving into a
 //     token account are rent (a new account) or wrapped SOL, not SOL paid to
@@ -91,6 +95,7 @@ struct BlockStats {
     std::size_t token_deposits = 0;
     std::size_t ignored_zero = 0;     // a watched balance that rose by 0 (never for SOL: only rises count)
     std::size_t ignored_dust = 0;     // below the currency's min_amount: not a deposit
+    std::size_t own_sol = 0;          // SOL up on a watched account that signed (its own transaction)
 };
 
 struct DecodedBlock {
@@ -137,6 +142,15 @@ Result<std::uint64_t> decode_slot(const json::value& result);
 Result<std::vector<std::uint64_t>> decode_slot_list(const json::value& result, std::uint64_t start,
                                                     std::uint64_t end);
 
+// getLatestBlockhash result {context: {slot}, value: {blockhash, ...}}: the
+// slot of the bank the node answered from (at the commitment asked for) and
+// that bank's blockhash, which is the blockhash getBlock reports for the slot.
+struct SlotHash {
+    std::uint64_t slot = 0;
+    std::string blockhash;
+};
+Result<SlotHash> decode_latest_blockhash(const json::value& result);
+
 // getTokenSupply result {context, value: {amount, decimals, ...}} -> decimals.
 Result<unsigned> decode_token_supply_decimals(const json::value& result);
 
@@ -150,7 +164,10 @@ inline constexpr long long kBlockStatusNotAvailableYet = -32014;
 inline constexpr long long kUnsupportedTransactionVersion = -32015;
 inline constexpr long long kMinContextSlotNotReached = -32016;
 
-// -32007 / -32009: nobody produced a block at this slot (definitive).
+// -32007 / -32009: the node says the slot was skipped — or that its ledger
+// lacks it ("missing due to ledger jump to recent snapshot", "missing in
+// long-term storage"). Not proof of a skip on its own (block_at() asks the
+// chain for that).
 inline bool is_skipped_code(long long code) { return code == kSlotSkipped || code == kLongTermStorageSlotSkipped; }
 // -32004 / -32014 / -32016: this backend does not have it (yet): retry, never "skipped".
 inline bool is_not_available_code(long long code) {

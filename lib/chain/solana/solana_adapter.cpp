@@ -52,6 +52,7 @@ json::array block_params(std::uint64_t slot, bool full, unsigned max_version) {
 json::array mint_params(const TokenSpec& t) { return json::array{t.mint_text}; }
 json::array no_params() { return json::array{}; }
 const std::string kGetSlot = "getSlot";
+const std::string kGetLatestBlockhash = "getLatestBlockhash";
 const std::string kGetBlocks = "getBlocks";
 const std::string kGetBlocksWithLimit = "getBlocksWithLimit";
 const std::string kGetBlock = "getBlock";
@@ -272,11 +273,15 @@ asio::awaitable<Result<Head>> SolanaAdapter::head() {
     Head head;
     head.height = *h;
     if (use_finalized_) {
-        auto f = co_await rpc_->call(kGetSlot, finalized_params());
-        if (!f) co_return with_context(f.error(), "getSlot(finalized)");
-        auto fs = decode_slot(*f);
-        if (!fs) co_return with_context(fs.error(), "getSlot(finalized)");
-        head.finalized = std::min(*fs, head.height);
+        // The rooted slot and its blockhash from one bank, in one answer: the
+        // scanner proves that hash on its own chain.
+        auto f = co_await rpc_->call(kGetLatestBlockhash, finalized_params());
+        if (!f) co_return with_context(f.error(), "getLatestBlockhash(finalized)");
+        auto fs = decode_latest_blockhash(*f);
+        if (!fs) co_return with_context(fs.error(), "getLatestBlockhash(finalized)");
+        head.finalized = fs->slot;
+        head.finalized_hash = fs->blockhash;
+        head.height = std::max(head.height, fs->slot);  // a backend ahead of the one that answered getSlot
     }
     co_return head;
 }
@@ -461,13 +466,19 @@ asio::awaitable<Result<BlockAt>> SolanaAdapter::block_at(std::uint64_t height) {
     if (!r) co_return r.error();
     switch (r->kind) {
         case SlotFetch::Kind::block: co_return BlockAt{Presence::block, std::move(r->block.ref)};
-        case SlotFetch::Kind::skipped: co_return BlockAt{Presence::skipped, BlockRef{}};
+        case SlotFetch::Kind::skipped:
         case SlotFetch::Kind::unknown:
+            // -32007/-32009 are no proof either: Agave also answers them for
+            // a ledger gap after a snapshot boot and for slots missing from
+            // long-term storage. Only the chain itself proves a skip.
             if (co_await passed_over(height)) {
                 log_->debug("{}: slot {} is not on the confirmed chain (a later confirmed block's parent is below it)",
                             chain_, height);
                 co_return BlockAt{Presence::skipped, BlockRef{}};
             }
+            if (r->kind == SlotFetch::Kind::skipped)
+                log_->debug("{}: getBlock {}: {}; no later block proves the skip: unknown", chain_, height,
+                            r->error.message);
             co_return BlockAt{};
         case SlotFetch::Kind::error: break;
     }

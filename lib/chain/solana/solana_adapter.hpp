@@ -6,8 +6,10 @@
 // absent from scan()'s result and block_at() says Presence::skipped.
 //
 // head()     getSlot {commitment: confirmed} -> Head::height; with
-//            `confirmations = "finalized"` also getSlot {finalized} ->
-//            Head::finalized (never above the height).
+//            `confirmations = "finalized"` also getLatestBlockhash
+//            {finalized} -> Head::finalized (context.slot, the rooted slot)
+//            and Head::finalized_hash (its blockhash, value.blockhash: one
+//            bank answers both), which the scanner proves on its own chain.
 // scan()     1. getBlocks(from, end) {confirmed}, end = min(to, from +
 //               range - 1), range = max_block_range (<= 500,000, the
 //               method's limit): the produced slots.
@@ -29,15 +31,18 @@
 //            Any slot that is not a block (-32004 "Block not available",
 //            null, -32007 for a listed slot, an error) ends the result at
 //            the block before it; with no block before it, the error.
-// block_at() getBlock(slot, transactionDetails none): -32007/-32009 ->
-//            Presence::skipped (below the root and not rooted). -32004 /
-//            -32014 / -32016 / null: skipped only if the confirmed chain
-//            provably passes over the slot — getBlocksWithLimit(slot, 1)
-//            names a later block whose parentSlot is below it (a slot that
-//            fork choice dropped before finality: Agave answers -32004 for
-//            it until the root passes it, and by then it would be below the
-//            finalized height, where the scanner refuses to revert).
-//            Otherwise Presence::unknown (a lagging backend: retry).
+// block_at() getBlock(slot, transactionDetails none). Not a block
+//            (-32007/-32009 "skipped, or missing due to ledger jump to
+//            recent snapshot" / "skipped or missing in long-term storage",
+//            -32004 / -32014 / -32016, null): skipped only if the confirmed
+//            chain provably passes over the slot — getBlocksWithLimit(slot,
+//            1) names a later block whose parentSlot is below it (a slot
+//            nobody produced, or one fork choice dropped before finality:
+//            Agave answers -32004 for it until the root passes it).
+//            Otherwise Presence::unknown: a lagging backend, a ledger gap
+//            after a snapshot boot or a hole in long-term storage answers
+//            -32007/-32009 too, so a stored block is never taken as gone on
+//            an error code alone (retry, or another endpoint).
 // verify()   getGenesisHash (logged: which cluster), then getTokenSupply of
 //            every mint: decimals different from the config, or not a mint
 //            -> Errc::invalid_input. Anything else is transient (the

@@ -122,7 +122,13 @@ asio::awaitable<Result<Head>> TronAdapter::head() {
         if (!solid) co_return solid.error();
         auto sref = decode_block_ref(*solid);
         if (!sref) co_return with_context(sref.error(), kSolidNowBlock);
-        if (*sref) head.finalized = std::min((*sref)->height, head.height);  // {}: nothing solidified yet
+        if (*sref) {  // {}: nothing solidified yet
+            // The solidified block's id with its height: the scanner proves it
+            // on its own chain. Above the tip just read: another backend, ahead.
+            head.finalized = (*sref)->height;
+            head.finalized_hash = (*sref)->hash;
+            head.height = std::max(head.height, (*sref)->height);
+        }
     }
     co_return head;
 }
@@ -143,12 +149,28 @@ asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::u
     std::vector<BlockTransfers> result;
     std::size_t ignored_zero = 0, ignored_dust = 0;
     if (to < from) co_return ScanResult{{}, from - 1};
-    const std::uint64_t end = from + std::min<std::uint64_t>(to - from, range_ - 1);
+    std::uint64_t end = range_.end(from, to);
+    Result<json::value> r = make_error(Errc::internal, "unset");
+    for (;;) {
+        ++scan_requests_;
+        r = co_await post(kByLimitNext, range_body(from, end + 1));  // [startNum, endNum)
+        if (r || r.error().code != Errc::range_too_large) break;
+        // The answer is above max_response_size (busy mainnet blocks: 100 of
+        // them are ~27 MB): the same request would fail again. Fewer blocks,
+        // at once; the range grows back after calm scans.
+        const auto shorter = range_.refused(from, end);
+        if (!shorter) break;  // one block alone is too large: nothing to shrink
+        log_->info("{}: blocks {}-{}: {}; range now {} blocks", chain_, from, end, r.error().message,
+                   *shorter - from + 1);
+        end = *shorter;
+    }
     const std::string what = kByLimitNext + " " + std::to_string(from) + "-" + std::to_string(end);
-
-    ++scan_requests_;
-    auto r = co_await post(kByLimitNext, range_body(from, end + 1));  // [startNum, endNum)
-    if (!r) co_return r.error();
+    if (!r) {
+        if (r.error().code == Errc::range_too_large)
+            co_return with_context(r.error(), what + ": block " + std::to_string(from) +
+                                                  " alone is larger than max_response_size; raise it");
+        co_return r.error();
+    }
     auto list = decode_block_list(*r, &watched, native_);
     if (!list) co_return with_context(list.error(), what);
     if (list->empty()) co_return make_error(Errc::unavailable, what + ": {} (no block in range)");
@@ -214,6 +236,7 @@ asio::awaitable<Result<ScanResult>> TronAdapter::scan(std::uint64_t from, std::u
         result.push_back(std::move(bt));
     }
     scanned_blocks_ += result.size();
+    if (range_.succeeded()) log_->debug("{}: block range grows to {}", chain_, range_.span());
     count_ignored(chain_, Ignored::zero_value, ignored_zero);
     count_ignored(chain_, Ignored::below_min_amount, ignored_dust);
     const std::uint64_t scanned_to = result.back().block.height;

@@ -4,13 +4,17 @@
 //
 // head()     POST /wallet/getnowblock -> height; with confirmations =
 //            "finalized" also /walletsolidity/getnowblock -> Head::finalized
-//            (the solidified head, ~19 blocks behind; never above the head).
-//            The scanner confirms a deposit when its height <= finalized;
-//            "the block id is still the one recorded" follows from the
-//            scanner's parent-hash continuity (a replaced block is a reorg).
+//            and Head::finalized_hash (the solidified head, ~19 blocks
+//            behind, and its blockID). The scanner confirms a deposit at or
+//            below it only once its own stored block at that height has that
+//            blockID (parent links prove the rest); another id there is a
+//            reorg to follow.
 // scan()     POST /wallet/getblockbylimitnext {startNum: from, endNum: end+1}
 //            (range [startNum, endNum), at most 100 blocks, capped by
-//            max_block_range), then for every block with transactions —
+//            max_block_range; chain/adaptive_range.hpp: an answer above
+//            max_response_size halves the range and asks again at once, the
+//            range grows back after calm scans), then for every block with
+//            transactions —
 //            only when tokens are configured and something is watched —
 //            POST /wallet/gettransactioninfobyblocknum {num}: the info list
 //            must have exactly the block's txIDs and blockNumber, else the
@@ -34,6 +38,7 @@
 #include <vector>
 
 #include "chain/adapter.hpp"
+#include "chain/adaptive_range.hpp"
 #include "chain/tron/decode.hpp"
 #include "config/config.hpp"
 
@@ -67,6 +72,8 @@ public:
     // Counters (tests, benchmarks): HTTP requests made by scan() and blocks it returned.
     std::uint64_t scan_requests() const { return scan_requests_; }
     std::uint64_t scanned_blocks() const { return scanned_blocks_; }
+    // The current adaptive block range (tests).
+    std::uint64_t range() const { return range_.span(); }
 
 private:
     TronAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc, std::vector<TokenSpec> tokens);
@@ -78,7 +85,7 @@ private:
     std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;
     NativeSpec native_;
-    std::uint64_t range_ = kMaxRange;
+    AdaptiveRange range_;
     std::uint64_t scan_requests_ = 0;
     std::uint64_t scanned_blocks_ = 0;
     std::shared_ptr<spdlog::logger> log_;

@@ -1,0 +1,151 @@
+// Migrations (database.hpp): each schema/NNN_name.sql not applied yet runs in
+// its own transaction together with its row in schema_migrations, by name.
+#include <cstdio>
+#include <set>
+
+#include "core/log.hpp"
+#include "store/database.hpp"
+
+namespace depositd::store {
+namespace {
+
+constexpr const char* kNow = "CAST(strftime('%s','now') AS INTEGER) * 1000";
+
+bool table_exists(Database& db, const char* name) {
+    auto q = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    q.bind(1, std::string_view(name));
+    auto r = q.step();
+    return r && *r && q.int64(0) > 0;
+}
+
+Status create_record(Database& db) {
+    return db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) "
+                   "WITHOUT ROWID");
+}
+
+Result<bool> is_applied(Database& db, const std::string& id) {
+    auto q = db.prepare("SELECT count(*) FROM schema_migrations WHERE name = ?1");
+    q.bind(1, id);
+    auto r = q.step();
+    if (!r) return r.error();
+    return *r && q.int64(0) > 0;
+}
+
+// Databases written before migrations were tracked by name have
+// schema_version (version, name, applied_at), where "applied" meant every
+// migration up to the highest version. Once, in one transaction: every row
+// of it and every known migration up to that version become rows of
+// schema_migrations, and schema_version goes (an older binary then refuses
+// the database instead of misreading it).
+Status adopt_numbered_record(Database& db, std::span<const Migration> migrations) {
+    if (!table_exists(db, "schema_version")) return {};
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun().error();
+    if (!table_exists(db, "schema_version")) return {};  // another process was first
+    if (auto s = create_record(db); !s) return s;
+    if (auto s = db.exec(std::string("INSERT OR IGNORE INTO schema_migrations (name, applied_at) "
+                                     "SELECT printf('%03d_%s', version, name), applied_at FROM schema_version"));
+        !s)
+        return s;
+    int highest = 0;
+    {
+        auto top = db.prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+        if (auto r = top.step(); !r) return r.error();
+        highest = static_cast<int>(top.int64(0));
+    }  // reset before the table goes: an active statement would lock it
+    for (const auto& m : migrations) {
+        if (m.version > highest) continue;
+        auto ins = db.prepare(std::string("INSERT OR IGNORE INTO schema_migrations (name, applied_at) VALUES (?1, ") +
+                              kNow + ")");
+        ins.bind(1, m.id());
+        if (auto s = ins.run(); !s) return s;
+    }
+    if (auto s = db.exec("DROP TABLE schema_version"); !s) return s;
+    if (auto s = tx.commit(); !s) return s;
+    log::get("store")->info("migrations are recorded by name now (schema_version {} -> schema_migrations)", highest);
+    return {};
+}
+
+Status apply(Database& db, const Migration& m) {
+    const std::string id = m.id();
+    // SQLite's procedure for schema changes that rebuild a table: foreign
+    // keys off (outside the transaction), change, foreign_key_check, commit.
+    if (auto s = db.exec("PRAGMA foreign_keys=OFF"); !s) return s;
+    struct ForeignKeysBackOn {
+        Database& db;
+        ~ForeignKeysBackOn() { (void)db.exec("PRAGMA foreign_keys=ON"); }
+    } back_on{db};
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun().error();
+    // Re-check inside the write lock: another process may have migrated meanwhile.
+    auto done = is_applied(db, id);
+    if (!done) return done.error();
+    if (*done) return {};
+    if (auto s = db.exec(m.sql); !s)
+        return make_error(Errc::io, "migration " + id + " failed: " + s.error().message);
+    {
+        auto fk = db.prepare("PRAGMA foreign_key_check");
+        auto r = fk.step();
+        if (!r) return r.error();
+        if (*r) return make_error(Errc::io, "migration " + id + " leaves a broken foreign key in table " + fk.text(0));
+    }
+    auto ins = db.prepare(std::string("INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ") + kNow + ")");
+    ins.bind(1, id);
+    if (auto s = ins.run(); !s) return s;
+    if (auto s = tx.commit(); !s) return s;
+    log::get("store")->info("applied migration {}", id);
+    return {};
+}
+
+}  // namespace
+
+std::string Migration::id() const {
+    char number[16];
+    std::snprintf(number, sizeof number, "%03d", version);
+    return std::string(number) + "_" + name;
+}
+
+Status migrate_with(Database& db, std::span<const Migration> migrations) {
+    if (auto s = adopt_numbered_record(db, migrations); !s) return s;
+    if (auto s = create_record(db); !s) return s;
+    auto applied = db.applied_migrations();
+    if (!applied) return applied.error();
+    const std::set<std::string> done(applied->begin(), applied->end());
+    for (const auto& m : migrations) {
+        if (done.count(m.id())) continue;
+        if (auto s = apply(db, m); !s) return s;
+    }
+    return {};
+}
+
+Status Database::migrate() { return migrate_with(*this, embedded_migrations()); }
+
+Result<std::vector<std::string>> Database::applied_migrations() {
+    std::vector<std::string> out;
+    if (!table_exists(*this, "schema_migrations")) return out;
+    auto q = prepare("SELECT name FROM schema_migrations ORDER BY name");
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        out.push_back(q.text(0));
+    }
+    return out;
+}
+
+int Database::schema_version() {
+    // A database not opened for writing since before schema_migrations
+    // (depositctl backup reads it as it is) still has schema_version.
+    if (!table_exists(*this, "schema_migrations")) {
+        if (!table_exists(*this, "schema_version")) return 0;
+        auto q = prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+        if (auto r = q.step(); !r || !*r) return 0;
+        return static_cast<int>(q.int64(0));
+    }
+    auto q = prepare("SELECT coalesce(max(CAST(substr(name, 1, instr(name, '_') - 1) AS INTEGER)), 0) "
+                     "FROM schema_migrations");
+    if (auto r = q.step(); !r || !*r) return 0;
+    return static_cast<int>(q.int64(0));
+}
+
+}  // namespace depositd::store

@@ -1,0 +1,423 @@
+#include "store/pg/connection.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "core/log.hpp"
+
+namespace depositd::store::pg {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string first_line(const char* text) {
+    std::string s = text ? text : "";
+    if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+// Errc for a SQLSTATE, as the SQLite store maps its result codes.
+Errc errc_of(Failure kind, std::string_view sqlstate) {
+    switch (kind) {
+        case Failure::conflict: return Errc::conflict;
+        case Failure::reconnect: return Errc::transport;
+        case Failure::retry: return Errc::unavailable;
+        default: break;
+    }
+    if (sqlstate.starts_with("22")) return Errc::invalid_input;  // data exception: a value the column cannot hold
+    if (sqlstate.starts_with("42") || sqlstate.starts_with("26") || sqlstate.starts_with("0A"))
+        return Errc::internal;  // our SQL is wrong: syntax, undefined table/column, no such prepared statement
+    return Errc::io;
+}
+
+void notice_to_log(void*, const char* message) { log::get("store")->debug("postgresql: {}", first_line(message)); }
+
+// Waits until the socket is readable (and writable, when asked) or the
+// deadline passes. false on timeout.
+Result<bool> wait_socket(int fd, bool want_write, Clock::time_point deadline) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{fd, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+        int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60'000)));
+        if (n > 0) return true;
+        if (n < 0 && errno != EINTR) return make_error(Errc::transport, std::string("poll: ") + std::strerror(errno));
+    }
+}
+
+}  // namespace
+
+std::chrono::milliseconds backoff_delay(int n, std::chrono::milliseconds initial, std::chrono::milliseconds max) {
+    static thread_local std::minstd_rand rng{std::random_device{}()};
+    auto d = initial;
+    for (int i = 0; i < n && d < max; ++i) d *= 2;
+    d = std::min(d, max);
+    if (d.count() < 2) return d;
+    std::uniform_int_distribution<long long> half(d.count() / 2, d.count());
+    return std::chrono::milliseconds(half(rng));
+}
+
+// --- Health -----------------------------------------------------------------
+
+std::string Health::reason() const {
+    std::lock_guard lock(mu_);
+    return degraded_ ? reason_ : std::string();
+}
+
+void Health::lost(const void* who, const std::string& why) {
+    std::lock_guard lock(mu_);
+    if (std::find(lost_.begin(), lost_.end(), who) == lost_.end()) lost_.push_back(who);
+    reason_ = why;
+    degraded_ = true;
+}
+
+void Health::recovered(const void* who) {
+    std::lock_guard lock(mu_);
+    auto it = std::find(lost_.begin(), lost_.end(), who);
+    if (it == lost_.end()) return;
+    lost_.erase(it);
+    reconnects_.fetch_add(1, std::memory_order_relaxed);
+    if (lost_.empty()) {
+        degraded_ = false;
+        reason_.clear();
+    }
+}
+
+void Health::forget(const void* who) {
+    std::lock_guard lock(mu_);
+    lost_.erase(std::remove(lost_.begin(), lost_.end(), who), lost_.end());
+    if (lost_.empty()) {
+        degraded_ = false;
+        reason_.clear();
+    }
+}
+
+// --- Connection -------------------------------------------------------------
+
+Connection::Connection(ConnectOptions options)
+    : options_(std::move(options)),
+      target_(redact(options_.url)),
+      password_(password_of(options_.url)),
+      health_(options_.health ? options_.health : std::make_shared<Health>()) {}
+
+Connection::~Connection() {
+    if (conn_) PQfinish(conn_);
+    // A connection that goes away lost is no longer anyone's concern.
+    health_->forget(this);
+}
+
+Result<std::unique_ptr<Connection>> Connection::connect(ConnectOptions options) {
+    {
+        char* err = nullptr;
+        PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &err);
+        PQfreemem(err);  // it may quote the string, password and all: never shown
+        if (!parsed)
+            return make_error(Errc::invalid_input,
+                              "the database URL is not a libpq connection URI "
+                              "(postgresql://USER:PASSWORD@HOST:PORT/DB) "
+                              "or key=value string");
+        PQconninfoFree(parsed);
+    }
+    std::unique_ptr<Connection> c(new Connection(std::move(options)));
+    if (auto s = c->open_session(); !s) {
+        c->health_->forget(c.get());  // never had a session: nothing to be degraded about
+        return s.error();
+    }
+    return c;
+}
+
+Status Connection::open_session() {
+    const auto& o = options_;
+    const std::string timeout = std::to_string(std::max<long long>(o.connect_timeout.count(), 2));
+    const std::string idle = std::to_string(o.keepalives_idle.count());
+    const std::string interval = std::to_string(o.keepalives_interval.count());
+    const std::string count = std::to_string(o.keepalives_count);
+    // Unacknowledged data for this long also ends the session (TCP_USER_TIMEOUT, ms).
+    const std::string user_timeout =
+        std::to_string((o.keepalives_idle + o.keepalives_interval * o.keepalives_count).count() * 1000);
+    // Ours first, the URL last: what the URL says wins (libpq keeps the last value of a key).
+    const char* keys[] = {"application_name", "connect_timeout", "keepalives", "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", nullptr};
+    const char* values[] = {o.application_name.c_str(), timeout.c_str(), "1", idle.c_str(), interval.c_str(),
+                            count.c_str(), user_timeout.c_str(), o.url.c_str(), nullptr};
+    pg_conn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (!c) return fail(make_error(Errc::transport, "out of memory connecting to " + target_), Failure::reconnect);
+    if (PQstatus(c) != CONNECTION_OK) {
+        auto msg = clean(first_line(PQerrorMessage(c)));
+        PQfinish(c);
+        return fail(make_error(Errc::transport, "cannot connect to " + target_ + ": " + msg), Failure::reconnect);
+    }
+    if (PQserverVersion(c) < 130000) {
+        const int v = PQserverVersion(c);
+        PQfinish(c);
+        return make_error(Errc::invalid_input, target_ + " runs PostgreSQL " + std::to_string(v / 10000) +
+                                                   "; depositd needs 13 or newer");
+    }
+    PQsetNoticeProcessor(c, notice_to_log, nullptr);
+    if (PQsetnonblocking(c, 1) != 0) {
+        PQfinish(c);
+        return fail(make_error(Errc::transport, "cannot use " + target_ + " without blocking"), Failure::reconnect);
+    }
+    conn_ = c;
+    prepared_.clear();
+    pid_ = PQbackendPID(c);
+    backend_start_.clear();
+    // Who this session is (pid + start time: pids are reused), so that a
+    // later session can end it should it outlive us.
+    auto me = query("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+    if (!me) return me.error();
+    if (!me->empty())
+        if (auto t = (*me)[0].opt_text(0); t && *t) backend_start_ = **t;
+    return {};
+}
+
+bool Connection::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+
+bool Connection::in_transaction() const {
+    if (!conn_) return false;
+    const auto st = PQtransactionStatus(conn_);
+    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+}
+
+std::string Connection::clean(std::string text) const { return scrub(std::move(text), password_); }
+
+Error Connection::fail(Error e, Failure kind, std::string sqlstate, std::string constraint) {
+    e.message = clean(std::move(e.message));
+    if (failure_.kind == Failure::none) failure_ = {kind, std::move(sqlstate), std::move(constraint)};
+    if (kind == Failure::reconnect) {
+        if (lost_at_ == Clock::time_point{}) lost_at_ = Clock::now();
+        health_->lost(this, e.message);
+    }
+    return e;
+}
+
+Error Connection::session_error(const std::string& what) {
+    const bool gone = !conn_ || PQstatus(conn_) != CONNECTION_OK;
+    auto msg = conn_ ? first_line(PQerrorMessage(conn_)) : std::string("no session");
+    if (gone) {
+        log::get("store")->warn("postgresql {}: session lost ({}: {})", target_, what, clean(msg));
+        if (conn_) {
+            PQfinish(conn_);
+            conn_ = nullptr;
+        }
+        return fail(make_error(Errc::transport, "postgresql " + target_ + ": session lost (" + what + "): " + msg),
+                    Failure::reconnect);
+    }
+    return fail(make_error(Errc::io, "postgresql " + target_ + ": " + what + ": " + msg), Failure::other);
+}
+
+Error Connection::timeout_error(const char* what) {
+    const auto ms = options_.query_timeout.count();
+    drop(std::string("no answer to ") + what + " within " + std::to_string(ms) + " ms");
+    return fail(make_error(Errc::transport, "postgresql " + target_ + ": no answer to " + what + " within " +
+                                                std::to_string(ms) + " ms; session dropped"),
+                Failure::reconnect);
+}
+
+void Connection::drop(const std::string& why) {
+    if (!conn_) return;
+    log::get("store")->warn("postgresql {}: dropping the session: {}", target_, clean(why));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    if (lost_at_ == Clock::time_point{}) lost_at_ = Clock::now();
+    health_->lost(this, clean(why));
+}
+
+Result<Rows> Connection::await_result(Clock::time_point deadline) {
+    const int fd = PQsocket(conn_);
+    // Send what is queued (non-blocking mode: a large statement may take turns).
+    for (;;) {
+        int f = PQflush(conn_);
+        if (f == 0) break;
+        if (f < 0) return session_error("sending");
+        auto w = wait_socket(fd, true, deadline);
+        if (!w) return session_error(w.error().message);
+        if (!*w) return timeout_error("a statement");
+        if (!PQconsumeInput(conn_)) return session_error("reading");
+    }
+    // Every result of the command, until NULL; the first error wins.
+    Rows last;
+    std::optional<Error> error;
+    for (;;) {
+        while (PQisBusy(conn_)) {
+            auto r = wait_socket(fd, false, deadline);
+            if (!r) return session_error(r.error().message);
+            if (!*r) return timeout_error("a statement");
+            if (!PQconsumeInput(conn_)) return session_error("reading");
+        }
+        PGresult* res = PQgetResult(conn_);
+        if (!res) break;
+        const auto st = PQresultStatus(res);
+        if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+            if (!error) {
+                const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+                const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+                const char* constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+                std::string sqlstate = state ? state : "";
+                const Failure kind = classify_sqlstate(sqlstate);
+                std::string msg =
+                    "postgresql: " + (primary ? std::string(primary) : first_line(PQresultErrorMessage(res)));
+                msg += " (SQLSTATE " + (sqlstate.empty() ? std::string("none") : sqlstate);
+                if (constraint) msg += ", constraint " + std::string(constraint);
+                msg += ")";
+                error = fail(make_error(errc_of(kind, sqlstate), std::move(msg)), kind, sqlstate,
+                             constraint ? constraint : "");
+            }
+            PQclear(res);
+            continue;
+        }
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            PQclear(res);
+            drop("COPY is not supported here");
+            return fail(make_error(Errc::internal, "COPY through Connection::query/exec is not supported"),
+                        Failure::other);
+        }
+        last = Rows(res);
+    }
+    if (!ok()) {
+        // A FATAL answer (57P01: terminated) ends the session: say so.
+        auto e = session_error("after an error");
+        return error ? *error : e;
+    }
+    if (error) return *error;
+    return last;
+}
+
+Result<Rows> Connection::query(std::string_view sql, std::initializer_list<Param> params) {
+    return query(sql, std::span<const Param>(params.begin(), params.size()));
+}
+
+Result<Rows> Connection::query(std::string_view sql, std::span<const Param> params) {
+    if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    if (!in_transaction()) clear_failure();
+    const auto deadline = Clock::now() + options_.query_timeout;
+    const int n = static_cast<int>(params.size());
+    std::string key(sql);
+    key.push_back('\0');
+    for (const auto& p : params) key += std::to_string(static_cast<std::uint32_t>(p.type())) + ",";
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+        std::string name = "dp" + std::to_string(++next_statement_);
+        std::vector<Oid> types(params.size());
+        for (std::size_t i = 0; i < params.size(); ++i) types[i] = static_cast<Oid>(params[i].type());
+        const std::string text(sql);
+        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), n, types.data())) return session_error("preparing");
+        auto r = await_result(deadline);
+        if (!r) {
+            auto e = r.error();
+            if (e.code == Errc::internal) e.message += " in: " + text;  // our SQL: say which
+            return e;
+        }
+        it = prepared_.emplace(std::move(key), std::move(name)).first;
+    }
+    std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size()), formats(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto& p = params[i];
+        values[i] = p.is_null() ? nullptr : p.bytes().data();
+        lengths[i] = static_cast<int>(p.bytes().size());
+        formats[i] = p.binary() ? 1 : 0;
+    }
+    // libpq reads a text-format value up to its NUL: std::string has one.
+    if (!PQsendQueryPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(),
+                             /*resultFormat=binary*/ 1))
+        return session_error("executing");
+    return await_result(deadline);
+}
+
+Result<Rows> Connection::exec(std::string_view sql) {
+    if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    if (!in_transaction()) clear_failure();
+    const std::string text(sql);
+    if (!PQsendQuery(conn_, text.c_str())) return session_error("sending");
+    return await_result(Clock::now() + options_.query_timeout);
+}
+
+Status Connection::forget_prepared() {
+    prepared_.clear();
+    if (!conn_) return {};
+    auto r = exec("DEALLOCATE ALL");
+    if (!r) return r.error();
+    return {};
+}
+
+Status Connection::reconnect() {
+    if (pid_) {  // the session being replaced (later attempts keep the first one's identity)
+        old_pid_ = pid_;
+        old_backend_start_ = backend_start_;
+    }
+    if (conn_) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+    }
+    prepared_.clear();
+    pid_ = 0;
+    if (auto s = open_session(); !s) return s;
+    if (old_pid_ && !old_backend_start_.empty()) {
+        // Ends the old session if it is still there (same pid and start
+        // time, so never a stranger that got its pid): a cut network leaves
+        // it idle in its transaction, holding locks, until keepalives notice.
+        auto r = query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = "
+                       "$2::timestamptz",
+                       {Param(old_pid_), Param::typed(Type::text, old_backend_start_)});
+        if (!r && !ok()) return r.error();
+        // Best effort otherwise (e.g. a role that may not signal it): the old
+        // session then ends when its keepalives give up.
+        auto logger = log::get("store");
+        if (!r)
+            logger->warn("postgresql {}: cannot end the previous session (pid {}): {}", target_, old_pid_,
+                         r.error().message);
+        else if (!r->empty())
+            logger->info("postgresql {}: ended the previous session (pid {})", target_, old_pid_);
+    }
+    old_pid_ = 0;
+    old_backend_start_.clear();
+    if (lost_at_ != Clock::time_point{}) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - lost_at_).count();
+        log::get("store")->info("postgresql {}: session back after {} ms", target_, ms);
+    }
+    lost_at_ = {};
+    health_->recovered(this);
+    return {};
+}
+
+Status Connection::recover() {
+    if (ok()) return {};
+    const auto deadline = Clock::now() + options_.retry.reconnect_deadline;
+    if (conn_) drop("the session is broken");
+    if (!conn_) health_->lost(this, "reconnecting to " + target_);
+    for (int attempt = 0;; ++attempt) {
+        if (interrupted()) return make_error(Errc::unavailable, "postgresql " + target_ + ": interrupted");
+        auto s = reconnect();
+        if (s) return s;
+        if (s.error().code == Errc::invalid_input) return s;  // a server we cannot use: waiting will not help
+        const auto now = Clock::now();
+        if (now >= deadline)
+            return make_error(Errc::unavailable, "the database is unavailable (" + s.error().message + ")");
+        auto d = backoff_delay(attempt, options_.retry.reconnect_backoff_initial, options_.retry.reconnect_backoff_max);
+        d = std::min(d, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                            std::chrono::milliseconds(1));
+        if (!pause(d)) return make_error(Errc::unavailable, "postgresql " + target_ + ": interrupted");
+    }
+}
+
+void Connection::interrupt() {
+    {
+        std::lock_guard lock(pause_mu_);
+        interrupted_ = true;
+    }
+    pause_cv_.notify_all();
+}
+
+bool Connection::pause(std::chrono::milliseconds d) {
+    std::unique_lock lock(pause_mu_);
+    return !pause_cv_.wait_for(lock, d, [this] { return interrupted_.load(); });
+}
+
+}  // namespace depositd::store::pg
