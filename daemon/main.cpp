@@ -3,6 +3,7 @@
 // loops, webhook deliveries, API sockets); the store's writer thread owns
 // the read-write database connection; API worker threads run the request
 // handler. Exit codes: 0 ok, 2 bad usage/config, 1 runtime.
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -39,6 +40,7 @@
 #include "store/files.hpp"
 #include "store/pool.hpp"
 #include "webhook/dispatcher.hpp"
+#include "webhook/notifier.hpp"
 
 namespace asio = boost::asio;
 namespace po = boost::program_options;
@@ -65,6 +67,8 @@ struct Daemon {
     scanner::WatchRegistry watch;
     std::vector<ChainRuntime> chains;
     std::unique_ptr<webhook::Dispatcher> dispatcher;
+    std::unique_ptr<webhook::TelegramNotifier> telegram;  // [notify.telegram]
+    std::shared_ptr<asio::steady_timer> lag_sampler;       // the console's sparklines ([admin])
     orders::RateCache rates;
     std::unique_ptr<orders::RateFetcher> rate_fetcher;
     std::unique_ptr<orders::Expirer> expirer;
@@ -80,6 +84,8 @@ struct Daemon {
         if (notify) notify->stopping(why);
         for (auto& c : chains) c.scanner->stop();
         if (dispatcher) dispatcher->stop();
+        if (telegram) telegram->stop();
+        if (lag_sampler) lag_sampler->cancel();
         if (rate_fetcher) rate_fetcher->stop();
         if (expirer) expirer->stop();
         if (server) server->stop();
@@ -187,6 +193,12 @@ int run_daemon(const config::Config& cfg) {
                                                            d->clock);
     d->dispatcher->allow_private_targets(cfg.merchant.allow_private_notify);
     for (auto& c : d->chains) c.scanner->on_events([disp = d->dispatcher.get()] { disp->wake(); });
+    if (d->cfg.notify.telegram.enabled) {
+        d->dispatcher->set_telegram(&d->cfg.notify.telegram);
+        d->telegram = std::make_unique<webhook::TelegramNotifier>(d->io.get_executor(), *d->store, d->cfg, d->clock,
+                                                                  &d->health);
+        d->telegram->on_queued([disp = d->dispatcher.get()] { disp->wake(); });
+    }
 
     // Orders: those that expired while the daemon was down expire now, before anyone sees them.
     if (auto n = d->store->write([&](store::Database& db) { return orders::expire_due(db, d->cfg, d->clock.now_ms()); });
@@ -266,6 +278,22 @@ int run_daemon(const config::Config& cfg) {
     asio::co_spawn(d->io, d->expirer->run(), d->on_loop_end("order expiry"));
     asio::co_spawn(d->io, d->rate_fetcher->run(), d->on_loop_end("rate source"));
     asio::co_spawn(d->io, d->server->run(), d->on_loop_end("api server"));
+    if (d->telegram) asio::co_spawn(d->io, d->telegram->run(), d->on_loop_end("telegram notifier"));
+    if (d->cfg.admin.enabled) {
+        // The console's lag sparklines: one sample per chain every 10 s, in memory.
+        d->lag_sampler = std::make_shared<asio::steady_timer>(d->io);
+        asio::co_spawn(
+            d->io,
+            [timer = d->lag_sampler, handler = d->handler.get()]() -> asio::awaitable<void> {
+                for (;;) {
+                    handler->sample_lag();
+                    timer->expires_after(std::chrono::seconds(10));
+                    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+                    if (ec) co_return;
+                }
+            },
+            d->on_loop_end("console lag sampler"));
+    }
 
     // systemd (daemon/service_notify.hpp): READY=1 after the loops' first steps.
     const auto stall = cfg.daemon.stall_timeout.value_or(ServiceNotifier::default_stall(cfg));
@@ -276,6 +304,7 @@ int run_daemon(const config::Config& cfg) {
     d->notify = std::make_unique<ServiceNotifier>(d->io.get_executor(), SdNotify::from_environment(), d->health,
                                                   d->clock, stall);
     d->notify->watch("webhook dispatcher", [disp = d->dispatcher.get()] { return disp->heartbeat_ms(); });
+    if (d->telegram) d->notify->watch("telegram notifier", [t = d->telegram.get()] { return t->heartbeat_ms(); });
     d->notify->start();
 
     logger->info("depositd {} started: {} chain(s)", DEPOSITD_VERSION, d->chains.size());

@@ -60,6 +60,9 @@ struct Command {
     std::vector<std::string> switches; // flags without a value
     std::size_t min_positional = 0, max_positional = 0;
     int (*run)(Context&, const Args&) = nullptr;
+    // Commands that need neither the configuration nor the database
+    // (admin hash-password, admin totp-secret): --config is optional.
+    int (*run_alone)(const Args&) = nullptr;
 };
 
 const std::vector<Command>& commands();
@@ -93,5 +96,7 @@ int cmd_events_resend(Context&, const Args&);
 int cmd_status(Context&, const Args&);
 int cmd_backup(Context&, const Args&);
 int cmd_recheck(Context&, const Args&);
+int cmd_admin_hash_password(const Args&);
+int cmd_admin_totp_secret(const Args&);
 
 }  // namespace depositd::ctl

@@ -225,6 +225,29 @@ const std::vector<Command>& commands() {
          {"--to"},
          {"--force"},
          0, 0, cmd_backup},
+        {"admin hash-password",
+         "admin hash-password",
+         "Makes an argon2id hash of a console password for [admin].users\n"
+         "(password_hash = \"...\"). The password is read from the terminal without echo\n"
+         "(asked twice), or as one line from standard input when that is not a terminal\n"
+         "(`printf '%s\\n' \"$PW\" | depositctl admin hash-password`); never from the command\n"
+         "line, where other users could see it. Prints the hash on stdout. --config is not\n"
+         "needed.\n",
+         {},
+         {},
+         0, 0, nullptr, cmd_admin_hash_password},
+        {"admin totp-secret",
+         "admin totp-secret --user NAME [--issuer TEXT]",
+         "Makes a random TOTP secret (160 bits, RFC 6238: SHA-1, 6 digits, 30 s) for a\n"
+         "console user's second factor. Prints the secret (for [admin].users totp_secret)\n"
+         "and an otpauth:// URI to enter in an authenticator app. --config is not needed.\n"
+         "\n"
+         "options:\n"
+         "  --user NAME     the console user (shown in the app)\n"
+         "  --issuer TEXT   the app's label for the account (default depositd)\n",
+         {"--user", "--issuer"},
+         {},
+         0, 0, nullptr, cmd_admin_totp_secret},
     };
     return table;
 }

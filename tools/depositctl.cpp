@@ -36,6 +36,8 @@ const char* const kMainUsage =
     "  backup --to FILE [--force]                       consistent copy of the live database\n"
     "  recheck --chain ID --tx HASH [--block-hash H] [--json]\n"
     "                                                   re-check a transaction (asks the running daemon)\n"
+    "  admin hash-password                              argon2id hash of a console password (read from the tty)\n"
+    "  admin totp-secret --user NAME                    a TOTP secret for a console user's second factor\n"
     "\n"
     "global options:\n"
     "  --config FILE   the daemon's configuration (TOML); its data_dir holds the database\n"
@@ -179,6 +181,15 @@ int run(int argc, char** argv) {
         return kExitUsage;
     }
 
+    if (cmd->run_alone) {
+        try {
+            return cmd->run_alone(args);
+        } catch (const UsageError& e) {
+            std::cerr << "depositctl " << cmd->name << ": " << e.message << "\n";
+            print_command_usage(*cmd);
+            return kExitUsage;
+        }
+    }
     if (!config_path) {
         std::cerr << "depositctl: --config FILE is required (the daemon's configuration)\n";
         print_command_usage(*cmd);

@@ -14,12 +14,14 @@
 #include <exception>
 #include <set>
 
+#include "api/admin/console.hpp"
 #include "api/cursor.hpp"
 #include "core/amount.hpp"
 #include "core/ids.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "store/audit.hpp"
 #include "store/counters.hpp"
 #include "store/deposits.hpp"
 #include "store/events.hpp"
@@ -234,16 +236,25 @@ bool valid_reference(std::string_view ref) {
 
 Handler::Handler(store::Store& store, const config::Config& config, const Clock& clock, const HealthBoard* health)
     : store_(store), config_(config), clock_(clock), health_(health) {
-    for (const auto& k : config_.api.keys) {
+    for (std::size_t i = 0; i < config_.api.keys.size(); ++i) {
+        const auto& k = config_.api.keys[i];
         if (k.empty()) continue;  // an unset ${VAR} never becomes "no key needed"
         auto d = sha256(k);
-        key_digests_.emplace_back(d.begin(), d.end());
+        keys_.push_back(Key{{d.begin(), d.end()},
+                            i < config_.api.key_labels.size() ? config_.api.key_labels[i] : "key#" + std::to_string(i + 1)});
     }
     for (const auto& p : config_.api.trusted_proxies)
         if (auto c = netaddr::parse_cidr(p)) trusted_proxies_.push_back(*c);
+    if (config_.admin.enabled) console_ = std::make_unique<admin::Console>(*this, store_, config_, clock_, health_);
     auto& reg = metrics::Registry::global();
     reg.describe("depositd_api_requests_total", "counter", "API requests by route and HTTP status");
     reg.describe("depositd_api_request_duration_seconds", "histogram", "API request handling time");
+}
+
+Handler::~Handler() = default;
+
+void Handler::sample_lag() {
+    if (console_) console_->sample_lag();
 }
 
 std::string Handler::client_of(const Request& req) const {
@@ -252,17 +263,24 @@ std::string Handler::client_of(const Request& req) const {
     return netaddr::client_key(netaddr::forwarded_client(*peer, req.forwarded_for, trusted_proxies_));
 }
 
-bool Handler::authorized(const std::string& header) const {
+std::string Handler::client_address(const Request& req) const {
+    auto peer = netaddr::parse_ip(req.peer);
+    if (!peer) return std::string();
+    return netaddr::forwarded_client(*peer, req.forwarded_for, trusted_proxies_).to_string();
+}
+
+std::optional<std::size_t> Handler::authorized(const std::string& header) const {
     std::string_view h = trim(header);
-    if (h.size() < 7 || to_lower(h.substr(0, 6)) != "bearer" || (h[6] != ' ' && h[6] != '\t')) return false;
+    if (h.size() < 7 || to_lower(h.substr(0, 6)) != "bearer" || (h[6] != ' ' && h[6] != '\t')) return std::nullopt;
     std::string_view token = trim(h.substr(7));
-    if (token.empty()) return false;
+    if (token.empty()) return std::nullopt;
     // Digests have equal length whatever the key lengths; compare with every
     // key without stopping early.
     auto d = sha256(token);
-    int match = 0;
-    for (const auto& k : key_digests_) match |= CRYPTO_memcmp(d.data(), k.data(), d.size()) == 0 ? 1 : 0;
-    return match != 0;
+    std::optional<std::size_t> match;
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+        if (CRYPTO_memcmp(d.data(), keys_[i].digest.data(), d.size()) == 0 && !match) match = i;
+    return match;
 }
 
 Response Handler::handle(const Request& req) {
@@ -313,21 +331,35 @@ Response Handler::dispatch(const Request& req, std::string& route) {
         route = "metrics";
         return only("GET") ? metrics() : method_not_allowed(m, "GET");
     }
+    // The operator's console (lib/api/admin): its own login, sessions and pages.
+    if (!seg.empty() && seg[0] == "admin") {
+        if (!console_) return not_found("No such endpoint");
+        return console_->handle(req, seg, query, route);
+    }
     // The payment page, checkout links and the EPay / epusdt endpoints answer without the API key.
     if (auto r = dispatch_public(req, seg, query, route)) return std::move(*r);
     if (seg.empty() || seg[0] != "api") return not_found("No such endpoint");
 
     // Everything under /api needs a key, before anything else is revealed.
-    if (!authorized(req.authorization)) {
+    const auto key = authorized(req.authorization);
+    if (!key) {
         route = "unauthorized";
         auto r = error(401, "Unauthorized", "Missing or invalid API key");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
     }
     if (seg.size() < 3 || seg[1] != "v1") return not_found("No such endpoint");
+    // Who acts, for the audit log: the key's label, never the key.
+    const std::string client = client_address(req);
+    const orders::Actor who{"api", keys_[*key].label,
+                            client.empty() ? std::nullopt : std::optional<std::string>(client)};
 
     const std::size_t n = seg.size();
-    if (seg[2] == "orders" || seg[2] == "payment-links") return dispatch_orders(req, seg, query, route);
+    if (seg[2] == "orders" || seg[2] == "payment-links") return dispatch_orders(req, seg, query, who, route);
+    if (seg[2] == "audit" && n == 3) {
+        route = "audit.list";
+        return only("GET") ? list_audit(query) : method_not_allowed(m, "GET");
+    }
     if (seg[2] == "deposits") {
         if (n == 3) {
             route = "deposits.list";
@@ -343,7 +375,7 @@ Response Handler::dispatch(const Request& req, std::string& route) {
         }
         if (n == 4 && seg[3] == "recheck") {
             route = "deposits.recheck";
-            return only("POST") ? recheck_route(req) : method_not_allowed(m, "POST");
+            return only("POST") ? recheck_route(req, who) : method_not_allowed(m, "POST");
         }
         if (n == 5 && seg[3] == "references" && !seg[4].empty()) {
             route = "deposits.reference";
@@ -364,7 +396,7 @@ Response Handler::dispatch(const Request& req, std::string& route) {
         }
         if (n == 5 && !seg[3].empty() && seg[4] == "resend") {
             route = "events.resend";
-            return only("POST") ? resend_event(seg[3]) : method_not_allowed(m, "POST");
+            return only("POST") ? resend_event(seg[3], who) : method_not_allowed(m, "POST");
         }
     }
     return not_found("No such endpoint");
@@ -726,7 +758,7 @@ Response Handler::get_deposit(const std::string& id) {
 
 // --- Re-check of a transaction (SPEC §10) -----------------------------------------
 
-Response Handler::recheck_route(const Request& req) {
+Response Handler::recheck_route(const Request& req, const orders::Actor& who) {
     auto body = body_object(req, config_.api.max_body_bytes);
     if (!body) return validation(body.error().message);
     const json::value* chain_v = field(*body, "chainId");
@@ -740,7 +772,8 @@ Response Handler::recheck_route(const Request& req) {
             return validation("blockHash must be a block hash string");
         block_hash = std::string(b->get_string());
     }
-    return recheck(std::string(chain_v->get_string()), std::string(tx_v->get_string()), block_hash);
+    return recheck_transaction(RecheckRequest{std::string(chain_v->get_string()), std::string(tx_v->get_string()), block_hash},
+                               who);
 }
 
 Response Handler::recheck(const std::string& chain_id, const std::string& tx_hash,
@@ -794,11 +827,13 @@ Response Handler::list_events(const Query& query) {
     if (auto* v = query_get(query, "type")) {
         static const std::set<std::string> types = {"deposit.pending", "deposit.confirmed", "deposit.reverted",
                                                     "order.paid",      "order.completed",   "order.expired",
-                                                    "order.late_payment", "epay.notify",    "epusdt.callback"};
+                                                    "order.late_payment", "epay.notify",    "epusdt.callback",
+                                                    "notify.telegram"};
         if (!types.count(*v))
             return validation(
                 "type must be one of deposit.pending, deposit.confirmed, deposit.reverted, order.paid, "
-                "order.completed, order.expired, order.late_payment, epay.notify, epusdt.callback");
+                "order.completed, order.expired, order.late_payment, epay.notify, epusdt.callback, "
+                "notify.telegram");
         f.type = *v;
     }
     auto page = store_.read([&](store::Database& db) { return store::list_events(db, f); });
@@ -819,17 +854,38 @@ Response Handler::get_event(const std::string& id) {
     return ok(200, store::event_to_json(**e), "OK");
 }
 
-Response Handler::resend_event(const std::string& id) {
+Response Handler::resend_event(const std::string& id, const orders::Actor& who) {
     if (id.size() > 128) return not_found("Event not found");
     const auto now = clock_.now_ms();
+    // The resend and its audit entry: one transaction.
     auto e = store_.write([&](store::Database& db) -> Result<std::optional<store::EventRow>> {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun().error();
+        auto before = store::get_event(db, id);
+        if (!before) return before.error();
+        if (!*before) return std::optional<store::EventRow>{};
         auto r = store::resend_event(db, id, now);
         if (!r) return r.error();
-        if (!*r) return std::optional<store::EventRow>{};
+        json::object detail;
+        detail["type"] = (*before)->type;
+        detail["kind"] = (*before)->kind;
+        detail["from"] = (*before)->status;
+        detail["attempts"] = (*before)->attempts;
+        store::AuditEntry a;
+        a.at = now;
+        a.actor_kind = who.kind;
+        a.actor = who.name;
+        a.action = "event.resend";
+        a.target = id;
+        a.detail = json::serialize(detail);
+        a.client = who.client;
+        if (auto s = store::insert_audit(db, a); !s) return s.error();
+        if (auto s = tx.commit(); !s) return s.error();
         return store::get_event(db, id);
     });
     if (!e) return internal(e.error(), "resend event");
     if (!*e) return not_found("Event " + id + " not found");
+    logger()->info("event {} queued for delivery again by {} {}", id, who.kind, who.name);
     return ok(200, store::event_to_json(**e), "Event queued for delivery");
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include "core/health.hpp"
 #include "core/netaddr.hpp"
 #include "store/deposits.hpp"
+#include "orders/orders.hpp"
 #include "store/store.hpp"
 
 namespace depositd::orders {
@@ -29,6 +31,10 @@ class RateCache;
 }
 
 namespace depositd::api {
+
+namespace admin {
+class Console;
+}
 
 struct Request {
     std::string method;         // "GET", "POST", ...
@@ -42,6 +48,14 @@ struct Request {
     std::string peer;
     std::string forwarded_for;
     std::string cookie;
+    std::string sec_fetch_site;  // Sec-Fetch-Site (the console refuses cross-site form posts)
+};
+
+// POST /api/v1/deposits/recheck (SPEC §10) and the console's re-check form.
+struct RecheckRequest {
+    std::string chain_id;
+    std::string tx_hash;
+    std::optional<std::string> block_hash;  // Bitcoin nodes without -txindex need it
 };
 
 struct Response {
@@ -73,6 +87,7 @@ public:
     // chain shows "starting".
     Handler(store::Store& store, const config::Config& config, const Clock& clock,
             const HealthBoard* health = nullptr);
+    ~Handler();
 
     // Never throws: unexpected failures become 500 InternalError.
     Response handle(const Request& req);
@@ -93,11 +108,33 @@ public:
     // 200 {deposits, recorded} / 400 / 404 / 409 / 503.
     Response recheck(const std::string& chain_id, const std::string& tx_hash,
                      const std::optional<std::string>& block_hash = std::nullopt);
+    // Samples each chain's lag for the console's sparklines (the daemon calls
+    // it every 10 s; nothing happens without [admin]).
+    void sample_lag();
+    // The console, when [admin] is configured (tests reach its session store).
+    admin::Console* console() { return console_.get(); }
+
+    // The client a per-client cap counts (netaddr::client_key): the peer, or
+    // behind [api].trusted_proxies the address X-Forwarded-For names.
+    std::string client_of(const Request& req) const;
+    // That client's address itself (logs, the audit log); "" when unknown.
+    std::string client_address(const Request& req) const;
+
+    // --- Actions: the API routes and the console share them ------------------
+    // Each writes the audit log (who = the API key's label or the console
+    // user) in the same transaction as the change. JSON envelope answers.
+    Response mark_order_paid(const std::string& id, const std::string& reason, const orders::Actor& who);
+    Response resend_event(const std::string& id, const orders::Actor& who);
+    Response change_link(const std::string& id, const std::string& action, const orders::Actor& who);
+    // recheck() for a caller that acts (the API route, the console): a
+    // re-check that found the transaction is written to the audit log.
+    Response recheck_transaction(const RecheckRequest& r, const orders::Actor& who);
 
 private:
     using Query = std::vector<std::pair<std::string, std::string>>;  // decoded, in order
     Response dispatch(const Request& req, std::string& route_name);
-    bool authorized(const std::string& header) const;
+    // The index of the configured key the Authorization header carries, if any.
+    std::optional<std::size_t> authorized(const std::string& header) const;
 
     ChainHealth chain_health(const std::string& chain) const;
     Response health();
@@ -109,18 +146,19 @@ private:
     Response get_deposit(const std::string& id);
     Response list_events(const Query& query);
     Response get_event(const std::string& id);
-    Response resend_event(const std::string& id);
-    Response recheck_route(const Request& req);
+    Response recheck_route(const Request& req, const orders::Actor& who);
+    // audit_routes.cpp: GET /api/v1/audit.
+    Response list_audit(const Query& query);
 
     // --- Orders, payment links, merchant protocols, payment page -----------
     // orders_routes.cpp: /api/v1/orders, /api/v1/payment-links (after auth).
     Response dispatch_orders(const Request& req, const std::vector<std::string>& seg, const Query& query,
-                             std::string& route);
+                             const orders::Actor& who, std::string& route);
+    Response mark_paid_route(const Request& req, const std::string& id, const orders::Actor& who);
     Response create_order(const Request& req);
     Response get_order(const std::string& id);
     Response list_orders(const Query& query);
     Response create_link(const Request& req);
-    Response change_link(const std::string& id, const std::string& action);
     Response get_link(const std::string& id);
     Response list_links(const Query& query);
     // merchant_routes.cpp and pay_page.cpp: the routes without an API key
@@ -133,10 +171,6 @@ private:
     Response pay_page(const Request& req, const std::string& id, const Query& query);
     Response pay_status(const std::string& id);
     Response checkout(const Request& req, const std::string& slug, const Query& query);
-
-    // The client a per-client cap counts (netaddr::client_key): the peer, or
-    // behind [api].trusted_proxies the address X-Forwarded-For names.
-    std::string client_of(const Request& req) const;
 
     // Checks the free addresses of a protocol against [pool].low_water and
     // logs (rate-limited) when below.
@@ -154,12 +188,17 @@ private:
     const Clock& clock_;
     const HealthBoard* health_;
     std::mutex low_water_mu_;  // the two maps below (handle() runs on several threads)
-    std::vector<std::vector<unsigned char>> key_digests_;  // SHA-256 of each configured key
+    struct Key {
+        std::vector<unsigned char> digest;  // SHA-256 of the key
+        std::string label;                  // [api].keys label (audit log)
+    };
+    std::vector<Key> keys_;
     std::int64_t low_water_log_interval_ms_ = 10 * 60 * 1000;
     std::map<std::string, std::int64_t> low_water_logged_at_;   // protocol -> last warning (ms)
     std::map<std::string, std::int64_t> low_water_checked_at_;  // protocol -> last check after a bind (ms)
     const orders::RateCache* rates_ = nullptr;
     Rechecker rechecker_;
+    std::unique_ptr<admin::Console> console_;  // [admin] configured
     std::vector<netaddr::Cidr> trusted_proxies_;
 };
 

@@ -10,6 +10,7 @@
 #include "orders/links.hpp"
 #include "orders/orders.hpp"
 #include "orders/pricing.hpp"
+#include "store/audit.hpp"
 #include "store/orders.hpp"
 
 namespace depositd::api {
@@ -99,7 +100,7 @@ std::optional<std::string> string_field(const json::object& body, std::string_vi
 }  // namespace
 
 Response Handler::dispatch_orders(const Request& req, const std::vector<std::string>& seg, const Query& query,
-                                  std::string& route) {
+                                  const orders::Actor& who, std::string& route) {
     const std::string& m = req.method;
     const std::size_t n = seg.size();
     if (seg[2] == "orders") {
@@ -112,6 +113,10 @@ Response Handler::dispatch_orders(const Request& req, const std::vector<std::str
         if (n == 4 && !seg[3].empty()) {
             route = "orders.get";
             return m == "GET" ? get_order(seg[3]) : method_not_allowed(m, "GET");
+        }
+        if (n == 5 && !seg[3].empty() && seg[4] == "mark-paid") {
+            route = "orders.mark_paid";
+            return m == "POST" ? mark_paid_route(req, seg[3], who) : method_not_allowed(m, "POST");
         }
     } else {  // payment-links
         if (n == 3) {
@@ -126,7 +131,7 @@ Response Handler::dispatch_orders(const Request& req, const std::vector<std::str
         }
         if (n == 5 && !seg[3].empty() && (seg[4] == "publish" || seg[4] == "archive")) {
             route = "links." + seg[4];
-            return m == "POST" ? change_link(seg[3], seg[4]) : method_not_allowed(m, "POST");
+            return m == "POST" ? change_link(seg[3], seg[4], who) : method_not_allowed(m, "POST");
         }
     }
     return not_found("No such endpoint");
@@ -301,8 +306,9 @@ Response Handler::create_link(const Request& req) {
     });
 }
 
-Response Handler::change_link(const std::string& id, const std::string& action) {
+Response Handler::change_link(const std::string& id, const std::string& action, const orders::Actor& who) {
     if (id.size() > 128) return not_found("Payment link not found");
+    if (action != "publish" && action != "archive") return validation("action must be publish or archive");
     return with_db(store_access::write, [&](store::Database& db) -> Response {
         auto l = store::get_link(db, id);
         if (!l) return internal(l.error(), "payment link");
@@ -311,10 +317,58 @@ Response Handler::change_link(const std::string& id, const std::string& action) 
         if (action == "publish" && (*l)->status == "archived")
             return error(409, "Conflict", "Payment link " + id + " is archived; an archived link cannot be published again");
         if ((*l)->status != to) {
-            if (auto s = store::set_link_status(db, id, to, clock_.now_ms()); !s) return internal(s.error(), "payment link");
-            logger()->info("payment link {} {}", id, to);
+            // The change and its audit entry: one transaction.
+            const std::int64_t now = clock_.now_ms();
+            store::Transaction tx(db);
+            if (!tx.begun()) return internal(tx.begun().error(), "payment link");
+            if (auto s = store::set_link_status(db, id, to, now); !s) return internal(s.error(), "payment link");
+            json::object detail;
+            detail["from"] = (*l)->status;
+            detail["to"] = to;
+            detail["title"] = (*l)->title;
+            store::AuditEntry a;
+            a.at = now;
+            a.actor_kind = who.kind;
+            a.actor = who.name;
+            a.action = "link." + action;
+            a.target = id;
+            a.detail = json::serialize(detail);
+            a.client = who.client;
+            if (auto s = store::insert_audit(db, a); !s) return internal(s.error(), "payment link");
+            if (auto s = tx.commit(); !s) return internal(s.error(), "payment link");
+            logger()->info("payment link {} {} by {} {}", id, to, who.kind, who.name);
         }
         return get_link(id);
+    });
+}
+
+// POST /api/v1/orders/{id}/mark-paid {reason}: the order was settled by hand.
+Response Handler::mark_paid_route(const Request& req, const std::string& id, const orders::Actor& who) {
+    auto body = body_object(req, config_.api.max_body_bytes);
+    if (!body) return validation(body.error().message);
+    const json::value* reason = field(*body, "reason");
+    if (!reason) return validation("Required fields: reason (why the order is settled by hand)");
+    if (!reason->is_string()) return validation("reason must be a string");
+    for (const auto& kv : *body)
+        if (kv.key() != "reason") return validation("Unknown field " + std::string(kv.key()) + "; only reason is accepted");
+    return mark_order_paid(id, std::string(reason->get_string()), who);
+}
+
+Response Handler::mark_order_paid(const std::string& id, const std::string& reason, const orders::Actor& who) {
+    if (id.size() > 128) return not_found("Order not found");
+    if (auto why = orders::check_reason(reason)) return validation(*why);
+    return with_db(store_access::write, [&](store::Database& db) -> Response {
+        auto r = orders::mark_paid(db, config_, id, reason, who, clock_.now_ms());
+        switch (r.kind) {
+            case orders::MarkPaidOutcome::Kind::done: break;
+            case orders::MarkPaidOutcome::Kind::invalid: return validation(r.message);
+            case orders::MarkPaidOutcome::Kind::not_found: return not_found(r.message);
+            case orders::MarkPaidOutcome::Kind::conflict: return error(409, "Conflict", r.message);
+            case orders::MarkPaidOutcome::Kind::internal: return error(500, "InternalError", "Internal error");
+        }
+        auto j = orders::load_order_json(db, *r.order, config_);
+        if (!j) return internal(j.error(), "mark paid");
+        return ok(200, std::move(*j), "Order " + id + " settled by hand (was " + r.from + "); order.completed sent");
     });
 }
 

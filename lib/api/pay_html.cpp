@@ -1,8 +1,5 @@
 #include "api/pay_html.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include "api/route_util.hpp"
 
 namespace depositd::api::html {
@@ -102,14 +99,6 @@ constexpr std::string_view kScript = R"js(
 })();
 )js";
 
-std::string sha256_base64(std::string_view s) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
-    unsigned char out[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
-    const int n = EVP_EncodeBlock(out, md, SHA256_DIGEST_LENGTH);
-    return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
-}
-
 const Strings kEnglish = {
     "en",
     "Pay",
@@ -179,8 +168,8 @@ const Strings kChinese = {
 const Strings& strings(std::string_view lang) { return lang == "zh" ? kChinese : kEnglish; }
 
 std::string content_security_policy() {
-    static const std::string csp = "default-src 'none'; script-src 'sha256-" + sha256_base64(kScript) +
-                                   "'; style-src 'sha256-" + sha256_base64(kStyle) +
+    static const std::string csp = "default-src 'none'; script-src 'sha256-" + util::sha256_base64(kScript) +
+                                   "'; style-src 'sha256-" + util::sha256_base64(kStyle) +
                                    "'; connect-src 'self'; img-src 'self' data:; form-action 'self'; "
                                    "base-uri 'none'; frame-ancestors 'none'";
     return csp;

@@ -1,5 +1,8 @@
 #include "api/route_util.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <ctime>
 
@@ -252,6 +255,14 @@ std::string html_escape(std::string_view s) {
         }
     }
     return out;
+}
+
+std::string sha256_base64(std::string_view s) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+    unsigned char out[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
+    const int n = EVP_EncodeBlock(out, md, SHA256_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
 }
 
 }  // namespace depositd::api::util

@@ -47,5 +47,8 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 // Accept-Language: "zh" when the payer prefers Chinese, else "en".
 std::string pick_language(std::string_view accept_language);
 std::string html_escape(std::string_view s);
+// Base64 of the SHA-256 of `s`: the 'sha256-…' source of a CSP for an inline
+// script or stylesheet (the payment page's and the console's).
+std::string sha256_base64(std::string_view s);
 
 }  // namespace depositd::api::util

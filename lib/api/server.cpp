@@ -127,7 +127,11 @@ asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Res
     res.set(http::field::server, "depositd/" DEPOSITD_VERSION);
     res.set(http::field::content_type, r.content_type);
     res.set(http::field::cache_control, "no-store");
-    for (auto& [k, v] : r.headers) res.set(k, v);
+    // Set-Cookie may come several times (RFC 6265 §3); other headers once.
+    for (auto& [k, v] : r.headers) {
+        if (beast::iequals(k, "Set-Cookie")) res.insert(k, v);
+        else res.set(k, v);
+    }
     res.body() = std::move(r.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();
@@ -282,6 +286,7 @@ asio::awaitable<void> session(std::shared_ptr<Server::Impl> self, tcp::socket so
         r.peer = peer_address;
         r.forwarded_for = joined(req, "X-Forwarded-For", ", ");
         r.cookie = joined(req, "Cookie", "; ");
+        r.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
         r.body = std::move(req.body());
         const bool keep = req.keep_alive() && !self->stopping;
         const unsigned version = req.version();

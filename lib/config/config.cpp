@@ -36,6 +36,8 @@ constexpr Section kSections[] = {
     {"pool", pool_key, load_pool, print_pool},
     {"orders", orders_key, load_orders, print_orders},
     {"merchant", merchant_key, load_merchant, print_merchant},
+    {"admin", admin_key, load_admin, print_admin},
+    {"notify", notify_key, load_notify, print_notify},
 };
 
 // SPEC §10: an address that rests shorter than a chain's attribution skew
@@ -127,8 +129,25 @@ std::optional<Flags> key_flags(std::string_view dotted) {
     if (rest.empty() || rest.front() != '.') return std::nullopt;
     rest.remove_prefix(1);
     const std::string_view key = rest.substr(0, rest.find_first_of(".["));
-    for (const Section& s : kSections)
-        if (s.name == section) return s.key(key);
+    // A key inside a table of tables may have flags of its own
+    // ("admin.users[0].password_hash" asks admin_key for "users.password_hash");
+    // otherwise it takes those of the key above it.
+    std::string nested;
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+        if (rest[i] == '[') {
+            const auto close = rest.find(']', i);
+            if (close == std::string_view::npos) break;
+            i = close;
+            continue;
+        }
+        nested += rest[i];
+    }
+    for (const Section& s : kSections) {
+        if (s.name != section) continue;
+        if (nested != key)
+            if (auto f = s.key(nested)) return f;
+        return s.key(key);
+    }
     return std::nullopt;
 }
 

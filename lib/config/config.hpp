@@ -11,10 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "config/section_admin.hpp"
 #include "config/section_api.hpp"
 #include "config/section_chains.hpp"
 #include "config/section_daemon.hpp"
 #include "config/section_merchant.hpp"
+#include "config/section_notify.hpp"
 #include "config/section_orders.hpp"
 #include "config/section_pool.hpp"
 #include "config/section_webhook.hpp"
@@ -31,6 +33,8 @@ struct Config {
     PoolConfig pool;
     OrdersConfig orders;
     MerchantConfig merchant;
+    AdminConfig admin;                  // [admin]: the console (section_admin.hpp)
+    NotifyConfig notify;                // [notify.telegram] (section_notify.hpp)
 
     // Secret values as written in the file (their ${VAR} references not
     // expanded), by dotted key ("api.keys[0]"): what to_toml() prints,

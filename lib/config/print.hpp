@@ -7,6 +7,7 @@
 // --check-config accepts it (a masked secret counts as present).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,12 +51,13 @@ public:
         key_ = {};
     }
     // The same keys as an inline table ("{ symbol = "USDT", decimals = 6 }"),
-    // for a value of the current key.
+    // for a value of the current key; `index`: the item of an array of
+    // tables it is (its secrets are looked up as "admin.users[0].…").
     template <class T>
-    std::string inline_table(KeyTable<T> table, const T& value) const {
+    std::string inline_table(KeyTable<T> table, const T& value, std::optional<std::size_t> index = {}) const {
         Printer inner(written_);
         inner.inline_ = true;
-        inner.path_ = current_key();
+        inner.path_ = index ? current_key() + "[" + std::to_string(*index) + "]" : current_key();
         inner.keys(table, value);
         std::string out = "{ ";
         for (std::size_t i = 0; i < inner.lines_.size(); ++i) out += (i ? ", " : "") + inner.lines_[i];
@@ -81,6 +83,11 @@ public:
     void secret_table(const std::map<std::string, std::string>& values);
     // The dotted key being printed ("chains[0].native").
     std::string current_key() const;
+    // A secret of the current key read as `dotted_key` (an item of an array
+    // printed through lines()), masked as secret() would.
+    std::string masked_value(const std::string& dotted_key, const std::string& value) const {
+        return masked(dotted_key, value);
+    }
 
 private:
     std::string masked(const std::string& dotted_key, const std::string& value,

@@ -15,9 +15,39 @@ namespace {
 
 using A = ApiConfig;
 
+// One labelled entry of `keys`: { key = "${OPS_KEY}", label = "ops" }.
+struct LabelledKey {
+    std::string key;
+    std::string label;
+};
+
+constexpr Key<LabelledKey> kKeyEntryKeys[] = {
+    {"key", {Secret::value}, [](Printer& p, const LabelledKey& k) { p.secret(k.key); }},
+    {"label", {}, [](Printer& p, const LabelledKey& k) { p.string(k.label); }},
+};
+
+std::string default_label(std::size_t i) { return "key#" + std::to_string(i + 1); }
+
+// Keys without a label as strings, labelled ones as { key, label } tables.
+void print_keys(Printer& p, const A& a) {
+    const bool labelled = std::any_of(a.key_labels.begin(), a.key_labels.end(),
+                                      [&, i = std::size_t{0}](const std::string& l) mutable { return l != default_label(i++); });
+    if (!labelled) return p.secrets(a.keys);
+    std::vector<std::string> items;
+    for (std::size_t i = 0; i < a.keys.size(); ++i) {
+        const std::string label = i < a.key_labels.size() ? a.key_labels[i] : default_label(i);
+        if (label == default_label(i)) {
+            items.push_back(toml_string(p.masked_value(item(p.current_key(), i), a.keys[i])));
+        } else {
+            items.push_back(p.inline_table<LabelledKey>(kKeyEntryKeys, LabelledKey{a.keys[i], label}, i));
+        }
+    }
+    p.lines(items);
+}
+
 constexpr Key<ApiConfig> kKeys[] = {
     {"listen", {}, [](Printer& p, const A& a) { p.string(a.listen); }},
-    {"keys", {Secret::value}, [](Printer& p, const A& a) { p.secrets(a.keys); }},
+    {"keys", {Secret::value}, print_keys},
     {"max_body_bytes", {}, [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_body_bytes)); }},
     {"max_connections", {}, [](Printer& p, const A& a) { p.integer(static_cast<std::int64_t>(a.max_connections)); }},
     {"max_connections_per_client", {},
@@ -92,35 +122,77 @@ void load_public_url(Loader& l, const toml::node& n, ApiConfig& out) {
     else out.public_url = url;
 }
 
+bool valid_label(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+               c == '@' || c == '-' || c == ':';
+    });
+}
+
+// One entry of `keys`: a key, or { key = "...", label = "..." }, the label
+// naming in the audit log what was done with it (the key itself is never
+// written down). A key without a label is "key#N" (its 1-based position).
+void load_key(Loader& l, const toml::node& n, std::size_t index, std::set<std::string>& seen, ApiConfig& out) {
+    const std::string key = item("api.keys", index);
+    const toml::node* value = &n;
+    std::string label = default_label(index);
+    std::string value_key = key;
+    if (const auto* t = n.as_table()) {
+        const Fields<LabelledKey> f(l, *t, key, kKeyEntryKeys);
+        value = f.get("key");
+        value_key = join(key, "key");
+        if (!value) {
+            l.problem(line_of(n), value_key, "required: the API key, e.g. key = \"${DEPOSITD_API_KEY}\"");
+            return;
+        }
+        if (const auto* ln = f.get("label")) {
+            auto s = l.string(*ln, join(key, "label"));
+            if (!s) return;
+            if (s->rfind("key#", 0) == 0) {
+                l.problem(line_of(*ln), join(key, "label"), "\"key#...\" is reserved for keys without a label");
+                return;
+            }
+            if (!valid_label(*s)) {
+                l.problem(line_of(*ln), join(key, "label"), "must be 1-64 characters of [A-Za-z0-9_.:@-]");
+                return;
+            }
+            if (std::find(out.key_labels.begin(), out.key_labels.end(), *s) != out.key_labels.end()) {
+                l.problem(line_of(*ln), join(key, "label"), "label \"" + *s + "\" is used twice");
+                return;
+            }
+            label = *s;
+        }
+    } else if (!n.is_string()) {
+        l.problem(line_of(n), key, "must be a string or { key = \"...\", label = \"...\" }, not " + type_name(n));
+        return;
+    }
+    auto s = l.string(*value, value_key);
+    if (!s) return;
+    if (!l.masked(*s)) {  // a mask: --check-config of --print-config's output
+        if (s->size() < 16) {
+            l.problem(line_of(*value), value_key,
+                      "an API key must be at least 16 characters long (generate one with `openssl rand -hex 32`)");
+            return;
+        }
+        if (has_space_or_control(*s)) {
+            l.problem(line_of(*value), value_key, "an API key must not contain spaces or control characters");
+            return;
+        }
+        if (!seen.insert(*s).second) {
+            l.problem(line_of(*value), value_key, "duplicate API key");
+            return;
+        }
+    }
+    out.keys.push_back(*s);
+    out.key_labels.push_back(label);
+}
+
 void load_keys(Loader& l, const toml::node& keys, ApiConfig& out) {
-    auto* a = l.array_of(keys, "api.keys", "an array of strings");
+    auto* a = l.array_of(keys, "api.keys", "an array of keys (strings or { key, label } tables)");
     if (!a) return;
     if (a->empty()) l.problem(line_of(keys), "api.keys", "at least one API key is required");
     std::set<std::string> seen;
-    for (std::size_t i = 0; i < a->size(); ++i) {
-        const toml::node& n = *a->get(i);
-        const std::string key = item("api.keys", i);
-        auto s = l.string(n, key);
-        if (!s) continue;
-        if (l.masked(*s)) {  // --check-config of --print-config's output
-            out.keys.push_back(*s);
-            continue;
-        }
-        if (s->size() < 16) {
-            l.problem(line_of(n), key,
-                      "an API key must be at least 16 characters long (generate one with `openssl rand -hex 32`)");
-            continue;
-        }
-        if (has_space_or_control(*s)) {
-            l.problem(line_of(n), key, "an API key must not contain spaces or control characters");
-            continue;
-        }
-        if (!seen.insert(*s).second) {
-            l.problem(line_of(n), key, "duplicate API key");
-            continue;
-        }
-        out.keys.push_back(*s);
-    }
+    for (std::size_t i = 0; i < a->size(); ++i) load_key(l, *a->get(i), i, seen, out);
 }
 
 void load_table(Loader& l, const toml::table& t, ApiConfig& out) {
@@ -169,7 +241,10 @@ void load_table(Loader& l, const toml::table& t, ApiConfig& out) {
 
 }  // namespace
 
-std::optional<Flags> api_key(std::string_view name) { return find_key<ApiConfig>(kKeys, name); }
+std::optional<Flags> api_key(std::string_view name) {
+    if (name.starts_with("keys.")) return find_key<LabelledKey>(kKeyEntryKeys, name.substr(5));
+    return find_key<ApiConfig>(kKeys, name);
+}
 
 void print_api(Printer& p, const Config& cfg) {
     p.header("[api]", "api");

@@ -15,6 +15,9 @@ struct ApiConfig {
     std::string host = "127.0.0.1";     // split from listen
     std::uint16_t port = 8080;
     std::vector<std::string> keys;      // bearer keys, after ${VAR} expansion; never logged
+    // key_labels[i] names keys[i] in the audit log: the label given
+    // ({ key = "...", label = "shop" }) or "key#<i+1>".
+    std::vector<std::string> key_labels;
     std::size_t max_body_bytes = 64 * 1024;
     std::size_t max_connections = 512;             // open API connections, all clients together
     std::size_t max_connections_per_client = 64;   // per client IP address (IPv6: per /56)

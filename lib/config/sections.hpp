@@ -22,7 +22,10 @@ namespace depositd::config {
 class Printer;
 
 // The flags of a dotted key ("chains[0].headers.X-Key" -> chains' "headers"),
-// from its section's key table; nullopt for a key no table declares.
+// from its section's key table; nullopt for a key no table declares. A
+// section may declare the keys of its tables of tables under a dotted name
+// ("admin.users[0].password_hash" -> admin's "users.password_hash"), indices
+// left out; keys it does not declare take the flags of the key above them.
 std::optional<Flags> key_flags(std::string_view dotted);
 
 std::optional<Flags> daemon_key(std::string_view name);
@@ -53,5 +56,15 @@ void print_orders(Printer& p, const Config& cfg);
 std::optional<Flags> merchant_key(std::string_view name);
 void load_merchant(Loader& l, const toml::table& root, Config& cfg);
 void print_merchant(Printer& p, const Config& cfg);
+
+// [admin]: the console's users; "users.<key>" names a key of a user's table.
+std::optional<Flags> admin_key(std::string_view name);
+void load_admin(Loader& l, const toml::table& root, Config& cfg);
+void print_admin(Printer& p, const Config& cfg);
+
+// [notify] with [notify.telegram]; "telegram.<key>" names a key of the latter.
+std::optional<Flags> notify_key(std::string_view name);
+void load_notify(Loader& l, const toml::table& root, Config& cfg);
+void print_notify(Printer& p, const Config& cfg);
 
 }  // namespace depositd::config

@@ -15,4 +15,8 @@ namespace depositd {
 // bidirectional / zero-width format characters as \u{XXXX}.
 std::string quote_untrusted(std::string_view text, std::size_t max_chars = 200);
 
+// RFC 3986 percent-encoding of a URL component (a query value, a path
+// segment, an otpauth label): everything but A-Z a-z 0-9 - _ . ~ as %XX.
+std::string percent_encode(std::string_view text);
+
 }  // namespace depositd

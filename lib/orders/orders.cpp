@@ -13,6 +13,8 @@
 #include "orders/merchant.hpp"
 #include "orders/payment_uri.hpp"
 #include "orders/pricing.hpp"
+#include "core/text.hpp"
+#include "store/audit.hpp"
 #include "store/events.hpp"
 #include "store/pool.hpp"
 
@@ -138,6 +140,32 @@ Status emit_merchant_notify(store::Database& db, const config::Config& cfg, cons
 
 // --- State --------------------------------------------------------------------
 
+// The two forward steps of an order, shared by payments seen on chain
+// (settle) and by an operator settling an order by hand (mark_paid): the
+// same state change, the same events, the same merchant notify.
+Status enter_paid(store::Database& db, const config::Config& cfg, store::Order& o,
+                  const std::vector<store::Deposit>& deposits, std::int64_t now_ms) {
+    o.status = "paid";
+    o.paid_at = now_ms;
+    o.expired_at.reset();
+    if (auto s = emit_order_event(db, cfg, o, deposits, "order.paid", now_ms); !s) return s;
+    logger()->info("order {} ({}) paid{}: {} {}", o.id, o.order_id, o.manual ? " by hand" : "",
+                   human(o.paid_raw, o.decimals), o.currency);
+    return {};
+}
+
+Status enter_completed(store::Database& db, const config::Config& cfg, store::Order& o,
+                       const std::vector<store::Deposit>& deposits, std::int64_t now_ms) {
+    o.status = "completed";
+    o.completed_at = now_ms;
+    if (auto s = emit_order_event(db, cfg, o, deposits, "order.completed", now_ms); !s) return s;
+    if (auto s = emit_merchant_notify(db, cfg, o, deposits, now_ms); !s) return s;
+    if (o.mode == "address")
+        if (auto s = store::release_order_address(db, o.id, cooldown_ms(cfg), now_ms); !s) return s;
+    logger()->info("order {} ({}) completed{}", o.id, o.order_id, o.manual ? " by hand" : "");
+    return {};
+}
+
 // Recomputes paidAmount from the order's deposits as they are now and moves
 // the order: waiting -> paid -> completed, or paid -> waiting when its
 // deposits were reverted. An expired order whose payment, mined before
@@ -168,27 +196,16 @@ Status settle(store::Database& db, const config::Config& cfg, store::Order o, st
                 if (o.status == "expired")
                     logger()->info("order {} ({}): a payment mined before it expired arrived late; paid after all", o.id,
                                    o.order_id);
-                o.status = "paid";
-                o.paid_at = now_ms;
-                o.expired_at.reset();
-                if (auto s = emit_order_event(db, cfg, o, *deposits, "order.paid", now_ms); !s) return s;
-                logger()->info("order {} ({}) paid: {} {}", o.id, o.order_id, human(o.paid_raw, o.decimals), o.currency);
+                if (auto s = enter_paid(db, cfg, o, *deposits, now_ms); !s) return s;
             }
-            if (confirmed >= *pay) {
-                o.status = "completed";
-                o.completed_at = now_ms;
-                if (auto s = emit_order_event(db, cfg, o, *deposits, "order.completed", now_ms); !s) return s;
-                if (auto s = emit_merchant_notify(db, cfg, o, *deposits, now_ms); !s) return s;
-                if (o.mode == "address")
-                    if (auto s = store::release_order_address(db, o.id, cooldown_ms(cfg), now_ms); !s) return s;
-                logger()->info("order {} ({}) completed", o.id, o.order_id);
-            }
+            if (confirmed >= *pay)
+                if (auto s = enter_completed(db, cfg, o, *deposits, now_ms); !s) return s;
         } else if (o.status == "paid") {
             o.status = "waiting";
             o.paid_at.reset();
             logger()->warn("order {} ({}): its payment was reverted by a reorg; waiting again", o.id, o.order_id);
         }
-    } else if (o.status == "completed" && seen < *pay) {
+    } else if (o.status == "completed" && seen < *pay && !o.manual) {
         logger()->error("order {} ({}) completed, but its confirmed payment was reverted by a reorg deeper than the "
                         "confirmations",
                         o.id, o.order_id);
@@ -322,6 +339,7 @@ json::object order_to_json(const store::Order& o, const std::vector<store::Depos
         if (auto v = json::parse_bounded(*o.metadata)) meta = std::move(*v);
     j["metadata"] = std::move(meta);
     j["source"] = o.source;
+    j["manual"] = o.manual;  // settled by hand (POST /api/v1/orders/{id}/mark-paid)
     return j;
 }
 
@@ -577,6 +595,80 @@ Status on_deposit_change(store::Database& db, const config::Config& cfg, const s
                    d.id, human(d.raw_amount, d.decimals), d.currency, o.id, o.order_id,
                    o.status == "completed" || o.status == "expired" ? o.status : "past its expiresAt");
     return emit_late_payment(db, cfg, o, d, now_ms);
+}
+
+std::optional<std::string> check_reason(std::string_view reason) {
+    std::size_t chars = 0;
+    bool visible = false;
+    for (std::size_t i = 0; i < reason.size(); ++i) {
+        const auto c = static_cast<unsigned char>(reason[i]);
+        if (c < 0x20 || c == 0x7f) return "reason must not contain control characters (one line of text)";
+        if ((c & 0xc0) != 0x80) ++chars;  // a UTF-8 lead byte (or ASCII)
+        if (c != ' ') visible = true;
+    }
+    if (!visible) return "reason is required: say why the order is settled by hand";
+    if (chars > kMaxReason) return "reason must be at most " + std::to_string(kMaxReason) + " characters";
+    return std::nullopt;
+}
+
+MarkPaidOutcome mark_paid(store::Database& db, const config::Config& cfg, const std::string& id,
+                          const std::string& reason, const Actor& actor, std::int64_t now_ms) {
+    MarkPaidOutcome out;
+    auto fail = [&](MarkPaidOutcome::Kind k, std::string message) {
+        out.kind = k;
+        out.message = std::move(message);
+        return out;
+    };
+    if (auto why = check_reason(reason)) return fail(MarkPaidOutcome::Kind::invalid, *why);
+    store::Transaction tx(db);
+    if (!tx.begun()) {
+        logger()->error("mark paid {}: {}", id, tx.begun().error().describe());
+        return fail(MarkPaidOutcome::Kind::internal, "Internal error");
+    }
+    auto internal = [&](const Error& e) {
+        logger()->error("mark paid {}: {}", id, e.describe());
+        return fail(MarkPaidOutcome::Kind::internal, "Internal error");
+    };
+    auto found = store::get_order(db, id);
+    if (!found) return internal(found.error());
+    if (!*found) return fail(MarkPaidOutcome::Kind::not_found, "Order " + id + " not found");
+    store::Order o = std::move(**found);
+    if (o.status == "completed")
+        return fail(MarkPaidOutcome::Kind::conflict,
+                    "Order " + id + " is completed already" + (o.manual ? " (settled by hand)" : "") +
+                        "; nothing to mark");
+    auto deposits = store::deposits_of_order(db, o.id);
+    if (!deposits) return internal(deposits.error());
+    out.from = o.status;
+    o.manual = true;
+    if (o.status != "paid")
+        if (auto s = enter_paid(db, cfg, o, *deposits, now_ms); !s) return internal(s.error());
+    if (auto s = enter_completed(db, cfg, o, *deposits, now_ms); !s) return internal(s.error());
+    if (auto s = store::update_order_state(db, o); !s) return internal(s.error());
+
+    json::object detail;
+    detail["from"] = out.from;
+    detail["to"] = o.status;
+    detail["orderId"] = o.order_id;
+    detail["paidAmount"] = human(o.paid_raw, o.decimals);
+    detail["payAmount"] = human(o.pay_raw, o.decimals);
+    detail["currency"] = o.currency;
+    store::AuditEntry a;
+    a.at = now_ms;
+    a.actor_kind = actor.kind;
+    a.actor = actor.name;
+    a.action = "order.mark_paid";
+    a.target = o.id;
+    a.reason = reason;
+    a.detail = json::serialize(detail);
+    a.client = actor.client;
+    if (auto s = store::insert_audit(db, a); !s) return internal(s.error());
+    if (auto s = tx.commit(); !s) return internal(s.error());
+    logger()->warn("order {} ({}) marked paid by hand by {} {} (was {}): {}", o.id, o.order_id, actor.kind, actor.name,
+                   out.from, quote_untrusted(reason));
+    out.kind = MarkPaidOutcome::Kind::done;
+    out.order = std::move(o);
+    return out;
 }
 
 DepositObserver deposit_observer(const config::Config& cfg) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -93,6 +94,39 @@ Status on_deposit_change(store::Database& db, const config::Config& cfg, const s
 using DepositObserver =
     std::function<Status(store::Database&, const store::Deposit&, const std::string&, std::int64_t)>;
 DepositObserver deposit_observer(const config::Config& cfg);
+
+// --- Settling an order by hand ------------------------------------------------
+//
+// POST /api/v1/orders/{id}/mark-paid and the console's "mark paid": the shop
+// was paid another way (or checked a payment depositd could not match). The
+// order goes through the same steps as a payment seen on chain: order.paid
+// (unless it is paid already), then order.completed and the EPay notify /
+// epusdt callback of an order made by those protocols, so the shop's normal
+// completion flow runs; the events and the order say "manual": true. The
+// order's address cools down as after any completion. paidAmount stays what
+// really arrived on chain. One transaction with the audit log entry.
+
+// Who acts, for the audit log (store/audit.hpp).
+struct Actor {
+    std::string kind;                  // "api" | "console"
+    std::string name;                  // API key label | console user name
+    std::optional<std::string> client; // the request's client address
+};
+
+inline constexpr std::size_t kMaxReason = 500;  // characters of a reason (bytes of UTF-8 at most 4x)
+
+struct MarkPaidOutcome {
+    enum class Kind { done, invalid, not_found, conflict, internal } kind = Kind::internal;
+    std::string message;
+    std::optional<store::Order> order;  // done: the order as it is now
+    std::string from;                   // done: its status before
+};
+// `reason`: 1..kMaxReason characters, no control characters (checked here).
+// Conflict: the order is completed already.
+MarkPaidOutcome mark_paid(store::Database& db, const config::Config& cfg, const std::string& id,
+                          const std::string& reason, const Actor& actor, std::int64_t now_ms);
+// Whether `reason` is acceptable; the message says why not.
+std::optional<std::string> check_reason(std::string_view reason);
 
 // Expires the waiting orders whose expiresAt has passed (order.expired, the
 // address cools down), each in its own transaction. Returns how many.

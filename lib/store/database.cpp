@@ -1,5 +1,7 @@
 #include "store/database.hpp"
 
+#include <atomic>
+
 #include <sqlite3.h>
 
 #include <stdexcept>
@@ -142,17 +144,32 @@ int Database::changes() const { return sqlite3_changes(db_); }
 std::string Database::last_error() const { return sqlite3_errmsg(db_); }
 
 Transaction::Transaction(Database& db) : db_(db) {
-    begun_ = db_.exec("BEGIN IMMEDIATE");
+    // Inside a transaction already (an action that also writes the audit log
+    // around a function that groups its own writes): a savepoint, so the
+    // inner unit rolls back alone and commits only with the outer one.
+    if (sqlite3_get_autocommit(db_.handle()) == 0) {
+        static std::atomic<std::uint64_t> next{0};
+        savepoint_ = "depositd_sp_" + std::to_string(++next);
+        begun_ = db_.exec("SAVEPOINT " + savepoint_);
+    } else {
+        begun_ = db_.exec("BEGIN IMMEDIATE");
+    }
     if (!begun_) done_ = true;
 }
 
 Transaction::~Transaction() {
-    if (!done_) (void)db_.exec("ROLLBACK");
+    if (done_) return;
+    if (savepoint_.empty()) {
+        (void)db_.exec("ROLLBACK");
+    } else {
+        (void)db_.exec("ROLLBACK TO " + savepoint_);
+        (void)db_.exec("RELEASE " + savepoint_);
+    }
 }
 
 Status Transaction::commit() {
     if (done_) return make_error(Errc::internal, "transaction already finished");
-    auto s = db_.exec("COMMIT");
+    auto s = db_.exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_);
     if (s) done_ = true;
     return s;
 }

@@ -98,7 +98,10 @@ private:
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() succeeded.
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() succeeded. Opened
+// inside another transaction it is a SAVEPOINT instead: commit() releases it
+// (its writes become part of the outer transaction), without commit() only
+// its own writes are rolled back.
 class Transaction {
 public:
     explicit Transaction(Database& db);
@@ -113,6 +116,7 @@ private:
     Database& db_;
     Status begun_;
     bool done_ = false;
+    std::string savepoint_;  // empty: the outermost transaction
 };
 
 // The migrations compiled into the binary (schema/NNN_name.sql), in file

@@ -37,8 +37,9 @@ constexpr const char* kDeliverable =
     "NOT EXISTS (SELECT 1 FROM events p WHERE e.stream IS NOT NULL AND p.stream = e.stream "
     "AND p.seq < e.seq AND p.status <> 'delivered')";
 
-// Webhooks wait while [webhook].url is not set; merchant deliveries do not.
-constexpr const char* kKindAllowed = "(?9 OR e.kind <> 'webhook')";
+// Webhooks wait while [webhook].url is not set, Telegram messages while
+// [notify.telegram] is not; merchant deliveries do not.
+constexpr const char* kKindAllowed = "(?9 OR e.kind <> 'webhook') AND (?10 OR e.kind <> 'telegram')";
 
 std::optional<std::string> non_empty(const std::string& s) {
     if (s.empty()) return std::nullopt;
@@ -100,6 +101,24 @@ Result<std::optional<EventRow>> get_event(Database& db, const std::string& id) {
     return std::optional<EventRow>(read_event(q));
 }
 
+Result<std::vector<EventRow>> events_selected(Database& db, Statement& ids_query) {
+    std::vector<std::string> ids;
+    for (;;) {
+        auto r = ids_query.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        ids.push_back(ids_query.text(0));
+    }
+    std::vector<EventRow> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) {
+        auto e = get_event(db, id);
+        if (!e) return e.error();
+        if (*e) out.push_back(std::move(**e));
+    }
+    return out;
+}
+
 Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_ms) {
     Transaction tx(db);
     if (!tx.begun()) return tx.begun().error();
@@ -136,13 +155,15 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
 }
 
 Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
-                                         const std::unordered_set<std::string>& exclude, bool webhooks) {
+                                         const std::unordered_set<std::string>& exclude, bool webhooks,
+                                         bool telegram) {
     std::vector<EventRow> out;
     if (limit == 0) return out;
     auto q = db.prepare(std::string("SELECT ") + kEventColumns +
                         " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kKindAllowed +
                         " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit + exclude.size())).bind(9, webhooks ? 1 : 0);
+    q.bind(10, telegram ? 1 : 0);
     while (out.size() < limit) {
         auto r = q.step();
         if (!r) return r.error();
@@ -154,10 +175,10 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
 }
 
 Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
-                                                 bool webhooks) {
+                                                 bool webhooks, bool telegram) {
     auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at FROM events e WHERE e.status = 'pending' AND ") +
                         kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
-    q.bind(1, static_cast<std::int64_t>(exclude.size() + 1)).bind(9, webhooks ? 1 : 0);
+    q.bind(1, static_cast<std::int64_t>(exclude.size() + 1)).bind(9, webhooks ? 1 : 0).bind(10, telegram ? 1 : 0);
     for (;;) {
         auto r = q.step();
         if (!r) return r.error();

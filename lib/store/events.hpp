@@ -17,6 +17,7 @@ namespace depositd::store {
 //   webhook  signed POST of the payload to [webhook].url; success = any 2xx
 //   epay     GET of `target` (notify URL + signed query); success = body contains "success"
 //   epusdt   POST of the payload (JSON) to `target`; success = body is "ok"
+//   telegram POST of the message to the Bot API ([notify.telegram]); success = {"ok":true}
 inline constexpr const char* kKindWebhook = "webhook";
 inline constexpr const char* kKindEpay = "epay";
 inline constexpr const char* kKindEpusdt = "epusdt";
@@ -74,6 +75,8 @@ Result<EventPage> list_events(Database& db, const EventFilter& f);
 // The event as the API and `depositctl events list --json` show it.
 json::object event_to_json(const EventRow& e);
 Result<std::optional<EventRow>> get_event(Database& db, const std::string& id);
+// The events whose ids `ids_query` selects (its first column), in its order.
+Result<std::vector<EventRow>> events_selected(Database& db, Statement& ids_query);
 // Marks the event pending with next_attempt_at = now (deliver again now,
 // same id). false when no such event.
 Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_ms);
@@ -99,14 +102,17 @@ namespace depositd::store {
 // is in `exclude` (in flight) are skipped. A read only: a single dispatcher
 // per database owns delivery. Without `webhooks` (no [webhook].url) only the
 // merchant deliveries (epay, epusdt) are taken; webhooks stay pending.
+// Telegram messages (kind "telegram") are taken only with `telegram`
+// ([notify.telegram] configured).
 Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
-                                         const std::unordered_set<std::string>& exclude = {}, bool webhooks = true);
+                                         const std::unordered_set<std::string>& exclude = {}, bool webhooks = true,
+                                         bool telegram = false);
 
 // The earliest next_attempt_at of a deliverable pending event not in
 // `exclude`; nullopt when there is none. The dispatcher sleeps until then.
 Result<std::optional<std::int64_t>> next_due_at(Database& db,
                                                  const std::unordered_set<std::string>& exclude = {},
-                                                 bool webhooks = true);
+                                                 bool webhooks = true, bool telegram = false);
 
 // One row of delivery_attempts.
 struct AttemptRecord {

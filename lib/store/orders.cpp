@@ -8,7 +8,7 @@ namespace {
 constexpr const char* kOrderColumns =
     "id, order_id, source, mode, status, chain_id, currency, contract, decimals, amount, pay_raw, paid_raw, "
     "fiat_amount, fiat_currency, rate, address_id, address, redirect_url, notify_url, merchant, metadata, link_id, "
-    "created_at, expires_at, paid_at, completed_at, expired_at, client, visitor";
+    "created_at, expires_at, paid_at, completed_at, expired_at, client, visitor, manual";
 
 Order read_order(const Statement& q) {
     Order o;
@@ -41,6 +41,7 @@ Order read_order(const Statement& q) {
     o.expired_at = q.opt_int64(26);
     o.client = q.opt_text(27);
     o.visitor = q.opt_text(28);
+    o.manual = q.int64(29) != 0;
     return o;
 }
 
@@ -115,9 +116,10 @@ Status insert_order(Database& db, const Order& o) {
 
 Status update_order_state(Database& db, const Order& o) {
     auto q = db.prepare(
-        "UPDATE orders SET status = ?2, paid_raw = ?3, paid_at = ?4, completed_at = ?5, expired_at = ?6 WHERE id = ?1");
+        "UPDATE orders SET status = ?2, paid_raw = ?3, paid_at = ?4, completed_at = ?5, expired_at = ?6, manual = ?7 "
+        "WHERE id = ?1");
     q.bind(1, o.id).bind(2, o.status).bind(3, o.paid_raw).bind(4, o.paid_at).bind(5, o.completed_at);
-    q.bind(6, o.expired_at);
+    q.bind(6, o.expired_at).bind(7, o.manual ? 1 : 0);
     if (auto s = q.run(); !s) return s;
     if (db.changes() != 1) return make_error(Errc::not_found, "no order " + o.id);
     return {};

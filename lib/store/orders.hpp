@@ -47,12 +47,13 @@ struct Order {
     std::optional<std::int64_t> expired_at;
     std::optional<std::string> client;       // checkout orders: the client address key (per-client cap)
     std::optional<std::string> visitor;      // checkout orders: the visitor cookie's id
+    bool manual = false;                     // settled by hand (mark-paid), not by a payment seen on chain
 };
 
 // Errc::conflict when a unique index refuses it (a live order with that
 // merchant id, or an open order with that amount on that address).
 Status insert_order(Database& db, const Order& o);
-// status, paid_raw, paid_at, completed_at, expired_at.
+// status, paid_raw, paid_at, completed_at, expired_at, manual.
 Status update_order_state(Database& db, const Order& o);
 // Moves a waiting order to expired; false when it was not waiting any more.
 Result<bool> expire_order(Database& db, const std::string& id, std::int64_t now_ms);

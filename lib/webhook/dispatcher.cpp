@@ -17,6 +17,8 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "store/async.hpp"
+#include "store/notify.hpp"
+#include "webhook/telegram.hpp"
 
 #ifndef DEPOSITD_VERSION
 #define DEPOSITD_VERSION "0.0.0"
@@ -214,8 +216,9 @@ asio::awaitable<std::chrono::milliseconds> Dispatcher::wait_time(bool slots_free
     if (!slots_free) co_return poll_;  // a finished delivery wakes us
     auto exclude = in_flight_;
     const bool webhooks = webhooks_enabled();
-    auto next = co_await store::async_write(store_, [&exclude, webhooks](store::Database& db) {
-        return store::next_due_at(db, exclude, webhooks);
+    const bool telegram = telegram_ != nullptr;
+    auto next = co_await store::async_write(store_, [&exclude, webhooks, telegram](store::Database& db) {
+        return store::next_due_at(db, exclude, webhooks, telegram);
     });
     if (!next) {
         logger()->error("cannot read the webhook outbox: {}", next.error().describe());
@@ -246,8 +249,9 @@ asio::awaitable<void> Dispatcher::run() {
             const std::size_t want = cap - in_flight_.size();
             auto exclude = in_flight_;
             const bool webhooks = webhooks_enabled();
-            auto due = co_await store::async_write(store_, [now, want, &exclude, webhooks](store::Database& db) {
-                return store::due_events(db, now, want, exclude, webhooks);
+            const bool telegram = telegram_ != nullptr;
+            auto due = co_await store::async_write(store_, [now, want, &exclude, webhooks, telegram](store::Database& db) {
+                return store::due_events(db, now, want, exclude, webhooks, telegram);
             });
             if (!due) logger()->error("cannot read the webhook outbox: {}", due.error().describe());
             else
@@ -306,11 +310,18 @@ void Dispatcher::note_receiver(bool answered) {
 
 asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     const std::int64_t started_ms = clock_.now_ms();
-    net::HttpRequest req = build_delivery(ev, config_, signer_ ? &*signer_ : nullptr, started_ms);
-    if (ev.kind != store::kKindWebhook && !allow_private_targets_) req.public_only = true;
+    const bool telegram = ev.kind == store::kKindTelegram && telegram_;
+    net::HttpRequest req = telegram ? telegram_request(ev, *telegram_, false, config_.timeout)
+                                    : build_delivery(ev, config_, signer_ ? &*signer_ : nullptr, started_ms);
+    if (!telegram && ev.kind != store::kKindWebhook && !allow_private_targets_) req.public_only = true;
 
     const auto t0 = std::chrono::steady_clock::now();
     auto res = co_await http_.request(std::move(req));
+    // Telegram refused the markup: the same words as plain text, at once.
+    if (telegram && res && read_answer(res->status, res->body).markup_refused) {
+        logger()->warn("event {}: Telegram refused the message's MarkdownV2; sending it as plain text", ev.id);
+        res = co_await http_.request(telegram_request(ev, *telegram_, true, config_.timeout));
+    }
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
 
     AttemptResult ar;
@@ -322,10 +333,18 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
         ar.status = res->status;
         rec.status_code = res->status;
         rec.response_excerpt = response_excerpt(res->body);
-        std::string why;
-        ar.accepted = judge(ev.kind, res->status, res->body, why);
-        if (!*ar.accepted && !why.empty()) ar.error = why;
-        if (res->status == 429 || res->status == 503) {
+        if (telegram) {
+            // {"ok":true,...}; 429 says when to come back in parameters.retry_after.
+            const TelegramAnswer a = read_answer(res->status, res->body);
+            ar.accepted = a.ok;
+            if (!a.ok) ar.error = "Telegram: " + (a.description.empty() ? std::string("not ok") : a.description);
+            if (a.retry_after_s) ar.retry_after_ms = *a.retry_after_s * 1000;
+        } else {
+            std::string why;
+            ar.accepted = judge(ev.kind, res->status, res->body, why);
+            if (!*ar.accepted && !why.empty()) ar.error = why;
+        }
+        if ((res->status == 429 || res->status == 503) && ar.retry_after_ms < 0) {
             auto ra = res->header("retry-after");
             if (!ra.empty()) ar.retry_after_ms = net::retry_after_ms(ra, clock_.now_ms());
         }
@@ -344,6 +363,13 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     std::uniform_real_distribution<double> jitter(-1.0, 1.0);
     auto outcome = decide(ar, ev.attempts, config_.schedule, clock_.now_ms(), jitter(rng_));
     if (outcome.kind != store::AttemptOutcome::Kind::delivered && !rec.error) rec.error = outcome.error;
+    if (telegram) {
+        // The bot token is part of the URL: whatever the transport said about
+        // the request never carries it into the log or the database.
+        outcome.error = redact_token(outcome.error, telegram_->bot_token);
+        if (rec.error) rec.error = redact_token(*rec.error, telegram_->bot_token);
+        if (rec.response_excerpt) rec.response_excerpt = redact_token(*rec.response_excerpt, telegram_->bot_token);
+    }
 
     if (ev.kind == store::kKindWebhook) note_receiver(res.ok() || res.error().status > 0);
 

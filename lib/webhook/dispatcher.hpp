@@ -91,6 +91,11 @@ public:
     // Ends run() promptly. Safe from any thread.
     void stop();
 
+    // [notify.telegram]: Telegram messages in the outbox (kind "telegram")
+    // are delivered to the Bot API with these settings. Without it they
+    // wait. Before run(); `telegram` outlives the dispatcher.
+    void set_telegram(const config::TelegramConfig* telegram) { telegram_ = telegram; }
+
     // How often the outbox is looked at without a wake() (picks up resends
     // made by depositctl in another process). Default 1 s.
     void set_poll_interval(std::chrono::milliseconds d) { poll_ = d; }
@@ -126,6 +131,7 @@ private:
     config::WebhookConfig config_;
     const Clock& clock_;
     std::optional<Signer> signer_;
+    const config::TelegramConfig* telegram_ = nullptr;
     std::string signer_error_;
     boost::asio::steady_timer timer_;
     std::chrono::milliseconds poll_{1000};

@@ -1,12 +1,15 @@
 // libFuzzer target on api::Handler::handle (clang only; see docs/api.md).
-// Input layout: byte 0 picks the method, byte 1 the Authorization variant,
-// then the target up to the first '\n', then the body.
+// Input layout: byte 0 picks the method, byte 1 the Authorization variant
+// (and, for /admin, the cookie), then the target up to the first '\n', then
+// the body. The console is on ([admin] with one user), so /admin's login,
+// forms and pages are fuzzed too.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "api/handler.hpp"
+#include "codec/password.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -35,6 +38,12 @@ struct World {
         eth.kind = Protocol::evm;
         config.chains.push_back(eth);
         config.pool.cooldown = std::chrono::minutes(1);
+        // A console user with a hash of libsodium's smallest cost (fast to verify).
+        auto hash = codec::hash_password_like(
+            "fuzz-password", "$argon2id$v=19$m=8,t=1,p=1$LzlCYUhjVlJjdGpOL2lqVA$ieJOaOs+Wa4pBWNdJJDR9LDBsAAZICNTR6k9zNt/4II");
+        if (!hash) __builtin_trap();
+        config.admin.enabled = true;
+        config.admin.users = {{"fuzz", *hash, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "fuzz"}};
         // A real file: the handler reads through the store's read-only connections.
         const auto path = (std::filesystem::temp_directory_path() /
                            ("depositd-fuzz-" + std::to_string(::getpid()) + ".sqlite")).string();
@@ -65,9 +74,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size < 2) return 0;
     static const char* methods[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", ""};
     static const char* auths[] = {"Bearer fuzz-key", "", "Bearer nope", "bearer fuzz-key"};
+    static const char* cookies[] = {"", "depositd_session=x", "depositd_login=0123456789abcdef0123456789abcdef0123",
+                                    "depositd_lang=zh; depositd_session="};
     api::Request r;
     r.method = methods[data[0] % 8];
     r.authorization = auths[data[1] % 4];
+    r.cookie = cookies[(data[1] >> 2) % 4];
+    r.peer = "192.0.2.1";
+    r.content_type = "application/x-www-form-urlencoded";
     std::string rest(reinterpret_cast<const char*>(data + 2), size - 2);
     auto nl = rest.find('\n');
     r.target = rest.substr(0, nl);

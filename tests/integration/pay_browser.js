@@ -10,34 +10,15 @@
 //   -> ERRORS <json>    script errors, CSP violations, console errors (must be [])
 // Any failed expectation throws: the process exits 1 with the reason.
 'use strict';
-const readline = require('readline');
-const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
+const common = require('./browser_common');
+const { nextLine, say, expect, errors, run } = common;
 
 const cfg = JSON.parse(process.argv[2]);
-const errors = [];
-const lines = readline.createInterface({ input: process.stdin });
-const waiting = [];
-lines.on('line', (l) => { const w = waiting.shift(); if (w) w(l.trim()); });
-const nextLine = () => new Promise((resolve) => waiting.push(resolve));
-const say = (s) => process.stdout.write(s + '\n');
-function expect(cond, what) { if (!cond) throw new Error('expectation failed: ' + what); }
+// The status poll of a page that navigates away is aborted; nothing else may fail.
+const watch = (page, name) => common.watch(page, name, { failed: (r) => r.url().includes('/status') });
 
-function watch(page, name) {
-  page.on('pageerror', (e) => errors.push(`${name}: page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${name}: console: ${m.text()}`); });
-  page.on('requestfailed', (r) => {
-    // The status poll of a page that navigates away is aborted; nothing else may fail.
-    if (!r.url().includes('/status')) errors.push(`${name}: request failed: ${r.url()} ${r.failure() && r.failure().errorText}`);
-  });
-}
-
-(async () => {
-  const args = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-                '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
-  if (cfg.noSandbox) args.push('--no-sandbox');
-  const context = await chromium.launchPersistentContext(cfg.userDataDir, {
-    executablePath: cfg.chromium, headless: true, args, locale: 'en-US', timeout: 60000,
-  });
+run(async () => {
+  const context = await common.launch(cfg, cfg.userDataDir, 'en-US');
   try {
     // --- the payment page, in English --------------------------------------
     const page = await context.newPage();
@@ -79,9 +60,7 @@ function watch(page, name) {
 
     // --- another order, for a Chinese-speaking payer ------------------------
     // A browser whose locale is zh-CN (it sends Accept-Language: zh-CN,zh;q=0.9).
-    const zhContext = await chromium.launchPersistentContext(cfg.userDataDir + '-zh', {
-      executablePath: cfg.chromium, headless: true, args, locale: 'zh-CN', timeout: 60000,
-    });
+    const zhContext = await common.launch(cfg, cfg.userDataDir + '-zh', 'zh-CN');
     const zh = await zhContext.newPage();
     watch(zh, 'zh');
     const zres = await zh.goto(cfg.zhUrl, { waitUntil: 'load' });
@@ -99,9 +78,4 @@ function watch(page, name) {
   } finally {
     await context.close();
   }
-  process.exit(0);
-})().catch((e) => {
-  process.stdout.write('FAILED ' + (e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e)) + '\n');
-  process.stdout.write('ERRORS ' + JSON.stringify(errors) + '\n');
-  process.exit(1);
 });

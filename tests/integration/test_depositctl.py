@@ -748,3 +748,52 @@ class UsageTest(Ctl):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AdminCredentialsTest(Ctl):
+    """depositctl admin hash-password / totp-secret: no configuration needed,
+    the password only from stdin (never argv), hashes another argon2
+    implementation verifies (PHP's password_verify, libargon2)."""
+
+    def test_hash_password_from_stdin_verifies_elsewhere(self):
+        r = self.ctl("admin", "hash-password", config=False, stdin="correct horse battery staple\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        hashed = r.stdout.strip()
+        self.assertRegex(hashed, r"^\$argon2id\$v=19\$m=65536,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$")
+        self.assertNotIn("correct horse", r.stdout + r.stderr)
+        php = shutil.which("php")
+        if php:
+            for pw, want in (("correct horse battery staple", "yes"), ("correct horse battery stapl", "no")):
+                v = subprocess.run([php, "-r", "echo password_verify(stream_get_contents(STDIN), $argv[1]) ? 'yes' : 'no';",
+                                    hashed], input=pw, capture_output=True, text=True, timeout=60)
+                self.assertEqual(v.stdout, want, v.stderr)
+        # A second hash of the same password has another salt.
+        again = self.ctl("admin", "hash-password", config=False, stdin="correct horse battery staple\n")
+        self.assertNotEqual(again.stdout.strip(), hashed)
+        # Short: a warning, still a hash.
+        short = self.ctl("admin", "hash-password", config=False, stdin="short\n")
+        self.assertEqual(short.returncode, 0)
+        self.assertIn("warning", short.stderr)
+
+    def test_hash_password_refuses_argv_and_empty_input(self):
+        r = self.ctl("admin", "hash-password", "hunter2", config=False, stdin="x\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage", r.stderr)
+        self.assertEqual(r.stdout, "")
+        for stdin in ("", "\n"):
+            r = self.ctl("admin", "hash-password", config=False, stdin=stdin)
+            self.assertEqual(r.returncode, 2, repr(stdin))
+            self.assertEqual(r.stdout, "")
+
+    def test_totp_secret(self):
+        r = self.ctl("admin", "totp-secret", "--user", "ops alice", "--issuer", "Shop 1", config=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().split("\n")
+        self.assertRegex(lines[0], r'^totp_secret = "[A-Z2-7]{32}"$')
+        secret = lines[0].split('"')[1]
+        self.assertEqual(lines[1], f"otpauth://totp/Shop%201:ops%20alice?secret={secret}&issuer=Shop%201"
+                                   "&algorithm=SHA1&digits=6&period=30")
+        other = self.ctl("admin", "totp-secret", "--user", "x", config=False)
+        self.assertNotIn(secret, other.stdout)
+        self.assertEqual(self.ctl("admin", "totp-secret", config=False).returncode, 2)
+        self.assertEqual(self.ctl("admin", config=False).returncode, 2)

@@ -46,6 +46,8 @@ ROUTES = {
     "orders.create": [("post", "/api/v1/orders")],
     "orders.list": [("get", "/api/v1/orders")],
     "orders.get": [("get", "/api/v1/orders/{id}")],
+    "orders.mark_paid": [("post", "/api/v1/orders/{id}/mark-paid")],
+    "audit.list": [("get", "/api/v1/audit")],
     "links.create": [("post", "/api/v1/payment-links")],
     "links.list": [("get", "/api/v1/payment-links")],
     "links.get": [("get", "/api/v1/payment-links/{id}")],
@@ -745,6 +747,26 @@ class OpenApiContract(unittest.TestCase):
         self.get("/api/v1/events?type=nope", expect=400)
         self.get("/api/v1/events?limit=101", expect=400)
         self.get("/api/v1/links?x=1", expect=404)
+
+        # --- an order settled by hand, and the audit log -----------------------------------------------
+        manual = self.post("/api/v1/orders", {"orderId": "API-9", "amount": "2"}, expect=201)["data"]
+        self.post(f"/api/v1/orders/{manual['id']}/mark-paid", {}, expect=400)
+        self.post(f"/api/v1/orders/{manual['id']}/mark-paid", {"reason": "x", "paid": True}, expect=400)
+        settled = self.post(f"/api/v1/orders/{manual['id']}/mark-paid", {"reason": "paid by bank transfer"},
+                            expect=200)["data"]
+        self.assertEqual((settled["status"], settled["manual"]), ("completed", True))
+        self.post(f"/api/v1/orders/{manual['id']}/mark-paid", {"reason": "again"}, expect=409)
+        self.post("/api/v1/orders/ord_doesnotexist/mark-paid", {"reason": "x"}, expect=404)
+        self.get(f"/api/v1/orders/{manual['id']}/mark-paid", expect=405)
+        audit = self.get("/api/v1/audit?limit=2", expect=200)["data"]
+        self.assertEqual(len(audit["entries"]), 2)
+        self.assertEqual(audit["entries"][0]["action"], "order.mark_paid")
+        self.get(f"/api/v1/audit?cursor={audit['pagination']['nextCursor']}", expect=200)
+        mine = self.get(f"/api/v1/audit?action=order.mark_paid&target={manual['id']}&actor=key%231", expect=200)
+        self.assertEqual(len(mine["data"]["entries"]), 1)
+        self.get("/api/v1/audit?action=nope", expect=400)
+        self.get("/api/v1/audit?cursor=x", expect=400)
+        self.call("POST", "/api/v1/audit", expect=405)
 
         # --- unbind ----------------------------------------------------------------------------------
         self.post("/api/v1/deposits/unbind", {"depositReference": "player_2", "protocol": "evm"}, expect=200)

@@ -10,25 +10,18 @@ Skipped (exit 77, ctest SKIP_RETURN_CODE) only when chromium is not
 installed; `make test` installs it (scripts/setup --test).
 """
 import os
-import queue
 import shutil
-import subprocess
-import sys
 import tempfile
-import threading
 import unittest
 import urllib.parse
 
-CHROMIUM = os.environ.get("DEPOSITD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    # unittest has no skip exit code; ctest needs one (SKIP_RETURN_CODE 77).
-    print("chromium is not installed: browser test skipped (apt-get install chromium, or make test)", flush=True)
-    os._exit(77)
+from browser import CHROMIUM, Driver, skip_without_chromium
 
-from harness import SOURCE, Anvil, Daemon, evm_chain_block, pool_addresses, wait_until  # noqa: E402
+skip_without_chromium()
+
+from harness import Anvil, Daemon, evm_chain_block, pool_addresses, wait_until  # noqa: E402
 from orders_shop import MERCHANT_PID, Shop, epay_sign, http_raw, orders_toml  # noqa: E402
 
-PLAYWRIGHT = os.path.join(SOURCE, ".peers", "browser", "node_modules", "playwright-core")
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pay_browser.js")
 
 
@@ -56,10 +49,6 @@ class PayPageInBrowser(unittest.TestCase):
         return headers["location"].rsplit("/", 1)[1]
 
     def test_payment_page_in_chromium(self):
-        self.assertTrue(os.path.isdir(PLAYWRIGHT), "playwright-core is not installed (run scripts/setup --test)")
-        node = shutil.which("node")
-        self.assertIsNotNone(node, "node is not installed")
-
         anvil = Anvil()
         self.cleanups.append(anvil.stop)
         token = anvil.deploy_token()
@@ -84,38 +73,9 @@ class PayPageInBrowser(unittest.TestCase):
             "address": order["address"], "amount": "5", "currency": "USDT", "uri": order["paymentUri"],
             "returnPrefix": shop.base + "/return",
         }
-        env = dict(os.environ, PLAYWRIGHT_CORE=PLAYWRIGHT, HOME=self.work)
-        proc = subprocess.Popen([node, DRIVER, __import__("json").dumps(settings)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                start_new_session=True)
-        self.cleanups.append(lambda: (proc.poll() is None and proc.kill(), proc.wait(timeout=10)))
-        lines = queue.Queue()
-        seen = []
-
-        def reader():
-            for line in proc.stdout:
-                lines.put(line.rstrip("\n"))
-            lines.put(None)
-
-        threading.Thread(target=reader, daemon=True).start()
-
-        def expect(prefix, timeout=90):
-            while True:
-                try:
-                    line = lines.get(timeout=timeout)
-                except queue.Empty:
-                    self.fail(f"browser driver said nothing for {timeout}s waiting for {prefix}; so far: {seen}")
-                if line is None:
-                    self.fail(f"browser driver ended before {prefix}: {seen}")
-                seen.append(line)
-                if line.startswith("FAILED"):
-                    self.fail("\n".join(seen))
-                if line.startswith(prefix):
-                    return line[len(prefix):].strip()
-
-        def send(text):
-            proc.stdin.write(text + "\n")
-            proc.stdin.flush()
+        driver = Driver(self, DRIVER, settings, self.work)
+        self.cleanups.append(driver.stop)
+        expect, send = driver.expect, driver.send
 
         expect("READY")
         anvil.transfer_token(token, order["address"], 5_000_000)   # one block: seen, not confirmed
@@ -131,10 +91,7 @@ class PayPageInBrowser(unittest.TestCase):
                          (trade_no, "WEB-1", "TRADE_SUCCESS", "35"))
         self.assertEqual(shop.returns[-1], params)
         expect("ZH")
-        errors = expect("ERRORS")
-        self.assertEqual(errors, "[]", "script errors, CSP violations or failed requests in the browser")
-        proc.wait(timeout=30)
-        self.assertEqual(proc.returncode, 0, seen)
+        driver.finish()
         wait_until(lambda: d.get(f"/api/v1/orders/{trade_no}")[1]["data"]["status"] == "completed", timeout=10,
                    what="order completed")
 

@@ -3,9 +3,6 @@
 // envelopes, redirects, the HTML and its Content-Security-Policy.
 #include <gtest/gtest.h>
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include "api/handler.hpp"
 #include "api_test_util.hpp"
 #include "orders/merchant.hpp"
@@ -17,29 +14,7 @@ using namespace depositd::api::testing;
 
 namespace {
 
-std::string sha256_b64(const std::string& s) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
-    unsigned char out[64];
-    int n = EVP_EncodeBlock(out, md, SHA256_DIGEST_LENGTH);
-    return std::string(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
-}
-
-std::string between(const std::string& s, const std::string& open, const std::string& close) {
-    auto a = s.find(open);
-    if (a == std::string::npos) return {};
-    a += open.size();
-    auto b = s.find(close, a);
-    return b == std::string::npos ? std::string() : s.substr(a, b - a);
-}
-
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
-
-std::string header(const Response& r, const std::string& name) {
-    for (const auto& [k, v] : r.headers)
-        if (k == name) return v;
-    return {};
-}
 
 class ApiOrders : public ::testing::Test {
 protected:

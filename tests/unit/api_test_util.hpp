@@ -3,6 +3,9 @@
 // a config with two EVM chains and one TRON chain, and pool/deposit helpers.
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -146,5 +149,30 @@ inline store::Deposit make_deposit(std::int64_t address_id, const std::string& a
 }
 
 inline json::value parse(const std::string& body) { return json::parse(body); }
+
+// Base64 of SHA-256: what a CSP 'sha256-…' source holds.
+inline std::string sha256_b64(const std::string& s) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+    unsigned char out[64];
+    int n = EVP_EncodeBlock(out, md, SHA256_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+}
+
+// The text between the first `open` and the next `close` ("" if none).
+inline std::string between(const std::string& s, const std::string& open, const std::string& close) {
+    auto a = s.find(open);
+    if (a == std::string::npos) return {};
+    a += open.size();
+    auto b = s.find(close, a);
+    return b == std::string::npos ? std::string() : s.substr(a, b - a);
+}
+
+// The value of an extra header of a response ("" if absent).
+inline std::string header(const Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return {};
+}
 
 }  // namespace depositd::api::testing

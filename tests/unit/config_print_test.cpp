@@ -23,8 +23,12 @@ std::string env(const std::string& name) {
         {"OLD_SECRET", "whsec_AAECAwQFBgcICQoLDA0ODw=="},
         {"RPC_KEY", "rpc-secret-key-42"},
         {"TRONGRID_KEY", "trongrid-secret-value"},
-        {"MERCHANT_KEY", "merchant-key-0123456789"},
+        {"MERCHANT_KEY", "merchant-key-0123456789abcdef0123456789"},
         {"RPC_URL", "https://eth.example/v2/env-url-key-0123456789"},
+        {"OPS_KEY", "ops-api-key-0123456789abcdef"},
+        {"ALICE_HASH", "$argon2id$v=19$m=65536,t=2,p=1$LzlCYUhjVlJjdGpOL2lqVA$ieJOaOs+Wa4pBWNdJJDR9LDBsAAZICNTR6k9zNt/4II"},
+        {"BOB_TOTP", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
+        {"TG_TOKEN", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"},
     };
     auto it = vars.find(name);
     return it == vars.end() ? std::string() : it->second;
@@ -76,6 +80,15 @@ std::string values(const Config& c) {
     o << "|" << r.fiat << "|" << r.rate << "|" << r.rate_source << "|" << r.rate_path << "|" << d(r.rate_refresh) << "|"
       << d(r.rate_max_age) << "|" << r.precision << "|" << (r.cooldown ? d(*r.cooldown) : "never") << "\n"
       << c.merchant.enabled << "|" << c.merchant.pid << "|" << c.merchant.key << "\n";
+    for (const auto& l : c.api.key_labels) o << l << ";";
+    o << "\n" << c.admin.enabled << "|";
+    for (const auto& u : c.admin.users) o << u.name << "," << u.password_hash << "," << u.totp_secret << ";";
+    o << "|" << d(c.admin.session_idle) << "|" << d(c.admin.session_max) << "|"
+      << (c.admin.secure_cookies ? std::to_string(*c.admin.secure_cookies) : "-") << "\n";
+    const auto& t = c.notify.telegram;
+    o << t.enabled << "|" << t.bot_token << "|" << t.chat_id << "|";
+    for (const auto& e : t.events) o << e << ";";
+    o << "|" << t.api_base << "|" << d(t.alert_interval) << "\n";
     return o.str();
 }
 
@@ -88,7 +101,7 @@ stall_timeout = "5m"
 
 [api]
 listen = "[::1]:9090"
-keys = ["${API_KEY}"]
+keys = ["${API_KEY}", { key = "${OPS_KEY}", label = "ops" }]
 max_body_bytes = 100000
 max_connections = 300
 max_connections_per_client = 20
@@ -135,7 +148,7 @@ chain_id = 1
 max_response_size = "16MiB"
 
 [pool]
-cooldown = "0s"
+cooldown = "3h"  # at least the widest attribution_skew (bitcoin: 2h)
 low_water = 7
 
 [orders]
@@ -155,6 +168,22 @@ cooldown = "never"
 [merchant]
 pid = 1001
 key = "${MERCHANT_KEY}"
+
+[admin]
+users = [
+  { name = "alice", password_hash = "${ALICE_HASH}" },
+  { name = "bob", password_hash = "${ALICE_HASH}", totp_secret = "${BOB_TOTP}" },
+]
+session_idle = "10m"
+session_max = "2h"
+secure_cookies = false
+
+[notify.telegram]
+bot_token = "${TG_TOKEN}"
+chat_id = -1001234567890
+events = ["order.paid", "chain.halted"]
+api_base = "http://127.0.0.1:8081/"
+alert_interval = "0s"
 )toml";
 
 }  // namespace
@@ -170,10 +199,10 @@ TEST(ConfigPrint, EveryKeyRoundTrips) {
     EXPECT_EQ(to_toml(*again.config), printed);  // a fixed point
     // ${VAR}s of secrets are printed as written, never their values.
     for (const char* ref : {"${API_KEY}", "${WEBHOOK_SECRET}", "${OLD_SECRET}", "apikey=${RPC_KEY}", "${TRONGRID_KEY}",
-                            "${MERCHANT_KEY}", "${RPC_URL}"})
+                            "${MERCHANT_KEY}", "${RPC_URL}", "${OPS_KEY}", "${ALICE_HASH}", "${BOB_TOTP}", "${TG_TOKEN}"})
         EXPECT_NE(printed.find(ref), std::string::npos) << ref;
     for (const char* secret : {"env-api-key", "whsec_", "rpc-secret-key", "trongrid-secret", "merchant-key",
-                               "env-url-key"})
+                               "env-url-key", "ops-api-key", "$argon2id", "GEZDGNBV", "AAHdqTcv"})
         EXPECT_EQ(printed.find(secret), std::string::npos) << secret;
     // Resolved and filled in: the preset's confirmations, relative paths made absolute.
     EXPECT_NE(printed.find("confirmations = \"finalized\"\npoll_interval = \"3s\""), std::string::npos);
@@ -182,6 +211,61 @@ TEST(ConfigPrint, EveryKeyRoundTrips) {
     EXPECT_NE(printed.find("[[chains]]\npreset = \"tron\"\nid = \"tron-main\"\nkind = \"tron\""), std::string::npos);
     EXPECT_NE(printed.find("headers = { TRON-PRO-API-KEY = \"${TRONGRID_KEY}\", X-Client = \"${API_KEY}\" }"),
               std::string::npos);
+    EXPECT_NE(printed.find("keys = [\n  \"${API_KEY}\",\n  { key = \"${OPS_KEY}\", label = \"ops\" },\n]"),
+              std::string::npos);
+    EXPECT_NE(printed.find("[notify.telegram]\nbot_token = \"${TG_TOKEN}\"\nchat_id = -1001234567890\n"),
+              std::string::npos);
+}
+
+// [admin], [notify.telegram] and labelled API keys written literally: their
+// secrets are masked, the labels and names are not, and the masks pass
+// --check-config only.
+TEST(ConfigPrint, ConsoleAndTelegramSecretsAreMasked) {
+    const LoadResult r = load(R"toml([api]
+keys = ["dev-key-0123456789abcdef", { key = "ops-key-0123456789abcdef", label = "ops" }]
+
+[[chains]]
+id = "eth"
+kind = "evm"
+rpc = ["http://127.0.0.1:8545"]
+confirmations = 3
+native = { symbol = "ETH", decimals = 18 }
+
+[admin]
+users = [{ name = "alice", password_hash = "$argon2id$v=19$m=65536,t=2,p=1$LzlCYUhjVlJjdGpOL2lqVA$ieJOaOs+Wa4pBWNdJJDR9LDBsAAZICNTR6k9zNt/4II", totp_secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" }]
+
+[notify.telegram]
+bot_token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+chat_id = "@depositd_ops"
+)toml");
+    ASSERT_TRUE(r.config) << all(r);
+    const std::string printed = to_toml(*r.config);
+    SCOPED_TRACE(printed);
+    for (const char* secret : {"dev-key", "ops-key", "argon2id", "GEZDGNBV", "AAHdqTcv"})
+        EXPECT_EQ(printed.find(secret), std::string::npos) << secret;
+    EXPECT_NE(printed.find("keys = [\n  \"********\",\n  { key = \"********\", label = \"ops\" },\n]"),
+              std::string::npos);
+    EXPECT_NE(printed.find("{ name = \"alice\", password_hash = \"********\", totp_secret = \"********\" }"),
+              std::string::npos);
+    EXPECT_NE(printed.find("bot_token = \"********\"\nchat_id = \"@depositd_ops\""), std::string::npos);
+    // The default events and interval are written out.
+    EXPECT_NE(printed.find("events = [\"deposit.confirmed\", \"order.paid\", \"order.late_payment\", \"chain.halted\", "
+                           "\"chain.lagging\", \"pool.low\", \"webhook.failing\"]"),
+              std::string::npos);
+    EXPECT_NE(printed.find("alert_interval = \"15m\""), std::string::npos);
+
+    const LoadResult checked = load(printed, Reader::check);
+    ASSERT_TRUE(checked.config) << all(checked);
+    EXPECT_EQ(checked.config->masked_secrets.size(), 5u);
+    EXPECT_EQ(checked.config->api.key_labels, (std::vector<std::string>{"key#1", "ops"}));
+    EXPECT_EQ(to_toml(*checked.config), printed);
+    const LoadResult daemon = load(printed);
+    EXPECT_FALSE(daemon.config);
+    EXPECT_EQ(daemon.problems.size(), 5u) << all(daemon);
+    std::string keys;
+    for (const auto& p : daemon.problems) keys += p.key + " ";
+    EXPECT_EQ(keys, "api.keys[0] api.keys[1].key admin.users[0].password_hash admin.users[0].totp_secret "
+                    "notify.telegram.bot_token ");
 }
 
 TEST(ConfigPrint, DefaultsAreFilledIn) {
@@ -230,7 +314,7 @@ headers = { Authorization = "Bearer s3cr3t" }
 
 [merchant]
 pid = 7
-key = "merchant-literal-key"
+key = "merchant-literal-key-0123456789abcdef"
 )toml");
     ASSERT_TRUE(r.config) << all(r);
     const std::string printed = to_toml(*r.config);

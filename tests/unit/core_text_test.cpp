@@ -1,8 +1,9 @@
-// quote_untrusted: node text made safe for errors and logs.
+// quote_untrusted: node text made safe for errors and logs; percent_encode.
 #include <gtest/gtest.h>
 
 #include "core/text.hpp"
 
+using depositd::percent_encode;
 using depositd::quote_untrusted;
 
 TEST(CoreText, PlainTextIsKept) {
@@ -44,4 +45,13 @@ TEST(CoreText, LongTextIsCappedWithTheRemainderCounted) {
     EXPECT_EQ(quote_untrusted("ééé", 2), "éé...(+2 bytes)");
     // Escapes count as one character each; a megabyte of newlines stays small.
     EXPECT_LE(quote_untrusted(std::string(1 << 20, '\n')).size(), 2 * 200 + 32);
+}
+
+// RFC 3986 §2.3: only unreserved characters stay as they are.
+TEST(CoreText, PercentEncodeKeepsOnlyUnreserved) {
+    EXPECT_EQ(percent_encode("AZaz09-_.~"), "AZaz09-_.~");
+    EXPECT_EQ(percent_encode("a b/c?d=e&f#g%"), "a%20b%2Fc%3Fd%3De%26f%23g%25");
+    EXPECT_EQ(percent_encode("中"), "%E4%B8%AD");
+    EXPECT_EQ(percent_encode(std::string_view("\0\n", 2)), "%00%0A");
+    EXPECT_EQ(percent_encode(""), "");
 }

@@ -500,3 +500,117 @@ TEST_F(OrdersState, EpusdtCallbackIsStatusTwoAndSigned) {
 }
 
 }  // namespace
+
+// --- Settling an order by hand (POST /api/v1/orders/{id}/mark-paid) ------------------
+
+TEST_F(OrdersState, MarkPaidRunsTheCompletionFlowAndWritesTheAuditLog) {
+    auto r = request("SHOP-M1", "10");
+    r.source = "epay";
+    r.notify_url = "https://shop.example/notify";
+    r.merchant = R"({"type":"usdt.local","name":"VIP","money":"10"})";
+    auto o = create(r);
+    const orders::Actor who{"api", "shop", std::string("127.0.0.1")};
+    auto done = orders::mark_paid(db(), cfg_, o.id, "paid by bank transfer, ticket #42", who, kNow + 5000);
+    ASSERT_EQ(done.kind, orders::MarkPaidOutcome::Kind::done) << done.message;
+    EXPECT_EQ(done.from, "waiting");
+    auto now = reload(o);
+    EXPECT_EQ(now.status, "completed");
+    EXPECT_TRUE(now.manual);
+    EXPECT_EQ(now.paid_raw, "0");  // nothing arrived on chain: paidAmount says so
+    EXPECT_EQ(*now.paid_at, kNow + 5000);
+    EXPECT_EQ(*now.completed_at, kNow + 5000);
+    EXPECT_EQ(address_state(o.address_id), "cooling");
+
+    // order.paid and order.completed, both "manual": true, then the EPay notify.
+    auto ev = events_of(o);
+    ASSERT_EQ(ev.size(), 3u);
+    EXPECT_EQ(ev[0].type, "order.paid");
+    EXPECT_EQ(ev[1].type, "order.completed");
+    EXPECT_EQ(ev[2].type, "epay.notify");
+    for (int i = 0; i < 2; ++i) {
+        auto data = json::parse(ev[static_cast<std::size_t>(i)].payload).as_object()["data"].as_object();
+        EXPECT_EQ(data["manual"], true);
+        EXPECT_EQ(data["paidAmount"], "0");
+    }
+    EXPECT_NE(ev[2].target.find("trade_status=TRADE_SUCCESS"), std::string::npos);
+
+    auto q = db().prepare("SELECT actor_kind, actor, action, target, reason, client, detail FROM audit_log");
+    ASSERT_TRUE(*q.step());
+    EXPECT_EQ(q.text(0), "api");
+    EXPECT_EQ(q.text(1), "shop");
+    EXPECT_EQ(q.text(2), "order.mark_paid");
+    EXPECT_EQ(q.text(3), o.id);
+    EXPECT_EQ(q.text(4), "paid by bank transfer, ticket #42");
+    EXPECT_EQ(q.text(5), "127.0.0.1");
+    auto detail = json::parse(q.text(6)).as_object();
+    EXPECT_EQ(detail["from"], "waiting");
+    EXPECT_EQ(detail["to"], "completed");
+    EXPECT_FALSE(*q.step());
+
+    // Twice: a conflict, nothing new.
+    auto again = orders::mark_paid(db(), cfg_, o.id, "again", who, kNow + 6000);
+    EXPECT_EQ(again.kind, orders::MarkPaidOutcome::Kind::conflict);
+    EXPECT_EQ(events_of(o).size(), 3u);
+    auto n = db().prepare("SELECT count(*) FROM audit_log");
+    ASSERT_TRUE(*n.step());
+    EXPECT_EQ(n.int64(0), 1);
+}
+
+TEST_F(OrdersState, MarkPaidOfAPaidOrderCompletesItOnlyAndLateConfirmationsChangeNothing) {
+    auto o = create(request("SHOP-M2", "10"));
+    auto d = deposit(o, "10000000", "0x0m2");
+    EXPECT_EQ(reload(o).status, "paid");
+    const orders::Actor who{"console", "alice", std::nullopt};
+    auto done = orders::mark_paid(db(), cfg_, o.id, "chain halted, checked on the explorer", who, kNow + 2000);
+    ASSERT_EQ(done.kind, orders::MarkPaidOutcome::Kind::done) << done.message;
+    EXPECT_EQ(done.from, "paid");
+    auto ev = events_of(o);
+    ASSERT_EQ(ev.size(), 2u);  // no second order.paid
+    EXPECT_EQ(ev[0].type, "order.paid");
+    EXPECT_EQ(json::parse(ev[0].payload).as_object()["data"].as_object()["manual"], false);
+    EXPECT_EQ(ev[1].type, "order.completed");
+    EXPECT_EQ(json::parse(ev[1].payload).as_object()["data"].as_object()["manual"], true);
+    // Its deposit confirms later, or is reverted: the order stays completed, no new event.
+    change(d, "confirmed", kNow + 9000);
+    EXPECT_EQ(reload(o).status, "completed");
+    EXPECT_EQ(events_of(o).size(), 2u);
+}
+
+TEST_F(OrdersState, MarkPaidRefusesBadReasonsAndUnknownOrdersAndChangesNothing) {
+    auto o = create(request("SHOP-M3", "10"));
+    const orders::Actor who{"api", "key#1", std::nullopt};
+    for (std::string bad : {std::string(""), std::string("   "), std::string("two\nlines"), std::string(501, 'x')}) {
+        auto r = orders::mark_paid(db(), cfg_, o.id, bad, who, kNow);
+        EXPECT_EQ(r.kind, orders::MarkPaidOutcome::Kind::invalid) << bad.size();
+    }
+    // 500 characters of Chinese (1500 bytes) is fine.
+    std::string long_ok;
+    for (int i = 0; i < 500; ++i) long_ok += "付";
+    EXPECT_FALSE(orders::check_reason(long_ok));
+    EXPECT_TRUE(orders::check_reason(long_ok + "付"));
+    auto missing = orders::mark_paid(db(), cfg_, "ord_missing", "x", who, kNow);
+    EXPECT_EQ(missing.kind, orders::MarkPaidOutcome::Kind::not_found);
+    EXPECT_EQ(reload(o).status, "waiting");
+    EXPECT_TRUE(events_of(o).empty());
+    auto n = db().prepare("SELECT count(*) FROM audit_log");
+    ASSERT_TRUE(*n.step());
+    EXPECT_EQ(n.int64(0), 0);
+}
+
+TEST_F(OrdersState, MarkPaidOfAnExpiredOrder) {
+    auto o = create(request("SHOP-M4", "10"), kNow);
+    ASSERT_EQ(*orders::expire_due(db(), cfg_, kNow + 31 * 60 * 1000), 1);
+    EXPECT_EQ(reload(o).status, "expired");
+    auto done = orders::mark_paid(db(), cfg_, o.id, "buyer paid late, shop accepted", {"api", "shop", std::nullopt},
+                                  kNow + 40 * 60 * 1000);
+    ASSERT_EQ(done.kind, orders::MarkPaidOutcome::Kind::done) << done.message;
+    EXPECT_EQ(done.from, "expired");
+    auto now = reload(o);
+    EXPECT_EQ(now.status, "completed");
+    EXPECT_FALSE(now.expired_at.has_value());
+    auto ev = events_of(o);
+    ASSERT_EQ(ev.size(), 3u);
+    EXPECT_EQ(ev[0].type, "order.expired");
+    EXPECT_EQ(ev[1].type, "order.paid");
+    EXPECT_EQ(ev[2].type, "order.completed");
+}
