@@ -95,7 +95,11 @@ Response Handler::recheck_transaction(const RecheckRequest& r, const orders::Act
     std::int64_t recorded = 0, found = 0;
     if (auto body = json::parse_bounded(resp.body); body && body->is_object()) {
         if (const auto* d = body->as_object().if_contains("data"); d && d->is_object()) {
-            if (const auto* n = d->as_object().if_contains("recorded"); n && n->is_int64()) recorded = n->as_int64();
+            if (const auto* n = d->as_object().if_contains("recorded"); n && n->is_number()) {
+                boost::system::error_code ec;
+                const auto v = n->to_number<std::int64_t>(ec);
+                if (!ec) recorded = v;
+            }
             if (const auto* a = d->as_object().if_contains("deposits"); a && a->is_array())
                 found = static_cast<std::int64_t>(a->as_array().size());
         }

@@ -123,7 +123,7 @@ class ConsoleInBrowser(unittest.TestCase):
         expect, send = driver.expect, driver.send
         expect("REFUSED")
         expect("READY")
-        paid_tx = anvil.transfer_token(token, address2, 1_000_000)
+        paid_tx = anvil.transfer_token(token, address2, 1_000_000)["transactionHash"]
         send("paid")
         expect("DEPOSIT")
         expect("MARKED")

@@ -530,15 +530,34 @@ TEST_F(ApiAdmin, ConsoleActionsAreAuditedWithTheUser) {
     EXPECT_NE(order_page.body.find("data-action=\"order.mark_paid\""), std::string::npos);
 }
 
-TEST_F(ApiAdmin, RecheckIsNotAvailableYetAndSaysSo) {
+// The console's form runs the same re-check as POST /api/v1/deposits/recheck
+// (Handler::recheck_transaction). Without the scanner behind it (a process
+// with no re-check): 503 and nothing changes; an unknown chain is a 400; a
+// re-check that found the transaction is written to the audit log as the
+// console user's.
+TEST_F(ApiAdmin, RecheckGoesThroughTheApiPathAndIsAudited) {
     Browser b = logged_in();
     const std::string token = csrf(b);
     const std::string before = snapshot(db());
     auto r = send(b, "POST", "/admin/recheck", "csrf=" + form_escape(token) + "&chain=ethereum&tx=0xabc");
-    EXPECT_EQ(r.status, 501);
-    EXPECT_NE(r.body.find("not available in this build yet"), std::string::npos);
+    EXPECT_EQ(r.status, 503);
     EXPECT_EQ(snapshot(db()), before);
     EXPECT_EQ(send(b, "POST", "/admin/recheck", "csrf=" + form_escape(token) + "&chain=nope&tx=0xabc").status, 400);
+    EXPECT_EQ(snapshot(db()), before);
+
+    std::string asked;
+    handler().set_rechecker([&](const std::string& chain, const std::string& tx, const std::optional<std::string>&)
+                                -> Result<RecheckAnswer> {
+        asked = chain + " " + tx;
+        return RecheckAnswer{};
+    });
+    const std::string tx = "0x" + std::string(64, 'a');
+    r = send(b, "POST", "/admin/recheck", "csrf=" + form_escape(token) + "&chain=ethereum&tx=" + tx);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(asked, "ethereum " + tx);
+    EXPECT_EQ(text_scalar(db(), "SELECT actor_kind || ':' || actor || ':' || target FROM audit_log WHERE action = "
+                                "'deposit.recheck'"),
+              "console:alice:" + tx);
 }
 
 TEST_F(ApiAdmin, LanguageFollowsTheBrowserAndTheSwitch) {
