@@ -17,6 +17,17 @@ import solana_node as sol
 import test_tron_replay as tron
 
 
+
+def recheck(d, chain, tx, **extra):
+    """POST /api/v1/deposits/recheck as a client honouring Retry-After: a
+    daemon still starting (its adapter has not met the node yet) answers 503."""
+    deadline = time.monotonic() + 20
+    while True:
+        st, res = d.post("/api/v1/deposits/recheck", {"chainId": chain, "txHash": tx, **extra})
+        if st != 503 or time.monotonic() > deadline:
+            return st, res
+        time.sleep(0.2)
+
 class RecheckEvm(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="depositd-recheck-")
@@ -34,7 +45,7 @@ class RecheckEvm(unittest.TestCase):
             shutil.rmtree(self.work, ignore_errors=True)
 
     def recheck(self, d, chain, tx, **extra):
-        return d.post("/api/v1/deposits/recheck", {"chainId": chain, "txHash": tx, **extra})
+        return recheck(d, chain, tx, **extra)
 
     def test_deposits_below_the_scan_start_are_found_once(self):
         node = Anvil()
@@ -180,7 +191,7 @@ class RecheckOtherChains(unittest.TestCase):
         return r
 
     def recheck(self, d, chain, tx, **extra):
-        return d.post("/api/v1/deposits/recheck", {"chainId": chain, "txHash": tx, **extra})
+        return recheck(d, chain, tx, **extra)
 
     def test_bitcoin_below_the_start(self):
         node = Bcoin()
