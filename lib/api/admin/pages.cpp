@@ -695,11 +695,13 @@ Response Console::links_page(Ctx& c) {
                                   esc(get("chainId")) + "</span>";
                 }
         std::string actions;
+        // By name, not the structured binding: clang before 16 cannot capture one (the fuzz build).
+        const std::string& link_id = l.id;
         auto button = [&](const char* action, const Text& label, const char* cls, const Text* confirm) {
-            return "<form method=\"post\" class=\"inline\" action=\"/admin/links/" + url_escape(l.id) + "/" + action + "\"" +
+            return "<form method=\"post\" class=\"inline\" action=\"/admin/links/" + url_escape(link_id) + "/" + action + "\"" +
                    (confirm ? " data-confirm=\"" + esc(tr(lang, *confirm)) + "\"" : std::string()) + ">" +
                    csrf_field(c.frame.csrf) + "<input type=\"hidden\" name=\"back\" value=\"" + esc(c.frame.here) +
-                   "\"><button type=\"submit\" class=\"" + cls + "\" data-link=\"" + esc(l.id) + "\">" + tr(lang, label) +
+                   "\"><button type=\"submit\" class=\"" + cls + "\" data-link=\"" + esc(link_id) + "\">" + tr(lang, label) +
                    "</button></form> ";
         };
         if (l.status == "draft") actions += button("publish", txt::publish, "primary publish", nullptr);
