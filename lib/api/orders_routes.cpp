@@ -18,7 +18,6 @@ namespace {
 
 using namespace util;
 
-constexpr std::size_t kMaxMetadata = 4096;
 constexpr std::size_t kMaxTitle = 200;
 constexpr std::size_t kMaxDescription = 2000;
 constexpr std::size_t kMaxLinkCurrencies = 10;
@@ -26,41 +25,6 @@ constexpr std::size_t kMaxLinkCurrencies = 10;
 auto logger() {
     static auto l = log::get("api");
     return l;
-}
-
-bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) {
-    if (s.empty() || s.size() > 12) return false;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (v > max) return false;
-    out = v;
-    return true;
-}
-
-std::optional<std::string> paging(const Params& q, std::uint32_t& page, std::uint32_t& limit) {
-    if (auto* s = param(q, "page")) {
-        std::uint64_t v = 0;
-        if (!parse_uint(*s, 1'000'000, v) || v < 1) return "page must be an integer between 1 and 1000000";
-        page = static_cast<std::uint32_t>(v);
-    }
-    if (auto* s = param(q, "limit")) {
-        std::uint64_t v = 0;
-        if (!parse_uint(*s, 100, v) || v < 1) return "limit must be an integer between 1 and 100";
-        limit = static_cast<std::uint32_t>(v);
-    }
-    return std::nullopt;
-}
-
-json::object pagination(std::uint32_t page, std::uint32_t limit, std::uint64_t total) {
-    json::object o;
-    o["page"] = page;
-    o["limit"] = limit;
-    o["total"] = total;
-    o["totalPages"] = (total + limit - 1) / limit;
-    return o;
 }
 
 // An order that could not be made, as an API answer.
@@ -198,7 +162,7 @@ Response Handler::get_order(const std::string& id) {
 
 Response Handler::list_orders(const Query& query) {
     store::OrderFilter f;
-    if (auto e = paging(query, f.page, f.limit)) return validation(*e);
+    if (auto e = parse_paging(query, f.page, f.limit)) return validation(*e);
     if (auto* v = param(query, "orderId")) {
         if (v->empty() || v->size() > orders::kMaxOrderId) return validation("orderId must be 1-64 characters");
         f.order_id = *v;
@@ -386,7 +350,7 @@ Response Handler::get_link(const std::string& id) {
 
 Response Handler::list_links(const Query& query) {
     std::uint32_t page = 1, limit = 20;
-    if (auto e = paging(query, page, limit)) return validation(*e);
+    if (auto e = parse_paging(query, page, limit)) return validation(*e);
     std::optional<std::string> status;
     if (auto* v = param(query, "status")) {
         if (*v != "draft" && *v != "active" && *v != "archived")

@@ -114,6 +114,49 @@ const std::string* param(const Params& p, std::string_view key) {
     return found;
 }
 
+const std::string* first_param(const Params& p, std::string_view key) {
+    for (const auto& [k, v] : p)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) {
+    if (s.empty() || s.size() > 12) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > max) return false;
+    out = v;
+    return true;
+}
+
+std::optional<std::string> parse_paging(const Params& q, std::uint32_t& page, std::uint32_t& limit) {
+    if (auto* s = first_param(q, "page")) {
+        std::uint64_t v = 0;
+        if (!parse_uint(*s, kMaxPage, v) || v < 1)
+            return "page must be an integer between 1 and " + std::to_string(kMaxPage);
+        page = static_cast<std::uint32_t>(v);
+    }
+    if (auto* s = first_param(q, "limit")) {
+        std::uint64_t v = 0;
+        if (!parse_uint(*s, kMaxLimit, v) || v < 1)
+            return "limit must be an integer between 1 and " + std::to_string(kMaxLimit);
+        limit = static_cast<std::uint32_t>(v);
+    }
+    return std::nullopt;
+}
+
+json::object pagination(std::uint32_t page, std::uint32_t limit, std::uint64_t total) {
+    json::object o;
+    o["page"] = page;
+    o["limit"] = limit;
+    o["total"] = total;
+    o["totalPages"] = (total + limit - 1) / limit;
+    return o;
+}
+
 Result<Params> parse_form(std::string_view text) {
     Params out;
     while (!text.empty()) {

@@ -18,6 +18,10 @@ namespace depositd::api::util {
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
+// Metadata (bindings, orders): a JSON object of at most this many bytes.
+inline constexpr std::size_t kMaxMetadata = 4096;
+inline constexpr const char* kReferenceMessage = "depositReference must be 1-128 characters of [A-Za-z0-9_.:@-]";
+
 Response json_response(int status, const json::value& v);
 Response ok(int status, json::value data, const std::string& message);
 Response error(int status, const std::string& name, const std::string& message);
@@ -31,7 +35,20 @@ Response internal(const Error& e, const char* what);
 Result<json::object> body_object(const Request& req, std::size_t max_bytes);
 // A field that is absent or null counts as missing.
 const json::value* field(const json::object& o, std::string_view key);
+// The last value of `key` (as PHP reads a query), or null.
 const std::string* param(const Params& p, std::string_view key);
+// The first value of `key`, or null (the REST list filters).
+const std::string* first_param(const Params& p, std::string_view key);
+
+// Decimal digits only, at most 12, not above `max`.
+bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out);
+inline constexpr std::uint32_t kMaxPage = 1'000'000;
+inline constexpr std::uint32_t kMaxLimit = 100;
+// ?page= (1..kMaxPage) and ?limit= (1..kMaxLimit) into page and limit (left
+// as they are when absent); the message names the parameter.
+std::optional<std::string> parse_paging(const Params& q, std::uint32_t& page, std::uint32_t& limit);
+// The "pagination" object of a list answer (SPEC §4).
+json::object pagination(std::uint32_t page, std::uint32_t limit, std::uint64_t total);
 
 // application/x-www-form-urlencoded (also what a query string holds): '+'
 // is a space, %XX decoded. Errc::invalid_input on a malformed escape.

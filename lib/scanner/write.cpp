@@ -1,0 +1,262 @@
+// The writer-thread halves: what one transaction commits for a batch, a transfer,
+// the confirmation sweep and the finality proof.
+#include "scanner/scanner.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "core/amount.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "store/async.hpp"
+#include "store/chain_state.hpp"
+#include "store/database.hpp"
+#include "store/deposits.hpp"
+#include "store/events.hpp"
+#include "store/pool.hpp"
+#include "store/store.hpp"
+
+#include "scanner/detail.hpp"
+
+namespace depositd::scanner {
+
+namespace asio = boost::asio;
+using namespace detail;
+
+// --- Writer-thread halves -------------------------------------------------------
+
+bool Scanner::is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head,
+                           const std::optional<FinalBlock>& proven) const {
+    if (options_.finalized) {
+        // Final only at or below a finalized block proven on our chain: a
+        // height the node calls finalized says nothing about OUR block there.
+        if (!proven || block_number > proven->height) return false;
+        return confirmations_at(head.height, block_number) >= required;  // coinbase-style extra requirements
+    }
+    return confirmations_at(head.height, block_number) >= std::max<std::uint64_t>(required, 1);
+}
+
+Status Scanner::record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now) {
+    // Change n of a deposit has the event id change_event_id(deposit, n):
+    // written with the change, in its transaction.
+    ++d.changes;
+    if (auto s = store::update_deposit_state(db, d); !s) return s;
+    store::NewEvent e;
+    e.id = change_event_id(d.id, d.changes);
+    e.deposit_id = d.id;
+    e.type = type;
+    e.created_at = now;
+    e.payload = store::event_payload(e.id, type, now, d);
+    auto inserted = store::insert_event(db, e);
+    if (!inserted) return inserted.error();
+    if (on_deposit_change_) return on_deposit_change_(db, d, type, now);
+    return {};
+}
+
+Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain::Head& head,
+                            const std::map<std::uint64_t, std::string>& claims, std::int64_t now,
+                            CommitCounts& counts) {
+    const auto& chain = options_.chain_id;
+    for (const auto& nb : batch.blocks) {
+        const auto& b = nb.ref;
+        if (auto s = store::put_block(db, chain, {b.height, b.hash, b.parent}); !s) return s;
+        for (const auto& nt : nb.transfers) {
+            bool recorded = false;
+            if (auto s = write_transfer(db, b, nt, head.height, now, counts, recorded); !s) return s;
+        }
+    }
+    // Finality is proven on the blocks just linked to ours; confirmations
+    // count only blocks on that chain.
+    if (auto s = prove_finality(db, claims, batch.cursor.height, counts); !s) return s;
+    if (auto s = update_confirmations(db, head, batch.cursor.height, now, counts); !s) return s;
+    store::Cursor c;
+    c.chain_id = chain;
+    c.height = batch.cursor.height;
+    c.hash = batch.cursor.hash;
+    c.block_height = batch.cursor.block_height;
+    c.head = head.height;
+    if (counts.proven) {
+        c.finalized = counts.proven->height;
+        c.finalized_hash = counts.proven->hash;
+    }
+    c.updated_at = now;
+    if (auto s = store::put_cursor(db, c); !s) return s;
+    // Blocks are kept for reorg walks and for the canonical test of pending
+    // deposits (coinbase outputs wait 100 blocks). Confirming at finality,
+    // also every block above the proven finalized one: the next finalized
+    // block is proven against them, and an L2's finalized block trails its
+    // head by thousands of blocks.
+    const std::uint64_t keep = std::max<std::uint64_t>({options_.max_reorg_depth, options_.confirmations, 100}) + 8;
+    if (batch.cursor.block_height > keep) {
+        std::uint64_t below = batch.cursor.block_height - keep;
+        if (options_.finalized) below = std::min<std::uint64_t>(below, counts.proven ? counts.proven->height : 0);
+        if (below > 0)
+            if (auto s = store::prune_blocks_below(db, chain, below); !s) return s;
+    }
+    return {};
+}
+
+Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, const NewTransfer& nt,
+                               std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded) {
+    const auto& chain = options_.chain_id;
+    recorded = false;
+    const auto& t = nt.transfer;
+    const std::string id = deposit_id(chain, t.tx, t.index, b.hash);
+    auto existing = store::get_deposit(db, id);
+    if (!existing) return existing.error();
+    if (*existing) {
+        store::Deposit d = std::move(**existing);
+        if (d.status != kReverted) return {};  // already known (a rescan, a re-check)
+        // The very block (same hash) is canonical again: two nodes
+        // that disagreed for a moment. Back to pending, a new event.
+        d.status = kPending;
+        d.reverted_at.reset();
+        d.confirmations = confirmations_at(head_height, b.height);
+        if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+        ++counts.events;
+        ++counts.revived;
+        logger()->warn("{}: deposit {} is back: block {} {} is canonical again", chain, d.id, b.height, b.hash);
+        recorded = true;
+        return {};
+    }
+    auto owner = store::address_owner(db, nt.address_id);
+    if (!owner) return owner.error();
+    // The binding that held the address at block time, or one that
+    // began within the chain's attribution skew after it (SPEC §10:
+    // block clocks run behind; cooldowns >= skew keep holders apart).
+    const std::int64_t block_time = b.time_ms > 0 ? std::min(b.time_ms, now) : now;
+    auto reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
+    if (!reference) return reference.error();
+
+    store::Deposit d;
+    d.id = id;
+    d.chain_id = chain;
+    d.tx_hash = t.tx;
+    d.index = t.index;
+    d.block_hash = b.hash;
+    d.block_number = b.height;
+    d.address_id = nt.address_id;
+    d.address = owner->address;
+    d.reference = *reference;
+    d.currency = t.currency;
+    d.contract = t.contract;
+    d.raw_amount = u256_to_decimal(t.amount);
+    d.decimals = t.decimals;
+    d.from = t.from;
+    d.confirmations = confirmations_at(head_height, b.height);
+    d.required_confirmations = std::max<std::uint64_t>(options_.finalized ? 0 : options_.confirmations,
+                                                       t.min_confirmations);
+    if (options_.finalized) d.finality = "finalized";
+    d.status = kPending;
+    d.detected_at = now;
+    if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
+    auto inserted = store::insert_deposit(db, d);
+    if (!inserted) return inserted.error();
+    if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+    ++counts.events;
+    ++counts.found;
+    logger()->info("{}: deposit {} {} {} to {} in block {} tx {}", chain, d.id,
+                   Amount(t.amount, t.decimals).to_string(), d.currency, d.address, b.height, d.tx_hash);
+    recorded = true;
+    return {};
+}
+
+Status Scanner::update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned,
+                                     std::int64_t now, CommitCounts& counts) {
+    const auto& chain = options_.chain_id;
+    auto pending = store::pending_deposits(db, chain);
+    if (!pending) return pending.error();
+    for (auto& d : *pending) {
+        if (d.block_number > scanned) continue;
+        const std::uint64_t confs = confirmations_at(head.height, d.block_number);
+        const bool due = is_confirmed(d.block_number, d.required_confirmations, head, counts.proven);
+        if (!due) {
+            if (confs == d.confirmations) continue;
+            d.confirmations = confs;
+            if (auto s = store::update_deposit_state(db, d); !s) return s;
+            continue;
+        }
+        // Only while its block is on the chain we follow: the stored block
+        // at that height (verified this step) has the deposit's hash. Blocks
+        // older than what we keep are deeper than any reorg we follow.
+        auto stored = store::get_block(db, chain, d.block_number);
+        if (!stored) return stored.error();
+        if (*stored && (*stored)->hash != d.block_hash) {
+            // Only a re-check records a deposit ahead of the cursor (its block
+            // verified canonical then); the block the scanner linked at that
+            // height since is another one: the deposit's block left the chain.
+            d.status = kReverted;
+            d.reverted_at = now;
+            if (auto s = record_change(db, d, kEvtReverted, now); !s) return s;
+            ++counts.events;
+            logger()->warn("{}: deposit {} reverted: its block {} {} is not on our chain (ours there is {})", chain,
+                           d.id, d.block_number, d.block_hash, (*stored)->hash);
+            continue;
+        }
+        if (!*stored) {
+            // Not stored: either pruned (older than every kept block, deeper
+            // than any reorg we follow) or not on our chain at all.
+            auto below = store::blocks_down_from(db, chain, d.block_number, 1);
+            if (!below) return below.error();
+            if (!below->empty()) continue;
+        }
+        d.confirmations = confs;
+        d.status = kConfirmed;
+        d.confirmed_at = now;
+        if (auto s = record_change(db, d, kEvtConfirmed, now); !s) return s;
+        ++counts.events;
+        ++counts.confirmed;
+        logger()->info("{}: deposit {} confirmed ({} confirmations{})", chain, d.id, confs,
+                       options_.finalized ? ", finalized" : "");
+    }
+    return {};
+}
+
+Status Scanner::prove_finality(store::Database& db, const std::map<std::uint64_t, std::string>& claims,
+                               std::uint64_t scanned, CommitCounts& counts) {
+    const auto& chain = options_.chain_id;
+    // Highest claim first: once one is proven, every claim below it is settled
+    // (its block is an ancestor of the proven one on our linked chain).
+    for (auto it = claims.rbegin(); it != claims.rend(); ++it) {
+        const std::uint64_t height = it->first;
+        const std::string& hash = it->second;
+        if (height > scanned) continue;  // not reached yet
+        if (counts.proven && height <= counts.proven->height) break;
+        auto stored = store::get_block(db, chain, height);
+        if (!stored) return stored.error();
+        if (*stored && (*stored)->hash == hash) {
+            counts.proven = FinalBlock{height, hash};
+            break;
+        }
+        if (!*stored) {
+            // No block of ours at that height: below everything we keep (it
+            // cannot be checked; a later claim settles it), or a height our
+            // chain skipped where the node has a finalized block.
+            auto below = store::blocks_down_from(db, chain, height, 1);
+            if (!below) return below.error();
+            if (below->empty()) continue;
+        }
+        if (counts.finality_conflict.empty())
+            counts.finality_conflict = "the node's finalized block at " + std::to_string(height) + " is " + hash +
+                                       "; ours there is " + (*stored ? (*stored)->hash : std::string("none")) +
+                                       " (scanned from a backend on another fork?)";
+    }
+    return {};
+}
+
+void Scanner::take_finality(const CommitCounts& counts) {
+    if (counts.proven && (!proven_ || counts.proven->height > proven_->height)) {
+        proven_ = counts.proven;
+        logger()->debug("{}: finalized block {} {} proven on our chain", options_.chain_id, proven_->height,
+                        proven_->hash);
+    }
+    if (proven_) claims_.erase(claims_.begin(), claims_.upper_bound(proven_->height));
+    if (!counts.finality_conflict.empty())
+        logger()->debug("{}: {}: not confirmed; following it as a reorg", options_.chain_id, counts.finality_conflict);
+}
+
+
+}  // namespace depositd::scanner
