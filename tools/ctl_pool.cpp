@@ -147,6 +147,7 @@ int cmd_pool_import(Context& ctx, const Args& a) {
     store::ImportCounts counts;
     if (!rows.empty()) {
         store::ImportOptions opts;
+        opts.sort_by_key = true;  // a file's order carries no meaning; index order writes far less
         if (tty && rows.size() >= kProgressEvery)
             opts.progress = [&rows](std::size_t done, const store::ImportCounts&) {
                 if (done % kProgressEvery < store::kImportChunkRows || done == rows.size())

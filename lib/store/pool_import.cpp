@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <vector>
 #include <thread>
 
 namespace depositd::store {
@@ -82,6 +83,19 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
     std::optional<CacheSize> cache;
     if (rows.size() >= kBigImport) cache.emplace(db, kBigImportCacheKiB);
 
+    // The order rows are written in: the input's, or their watch keys'.
+    std::vector<std::uint32_t> order;
+    if (options.sort_by_key && rows.size() > 1) {
+        if (rows.size() > std::numeric_limits<std::uint32_t>::max())
+            return make_error(Errc::invalid_input, "too many rows for one import");
+        order.resize(rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+        // Stable: of two equal keys the earlier line is written first (and the later one is its duplicate).
+        std::stable_sort(order.begin(), order.end(),
+                         [&rows](std::uint32_t a, std::uint32_t b) { return rows[a].watch_key < rows[b].watch_key; });
+    }
+    auto row_at = [&](std::size_t i) -> const ImportRow& { return order.empty() ? rows[i] : rows[order[i]]; };
+
     const std::size_t max_chunk = std::clamp<std::size_t>(options.chunk_rows, 1, 10'000);
     const bool adaptive = options.target_chunk_time.count() > 0;
     // Adaptive: start small, then size chunks to commit in about target_chunk_time.
@@ -105,7 +119,7 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
             Transaction tx(db);
             if (!tx.begun()) return failed(tx.begun().error());
             for (std::size_t i = done; i < end; ++i) {
-                const auto& row = rows[i];
+                const auto& row = row_at(i);
                 auto st = db.prepare(kInsertAddress);
                 st.bind(1, protocol)
                     .bind(2, row.address)

@@ -51,6 +51,13 @@ struct ImportOptions {
     // disk, a big pool); zero: always chunk_rows.
     std::chrono::milliseconds target_chunk_time = kImportChunkTime;
     std::chrono::milliseconds pause = kImportChunkPause;
+    // Insert in the order of the rows' watch keys instead of the input order
+    // (duplicates in the input stay duplicates). Every index of the table then
+    // grows at a few places per chunk instead of at random ones, so a chunk
+    // rewrites a few pages through the WAL, not thousands (issue 22: 1 M
+    // rows, ~5x less I/O). Addresses are then handed out in that order, not
+    // the file's: `pool derive` keeps derivation order (wallet gap limits).
+    bool sort_by_key = false;
     // After each committed chunk: rows written so far (of rows.size()).
     std::function<void(std::size_t done, const ImportCounts&)> progress;
 };

@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "store/async.hpp"
+#include "store/database.hpp"
 #include "store/notify.hpp"
 #include "webhook/telegram.hpp"
 
@@ -395,12 +397,54 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     m.counter_add(kAttemptsMetric, {{"outcome", label}});
     m.observe(kLatencyMetric, {}, static_cast<double>(latency.count()) / 1000.0);
 
-    auto s = co_await store::async_write(store_, [&rec, &outcome](store::Database& db) {
-        return store::finish_attempt(db, rec, outcome);
-    });
+    auto s = co_await record(std::move(rec), std::move(outcome));
     if (!s)
         log->error("event {}: cannot record the attempt: {} (it will be delivered again)", ev.id,
                    s.error().describe());
+}
+
+struct Dispatcher::PendingRecord {
+    explicit PendingRecord(asio::any_io_executor ex) : done(ex) {}
+    store::AttemptRecord rec;
+    store::AttemptOutcome outcome;
+    Status result;
+    bool written = false;
+    asio::steady_timer done;  // cancelled once written
+};
+
+asio::awaitable<Status> Dispatcher::record(store::AttemptRecord rec, store::AttemptOutcome outcome) {
+    auto mine = std::make_shared<PendingRecord>(executor_);
+    mine->rec = std::move(rec);
+    mine->outcome = std::move(outcome);
+    pending_records_.push_back(mine);
+    if (recording_) {
+        // A write is under way: ours goes into the next one, which its writer makes.
+        mine->done.expires_at(asio::steady_timer::time_point::max());
+        while (!mine->written) co_await mine->done.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_return mine->result;
+    }
+    recording_ = true;
+    while (!pending_records_.empty()) {
+        auto batch = std::move(pending_records_);
+        pending_records_.clear();
+        // One transaction; each attempt in its own savepoint, so one that
+        // cannot be written (its event deleted meanwhile) leaves the others.
+        std::vector<Status> results(batch.size());
+        auto s = co_await store::async_write(store_, [&batch, &results](store::Database& db) -> Status {
+            store::Transaction tx(db);
+            if (!tx.begun()) return tx.begun();
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                results[i] = store::finish_attempt(db, batch[i]->rec, batch[i]->outcome);
+            return tx.commit();
+        });
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            batch[i]->result = s ? results[i] : s;
+            batch[i]->written = true;
+            batch[i]->done.cancel();
+        }
+    }
+    recording_ = false;
+    co_return mine->result;
 }
 
 }  // namespace depositd::webhook

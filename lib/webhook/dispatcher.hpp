@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -124,6 +125,13 @@ private:
     }
     // After a webhook attempt: answered (any HTTP status) or not at all.
     void note_receiver(bool answered);
+    // Records an attempt and its outcome (store::finish_attempt) by group
+    // commit: attempts that finish while a write is under way go together
+    // into the next one (one transaction, one fsync), so a burst of
+    // deliveries costs the writer thread a few commits, not one each, and
+    // leaves room for the scanner's. Returns this attempt's own status.
+    boost::asio::awaitable<Status> record(store::AttemptRecord rec, store::AttemptOutcome outcome);
+    struct PendingRecord;
 
     boost::asio::any_io_executor executor_;
     store::Store& store_;
@@ -150,6 +158,9 @@ private:
     // not one write per event competing with the scanner's commits.
     std::int64_t receiver_paused_until_ms_ = 0;
     std::size_t receiver_unanswered_ = 0;
+    // Group commit of attempts (record()).
+    std::vector<std::shared_ptr<PendingRecord>> pending_records_;
+    bool recording_ = false;
 };
 
 }  // namespace depositd::webhook
