@@ -19,11 +19,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-Error with_context(Error e, const std::string& context) {
-    e.message = context + ": " + e.message;
-    return e;
-}
-
 // Bitcoin Core and bcoin: "Block height out of range".
 constexpr int kOutOfRange = -8;
 
@@ -147,13 +142,12 @@ std::function<std::string(bool reload)> cookie_credentials(std::string path, std
     };
 }
 
-Result<std::unique_ptr<BitcoinAdapter>> BitcoinAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
+net::JsonRpcOptions BitcoinAdapter::client_options(const config::ChainConfig& cfg) {
     net::JsonRpcOptions o = rpc_options(cfg);
     // getblock at verbosity 2 of a full 4 MB-weight block is tens of MB of JSON.
     o.max_response_bytes = std::max<std::size_t>(o.max_response_bytes, std::size_t{128} << 20);
     if (!cfg.rpc_cookie_file.empty()) o.basic_auth = cookie_credentials(cfg.rpc_cookie_file, cfg.id);
-    if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
-    return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
+    return o;
 }
 
 Result<std::unique_ptr<BitcoinAdapter>> BitcoinAdapter::create(const config::ChainConfig& cfg,
@@ -166,15 +160,11 @@ Result<std::unique_ptr<BitcoinAdapter>> BitcoinAdapter::create(const config::Cha
 }
 
 BitcoinAdapter::BitcoinAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc)
-    : chain_(cfg.id),
-      rpc_(std::move(rpc)),
+    : RpcAdapterOf(cfg, std::move(rpc), "chain.bitcoin"),
       symbol_(cfg.native.symbol.empty() ? std::string("BTC") : cfg.native.symbol),
-      range_(std::max<std::uint64_t>(1, cfg.max_block_range)),
-      log_(log::get("chain.bitcoin")) {
+      range_(std::max<std::uint64_t>(1, cfg.max_block_range)) {
     min_amount_ = cfg.native.min_amount;
 }
-
-BitcoinAdapter::~BitcoinAdapter() = default;
 
 asio::awaitable<Result<Head>> BitcoinAdapter::head() {
     auto r = co_await rpc_->call(kBlockCount, no_params());

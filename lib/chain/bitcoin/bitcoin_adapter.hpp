@@ -38,32 +38,25 @@
 #include <string_view>
 #include <vector>
 
-#include "chain/adapter.hpp"
+#include "chain/rpc_adapter.hpp"
 #include "chain/bitcoin/decode.hpp"
 #include "config/config.hpp"
-
-namespace spdlog {
-class logger;
-}
-
-namespace depositd::net {
-class HttpClient;
-class JsonRpcClient;
-}  // namespace depositd::net
 
 namespace depositd::chain::bitcoin {
 
 enum class Dialect { unknown, core, bcoin };
 const char* to_string(Dialect d);
 
-class BitcoinAdapter final : public ChainAdapter {
+class BitcoinAdapter final : public RpcAdapterOf<BitcoinAdapter> {
 public:
-    static Result<std::unique_ptr<BitcoinAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
+    using RpcAdapterOf::create;  // over an HttpClient with client_options(cfg)
+    // rpc_options(cfg), answers up to 128 MiB (a full block at verbosity 2),
+    // Basic auth from rpc_cookie_file when set.
+    static net::JsonRpcOptions client_options(const config::ChainConfig& cfg);
     // Over an existing client (tests). The cookie file, if any, is read through
     // the client's options (see cookie_credentials()).
     static Result<std::unique_ptr<BitcoinAdapter>> create(const config::ChainConfig& cfg,
                                                           std::unique_ptr<net::JsonRpcClient> rpc);
-    ~BitcoinAdapter() override;
 
     boost::asio::awaitable<Result<Head>> head() override;
     boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
@@ -89,8 +82,6 @@ private:
     Status check_block(const DecodedBlock& b, std::uint64_t height, const std::string& hash,
                        const std::vector<BlockTransfers>& so_far) const;
 
-    std::string chain_;
-    std::unique_ptr<net::JsonRpcClient> rpc_;
     std::string symbol_;
     unsigned decimals_ = 8;
     std::optional<U256> min_amount_;  // [chains].native.min_amount, satoshis
@@ -100,7 +91,6 @@ private:
     std::optional<codec::BtcNetwork> network_;
     std::uint64_t scan_requests_ = 0;
     std::uint64_t scanned_blocks_ = 0;
-    std::shared_ptr<spdlog::logger> log_;
 };
 
 // Basic-auth credentials from a Bitcoin Core cookie file for

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "chain/evm/adapter_calls.hpp"
 #include "codec/bloom.hpp"
 #include "codec/hex.hpp"
-#include "chain/rpc_options.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "net/jsonrpc.hpp"
@@ -19,7 +19,7 @@ namespace depositd::chain::evm {
 
 namespace asio = boost::asio;
 
-namespace {
+namespace detail {
 
 bool icontains(std::string_view hay, std::string_view needle) {
     auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
@@ -27,6 +27,44 @@ bool icontains(std::string_view hay, std::string_view needle) {
     });
     return it != hay.end();
 }
+net::RpcCall receipt_call(const std::string& tx) { return net::RpcCall{"eth_getTransactionReceipt", json::array{tx}}; }
+json::array token_addresses(const std::vector<TokenSpec>& tokens) {
+    json::array a;
+    for (const auto& t : tokens) a.emplace_back(t.contract_lower);
+    return a;
+}
+net::CallOptions other_endpoint(bool other) {
+    net::CallOptions o;
+    o.prefer_other_endpoint = other;
+    return o;
+}
+std::chrono::milliseconds proof_wait(unsigned round, unsigned base_ms) {
+    // Rounds 0 and 1 (default endpoint, then another) at once; then 1x, 2x, 4x base.
+    return round < 2 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(base_ms << (round - 2));
+}
+// The pause before a round of asking again (logs proof, receipts).
+asio::awaitable<void> before_round(unsigned round) {
+    const auto wait = proof_wait(round, EvmAdapter::kProofBackoffMs);
+    if (wait.count() == 0) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+void count_recheck(const std::string& chain, const char* step, std::size_t n) {
+    if (n == 0) return;
+    auto& reg = metrics::Registry::global();
+    reg.describe("depositd_evm_log_rechecks_total", "counter",
+                 "Blocks whose eth_getLogs answer missed their logsBloom, asked again by blockHash "
+                 "(step token_logs / block_logs) or left unproven for a later scan (unproven).");
+    reg.counter_add("depositd_evm_log_rechecks_total", {{"chain", chain}, {"step", step}}, static_cast<double>(n));
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 std::string recipient_topic(std::string_view key) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -39,11 +77,6 @@ std::string recipient_topic(std::string_view key) {
     return t;
 }
 
-Error with_context(Error e, const std::string& context) {
-    e.message = context + ": " + e.message;
-    return e;
-}
-
 // Call builders outside the coroutines: GCC rejects string literals inside a
 // co_await full-expression ("array used as initializer").
 json::array no_params() { return json::array{}; }
@@ -51,18 +84,6 @@ json::array finalized_params() { return json::array{"finalized", false}; }
 json::array block_params(std::uint64_t h, bool full) { return json::array{quantity(h), full}; }
 json::array eth_call_params(json::object call) { return json::array{std::move(call), "latest"}; }
 net::RpcCall block_call(std::uint64_t h) { return net::RpcCall{"eth_getBlockByNumber", block_params(h, true)}; }
-net::RpcCall receipt_call(const std::string& tx) { return net::RpcCall{"eth_getTransactionReceipt", json::array{tx}}; }
-net::RpcCall block_receipts_call(const std::string& hash) { return net::RpcCall{"eth_getBlockReceipts", json::array{hash}}; }
-// The node does not have the method at all (geth < 1.13, some providers):
-// -32601, or a message saying so.
-bool is_method_missing(const Error& e) {
-    if (e.code != Errc::rpc_error && e.code != Errc::http_status) return false;
-    if (e.status == -32601) return true;
-    return icontains(e.message, "method") &&
-           (icontains(e.message, "not found") || icontains(e.message, "does not exist") ||
-            icontains(e.message, "not supported") || icontains(e.message, "unsupported") ||
-            icontains(e.message, "not available"));
-}
 // topics: [Transfer] or [Transfer, null, [recipients...]] for small watch sets.
 json::array transfer_topics(const WatchSet& watched, std::size_t max_recipients) {
     json::array topics;
@@ -89,54 +110,10 @@ json::array logs_params(std::uint64_t from, std::uint64_t to, const json::array&
     filter["topics"] = topics;
     return json::array{std::move(filter)};
 }
-json::array token_addresses(const std::vector<TokenSpec>& tokens) {
-    json::array a;
-    for (const auto& t : tokens) a.emplace_back(t.contract_lower);
-    return a;
-}
-// eth_getLogs by blockHash (EIP-234): the tokens' logs, or every log (no address).
-net::RpcCall block_logs_call(const std::string& hash, const json::array* addresses) {
-    json::object filter;
-    filter["blockHash"] = hash;
-    if (addresses != nullptr) filter["address"] = *addresses;
-    return net::RpcCall{"eth_getLogs", json::array{std::move(filter)}};
-}
-net::CallOptions other_endpoint(bool other) {
-    net::CallOptions o;
-    o.prefer_other_endpoint = other;
-    return o;
-}
 net::CallOptions only_endpoint(std::size_t i) {
     net::CallOptions o;
     o.endpoint = i;
     return o;
-}
-std::chrono::milliseconds proof_wait(unsigned round, unsigned base_ms) {
-    // Rounds 0 and 1 (default endpoint, then another) at once; then 1x, 2x, 4x base.
-    return round < 2 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(base_ms << (round - 2));
-}
-// The pause before a round of asking again (logs proof, receipts).
-asio::awaitable<void> before_round(unsigned round) {
-    const auto wait = proof_wait(round, EvmAdapter::kProofBackoffMs);
-    if (wait.count() == 0) co_return;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    timer.expires_after(wait);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-void count_recheck(const std::string& chain, const char* step, std::size_t n) {
-    if (n == 0) return;
-    auto& reg = metrics::Registry::global();
-    reg.describe("depositd_evm_log_rechecks_total", "counter",
-                 "Blocks whose eth_getLogs answer missed their logsBloom, asked again by blockHash "
-                 "(step token_logs / block_logs) or left unproven for a later scan (unproven).");
-    reg.counter_add("depositd_evm_log_rechecks_total", {{"chain", chain}, {"step", step}}, static_cast<double>(n));
-}
-// 32-byte topic of a 20-byte address, as raw bytes (bloom input).
-std::array<std::uint8_t, 32> topic_bytes(std::string_view key) {
-    std::array<std::uint8_t, 32> t{};
-    std::copy(key.begin(), key.end(), t.begin() + 12);
-    return t;
 }
 // The chain-id check every endpoint must pass (net::EndpointCheck).
 net::EndpointCheck chain_id_check(std::uint64_t expected) {
@@ -165,12 +142,6 @@ const std::string kEthCall = "eth_call";
 
 }  // namespace
 
-Result<std::unique_ptr<EvmAdapter>> EvmAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o = rpc_options(cfg);
-    if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
-    return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
-}
-
 Result<std::unique_ptr<EvmAdapter>> EvmAdapter::create(const config::ChainConfig& cfg,
                                                        std::unique_ptr<net::JsonRpcClient> rpc) {
     auto tokens = make_token_specs(cfg.tokens);
@@ -180,17 +151,12 @@ Result<std::unique_ptr<EvmAdapter>> EvmAdapter::create(const config::ChainConfig
 
 EvmAdapter::EvmAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc,
                        std::vector<TokenSpec> tokens)
-    : chain_(cfg.id),
+    : RpcAdapterOf(cfg, std::move(rpc), "chain.evm"),
       chain_id_(cfg.chain_id),
       chain_id_source_(cfg.chain_id_source),
-      use_finalized_(cfg.finalized),
-      rpc_(std::move(rpc)),
       tokens_(std::move(tokens)),
       native_{cfg.native.symbol, cfg.native.decimals, cfg.native.min_amount},
-      range_(cfg.max_block_range, kGrowAfter),
-      log_(log::get("chain.evm")) {}
-
-EvmAdapter::~EvmAdapter() = default;
+      range_(cfg.max_block_range, kGrowAfter) {}
 
 asio::awaitable<Result<Head>> EvmAdapter::head() {
     auto bn = co_await rpc_->call(kBlockNumber, no_params());
@@ -359,57 +325,6 @@ void EvmAdapter::assemble(ScanState& s) {
     }
 }
 
-std::vector<std::size_t> EvmAdapter::suspects(const ScanState& s, const WatchSet& watched) const {
-    std::vector<std::size_t> out;
-    const auto transfer_bits = codec::bloom_bits(*codec::from_hex(kTransferTopic));
-    std::vector<codec::BloomBits> token_bits;
-    for (const auto& t : tokens_) token_bits.push_back(codec::bloom_bits(t.contract));
-    // The same condition as the query's topic filter (transfer_topics).
-    std::vector<codec::BloomBits> recipient_bits;
-    const bool by_recipient = watched.size() <= kTopicFilterMax;
-    if (by_recipient)
-        watched.for_each([&](std::string_view key, std::int64_t) {
-            if (key.size() == 20) recipient_bits.push_back(codec::bloom_bits(topic_bytes(key)));
-        });
-    for (std::size_t i = 0; i < s.blocks.size(); ++i) {
-        if (!s.token_logs.empty() && s.token_logs[i] > 0) continue;  // the answer has this block's logs
-        const codec::LogsBloom& b = s.blocks[i].bloom;
-        if (!b.may_contain(transfer_bits)) continue;
-        bool maybe = std::any_of(token_bits.begin(), token_bits.end(), [&](const auto& t) { return b.may_contain(t); });
-        if (maybe && by_recipient)
-            maybe = std::any_of(recipient_bits.begin(), recipient_bits.end(),
-                                [&](const auto& r) { return b.may_contain(r); });
-        if (maybe) out.push_back(i);
-    }
-    return out;
-}
-
-Result<EvmAdapter::Proof> EvmAdapter::on_block_logs(const Result<json::value>& answer, ScanState& s, std::size_t i,
-                                                    const WatchSet& watched, bool whole_block) {
-    if (!answer) return answer.error();
-    const auto& block = s.blocks[i];
-    if (whole_block) {
-        // Every log of the block: their bloom must account for the header's.
-        auto bloom = bloom_of_logs(*answer);
-        if (!bloom) return bloom.error();
-        if (!bloom->covers(block.bloom)) return Proof::unproven;
-    }
-    std::uint32_t count = 0;
-    const std::size_t first = s.matched.size();
-    LogMatchContext ctx{tokens_, &watched, std::span<const BlockRef>(&s.refs[i], 1), std::span<std::uint32_t>(&count, 1),
-                        chain_};
-    auto st = decode_logs(*answer, ctx, s.matched);
-    if (!st) {
-        s.matched.resize(first);
-        return st.error();
-    }
-    // Any log of a configured token proves the backend has this block's logs.
-    if (!whole_block && st->logs == 0) return Proof::unproven;
-    s.ignored_zero += st->ignored_zero;
-    s.ignored_dust += st->ignored_dust;
-    return Proof::proven;
-}
-
 void EvmAdapter::truncate(ScanState& s, std::size_t keep) {
     s.blocks.resize(keep);
     s.refs.resize(keep);
@@ -417,203 +332,11 @@ void EvmAdapter::truncate(ScanState& s, std::size_t keep) {
     std::erase_if(s.matched, [&](const MatchedTransfer& m) { return m.height > s.end; });
 }
 
-// Native transfers: the verdict of each candidate's receipt.
-bool EvmAdapter::block_receipts_usable() const { return std::chrono::steady_clock::now() >= block_receipts_off_until_; }
-
-void EvmAdapter::block_receipts_unsupported(const Error& e) {
-    // Asked again later: behind a load balancer another backend may have it.
-    block_receipts_off_until_ = std::chrono::steady_clock::now() + kBlockReceiptsReprobe;
-    log_->info("{}: the node does not serve eth_getBlockReceipts ({}); asking eth_getTransactionReceipt per "
-               "transaction (a node that prunes its transaction index answers null for old ones)",
-               chain_, e.message);
-}
-
-std::vector<std::size_t> EvmAdapter::unsettled_blocks(const ScanState& s, const std::vector<Verdict>& verdicts) {
-    std::vector<std::size_t> blocks;
-    for (std::size_t k = 0; k < s.natives.size(); ++k)
-        if (verdicts[k] == Verdict::unknown && (blocks.empty() || blocks.back() != s.natives[k].first))
-            blocks.push_back(s.natives[k].first);
-    return blocks;
-}
-
-Status EvmAdapter::on_block_receipts(const std::vector<json::value>& answers, const ScanState& s,
-                                     std::span<const std::size_t> blocks, std::vector<Verdict>& verdicts) {
-    if (answers.size() != blocks.size())
-        return make_error(Errc::malformed, "eth_getBlockReceipts batch: wrong number of results");
-    for (std::size_t j = 0; j < blocks.size(); ++j) {
-        const std::size_t bi = blocks[j];
-        std::vector<std::string> txs;
-        std::vector<std::size_t> which;
-        for (std::size_t k = 0; k < s.natives.size(); ++k)
-            if (s.natives[k].first == bi && verdicts[k] == Verdict::unknown) {
-                txs.push_back(s.natives[k].second->tx);
-                which.push_back(k);
-            }
-        const std::string& hash = s.result[bi].block.hash;
-        auto got = decode_block_receipts(answers[j], txs, hash);
-        if (!got) {
-            if (got.error().code == Errc::not_found) continue;  // this backend does not know the block: unknown
-            return with_context(got.error(), "eth_getBlockReceipts " + hash);
-        }
-        for (std::size_t i = 0; i < which.size(); ++i)
-            if ((*got)[i]) verdicts[which[i]] = *(*got)[i] ? Verdict::succeeded : Verdict::failed;
-    }
-    return {};
-}
-
-Status EvmAdapter::on_tx_receipts(const std::vector<json::value>& answers, const ScanState& s,
-                                  std::span<const std::size_t> natives, std::vector<Verdict>& verdicts) {
-    if (answers.size() != natives.size())
-        return make_error(Errc::malformed, "eth_getTransactionReceipt batch: wrong number of results");
-    for (std::size_t j = 0; j < natives.size(); ++j) {
-        const std::size_t k = natives[j];
-        auto ok = decode_receipt_success(answers[j], s.result[s.natives[k].first].block.hash);
-        if (!ok) {
-            // null: not this backend's (yet), or beyond its transaction index
-            // (geth --txlookuplimit): unknown, never a reorg by itself.
-            if (ok.error().code == Errc::not_found) continue;
-            return with_context(ok.error(), "receipt of " + s.natives[k].second->tx);
-        }
-        verdicts[k] = *ok ? Verdict::succeeded : Verdict::failed;
-    }
-    return {};
-}
-
 void EvmAdapter::finish(ScanState& s) {
     sort_transfers(s.result);
     count_ignored(chain_, Ignored::zero_value, s.ignored_zero);
     count_ignored(chain_, Ignored::below_min_amount, s.ignored_dust);
     if (range_.succeeded()) log_->debug("{}: block range grows to {}", chain_, range_.span());
-}
-
-asio::awaitable<Result<std::size_t>> EvmAdapter::prove_logs(ScanState& s, const WatchSet& watched,
-                                                            std::vector<std::size_t> suspect) {
-    const json::array addresses = token_addresses(tokens_);
-    for (unsigned round = 0; round < kProofRounds && !suspect.empty(); ++round) {
-        co_await before_round(round);
-        const net::CallOptions where = other_endpoint(round % 2 == 1);
-        // Step 1: the tokens' logs of each suspect block; any log proves it.
-        // Step 2: every log of the blocks still unproven; their bloom must
-        // cover the header's (a bloom false positive ends here).
-        for (int step = 0; step < 2 && !suspect.empty(); ++step) {
-            const bool whole = step == 1;
-            std::vector<net::RpcCall> calls;
-            for (std::size_t i : suspect) calls.push_back(block_logs_call(s.blocks[i].ref.hash, whole ? nullptr : &addresses));
-            count_recheck(chain_, whole ? "block_logs" : "token_logs", calls.size());
-            auto r = co_await rpc_->batch(std::move(calls), kBlockBatch, where);
-            if (!r) {
-                log_->debug("{}: eth_getLogs by blockHash (round {}): {}", chain_, round, r.error().describe());
-                break;  // next round
-            }
-            if (r->size() != suspect.size())
-                co_return make_error(Errc::malformed, "eth_getLogs batch: wrong number of results");
-            std::vector<std::size_t> still;
-            for (std::size_t k = 0; k < suspect.size(); ++k) {
-                auto p = on_block_logs(Result<json::value>(std::move((*r)[k])), s, suspect[k], watched, whole);
-                if (!p) co_return with_context(p.error(), "eth_getLogs block " + s.blocks[suspect[k]].ref.hash);
-                if (*p == Proof::unproven) still.push_back(suspect[k]);
-                else
-                    log_->debug("{}: block {}: logs proven complete by blockHash ({}, round {})", chain_,
-                                s.blocks[suspect[k]].ref.height, whole ? "all logs" : "token logs", round);
-            }
-            suspect = std::move(still);
-        }
-    }
-    co_return suspect.empty() ? s.blocks.size() : *std::min_element(suspect.begin(), suspect.end());
-}
-
-asio::awaitable<Result<std::size_t>> EvmAdapter::settle_natives(ScanState& s) {
-    std::vector<Verdict> verdicts(s.natives.size(), Verdict::unknown);
-    for (unsigned round = 0; round < kProofRounds; ++round) {
-        std::vector<std::size_t> blocks = unsettled_blocks(s, verdicts);
-        if (blocks.empty()) break;
-        co_await before_round(round);
-        const net::CallOptions where = other_endpoint(round % 2 == 1);
-        // 1. The whole block's receipts by block hash: not subject to a
-        //    pruned transaction index, and bound to the very block we scanned.
-        if (block_receipts_usable()) {
-            std::size_t chunk = kBlockReceiptsBatch;
-            for (std::size_t start = 0; start < blocks.size();) {
-                const std::size_t stop = std::min(blocks.size(), start + chunk);
-                std::vector<net::RpcCall> calls;
-                for (std::size_t j = start; j < stop; ++j) calls.push_back(block_receipts_call(s.result[blocks[j]].block.hash));
-                auto r = co_await rpc_->batch(std::move(calls), chunk, where);
-                if (!r) {
-                    const Error& e = r.error();
-                    if (is_method_missing(e)) {
-                        block_receipts_unsupported(e);
-                        break;
-                    }
-                    if (e.code == Errc::range_too_large && chunk > 1) {
-                        chunk = 1;  // one block per request
-                        continue;
-                    }
-                    log_->debug("{}: eth_getBlockReceipts (round {}): {}", chain_, round, e.describe());
-                    break;  // unknown this round
-                }
-                auto st = on_block_receipts(*r, s, std::span<const std::size_t>(blocks).subspan(start, stop - start),
-                                            verdicts);
-                if (!st) co_return st.error();
-                start = stop;
-            }
-        }
-        // 2. Per transaction, where the node lacks eth_getBlockReceipts.
-        if (!block_receipts_usable()) {
-            std::vector<std::size_t> open;
-            for (std::size_t k = 0; k < s.natives.size(); ++k)
-                if (verdicts[k] == Verdict::unknown) open.push_back(k);
-            for (std::size_t start = 0; start < open.size(); start += kReceiptBatch) {
-                const std::size_t stop = std::min(open.size(), start + kReceiptBatch);
-                std::vector<net::RpcCall> calls;
-                for (std::size_t j = start; j < stop; ++j) calls.push_back(receipt_call(s.natives[open[j]].second->tx));
-                auto r = co_await rpc_->batch(std::move(calls), kReceiptBatch, where);
-                if (!r) {
-                    log_->debug("{}: eth_getTransactionReceipt (round {}): {}", chain_, round, r.error().describe());
-                    break;  // unknown this round
-                }
-                auto st = on_tx_receipts(*r, s, std::span<const std::size_t>(open).subspan(start, stop - start), verdicts);
-                if (!st) co_return st.error();
-            }
-        }
-        // 3. A receipt still missing is a reorg only when its block left the
-        //    chain; otherwise it is unknown: ask again (another endpoint).
-        if (round == 0) {
-            for (std::size_t bi : unsettled_blocks(s, verdicts)) {
-                const BlockRef& b = s.result[bi].block;
-                auto now = co_await block_at(b.height);
-                if (!now) continue;  // cannot tell now: the next rounds ask again
-                if (now->presence == Presence::block && now->ref.hash != b.hash)
-                    co_return make_error(Errc::conflict, "reorg during fetch: block " + std::to_string(b.height) + " " +
-                                                             b.hash + " was replaced by " + now->ref.hash +
-                                                             " (its receipts are gone)");
-                log_->debug("{}: receipts missing for canonical block {} {}; asking again", chain_, b.height, b.hash);
-            }
-        }
-    }
-    // Keep the blocks before the first one with an unsettled candidate.
-    const auto open = unsettled_blocks(s, verdicts);
-    const std::size_t keep = open.empty() ? s.result.size() : open.front();
-    for (std::size_t k = 0; k < s.natives.size(); ++k) {
-        const std::size_t bi = s.natives[k].first;
-        if (bi >= keep) continue;
-        if (verdicts[k] == Verdict::succeeded)
-            s.result[bi].transfers.push_back(std::move(*s.natives[k].second));
-        else
-            log_->debug("{}: tx {} to a watched address failed (status 0x0); not a deposit", chain_, s.natives[k].second->tx);
-    }
-    if (!open.empty()) {
-        std::string tx;
-        for (std::size_t k = 0; k < s.natives.size() && tx.empty(); ++k)
-            if (s.natives[k].first == open.front() && verdicts[k] == Verdict::unknown) tx = s.natives[k].second->tx;
-        const BlockRef& b = s.result[open.front()].block;
-        const std::string what = "no endpoint has the receipt of tx " + tx + " in block " + std::to_string(b.height) +
-                                 " " + b.hash +
-                                 " (a lagging backend, or a node that prunes its transaction index — geth "
-                                 "--txlookuplimit / --history.transactions — without eth_getBlockReceipts)";
-        if (keep == 0) co_return make_error(Errc::unavailable, what + "; asked again later");
-        log_->warn("{}: {}; returning blocks {}-{} and asking again later", chain_, what, s.from, s.from + keep - 1);
-    }
-    co_return keep;
 }
 
 asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::uint64_t to,

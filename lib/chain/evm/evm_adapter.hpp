@@ -87,24 +87,14 @@
 #include <utility>
 #include <vector>
 
-#include "chain/adapter.hpp"
+#include "chain/rpc_adapter.hpp"
 #include "chain/adaptive_range.hpp"
 #include "chain/evm/decode.hpp"
 #include "config/config.hpp"
 
-namespace spdlog {
-class logger;
-}
-
-namespace depositd::net {
-class HttpClient;
-class JsonRpcClient;
-struct RpcCall;
-}  // namespace depositd::net
-
 namespace depositd::chain::evm {
 
-class EvmAdapter final : public ChainAdapter {
+class EvmAdapter final : public RpcAdapterOf<EvmAdapter> {
 public:
     static constexpr std::size_t kTopicFilterMax = 500;  // recipients in one topic OR-list
     static constexpr std::size_t kBlockBatch = 25;       // eth_getBlockByNumber per HTTP batch
@@ -117,12 +107,10 @@ public:
     static constexpr unsigned kProofRounds = 5;          // re-asks for a block whose logs miss its bloom
     static constexpr unsigned kProofBackoffMs = 250;     // before round 2; doubles each round after
 
-    // Validates the token contracts; errors name the token.
-    static Result<std::unique_ptr<EvmAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
-    // Over an existing client (tests).
+    using RpcAdapterOf::create;  // over an HttpClient
+    // Validates the token contracts; errors name the token. Over an existing client (tests).
     static Result<std::unique_ptr<EvmAdapter>> create(const config::ChainConfig& cfg,
                                                       std::unique_ptr<net::JsonRpcClient> rpc);
-    ~EvmAdapter() override;
 
     boost::asio::awaitable<Result<Head>> head() override;
     boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
@@ -188,16 +176,12 @@ private:
     void block_receipts_unsupported(const Error& e);
     void finish(ScanState& s);
 
-    std::string chain_;
     std::optional<std::uint64_t> chain_id_;  // configured
     std::string chain_id_source_;            // "file:line:chains[N].chain_id"
-    bool use_finalized_ = false;
-    std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;
     NativeSpec native_;
     AdaptiveRange range_;
     std::chrono::steady_clock::time_point block_receipts_off_until_{};  // eth_getBlockReceipts unused until then
-    std::shared_ptr<spdlog::logger> log_;
 };
 
 }  // namespace depositd::chain::evm

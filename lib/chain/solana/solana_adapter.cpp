@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "chain/ignored.hpp"
-#include "chain/rpc_options.hpp"
 #include "codec/base58.hpp"
 #include "core/log.hpp"
 #include "net/jsonrpc.hpp"
@@ -15,11 +14,6 @@ namespace asio = boost::asio;
 using SlotFetch = SolanaAdapter::SlotFetch;
 
 namespace {
-
-Error with_context(Error e, const std::string& context) {
-    e.message = context + ": " + e.message;
-    return e;
-}
 
 // Parameters built outside the coroutines (GCC 12 and string literals or
 // brace-init aggregates inside co_await full-expressions do not mix).
@@ -238,12 +232,6 @@ void count_ignored_transfers(const std::string& chain, const std::vector<SolanaA
 
 }  // namespace
 
-Result<std::unique_ptr<SolanaAdapter>> SolanaAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o = rpc_options(cfg);
-    if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
-    return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
-}
-
 Result<std::unique_ptr<SolanaAdapter>> SolanaAdapter::create(const config::ChainConfig& cfg,
                                                              std::unique_ptr<net::JsonRpcClient> rpc) {
     auto tokens = make_token_specs(cfg.tokens);
@@ -256,15 +244,10 @@ Result<std::unique_ptr<SolanaAdapter>> SolanaAdapter::create(const config::Chain
 
 SolanaAdapter::SolanaAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc,
                              std::vector<TokenSpec> tokens)
-    : chain_(cfg.id),
-      use_finalized_(cfg.finalized),
-      rpc_(std::move(rpc)),
+    : RpcAdapterOf(cfg, std::move(rpc), "chain.solana"),
       tokens_(std::move(tokens)),
       native_{cfg.native.symbol.empty() ? std::string("SOL") : cfg.native.symbol, 9, cfg.native.min_amount},
-      range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxSlotRange)),
-      log_(log::get("chain.solana")) {}
-
-SolanaAdapter::~SolanaAdapter() = default;
+      range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxSlotRange)) {}
 
 asio::awaitable<Result<Head>> SolanaAdapter::head() {
     auto c = co_await rpc_->call(kGetSlot, confirmed_params());

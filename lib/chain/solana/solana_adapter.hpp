@@ -55,23 +55,13 @@
 #include <string>
 #include <vector>
 
-#include "chain/adapter.hpp"
+#include "chain/rpc_adapter.hpp"
 #include "chain/solana/decode.hpp"
 #include "config/config.hpp"
 
-namespace spdlog {
-class logger;
-}
-
-namespace depositd::net {
-class HttpClient;
-class JsonRpcClient;
-struct RpcCall;
-}  // namespace depositd::net
-
 namespace depositd::chain::solana {
 
-class SolanaAdapter final : public ChainAdapter {
+class SolanaAdapter final : public RpcAdapterOf<SolanaAdapter> {
 public:
     static constexpr std::uint64_t kMaxSlotRange = 500'000;  // getBlocks: end - start <= 500,000
     static constexpr std::size_t kBlockBatch = 4;             // getBlock per HTTP batch (MBs each on mainnet)
@@ -82,12 +72,10 @@ public:
     // and the decoder still checks every field it uses.
     static constexpr unsigned kMaxTransactionVersion = 1;
 
-    // Validates the mints; errors name the token.
-    static Result<std::unique_ptr<SolanaAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
-    // Over an existing client (tests).
+    using RpcAdapterOf::create;  // over an HttpClient
+    // Validates the mints; errors name the token. Over an existing client (tests).
     static Result<std::unique_ptr<SolanaAdapter>> create(const config::ChainConfig& cfg,
                                                          std::unique_ptr<net::JsonRpcClient> rpc);
-    ~SolanaAdapter() override;
 
     boost::asio::awaitable<Result<Head>> head() override;
     boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
@@ -128,15 +116,11 @@ private:
     boost::asio::awaitable<std::uint64_t> proven_end(std::uint64_t from, std::uint64_t end,
                                                      const std::vector<BlockTransfers>& blocks);
 
-    std::string chain_;
-    bool use_finalized_ = false;
-    std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;
     NativeSpec native_;
     std::uint64_t range_ = 100;
     bool batch_ok_ = true;
     unsigned max_version_ = 0;
-    std::shared_ptr<spdlog::logger> log_;
 };
 
 }  // namespace depositd::chain::solana

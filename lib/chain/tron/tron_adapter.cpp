@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "chain/rpc_options.hpp"
 #include "codec/hex.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
@@ -19,11 +18,6 @@ namespace depositd::chain::tron {
 namespace asio = boost::asio;
 
 namespace {
-
-Error with_context(Error e, const std::string& context) {
-    e.message = context + ": " + e.message;
-    return e;
-}
 
 // Request bodies built outside the coroutines (GCC and literals in co_await
 // full-expressions do not mix well).
@@ -76,12 +70,6 @@ Result<unsigned> decode_decimals(const json::value& v) {
 
 }  // namespace
 
-Result<std::unique_ptr<TronAdapter>> TronAdapter::create(const config::ChainConfig& cfg, net::HttpClient& http) {
-    net::JsonRpcOptions o = rpc_options(cfg);  // headers carry TRON-PRO-API-KEY
-    if (o.endpoints.empty()) return make_error(Errc::invalid_input, "chain " + cfg.id + ": no rpc endpoint");
-    return create(cfg, std::make_unique<net::JsonRpcClient>(http, std::move(o)));
-}
-
 Result<std::unique_ptr<TronAdapter>> TronAdapter::create(const config::ChainConfig& cfg,
                                                          std::unique_ptr<net::JsonRpcClient> rpc) {
     auto tokens = make_token_specs(cfg.tokens);
@@ -91,16 +79,11 @@ Result<std::unique_ptr<TronAdapter>> TronAdapter::create(const config::ChainConf
 
 TronAdapter::TronAdapter(const config::ChainConfig& cfg, std::unique_ptr<net::JsonRpcClient> rpc,
                          std::vector<TokenSpec> tokens)
-    : chain_(cfg.id),
-      use_finalized_(cfg.finalized),
-      rpc_(std::move(rpc)),
+    : RpcAdapterOf(cfg, std::move(rpc), "chain.tron"),
       tokens_(std::move(tokens)),
       native_{cfg.native.symbol.empty() ? std::string("TRX") : cfg.native.symbol,
               cfg.native.symbol.empty() ? 6u : cfg.native.decimals, cfg.native.min_amount},
-      range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxRange)),
-      log_(log::get("chain.tron")) {}
-
-TronAdapter::~TronAdapter() = default;
+      range_(std::clamp<std::uint64_t>(cfg.max_block_range, 1, kMaxRange)) {}
 
 asio::awaitable<Result<json::value>> TronAdapter::post(std::string path, std::string body) {
     const std::string label = path;

@@ -37,31 +37,21 @@
 #include <string>
 #include <vector>
 
-#include "chain/adapter.hpp"
+#include "chain/rpc_adapter.hpp"
 #include "chain/adaptive_range.hpp"
 #include "chain/tron/decode.hpp"
 #include "config/config.hpp"
 
-namespace spdlog {
-class logger;
-}
-
-namespace depositd::net {
-class HttpClient;
-class JsonRpcClient;
-}  // namespace depositd::net
-
 namespace depositd::chain::tron {
 
-class TronAdapter final : public ChainAdapter {
+class TronAdapter final : public RpcAdapterOf<TronAdapter> {
 public:
     static constexpr std::uint64_t kMaxRange = 100;  // getblockbylimitnext: endNum - startNum <= 100
 
-    static Result<std::unique_ptr<TronAdapter>> create(const config::ChainConfig& cfg, net::HttpClient& http);
+    using RpcAdapterOf::create;  // over an HttpClient
     // Over an existing client (tests).
     static Result<std::unique_ptr<TronAdapter>> create(const config::ChainConfig& cfg,
                                                        std::unique_ptr<net::JsonRpcClient> rpc);
-    ~TronAdapter() override;
 
     boost::asio::awaitable<Result<Head>> head() override;
     boost::asio::awaitable<Result<ScanResult>> scan(std::uint64_t from, std::uint64_t to,
@@ -82,15 +72,11 @@ private:
 
     boost::asio::awaitable<Result<json::value>> post(std::string path, std::string body);
 
-    std::string chain_;
-    bool use_finalized_ = false;
-    std::unique_ptr<net::JsonRpcClient> rpc_;
     std::vector<TokenSpec> tokens_;
     NativeSpec native_;
     AdaptiveRange range_;
     std::uint64_t scan_requests_ = 0;
     std::uint64_t scanned_blocks_ = 0;
-    std::shared_ptr<spdlog::logger> log_;
 };
 
 }  // namespace depositd::chain::tron
