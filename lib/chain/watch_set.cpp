@@ -25,8 +25,10 @@ void reserve_geometric(V& v, std::size_t n) {
 
 void WatchSet::reserve(std::size_t n) {
     reserve_geometric(ids_, n);
-    reserve_geometric(offsets_, n + 1);
-    if (!ids_.empty()) reserve_geometric(arena_, n * (arena_.size() / ids_.size() + 1));
+    if (!offsets_.empty()) reserve_geometric(offsets_, n + 1);
+    // Fixed-length keys: exactly n keys' bytes (the first reserve, made from a count, is then the last).
+    if (!ids_.empty())
+        reserve_geometric(arena_, offsets_.empty() ? n * key_len_ : n * (arena_.size() / ids_.size() + 1));
     grow_table(n);
     grow_filter(n);
 }
@@ -44,10 +46,15 @@ void WatchSet::insert(std::string_view key, std::int64_t address_id) {
         throw std::length_error("watch set: more addresses than one process can follow");
     grow_table(ids_.size() + 1);
     grow_filter(ids_.size() + 1);
-    if (offsets_.empty()) offsets_.push_back(0);
+    if (ids_.empty() && offsets_.empty()) {
+        key_len_ = key.size();
+        // Room for the keys reserve() announced before the first one's length was known.
+        if (key_len_ > 0) arena_.reserve(ids_.capacity() * key_len_);
+    }
+    if (offsets_.empty() && key.size() != key_len_) use_offsets();
     reserve_geometric(arena_, arena_.size() + key.size());
     arena_.append(key);
-    offsets_.push_back(static_cast<std::uint32_t>(arena_.size()));
+    if (!offsets_.empty()) offsets_.push_back(static_cast<std::uint32_t>(arena_.size()));
     ids_.push_back(address_id);
     const std::uint32_t entry = static_cast<std::uint32_t>(ids_.size());  // number + 1
     const std::size_t mask = slots_.size() - 1;
@@ -55,6 +62,11 @@ void WatchSet::insert(std::string_view key, std::int64_t address_id) {
     while (slots_[i] != kEmpty) i = (i + 1) & mask;
     slots_[i] = entry;
     filter_set(h);
+}
+
+void WatchSet::use_offsets() {
+    offsets_.reserve(ids_.capacity() + 1);
+    for (std::size_t i = 0; i <= ids_.size(); ++i) offsets_.push_back(static_cast<std::uint32_t>(i * key_len_));
 }
 
 // At most half full: 2^k slots for up to 2^(k-1) keys.

@@ -6,7 +6,9 @@
 // Compact on purpose (issue 22: a million addresses in well under 64 MiB):
 // the keys lie back to back in one byte arena, their row ids in one array,
 // and an open-addressing table of 32-bit entry numbers finds them; no heap
-// node per key. About 20 + 4 + 8 + 8 bytes per 20-byte key, plus the filter.
+// node per key. While every key has the same length (EVM and TRON 20 bytes,
+// Solana 32) entry i's key is simply at i * length and no offsets are kept:
+// about 20 + 8 + 8 bytes per 20-byte key, plus the filter.
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -65,8 +67,11 @@ private:
         filter_[h & (filter_.size() - 1)] |= filter_mask(h);
     }
     std::string_view key_at(std::size_t i) const {
+        if (offsets_.empty()) return std::string_view(arena_).substr(i * key_len_, key_len_);
         return std::string_view(arena_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
     }
+    // The first key of another length: from now on every entry has an offset.
+    void use_offsets();
     // The slot value of `key` (kEmpty when absent). Linear probing; the
     // table is at most half full, so a probe ends soon.
     std::uint32_t lookup(std::string_view key, std::size_t h) const {
@@ -81,7 +86,8 @@ private:
     void grow_filter(std::size_t keys);
 
     std::string arena_;                   // every key, back to back
-    std::vector<std::uint32_t> offsets_;  // entry i is arena_[offsets_[i], offsets_[i + 1])
+    std::size_t key_len_ = 0;             // the length of every key while offsets_ is empty
+    std::vector<std::uint32_t> offsets_;  // empty while all keys have key_len_ bytes; else entry i is arena_[offsets_[i], offsets_[i + 1])
     std::vector<std::int64_t> ids_;       // entry i's address row id
     std::vector<std::uint32_t> slots_;    // power-of-two open-addressing table of entry numbers + 1
     std::vector<std::uint64_t> filter_;   // power-of-two words; empty until the first insert

@@ -25,6 +25,9 @@ Status for_each_watched(Database& db, const std::string& protocol, std::int64_t 
 // (watch sets load in chunks, so the writer thread is never held long).
 Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::string& protocol, std::int64_t after_id,
                                                   std::size_t limit);
+// How many addresses of a protocol have id > after_id (a watch set reserves
+// its room once, before loading them in chunks).
+Result<std::int64_t> watched_count_after(Database& db, const std::string& protocol, std::int64_t after_id);
 // Largest address id of a protocol (0 if none): addresses are never deleted,
 // so a larger value means new addresses to watch.
 Result<std::int64_t> pool_generation(Database& db, const std::string& protocol);

@@ -37,6 +37,14 @@ Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::strin
     }
 }
 
+Result<std::int64_t> watched_count_after(Database& db, const std::string& protocol, std::int64_t after_id) {
+    auto s = db.prepare("SELECT count(*) FROM addresses WHERE protocol = ?1 AND id > ?2");
+    s.bind(1, protocol).bind(2, after_id);
+    auto r = s.step();
+    if (!r) return r.error();
+    return s.int64(0);
+}
+
 Result<std::int64_t> pool_generation(Database& db, const std::string& protocol) {
     auto s = db.prepare("SELECT coalesce(max(id), 0) FROM addresses WHERE protocol = ?1");
     s.bind(1, protocol);

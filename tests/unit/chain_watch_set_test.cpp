@@ -104,8 +104,8 @@ TEST(WatchSet, CopiesAreIndependent) {
 }
 
 // Issue 22: a million watched EVM addresses in well under 64 MiB of RSS. The
-// set itself is a fixed layout: 20 (key) + 4 (offset) + 8 (id) bytes per
-// key, a table of 4-byte slots at most half full, and a 32-bit-per-key
+// set itself is a fixed layout: 20 (key) + 8 (id) bytes per key (no
+// offsets for keys of one length), a table of 4-byte slots at most half full, and a 32-bit-per-key
 // filter; loaded in chunks like the scanner does, its capacity stays within
 // 64 bytes per key (the node-based map it replaced took ~110).
 TEST(WatchSet, AMillionEvmKeysFitIn64BytesEach) {
@@ -118,6 +118,50 @@ TEST(WatchSet, AMillionEvmKeysFitIn64BytesEach) {
     }
     ASSERT_EQ(w.size(), kKeys);
     EXPECT_LE(w.memory_bytes(), kKeys * 64) << w.memory_bytes() / kKeys << " bytes per key";
+}
+
+// Keys of one length keep no offsets; the first key of another length
+// switches the set to offsets without losing any entry.
+TEST(WatchSet, FixedLengthKeysThenAnotherLength) {
+    std::mt19937_64 rng(7);
+    std::map<std::string, std::int64_t> ref;
+    WatchSet w;
+    w.reserve(5000);
+    for (std::int64_t i = 1; i <= 3000; ++i) {
+        std::string k = random_key(rng, 20);
+        ref[k] = i;
+        w.insert(k, i);
+    }
+    for (const auto& [k, v] : ref) ASSERT_EQ(w.find(k), v);
+    for (std::int64_t i = 3001; i <= 4000; ++i) {
+        std::string k = random_key(rng, i % 2 ? 25 : 20);  // a Bitcoin-like mix from here on
+        ref[k] = i;
+        w.insert(k, i);
+    }
+    ASSERT_EQ(w.size(), ref.size());
+    for (const auto& [k, v] : ref) ASSERT_EQ(w.find(k), v);
+    std::int64_t expected = 0;
+    w.for_each([&](std::string_view k, std::int64_t v) {
+        EXPECT_EQ(v, ++expected);  // insertion order kept across the switch
+        EXPECT_EQ(ref.at(std::string(k)), v);
+    });
+    EXPECT_EQ(expected, 4000);
+}
+
+// The scanner reserves once from a count (scanner.cpp, WatchRegistry::refresh):
+// then a million 20-byte keys take 20 (key) + 8 (id) + ~8.4 (slots) + ~4.2
+// (filter) bytes each and no growth slack.
+TEST(WatchSet, AMillionEvmKeysReservedOnceTakeUnder42BytesEach) {
+    std::mt19937_64 rng(2);
+    WatchSet w;
+    constexpr std::size_t kKeys = 1'000'000, kChunk = 50'000;
+    w.reserve(kKeys);
+    for (std::size_t done = 0; done < kKeys; done += kChunk) {
+        w.reserve(w.size() + kChunk);  // as each loaded chunk does: nothing more
+        for (std::size_t i = 0; i < kChunk; ++i) w.insert(random_key(rng, 20), static_cast<std::int64_t>(done + i + 1));
+    }
+    ASSERT_EQ(w.size(), kKeys);
+    EXPECT_LE(w.memory_bytes(), kKeys * 42) << w.memory_bytes() / kKeys << " bytes per key";
 }
 
 }  // namespace
