@@ -1,4 +1,4 @@
--- depositd schema v2, PostgreSQL dialect (DRAFT; see 001_initial.sql here and
+-- depositd schema v2, PostgreSQL dialect (see 001_initial.sql here and
 -- ../002_truth.sql for the meaning).
 
 ALTER TABLE deposits ADD COLUMN changes bigint NOT NULL DEFAULT 0;

@@ -1,17 +1,18 @@
--- depositd schema v3, PostgreSQL dialect (DRAFT; see ../003_deposit_indexes.sql).
--- The list order is detected_at DESC, seq DESC (SQLite: rowid DESC, which
--- every SQLite index carries implicitly; here seq is spelled out). PostgreSQL
+-- depositd schema v3, PostgreSQL dialect (see ../003_deposit_indexes.sql).
+-- The list order is detected_at DESC, rowid DESC: SQLite's rowid, which
+-- every SQLite index carries implicitly, is the column deposits.rowid here
+-- (see 001_initial.sql) and is spelled out as the last key. PostgreSQL
 -- scans a B-tree backwards as well as forwards, so ascending keys serve the
 -- descending list. There are no index hints (SQLite's INDEXED BY): the
 -- planner picks from these by the filters.
-CREATE INDEX deposits_time                ON deposits (detected_at, seq);
-CREATE INDEX deposits_status_time         ON deposits (status, detected_at, seq);
-CREATE INDEX deposits_chain_time          ON deposits (chain_id, detected_at, seq);
-CREATE INDEX deposits_currency_time       ON deposits (currency, detected_at, seq);
-CREATE INDEX deposits_chain_status_time   ON deposits (chain_id, status, detected_at, seq);
-CREATE INDEX deposits_chain_currency_time ON deposits (chain_id, currency, detected_at, seq);
-CREATE INDEX deposits_currency_status_time ON deposits (currency, status, detected_at, seq);
-CREATE INDEX deposits_chain_currency_status_time ON deposits (chain_id, currency, status, detected_at, seq);
+CREATE INDEX deposits_time                ON deposits (detected_at, rowid);
+CREATE INDEX deposits_status_time         ON deposits (status, detected_at, rowid);
+CREATE INDEX deposits_chain_time          ON deposits (chain_id, detected_at, rowid);
+CREATE INDEX deposits_currency_time       ON deposits (currency, detected_at, rowid);
+CREATE INDEX deposits_chain_status_time   ON deposits (chain_id, status, detected_at, rowid);
+CREATE INDEX deposits_chain_currency_time ON deposits (chain_id, currency, detected_at, rowid);
+CREATE INDEX deposits_currency_status_time ON deposits (currency, status, detected_at, rowid);
+CREATE INDEX deposits_chain_currency_status_time ON deposits (chain_id, currency, status, detected_at, rowid);
 
 CREATE TABLE deposit_counts (
     chain_id  text    COLLATE "C" NOT NULL,
