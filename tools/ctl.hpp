@@ -95,6 +95,7 @@ int cmd_events_list(Context&, const Args&);
 int cmd_events_resend(Context&, const Args&);
 int cmd_status(Context&, const Args&);
 int cmd_backup(Context&, const Args&);
+int cmd_migrate_store(Context&, const Args&);
 int cmd_recheck(Context&, const Args&);
 int cmd_admin_hash_password(const Args&);
 int cmd_admin_totp_secret(const Args&);

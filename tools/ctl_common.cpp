@@ -225,6 +225,30 @@ const std::vector<Command>& commands() {
          {"--to"},
          {"--force"},
          0, 0, cmd_backup},
+        {"migrate-store",
+         "migrate-store --to URL",
+         "Copies the SQLite database of the configuration into an empty PostgreSQL\n"
+         "database, for a move to [store] url. Stop the daemon first: the command refuses\n"
+         "while another process has the database open, and holds its write lock for the\n"
+         "whole copy. The configuration must not have [store] url yet.\n"
+         "\n"
+         "The target's schema is created (schema/pg/); it must have no rows. Every table is\n"
+         "copied, all columns by name, in ONE PostgreSQL transaction; identity sequences are\n"
+         "moved past the copied ids. Before COMMIT it checks, per table, the row count and\n"
+         "the highest ids against the source, and that the count tables (kept by triggers,\n"
+         "not copied) came out the same; any difference rolls everything back. The SQLite\n"
+         "file is left as it was. Then: set [store] url and start the daemon\n"
+         "(docs/operations.md, \"Moving to PostgreSQL\").\n"
+         "\n"
+         "options:\n"
+         "  --to URL   postgresql://USER:PASSWORD@HOST:PORT/DB (or postgres://...)\n"
+         "\n"
+         "prints the rows copied per table. exit 2 when the target is not empty or the\n"
+         "configuration has [store] url; 1 when the daemon runs, on a database failure or\n"
+         "a failed check.\n",
+         {"--to"},
+         {},
+         0, 0, cmd_migrate_store},
         {"admin hash-password",
          "admin hash-password",
          "Makes an argon2id hash of a console password for [admin].users\n"

@@ -34,6 +34,7 @@ const char* const kMainUsage =
     "  events resend ID                                 deliver a webhook event again now\n"
     "  status [--json]                                  chains, webhook outbox, free pool addresses\n"
     "  backup --to FILE [--force]                       consistent copy of the live database\n"
+    "  migrate-store --to URL                           copy the SQLite database into an empty PostgreSQL one\n"
     "  recheck --chain ID --tx HASH [--block-hash H] [--json]\n"
     "                                                   re-check a transaction (asks the running daemon)\n"
     "  admin hash-password                              argon2id hash of a console password (read from the tty)\n"
