@@ -136,13 +136,13 @@ int run_daemon(const config::Config& cfg) {
         logger->error("data_dir: {}", s.error().message);
         return 1;
     }
-    auto store = store::Store::open(cfg.database_path());
+    auto store = store::Store::open(cfg.store_location());
     if (!store) {
         logger->error("{}", store.error().message);
         return 1;
     }
     d->store = std::move(*store);
-    logger->info("database {} (schema v{})", cfg.database_path(),
+    logger->info("database {} {} (schema v{})", store::to_string(d->store->backend()), d->store->path(),
                  d->store->write([](store::Database& db) -> Result<int> { return db.schema_version(); }).value());
     // Shared receive addresses of mode "amount" are watched like pool addresses.
     if (auto s = d->store->write([&](store::Database& db) {

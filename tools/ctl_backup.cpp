@@ -61,6 +61,11 @@ int cmd_backup(Context& ctx, const Args& a) {
     const std::string to = a.required("--to");
     if (to.empty()) throw UsageError{"--to needs a file name"};
     const bool force = a.has("--force");
+    if (ctx.config().store.url)
+        fail_input("the state is in PostgreSQL ([store] url): back it up with PostgreSQL's own tools, e.g.\n"
+                   "  pg_dump --format=custom --file=" + to + " \"$DATABASE_URL\"\n"
+                   "(consistent while the daemon runs; restore into an empty database with pg_restore;\n"
+                   "docs/operations.md, \"PostgreSQL\")");
     const std::string source = ctx.config().database_path();
     std::error_code ec;
 

@@ -32,6 +32,13 @@ const std::string& Args::required(const std::string& name) const {
 
 store::Database& Context::db() {
     if (db_) return *db_;
+    if (config_.store.url) {  // PostgreSQL ([store] url): no files of ours to guard
+        auto db = store::Database::connect(*config_.store.url, store::PgOptions{.application_name = "depositctl"});
+        if (!db) fail_runtime(db.error().message);
+        if (auto s = (*db)->migrate(); !s) fail_runtime("database " + (*db)->location() + ": " + s.error().message);
+        db_ = std::move(*db);
+        return *db_;
+    }
     std::string path = config_.database_path();
     // Never create or write the daemon's files as another user (root): the
     // daemon could not write them afterwards.

@@ -37,11 +37,13 @@ json::value opt_json(const std::optional<std::uint64_t>& v) {
 int cmd_status(Context& ctx, const Args& a) {
     // Read-only, and never creates the database: run as root, a new file
     // would belong to root and the daemon's user could not open it.
-    const std::string path = ctx.config().database_path();
+    const std::string path = ctx.config().store_location();
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
+    if (!ctx.config().store.url && !std::filesystem::exists(path, ec))
         fail_runtime("no database at " + path + " (has the daemon run with this config?)");
-    auto reader = store::Database::open_reader(path);
+    auto reader = ctx.config().store.url
+                      ? store::Database::connect(path, store::PgOptions{.application_name = "depositctl status"})
+                      : store::Database::open_reader(path);
     if (!reader) fail_runtime(reader.error().message);
     auto& db = **reader;
     const auto now = now_ms();
@@ -126,7 +128,7 @@ int cmd_status(Context& ctx, const Args& a) {
         out["outbox"] = std::move(ob);
         out["pool"] = std::move(po);
         out["lowWater"] = low_water;
-        out["database"] = cfg.database_path();
+        out["database"] = db.location();  // the file, or the URL without its password
         std::cout << json::serialize(out) << "\n";
         return kExitOk;
     }

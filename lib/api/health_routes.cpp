@@ -9,6 +9,8 @@
 #include <exception>
 #include <set>
 
+#include <unistd.h>
+
 #include "core/amount.hpp"
 #include "core/ids.hpp"
 #include "core/json.hpp"
@@ -43,6 +45,16 @@ std::vector<store::PoolStats> pool_view(const config::Config& c, std::vector<sto
 }
 
 // --- Prometheus text ---------------------------------------------------------
+
+// This process among others sharing one store: host and process id.
+const std::string& instance_id() {
+    static const std::string id = [] {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+        return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+    }();
+    return id;
+}
 
 std::string label_escape(const std::string& v) {
     std::string out;
@@ -102,8 +114,12 @@ ChainHealth Handler::chain_health(const std::string& chain) const {
 }
 
 Response Handler::health() {
-    // In-memory chain state and the trigger-kept pool counters: O(1).
-    auto stats = store_.read([&](store::Database& db) { return store::pool_stats(db, clock_.now_ms()); });
+    // In-memory chain state and the trigger-kept pool counters: O(1). While
+    // the store is reconnecting (PostgreSQL) it is not asked: /health answers
+    // at once that the database is unavailable instead of waiting with it.
+    const bool store_down = store_.health().degraded;
+    auto stats = store_down ? Result<std::vector<store::PoolStats>>(make_error(Errc::unavailable, "reconnecting"))
+                            : store_.read([&](store::Database& db) { return store::pool_stats(db, clock_.now_ms()); });
     bool degraded = false;
     json::array chains;
     for (const auto& ch : config_.chains) {
@@ -138,12 +154,27 @@ Response Handler::health() {
             p["low"] = low;
             pool.push_back(std::move(p));
         }
-    } else {
+    } else if (!store_down) {
         logger()->error("health: {}", stats.error().describe());
     }
+    // The store: PostgreSQL is "degraded" while a session is lost and being
+    // re-established (writes wait and are redone; nothing is lost).
+    const auto sh = store_.health();
+    json::object st;
+    st["backend"] = store::to_string(store_.backend());
+    st["status"] = sh.degraded ? "degraded" : "ok";
+    if (sh.degraded) st["reason"] = sh.reason;
+    if (store_.backend() == store::Backend::postgresql) st["reconnects"] = sh.reconnects;
+    if (sh.degraded) degraded = true;
+    json::object instance;
+    instance["id"] = instance_id();
+    instance["store"] = store::to_string(store_.backend());
+
     json::object o;
     o["status"] = !stats ? "error" : degraded ? "degraded" : "ok";
     o["version"] = DEPOSITD_VERSION;
+    o["instance"] = std::move(instance);
+    o["store"] = std::move(st);
     o["chains"] = std::move(chains);
     o["pool"] = std::move(pool);
     if (!stats) o["message"] = "database unavailable";
@@ -189,6 +220,15 @@ Response Handler::metrics() {
         fam.push_back(std::move(addrs));
         fam.push_back(std::move(low));
         fam.push_back(std::move(mark));
+    }
+    {
+        const auto sh = store_.health();
+        Family degraded{"depositd_store_degraded", "1 while the store has lost its database session (PostgreSQL)", {}};
+        degraded.add({{"store", store::to_string(store_.backend())}}, sh.degraded ? 1 : 0);
+        Family reconnects{"depositd_store_reconnects", "Database sessions re-established after a loss, since start", {}};
+        reconnects.add({{"store", store::to_string(store_.backend())}}, static_cast<double>(sh.reconnects));
+        fam.push_back(std::move(degraded));
+        fam.push_back(std::move(reconnects));
     }
     {
         Family scanned{"depositd_chain_scanned_height", "Last height whose transfers are committed", {}};

@@ -30,6 +30,7 @@ struct Section {
 
 constexpr Section kSections[] = {
     {"daemon", daemon_key, load_daemon, print_daemon},
+    {"store", store_key, load_store, print_store},
     {"api", api_key, load_api, print_api},
     {"webhook", webhook_key, load_webhook, print_webhook},
     {"chains", chains_key, load_chains, print_chains},

@@ -18,6 +18,7 @@
 #include "config/section_merchant.hpp"
 #include "config/section_notify.hpp"
 #include "config/section_orders.hpp"
+#include "config/section_store.hpp"
 #include "config/section_pool.hpp"
 #include "config/section_webhook.hpp"
 #include "config/units.hpp"
@@ -27,6 +28,7 @@ namespace depositd::config {
 struct Config {
     std::string path;                   // the file it came from
     DaemonConfig daemon;
+    StoreConfig store;                  // [store]: PostgreSQL, or SQLite without it (section_store.hpp)
     ApiConfig api;
     WebhookConfig webhook;
     std::vector<ChainConfig> chains;
@@ -45,6 +47,8 @@ struct Config {
     std::vector<std::string> masked_secrets;
 
     std::string database_path() const;  // <data_dir>/depositd.sqlite
+    // Where the state is: [store] url (PostgreSQL) or database_path().
+    std::string store_location() const { return store.url ? *store.url : database_path(); }
     const ChainConfig* chain(const std::string& id) const;
 };
 

@@ -32,6 +32,10 @@ std::optional<Flags> daemon_key(std::string_view name);
 void load_daemon(Loader& l, const toml::table& root, Config& cfg);
 void print_daemon(Printer& p, const Config& cfg);
 
+std::optional<Flags> store_key(std::string_view name);
+void load_store(Loader& l, const toml::table& root, Config& cfg);
+void print_store(Printer& p, const Config& cfg);
+
 std::optional<Flags> api_key(std::string_view name);
 void load_api(Loader& l, const toml::table& root, Config& cfg);
 void print_api(Printer& p, const Config& cfg);

@@ -9,11 +9,13 @@ namespace depositd::store {
 Result<std::int64_t> insert_audit(Database& db, const AuditEntry& e) {
     auto q = db.prepare(
         "INSERT INTO audit_log (at, actor_kind, actor, action, target, reason, detail, client) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING seq");
     q.bind(1, e.at).bind(2, e.actor_kind).bind(3, e.actor).bind(4, e.action).bind(5, e.target).bind(6, e.reason);
     q.bind(7, e.detail).bind(8, e.client);
-    if (auto s = q.run(); !s) return s.error();
-    return db.last_insert_rowid();
+    auto r = q.step();
+    if (!r) return r.error();
+    if (!*r) return make_error(Errc::internal, "INSERT ... RETURNING gave no row");
+    return q.int64(0);
 }
 
 Result<AuditPage> list_audit(Database& db, const AuditFilter& f) {

@@ -88,7 +88,7 @@ Result<IdPage> search_deposits(Database& db, const ConsoleQuery& f) {
 
 Result<IdPage> search_orders(Database& db, const ConsoleQuery& f) {
     const std::uint32_t limit = clamp_limit(f.limit);
-    std::string sql = "SELECT o.id, o.created_at, o.rowid FROM orders o WHERE 1";
+    std::string sql = "SELECT o.id, o.created_at, o.rowid FROM orders o WHERE TRUE";
     if (f.q)
         sql +=
             " AND o.rowid IN (SELECT rowid FROM orders WHERE id = ?1 "
@@ -114,7 +114,7 @@ Result<IdPage> search_orders(Database& db, const ConsoleQuery& f) {
 Result<IdPage> search_events(Database& db, const ConsoleQuery& f) {
     const std::uint32_t limit = clamp_limit(f.limit);
     // Ordered by seq alone: t is 0 in every key.
-    std::string sql = "SELECT e.id, 0, e.seq FROM events e WHERE 1";
+    std::string sql = "SELECT e.id, 0, e.seq FROM events e WHERE TRUE";
     if (f.q)
         sql +=
             " AND e.seq IN (SELECT seq FROM events WHERE id = ?1 UNION SELECT seq FROM events WHERE deposit_id = ?1 "
@@ -134,8 +134,11 @@ Result<IdPage> search_events(Database& db, const ConsoleQuery& f) {
 
 Result<IdPage> search_links(Database& db, const ConsoleQuery& f) {
     const std::uint32_t limit = clamp_limit(f.limit);
-    std::string sql = "SELECT l.id, l.created_at, l.rowid FROM payment_links l WHERE 1";
-    if (f.q) sql += " AND (l.id = ?1 OR l.slug = ?1 OR instr(lower(l.title), lower(?1)) > 0)";
+    std::string sql = "SELECT l.id, l.created_at, l.rowid FROM payment_links l WHERE TRUE";
+    if (f.q)
+        sql += db.backend() == Backend::postgresql
+                   ? " AND (l.id = ?1 OR l.slug = ?1 OR strpos(lower(l.title), lower(?1)) > 0)"
+                   : " AND (l.id = ?1 OR l.slug = ?1 OR instr(lower(l.title), lower(?1)) > 0)";
     if (f.status) sql += " AND l.status = ?5";
     sql += after_clause(f, "l.created_at", "l.rowid");
     sql += " ORDER BY l.created_at DESC, l.rowid DESC LIMIT ?20";

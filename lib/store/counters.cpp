@@ -30,7 +30,7 @@ Result<Counters> read_counters(Database& db) {
     auto pool = db.prepare("SELECT protocol, state, n FROM pool_counts");
     if (auto s = each_row(pool, [&] { c.pool[{pool.text(0), pool.text(1)}] = count_at(pool, 2); }); !s)
         return s.error();
-    auto deposits = db.prepare("SELECT chain_id, status, sum(n) FROM deposit_counts GROUP BY chain_id, status");
+    auto deposits = db.prepare("SELECT chain_id, status, CAST(sum(n) AS BIGINT) FROM deposit_counts GROUP BY chain_id, status");
     if (auto s = each_row(deposits, [&] { c.deposits[{deposits.text(0), deposits.text(1)}] = count_at(deposits, 2); });
         !s)
         return s.error();

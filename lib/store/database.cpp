@@ -1,16 +1,33 @@
 #include "store/database.hpp"
 
+#include <algorithm>
 #include <atomic>
+
+#include "core/log.hpp"
+#include "store/pg/transaction.hpp"
 
 #include <sqlite3.h>
 
 #include <stdexcept>
 
 #include "store/files.hpp"
+#include "store/pg/dialect.hpp"
+#include "store/pg/errors.hpp"
+#include "store/pg_backend.hpp"
 
 namespace depositd::store {
 
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+const char* to_string(Backend b) { return b == Backend::postgresql ? "postgresql" : "sqlite"; }
+
+bool is_postgres_url(std::string_view location) {
+    return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+Statement::Statement(Database* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+
+Statement::Statement(Database* db, std::unique_ptr<pg_backend::Query> q) : db_(db), pg_(std::move(q)) {}
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_), pg_(std::move(o.pg_)) { o.stmt_ = nullptr; }
 
 Statement::~Statement() {
     if (stmt_) {
@@ -20,23 +37,36 @@ Statement::~Statement() {
 }
 
 Statement& Statement::bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
+    if (pg_) pg_->bind(i, pg::Param(v));
+    else sqlite3_bind_int64(stmt_, i, v);
     return *this;
 }
 Statement& Statement::bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    if (pg_) pg_->bind(i, pg::Param(v));
+    else sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
 }
 Statement& Statement::bind_blob(int i, std::span<const std::uint8_t> v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    if (pg_) pg_->bind(i, pg::Param::bytea(v));
+    else sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
 }
-Statement& Statement::bind_null(int i) {
-    sqlite3_bind_null(stmt_, i);
+Statement& Statement::bind_null(int i, NullType t) {
+    if (pg_)
+        pg_->bind(i, pg::Param::null(t == NullType::integer ? pg::Type::int8
+                                     : t == NullType::text  ? pg::Type::text
+                                                            : pg::Type::unknown));
+    else sqlite3_bind_null(stmt_, i);
     return *this;
 }
 
+std::int64_t Statement::changes() const {
+    if (pg_) return pg_->changes();
+    return sqlite3_changes(sqlite3_db_handle(stmt_));
+}
+
 Result<bool> Statement::step() {
+    if (pg_) return pg_->step();
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -52,9 +82,16 @@ Status Statement::run() {
     }
 }
 
-bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+bool Statement::is_null(int col) const {
+    if (pg_) return pg_->is_null(col);
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+std::int64_t Statement::int64(int col) const {
+    if (pg_) return pg_->int64(col);
+    return sqlite3_column_int64(stmt_, col);
+}
 std::string Statement::text(int col) const {
+    if (pg_) return pg_->text(col);
     auto p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
@@ -68,6 +105,7 @@ std::optional<std::int64_t> Statement::opt_int64(int col) const {
     return int64(col);
 }
 std::vector<std::uint8_t> Statement::blob(int col) const {
+    if (pg_) return pg_->blob(col);
     auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
     int n = sqlite3_column_bytes(stmt_, col);
     return p ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>{};
@@ -83,7 +121,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, int bu
         sqlite3_close(raw);
         return make_error(Errc::io, "cannot open database " + path + ": " + msg);
     }
-    std::unique_ptr<Database> db(new Database(raw));
+    std::unique_ptr<Database> db(new Database(raw, path));
     sqlite3_busy_timeout(raw, busy_timeout_ms);
     // synchronous=FULL: a commit is on disk when COMMIT returns. With NORMAL a
     // power loss could undo a bind already answered or a deposit whose
@@ -103,19 +141,77 @@ Result<std::unique_ptr<Database>> Database::open_reader(const std::string& path,
         sqlite3_close(raw);
         return make_error(Errc::io, "cannot open database " + path + " for reading: " + msg);
     }
-    std::unique_ptr<Database> db(new Database(raw));
+    std::unique_ptr<Database> db(new Database(raw, path));
     sqlite3_busy_timeout(raw, busy_timeout_ms);
     if (auto s = db->exec("PRAGMA query_only=ON"); !s)
         return make_error(Errc::io, "cannot set up database " + path + ": " + s.error().message);
     return db;
 }
 
+Database::Database(sqlite3* db, std::string location) : db_(db), location_(std::move(location)) {}
+
+Database::Database(std::unique_ptr<pg_backend::Session> pg)
+    : pg_(std::move(pg)), location_(pg_->conn().target()) {}
+
+Result<std::unique_ptr<Database>> Database::connect(const std::string& url, PgOptions options) {
+    pg::ConnectOptions o;
+    o.url = url;
+    o.application_name = options.application_name;
+    o.health = options.health;
+    auto conn = pg::Connection::connect(std::move(o));
+    if (!conn) return conn.error();
+    return std::unique_ptr<Database>(new Database(std::make_unique<pg_backend::Session>(std::move(*conn))));
+}
+
+Result<std::unique_ptr<Database>> Database::open_location(const std::string& location, int busy_timeout_ms) {
+    if (is_postgres_url(location)) return connect(location);
+    return open(location, busy_timeout_ms);
+}
+
 Database::~Database() {
     for (auto& [_, s] : cache_) sqlite3_finalize(s);
-    sqlite3_close(db_);
+    if (db_) sqlite3_close(db_);
+}
+
+bool Database::in_transaction() const {
+    if (pg_) return pg_->conn().in_transaction();
+    return sqlite3_get_autocommit(db_) == 0;
+}
+
+void Database::begin_unit() {
+    if (pg_) pg_->begin_unit();
+}
+
+bool Database::retry_unit() { return pg_ && pg_->retry_unit(); }
+
+void Database::interrupt() {
+    if (pg_) pg_->conn().interrupt();
+    else sqlite3_interrupt(db_);
 }
 
 Statement Database::prepare(std::string_view sql) {
+    if (pg_) {
+        // ?N -> $N once per SQL text (the session prepares it at its first run).
+        auto [it, fresh] = pg_sql_.try_emplace(std::string(sql));
+        if (fresh) {
+            auto text = pg::numbered_placeholders(sql);
+            if (!text) {
+                pg_sql_.erase(it);
+                throw std::logic_error(text.error().message + " in: " + std::string(sql));
+            }
+            // The highest ?N: every parameter up to it is sent (NULL unless
+            // bound, as SQLite reads an unbound one).
+            int highest = 0;
+            for (std::size_t i = 0; i < sql.size(); ++i) {
+                if (sql[i] != '?') continue;
+                int n = 0;
+                while (i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') n = n * 10 + (sql[++i] - '0');
+                highest = std::max(highest, n);
+            }
+            it->second = {std::move(*text), highest};
+        }
+        return Statement(this, std::make_unique<pg_backend::Query>(*pg_, it->second.first, it->second.second));
+    }
     std::string key(sql);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
@@ -129,6 +225,11 @@ Statement Database::prepare(std::string_view sql) {
 }
 
 Status Database::exec(std::string_view sql) {
+    if (pg_) {
+        auto r = pg_->conn().exec(sql);
+        if (!r) return pg_backend::unit_error(*pg_, r.error());
+        return {};
+    }
     char* err = nullptr;
     std::string s(sql);
     if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -139,18 +240,34 @@ Status Database::exec(std::string_view sql) {
     return {};
 }
 
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Database::changes() const { return sqlite3_changes(db_); }
-std::string Database::last_error() const { return sqlite3_errmsg(db_); }
+int Database::changes() const {
+    if (pg_) return static_cast<int>(pg_->changes);
+    return sqlite3_changes(db_);
+}
+std::string Database::last_error() const {
+    if (pg_) return pg_->conn().ok() ? std::string(pg::to_string(pg_->conn().failure().kind)) : "no session";
+    return sqlite3_errmsg(db_);
+}
 
 Transaction::Transaction(Database& db) : db_(db) {
     // Inside a transaction already (an action that also writes the audit log
     // around a function that groups its own writes): a savepoint, so the
     // inner unit rolls back alone and commits only with the outer one.
-    if (sqlite3_get_autocommit(db_.handle()) == 0) {
+    if (db_.in_transaction()) {
         static std::atomic<std::uint64_t> next{0};
         savepoint_ = "depositd_sp_" + std::to_string(++next);
         begun_ = db_.exec("SAVEPOINT " + savepoint_);
+    } else if (db_.pg_) {
+        // SERIALIZABLE: several processes may write (depositctl, standbys);
+        // the id settles a COMMIT whose answer is lost.
+        auto& conn = db_.pg_->conn();
+        auto r = conn.exec("BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id()::text");
+        if (!r) {
+            begun_ = pg_backend::unit_error(*db_.pg_, r.error());
+            if (conn.ok() && conn.in_transaction()) (void)conn.exec("ROLLBACK");
+        } else if (!r->empty()) {
+            if (auto x = (*r)[0].text(0)) xid_ = std::move(*x);
+        }
     } else {
         begun_ = db_.exec("BEGIN IMMEDIATE");
     }
@@ -159,6 +276,7 @@ Transaction::Transaction(Database& db) : db_(db) {
 
 Transaction::~Transaction() {
     if (done_) return;
+    if (db_.pg_ && !db_.pg_->conn().ok()) return;  // the server rolled it back with the session
     if (savepoint_.empty()) {
         (void)db_.exec("ROLLBACK");
     } else {
@@ -169,9 +287,44 @@ Transaction::~Transaction() {
 
 Status Transaction::commit() {
     if (done_) return make_error(Errc::internal, "transaction already finished");
-    auto s = db_.exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_);
-    if (s) done_ = true;
-    return s;
+    if (!db_.pg_ || !savepoint_.empty()) {
+        auto s = db_.exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_);
+        if (s) done_ = true;
+        return s;
+    }
+    done_ = true;  // whatever COMMIT answers, the transaction block is over
+    auto& session = *db_.pg_;
+    auto& conn = session.conn();
+    auto r = conn.exec("COMMIT");
+    if (r) {
+        // COMMIT of a transaction in which a statement failed answers
+        // ROLLBACK: the unit went on after a failure (a serialization failure
+        // noted for retry_unit, or our bug).
+        if (r->command() != "ROLLBACK") {
+            session.committed();
+            return {};
+        }
+        session.note_failure();
+        return make_error(Errc::internal, "the transaction was rolled back: a statement in it failed (" +
+                                              std::string(pg::to_string(conn.failure().kind)) + " " +
+                                              conn.failure().sqlstate + ")");
+    }
+    const pg::Failure kind = conn.ok() ? conn.failure().kind : pg::Failure::reconnect;
+    if (kind != pg::Failure::reconnect || xid_.empty()) return pg_backend::unit_error(session, r.error());
+    // The session went during COMMIT: whether it committed is known only to
+    // the server. Ask it on a new session, by the transaction's id.
+    conn.drop(r.error().message);
+    if (auto s = conn.recover(); !s) return s;
+    auto c = pg::committed(conn, xid_);
+    if (!c) return make_error(Errc::unavailable, "the outcome of a COMMIT is unknown: " + c.error().message);
+    if (*c) {
+        log::get("store")->info("postgresql {}: the COMMIT whose answer was lost did commit (transaction {})",
+                                conn.target(), xid_);
+        session.committed();
+        return {};
+    }
+    session.note_lost_commit();
+    return make_error(Errc::unavailable, "the session was lost during COMMIT, which did not happen; the unit runs again");
 }
 
 }  // namespace depositd::store

@@ -1,13 +1,26 @@
 #pragma once
-// A thin SQLite layer: one connection, WAL, busy timeout, prepared (and
-// cached) statements only, RAII transactions and file-based migrations.
-// Repositories (pool, deposits, events, cursors) are built on this.
+// The store's one database interface, with two backends (SQLite, the
+// embedded default; PostgreSQL with `[store] url`): one connection, prepared
+// (and cached) statements only, RAII transactions and migrations tracked by
+// name. Repositories (pool, deposits, events, cursors) are built on this and
+// do not know which backend they talk to: their SQL is written once, in the
+// subset both dialects read the same way (?N placeholders, ON CONFLICT,
+// RETURNING, WHERE TRUE; docs/architecture.md, "Two backends").
+//
+// SQLite: one file, WAL, busy timeout; BEGIN IMMEDIATE takes the one write
+// lock, so write transactions are serial.
+// PostgreSQL (store/pg_backend.cpp over store/pg/): write transactions are
+// SERIALIZABLE, which gives the same ordering where several processes write;
+// a serialization failure or a lost session marks the unit of work for
+// another run (begin_unit/retry_unit: Store runs every job that way), a COMMIT
+// whose answer was lost is settled by its transaction id first.
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -19,6 +32,20 @@ struct sqlite3_stmt;
 namespace depositd::store {
 
 class Database;
+namespace pg {
+class Health;
+}
+namespace pg_backend {
+class Session;
+class Query;
+}  // namespace pg_backend
+
+enum class Backend { sqlite, postgresql };
+const char* to_string(Backend b);  // "sqlite" | "postgresql"
+
+// A store location is a PostgreSQL connection URL ("postgresql://..." or
+// "postgres://...") or else a SQLite file path.
+bool is_postgres_url(std::string_view location);
 
 // A prepared statement borrowed from the connection's cache. Bind
 // parameters are 1-based, columns 0-based. It is reset when it goes away.
@@ -35,16 +62,24 @@ public:
     Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
     Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
     Statement& bind_blob(int i, std::span<const std::uint8_t> v);
-    Statement& bind_null(int i);
+    // What a NULL stands for. PostgreSQL must know each parameter's type:
+    // "unknown" takes the type of the NULL's place (a column it is written
+    // to, a value it is compared with) but a lone "?3 IS NULL" has none, so
+    // an optional binds a NULL of its own type.
+    enum class NullType { unknown, integer, text };
+    Statement& bind_null(int i, NullType t = NullType::unknown);
     template <class T>
     Statement& bind(int i, const std::optional<T>& v) {
-        return v ? bind(i, *v) : bind_null(i);
+        if (v) return bind(i, *v);
+        return bind_null(i, std::is_integral_v<T> ? NullType::integer : NullType::text);
     }
 
     // true: a row is ready; false: done. Errors (constraint, busy) are values.
     Result<bool> step();
     // Runs to completion (for INSERT/UPDATE/DELETE).
     Status run();
+    // Rows the last run of this statement inserted, changed or deleted.
+    std::int64_t changes() const;
 
     bool is_null(int col) const;
     std::int64_t int64(int col) const;
@@ -55,9 +90,17 @@ public:
 
 private:
     friend class Database;
-    Statement(Database* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+    Statement(Database* db, sqlite3_stmt* s);
+    Statement(Database* db, std::unique_ptr<pg_backend::Query> q);
     Database* db_;
-    sqlite3_stmt* stmt_;
+    sqlite3_stmt* stmt_ = nullptr;
+    std::unique_ptr<pg_backend::Query> pg_;  // set on PostgreSQL, stmt_ on SQLite
+};
+
+struct PgOptions {
+    std::string application_name = "depositd";
+    // Shared by every connection of one store, for /health ("degraded").
+    std::shared_ptr<pg::Health> health;
 };
 
 class Database {
@@ -68,12 +111,17 @@ public:
     // A connection that only reads (PRAGMA query_only): API reads beside the
     // writer under WAL. The database must exist.
     static Result<std::unique_ptr<Database>> open_reader(const std::string& path, int busy_timeout_ms = 5000);
+    // A PostgreSQL session (libpq URI). Fails at once, with the URL's
+    // password left out of the message, when the server cannot be reached.
+    static Result<std::unique_ptr<Database>> connect(const std::string& url, PgOptions options = {});
+    // open() for a path, connect() for a PostgreSQL URL.
+    static Result<std::unique_ptr<Database>> open_location(const std::string& location, int busy_timeout_ms = 5000);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
 
-    // Applies the embedded schema/NNN_name.sql files not applied yet, in
-    // file order, each in its own transaction together with its row in
+    // Applies the embedded schema/NNN_name.sql files (schema/pg/ on
+    // PostgreSQL) not applied yet, in file order, each in its own transaction together with its row in
     // schema_migrations (store/migrate.cpp).
     Status migrate();
     // The number of the highest migration applied (0: none), for logs.
@@ -87,15 +135,42 @@ public:
     // For DDL and PRAGMAs without parameters only.
     Status exec(std::string_view sql);
 
-    std::int64_t last_insert_rowid() const;
+    // Rows the last INSERT/UPDATE/DELETE on this connection changed.
     int changes() const;
     std::string last_error() const;
+
+    Backend backend() const { return pg_ ? Backend::postgresql : Backend::sqlite; }
+    // The SQLite connection; nullptr on PostgreSQL.
     sqlite3* handle() { return db_; }
+    // Where it is: the file, or the URL without its password.
+    const std::string& location() const { return location_; }
+    // Inside BEGIN ... COMMIT.
+    bool in_transaction() const;
+
+    // Units of work. A unit is a function of Database& (a Store job); on
+    // PostgreSQL it may have to run again: its transaction met a
+    // serialization failure or deadlock, or the session was lost before its
+    // COMMIT (or during it, and the COMMIT did not happen). begin_unit()
+    // starts one; after it ran, retry_unit() says whether to run it again
+    // (after a pause, with a fresh session when the old one was lost). So a
+    // unit computes everything from the database and keeps side effects
+    // (memory, network) until it has returned. Never true on SQLite.
+    void begin_unit();
+    bool retry_unit();
+    // Ends every wait of this connection (reconnect backoff) for shutdown.
+    void interrupt();
 
 private:
-    explicit Database(sqlite3* db) : db_(db) {}
-    sqlite3* db_;
+    friend class Statement;
+    friend class Transaction;
+    Database(sqlite3* db, std::string location);
+    explicit Database(std::unique_ptr<pg_backend::Session> pg);
+    sqlite3* db_ = nullptr;
+    std::unique_ptr<pg_backend::Session> pg_;  // set on PostgreSQL, db_ on SQLite
+    std::string location_;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
+    // Our SQL -> PostgreSQL's spelling and its highest parameter number.
+    std::unordered_map<std::string, std::pair<std::string, int>> pg_sql_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() succeeded. Opened
@@ -117,6 +192,7 @@ private:
     Status begun_;
     bool done_ = false;
     std::string savepoint_;  // empty: the outermost transaction
+    std::string xid_;        // PostgreSQL: the transaction's id, to settle a lost COMMIT
 };
 
 // The migrations compiled into the binary (schema/NNN_name.sql), in file
@@ -129,7 +205,8 @@ struct Migration {
     std::string_view sql;
     std::string id() const;  // "007_counts_per_table"
 };
-std::span<const Migration> embedded_migrations();
+std::span<const Migration> embedded_migrations();     // schema/NNN_name.sql (SQLite)
+std::span<const Migration> embedded_pg_migrations();  // schema/pg/NNN_name.sql (PostgreSQL)
 
 // Migrations from an explicit list (tests use this for crash/partial cases).
 Status migrate_with(Database& db, std::span<const Migration> migrations);

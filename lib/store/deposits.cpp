@@ -108,10 +108,11 @@ std::string event_payload(const std::string& event_id, const std::string& type, 
 
 Result<bool> insert_deposit(Database& db, const Deposit& d) {
     auto s = db.prepare(
-        "INSERT OR IGNORE INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
+        "INSERT INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
         "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
         "status, detected_at, confirmed_at, reverted_at, changes, finality, block_time) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) "
+        "ON CONFLICT DO NOTHING");
     s.bind(1, d.id).bind(2, d.chain_id).bind(3, d.tx_hash).bind(4, d.index).bind(5, d.block_hash);
     s.bind(6, d.block_number);
     if (d.address_id) s.bind(7, d.address_id); else s.bind_null(7);
@@ -223,6 +224,9 @@ Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
     const char* index = f.reference    ? "deposits_by_reference"
                         : f.address_id ? "deposits_by_address"
                                        : list_index(f.chain_id.has_value(), f.currency.has_value(), f.status.has_value());
+    // SQLite's planner is told the index; PostgreSQL's has the same indexes
+    // (schema/pg/003) and statistics of its own, and no hints.
+    const std::string hint = db.backend() == Backend::sqlite ? std::string(" INDEXED BY ") + index : std::string();
     auto bind_filters = [&](Statement& s) {
         if (f.reference) s.bind(1, *f.reference);
         if (f.status) s.bind(2, *f.status);
@@ -237,9 +241,9 @@ Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
         // rows of deposit_counts; with one, a range of that index.
         std::string sql;
         if (f.reference || f.address_id) {
-            sql = std::string("SELECT count(*) FROM deposits INDEXED BY ") + index + " WHERE 1" + filters;
+            sql = std::string("SELECT count(*) FROM deposits") + hint + " WHERE TRUE" + filters;
         } else {
-            sql = "SELECT coalesce(sum(n), 0) FROM deposit_counts WHERE 1";
+            sql = "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM deposit_counts WHERE TRUE";
             if (f.status) sql += " AND status = ?2";
             if (f.chain_id) sql += " AND chain_id = ?3";
             if (f.currency) sql += " AND currency = ?4";
@@ -253,7 +257,7 @@ Result<DepositPage> list_deposits(Database& db, const DepositFilter& f) {
 
     const std::uint32_t limit = f.limit == 0 ? 20 : std::min<std::uint32_t>(f.limit, 100);
     std::string sql =
-        std::string("SELECT ") + kColumns + ", rowid FROM deposits INDEXED BY " + index + " WHERE 1" + filters;
+        std::string("SELECT ") + kColumns + ", rowid FROM deposits" + hint + " WHERE TRUE" + filters;
     // After (t, seq) in "detected_at DESC, rowid DESC": older, or as old and
     // inserted before. The first term bounds the index range, the second only
     // trims the ties.

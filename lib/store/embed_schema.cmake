@@ -1,4 +1,6 @@
-# Generates migrations.cpp with every schema/NNN_name.sql embedded, in order.
+# Generates a .cpp with every ${SCHEMA_DIR}/NNN_name.sql embedded, in order, as
+# the function ${FUNCTION} (embedded_migrations: SQLite, schema/; embedded_pg_migrations:
+# PostgreSQL, schema/pg/).
 file(GLOB files "${SCHEMA_DIR}/[0-9][0-9][0-9]_*.sql")
 list(SORT files)
 set(body "")
@@ -10,5 +12,5 @@ foreach(f ${files})
   file(READ "${f}" sql)
   string(APPEND body "    {${v}, \"${name}\", R\"depositd_sql(${sql})depositd_sql\"},\n")
 endforeach()
-file(WRITE "${OUT}.tmp" "// Generated from schema/*.sql; do not edit.\n#include \"store/database.hpp\"\nnamespace depositd::store {\nnamespace { const Migration kMigrations[] = {\n${body}}; }\nstd::span<const Migration> embedded_migrations() { return kMigrations; }\n}\n")
+file(WRITE "${OUT}.tmp" "// Generated from ${SCHEMA_DIR}/*.sql; do not edit.\n#include \"store/database.hpp\"\nnamespace depositd::store {\nnamespace { const Migration kMigrations[] = {\n${body}}; }\nstd::span<const Migration> ${FUNCTION}() { return kMigrations; }\n}\n")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -39,7 +39,7 @@ constexpr const char* kDeliverable =
 
 // Webhooks wait while [webhook].url is not set, Telegram messages while
 // [notify.telegram] is not; merchant deliveries do not.
-constexpr const char* kKindAllowed = "(?9 OR e.kind <> 'webhook') AND (?10 OR e.kind <> 'telegram')";
+constexpr const char* kKindAllowed = "(?9 <> 0 OR e.kind <> 'webhook') AND (?10 <> 0 OR e.kind <> 'telegram')";
 
 std::optional<std::string> non_empty(const std::string& s) {
     if (s.empty()) return std::nullopt;
@@ -55,8 +55,9 @@ Status expect_one_row(Database& db, const std::string& id) {
 
 Result<bool> insert_event(Database& db, const NewEvent& e) {
     auto q = db.prepare(
-        "INSERT OR IGNORE INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at, "
-        "kind, target, stream, order_id) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7, ?8, ?9)");
+        "INSERT INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at, "
+        "kind, target, stream, order_id) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT DO NOTHING");
     q.bind(1, e.id);
     if (e.deposit_id.empty()) q.bind_null(2);
     else q.bind(2, e.deposit_id);

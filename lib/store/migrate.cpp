@@ -1,6 +1,8 @@
 // Migrations (database.hpp): each schema/NNN_name.sql not applied yet runs in
 // its own transaction together with its row in schema_migrations, by name.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "core/log.hpp"
@@ -10,9 +12,13 @@ namespace depositd::store {
 namespace {
 
 constexpr const char* kNow = "CAST(strftime('%s','now') AS INTEGER) * 1000";
+constexpr const char* kPgNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
 bool table_exists(Database& db, const char* name) {
-    auto q = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    auto q = db.prepare(db.backend() == Backend::postgresql
+                            ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                              "AND table_name = ?1"
+                            : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
     q.bind(1, std::string_view(name));
     auto r = q.step();
     return r && *r && q.int64(0) > 0;
@@ -97,6 +103,64 @@ Status apply(Database& db, const Migration& m) {
     return {};
 }
 
+// PostgreSQL: DDL is transactional, foreign keys are checked as rows
+// change. Each migration runs in its own transaction with its row. A
+// session-level advisory lock, taken before the first transaction (whose
+// SERIALIZABLE snapshot then sees what another process committed before),
+// serialises daemons and depositctl starting at once.
+constexpr std::int64_t kMigrationLock = 0x6465706f73697464;  // "depositd"
+
+Status advisory(Database& db, const char* fn) {
+    auto q = db.prepare(std::string("SELECT ") + fn + "(?1)");
+    q.bind(1, kMigrationLock);
+    return q.run();
+}
+
+Status pg_create_record(Database& db) {
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun().error();
+    if (auto s = db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (name text COLLATE \"C\" PRIMARY KEY, "
+                         "applied_at bigint NOT NULL)");
+        !s)
+        return s;
+    return tx.commit();
+}
+
+Status pg_apply(Database& db, const Migration& m) {
+    const std::string id = m.id();
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun().error();
+    auto done = is_applied(db, id);
+    if (!done) return done.error();
+    if (*done) return {};
+    if (auto s = db.exec(m.sql); !s) return make_error(Errc::io, "migration " + id + " failed: " + s.error().message);
+    auto ins = db.prepare(std::string("INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ") + kPgNow + ")");
+    ins.bind(1, id);
+    if (auto s = ins.run(); !s) return s;
+    if (auto s = tx.commit(); !s) return s;
+    log::get("store")->info("applied migration {}", id);
+    return {};
+}
+
+Status pg_migrate_all(Database& db, std::span<const Migration> migrations) {
+    if (auto s = pg_create_record(db); !s) return s;
+    auto applied = db.applied_migrations();
+    if (!applied) return applied.error();
+    const std::set<std::string> done(applied->begin(), applied->end());
+    for (const auto& m : migrations) {
+        if (done.count(m.id())) continue;
+        if (auto s = pg_apply(db, m); !s) return s;
+    }
+    return {};
+}
+
+Status pg_migrate_with(Database& db, std::span<const Migration> migrations) {
+    if (auto s = advisory(db, "pg_advisory_lock"); !s) return s;
+    auto s = pg_migrate_all(db, migrations);
+    (void)advisory(db, "pg_advisory_unlock");  // also ends with the session
+    return s;
+}
+
 }  // namespace
 
 std::string Migration::id() const {
@@ -106,6 +170,7 @@ std::string Migration::id() const {
 }
 
 Status migrate_with(Database& db, std::span<const Migration> migrations) {
+    if (db.backend() == Backend::postgresql) return pg_migrate_with(db, migrations);
     if (auto s = adopt_numbered_record(db, migrations); !s) return s;
     if (auto s = create_record(db); !s) return s;
     auto applied = db.applied_migrations();
@@ -118,7 +183,9 @@ Status migrate_with(Database& db, std::span<const Migration> migrations) {
     return {};
 }
 
-Status Database::migrate() { return migrate_with(*this, embedded_migrations()); }
+Status Database::migrate() {
+    return migrate_with(*this, backend() == Backend::postgresql ? embedded_pg_migrations() : embedded_migrations());
+}
 
 Result<std::vector<std::string>> Database::applied_migrations() {
     std::vector<std::string> out;
@@ -142,10 +209,11 @@ int Database::schema_version() {
         if (auto r = q.step(); !r || !*r) return 0;
         return static_cast<int>(q.int64(0));
     }
-    auto q = prepare("SELECT coalesce(max(CAST(substr(name, 1, instr(name, '_') - 1) AS INTEGER)), 0) "
-                     "FROM schema_migrations");
-    if (auto r = q.step(); !r || !*r) return 0;
-    return static_cast<int>(q.int64(0));
+    auto names = applied_migrations();
+    if (!names) return 0;
+    int highest = 0;
+    for (const auto& n : *names) highest = std::max(highest, std::atoi(n.c_str()));  // "007_..." -> 7
+    return highest;
 }
 
 }  // namespace depositd::store

@@ -392,10 +392,12 @@ Result<std::int64_t> ensure_receive_address(Database& db, const std::string& pro
     if (!id) {
         auto ins = db.prepare(
             "INSERT INTO addresses (protocol, address, watch_key, source, state, created_at) "
-            "VALUES (?1, ?2, ?3, 'orders.receive', 'receive', ?4)");
+            "VALUES (?1, ?2, ?3, 'orders.receive', 'receive', ?4) RETURNING id");
         ins.bind(1, protocol).bind(2, address).bind_blob(3, watch_key).bind(4, now_ms);
-        if (auto s = ins.run(); !s) return s.error();
-        return db.last_insert_rowid();
+        auto r = ins.step();
+        if (!r) return r.error();
+        if (!*r) return make_error(Errc::internal, "INSERT ... RETURNING gave no row");
+        return ins.int64(0);
     }
     if (state == "receive") return *id;
     {

@@ -12,12 +12,12 @@ namespace depositd::store {
 namespace {
 
 constexpr const char* kInsertAddress =
-    "INSERT OR IGNORE INTO addresses (protocol, address, watch_key, source, derivation_path, state, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, 'free', ?6)";
+    "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, state, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, 'free', ?6) ON CONFLICT DO NOTHING";
 
 constexpr const char* kUpsertCursorMax =
     "INSERT INTO xpub_cursors (xpub, protocol, next_index) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (xpub, protocol) DO UPDATE SET next_index = max(next_index, excluded.next_index)";
+    "ON CONFLICT (xpub, protocol) DO UPDATE SET next_index = CASE WHEN excluded.next_index > xpub_cursors.next_index THEN excluded.next_index ELSE xpub_cursors.next_index END";
 
 constexpr const char* kUpsertCursorSet =
     "INSERT INTO xpub_cursors (xpub, protocol, next_index) VALUES (?1, ?2, ?3) "

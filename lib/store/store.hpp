@@ -12,7 +12,14 @@
 //
 // depositctl, another process, writes the same file; SQLite's locks and the
 // busy timeout serialise it with the writer thread, never with the network.
+//
+// On PostgreSQL ([store] url) the same shape: the writer thread owns one
+// session, readers borrow sessions of their own. A job is a unit of work
+// that may run again (Database::retry_unit: serialization failure, session
+// lost): the store runs it until it is done, reconnecting with backoff, and
+// health() shows the store as degraded while it has no session.
 #include <condition_variable>
+#include <cstdint>
 #include <cstddef>
 #include <deque>
 #include <future>
@@ -42,7 +49,9 @@ class Store {
 public:
     // Opens the database (creating it 0600 in an existing directory), applies
     // migrations on the writer connection and starts the writer thread.
-    static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+    // A PostgreSQL URL (is_postgres_url) connects instead (no retry at start:
+    // a wrong URL or password is said at once).
+    static Result<std::unique_ptr<Store>> open(const std::string& location, StoreOptions options = {});
     ~Store();  // runs the jobs already queued, then stops the writer
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -70,17 +79,29 @@ public:
     template <class F>
     auto read(F fn) -> std::invoke_result_t<F&, Database&>;
 
+    // The file, or the URL without its password.
     const std::string& path() const { return path_; }
+    Backend backend() const { return backend_; }
+    struct Health {
+        bool degraded = false;  // PostgreSQL: a session is lost and not back yet
+        std::string reason;
+        std::uint64_t reconnects = 0;
+    };
+    Health health() const;
     bool on_writer_thread() const { return std::this_thread::get_id() == writer_id_; }
     std::size_t queued() const;
 
 private:
-    Store(std::string path, StoreOptions options, std::unique_ptr<Database> writer);
+    Store(std::string location, StoreOptions options, std::unique_ptr<Database> writer,
+          std::shared_ptr<pg::Health> pg_health);
     void writer_loop();
     Result<std::unique_ptr<Database>> borrow_reader();
     void give_back(std::unique_ptr<Database> db);
 
+    std::string location_;  // as given (a PostgreSQL URL with its password: never logged)
     std::string path_;
+    Backend backend_;
+    std::shared_ptr<pg::Health> pg_health_;
     StoreOptions options_;
     std::unique_ptr<Database> writer_db_;
     mutable std::mutex mu_;
@@ -99,7 +120,13 @@ template <class F, class Done>
 class FnJob final : public Store::Job {
 public:
     FnJob(F fn, Done done) : fn_(std::move(fn)), done_(std::move(done)) {}
-    void run(Database& db) override { done_(fn_(db)); }
+    void run(Database& db) override {
+        db.begin_unit();
+        for (;;) {
+            auto r = fn_(db);
+            if (!db.retry_unit()) return done_(std::move(r));
+        }
+    }
     void cancel(const Error& why) override {
         using R = std::invoke_result_t<F&, Database&>;
         done_(R(why));
@@ -120,7 +147,7 @@ std::unique_ptr<Store::Job> make_job(F fn, Done done) {
 template <class F>
 auto Store::write(F fn) -> std::invoke_result_t<F&, Database&> {
     using R = std::invoke_result_t<F&, Database&>;
-    if (on_writer_thread()) return fn(*writer_db_);  // a job calling back into the store: run inline
+    if (on_writer_thread()) return fn(*writer_db_);  // a job calling back into the store: inline, part of its unit
     std::promise<R> promise;
     auto result = promise.get_future();
     post(detail::make_job(std::move(fn), [&promise](R r) { promise.set_value(std::move(r)); }));
@@ -137,7 +164,11 @@ auto Store::read(F fn) -> std::invoke_result_t<F&, Database&> {
         std::unique_ptr<Database>& db;
         ~GiveBack() { store->give_back(std::move(db)); }
     } give_back_on_exit{this, *db};
-    return fn(**db);
+    (*db)->begin_unit();
+    for (;;) {
+        auto r = fn(**db);
+        if (!(*db)->retry_unit()) return r;
+    }
 }
 
 }  // namespace depositd::store

@@ -32,6 +32,88 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DEV = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil's first prefunded account
 
 
+# DEPOSITD_TEST_STORE=postgresql (ctest's integration.pg.* entries): every
+# Daemon keeps its state in a fresh database of one throwaway PostgreSQL
+# cluster per test process ([store] url), and Daemon.db() answers the tests'
+# SQL from it with the same rows (typed: integers as int, text as str) as
+# sqlite3 would.
+STORE = os.environ.get("DEPOSITD_TEST_STORE", "sqlite")
+_pg = None
+
+
+def pg_cluster():
+    """The test process's PostgreSQL cluster (started at the first use)."""
+    global _pg
+    if _pg is None:
+        from pg_cluster import PgCluster, pg_unavailable
+        reason = pg_unavailable()
+        if reason:
+            raise RuntimeError(f"DEPOSITD_TEST_STORE=postgresql: {reason}")
+        _pg = PgCluster()
+    return _pg
+
+
+def _pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return "'\\x" + bytes(v).hex() + "'::bytea"
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+class PgRows:
+    """What sqlite3's cursor gives the tests: fetchall(), fetchone(), iteration."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchall(self):
+        return self.rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+class PgDb:
+    """A sqlite3.Connection look-alike over psql for the tests' own SQL
+    (`?` parameters, rows as tuples, typed through json)."""
+
+    def __init__(self, cluster, name):
+        self.cluster, self.name = cluster, name
+
+    def execute(self, sql, params=()):
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ValueError(f"{len(params)} parameters for {len(parts) - 1} placeholders")
+        text = parts[0] + "".join(_pg_literal(p) + rest for p, rest in zip(params, parts[1:]))
+        head = text.lstrip().split(None, 1)[0].upper()
+        if head in ("SELECT", "WITH"):
+            # json_agg of the rows: objects with the columns in order, typed.
+            out = self.cluster.sql(f"SELECT coalesce(json_agg(t), '[]') FROM ({text}) t", db=self.name)
+            return PgRows([tuple(o.values()) for o in json.loads(out[0][0])])
+        self.cluster.sql(text, db=self.name)
+        return PgRows([])
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -217,7 +299,9 @@ def evm_chain_block(chain_id, rpc, token=None, confirmations=3, start=0, poll="2
 class Daemon:
     """The real depositd binary with its own data directory."""
 
-    def __init__(self, workdir, chains_toml, webhook_url=None, schedule='["200ms", "400ms", "800ms"]', extra=""):
+    def __init__(self, workdir, chains_toml, webhook_url=None, schedule='["200ms", "400ms", "800ms"]', extra="",
+                 store=None):
+        """store: None (DEPOSITD_TEST_STORE decides), "sqlite", or a PostgreSQL URL."""
         self.workdir = workdir
         self.port = free_port()
         self.config = os.path.join(workdir, "depositd.toml")
@@ -226,8 +310,17 @@ class Daemon:
         if webhook_url:
             hook = (f'[webhook]\nurl = "{webhook_url}"\nsecret = "{SECRET}"\ntimeout = "2s"\n'
                     f'schedule = {schedule}\n')
+        self.pg_db = None
+        url = store if store not in (None, "sqlite") else None
+        if store is None and STORE == "postgresql":
+            url = pg_cluster().create_database()
+        if url:
+            self.pg_db = url.rsplit("/", 1)[1]
+            store = f'[store]\nurl = "{url}"\n\n'
+        else:
+            store = ""
         with open(self.config, "w") as f:
-            f.write(f'[daemon]\ndata_dir = "{self.data}"\nlog_level = "debug"\n\n'
+            f.write(f'[daemon]\ndata_dir = "{self.data}"\nlog_level = "debug"\n\n{store}'
                     f'[api]\nlisten = "127.0.0.1:{self.port}"\nkeys = ["{API_KEY}"]\n\n'
                     f"{hook}\n{extra}\n{chains_toml}")
         self.proc = None
@@ -283,6 +376,8 @@ class Daemon:
         return self.stop(signal.SIGKILL)
 
     def db(self):
+        if self.pg_db:
+            return PgDb(pg_cluster(), self.pg_db)
         return sqlite3.connect(os.path.join(self.data, "depositd.sqlite"), timeout=10)
 
     def deposits(self):

@@ -21,6 +21,7 @@
 #include "store/deposits.hpp"
 #include "store/events.hpp"
 #include "store/store.hpp"
+#include "test_store.hpp"
 
 namespace depositd::api::testing {
 
@@ -51,7 +52,8 @@ public:
         dir_ = std::filesystem::temp_directory_path() /
                ("depositd_api_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
         std::filesystem::create_directories(dir_);
-        auto db = store::Database::open((dir_ / "t.sqlite").string());
+        location_ = test_store::location(dir_ / "t.sqlite");
+        auto db = store::Database::open_location(location_);
         if (!db) throw std::runtime_error(db.error().describe());
         db_ = std::move(*db);
         if (auto s = db_->migrate(); !s) throw std::runtime_error(s.error().describe());
@@ -66,7 +68,7 @@ public:
     // The daemon's view: a writer thread and readers on the same file.
     store::Store& store() {
         if (!store_) {
-            auto s = store::Store::open((dir_ / "t.sqlite").string());
+            auto s = store::Store::open(location_);
             if (!s) throw std::runtime_error(s.error().describe());
             store_ = std::move(*s);
         }
@@ -75,6 +77,7 @@ public:
 
 private:
     std::filesystem::path dir_;
+    std::string location_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<store::Store> store_;
 };
@@ -85,12 +88,13 @@ inline std::int64_t add_addresses(store::Database& db, const std::string& protoc
     for (int i = start; i < start + count; ++i) {
         auto q = db.prepare(
             "INSERT INTO addresses (protocol, address, watch_key, source, state, created_at) "
-            "VALUES (?1, ?2, ?3, 'test', 'free', 0)");
+            "VALUES (?1, ?2, ?3, 'test', 'free', 0) RETURNING id");
         std::string addr = protocol + "_addr_" + std::to_string(i);
         std::vector<std::uint8_t> key(addr.begin(), addr.end());
         q.bind(1, protocol).bind(2, addr).bind_blob(3, key);
-        if (auto s = q.run(); !s) throw std::runtime_error(s.error().describe());
-        if (!first) first = db.last_insert_rowid();
+        auto r = q.step();
+        if (!r || !*r) throw std::runtime_error("insert address: " + (r ? std::string("no row") : r.error().describe()));
+        if (!first) first = q.int64(0);
     }
     return first;
 }

@@ -18,6 +18,7 @@
 #include "store/deposits.hpp"
 #include "store/events.hpp"
 #include "store/orders.hpp"
+#include "test_store.hpp"
 
 using namespace depositd;
 
@@ -34,7 +35,7 @@ protected:
         dir_ = std::filesystem::temp_directory_path() /
                ("depositd_orders_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
         std::filesystem::create_directories(dir_);
-        auto opened = store::Database::open((dir_ / "t.sqlite").string());
+        auto opened = store::Database::open_location(test_store::location(dir_ / "t.sqlite"));
         ASSERT_TRUE(opened.ok());
         db_ = std::move(*opened);
         ASSERT_TRUE(db_->migrate().ok());

@@ -15,6 +15,7 @@
 #include "store/deposits.hpp"
 #include "store/events.hpp"
 #include "store/notify.hpp"
+#include "test_store.hpp"
 
 namespace fs = std::filesystem;
 using namespace depositd;
@@ -29,7 +30,7 @@ protected:
                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
-        auto db = Database::open((dir_ / "t.sqlite").string());
+        auto db = Database::open_location(test_store::location(dir_ / "t.sqlite"));
         ASSERT_TRUE(db) << db.error().message;
         db_ = std::move(*db);
         ASSERT_TRUE(db_->migrate());
@@ -72,7 +73,8 @@ protected:
         d.required_confirmations = 12;
         d.status = i % 2 ? "confirmed" : "pending";
         d.detected_at = at;
-        EXPECT_TRUE(insert_deposit(db(), d));
+        auto ins = insert_deposit(db(), d);
+        EXPECT_TRUE(ins) << (ins ? "" : ins.error().message);
         return d;
     }
 
@@ -83,7 +85,10 @@ protected:
 }  // namespace
 
 TEST_F(StoreAudit, AppendsAndPagesNewestFirst) {
-    for (int i = 1; i <= 7; ++i) ASSERT_TRUE(insert_audit(db(), entry(i, i == 4 ? "order.mark_paid" : "event.resend")));
+    for (int i = 1; i <= 7; ++i) {
+        auto r = insert_audit(db(), entry(i, i == 4 ? "order.mark_paid" : "event.resend"));
+        ASSERT_TRUE(r) << r.error().message;
+    }
     AuditFilter f;
     f.limit = 3;
     auto p1 = list_audit(db(), f);
@@ -152,7 +157,7 @@ TEST_F(StoreAudit, NestedTransactionsAreSavepoints) {
         ASSERT_TRUE(outer.commit());
     }
     EXPECT_EQ(count("audit_log"), 1);
-    EXPECT_EQ(sqlite3_get_autocommit(db().handle()), 1);
+    EXPECT_FALSE(db().in_transaction());
 }
 
 TEST_F(StoreAudit, ConsoleSearchesDepositsByAnyIdentifier) {
@@ -219,10 +224,13 @@ TEST_F(StoreAudit, ConsoleEventsAndOutboxCounts) {
     ConsoleQuery f;
     f.status = "pending";
     auto p = search_events(db(), f);
+    ASSERT_TRUE(p) << p.error().message;
     ASSERT_EQ(p->ids.size(), 3u);
     EXPECT_EQ(p->ids[0], "evt_tg");
     f.q = d.id;
-    EXPECT_EQ(search_events(db(), f)->ids.size(), 2u);
+    auto by_deposit = search_events(db(), f);
+    ASSERT_TRUE(by_deposit) << by_deposit.error().message;
+    EXPECT_EQ(by_deposit->ids.size(), 2u);
     auto counts = outbox_counts(db());
     ASSERT_TRUE(counts);
     std::map<std::pair<std::string, std::string>, std::uint64_t> m;
@@ -239,8 +247,10 @@ TEST_F(StoreAudit, ConsoleEventsAndOutboxCounts) {
 
     // Telegram rows are delivered only when [notify.telegram] is configured.
     auto without = due_events(db(), 10'000, 10, {}, true, false);
+    ASSERT_TRUE(without) << without.error().message;
     for (const auto& e : *without) EXPECT_NE(e.kind, "telegram");
     auto with = due_events(db(), 10'000, 10, {}, true, true);
+    ASSERT_TRUE(with) << with.error().message;
     bool seen = false;
     for (const auto& e : *with) seen = seen || e.id == "evt_tg";
     EXPECT_TRUE(seen);

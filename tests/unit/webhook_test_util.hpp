@@ -12,6 +12,7 @@
 #include "store/database.hpp"
 #include "store/store.hpp"
 #include "store/events.hpp"
+#include "test_store.hpp"
 
 namespace webhook_test {
 
@@ -22,7 +23,7 @@ public:
         dir_ = std::filesystem::temp_directory_path() /
                ("depositd-webhook-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         std::filesystem::create_directories(dir_);
-        path_ = (dir_ / "test.sqlite").string();
+        path_ = test_store::location(dir_ / "test.sqlite");
         reopen();
     }
     ~TempDb() {
@@ -35,7 +36,7 @@ public:
     void reopen() {
         store_.reset();
         db_.reset();
-        auto db = depositd::store::Database::open(path_);
+        auto db = depositd::store::Database::open_location(path_);
         if (!db) throw std::runtime_error(db.error().describe());
         db_ = std::move(*db);
         auto m = db_->migrate();

@@ -41,6 +41,8 @@ std::string Rows::column_name(int col) const {
     const char* n = res_ ? PQfname(res_.get(), col) : nullptr;
     return n ? n : "";
 }
+std::uint32_t Rows::column_type(int col) const { return res_ ? PQftype(res_.get(), col) : 0; }
+
 std::int64_t Rows::affected() const {
     const char* n = res_ ? PQcmdTuples(res_.get()) : nullptr;
     std::int64_t v = 0;

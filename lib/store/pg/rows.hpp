@@ -68,6 +68,8 @@ public:
     bool empty() const { return size() == 0; }
     int columns() const;
     std::string column_name(int col) const;
+    // The column's type OID (Type, or another built-in type's OID).
+    std::uint32_t column_type(int col) const;
     // Rows an INSERT/UPDATE/DELETE touched (0 for others).
     std::int64_t affected() const;
     // The command tag's verb and count ("INSERT 0 1", "COMMIT", "ROLLBACK").

@@ -1,0 +1,110 @@
+"""The PostgreSQL store ([store] url) under faults: the real depositd against
+anvil and a throwaway PostgreSQL 15 cluster (pg_cluster.py). A kill -9 of the
+postmaster in the middle of a catch-up, then its restart: the daemon shows
+the store as degraded meanwhile, reconnects, redoes the unit of work it was
+in, and ends with the same deposits and event ids as a SQLite daemon that saw
+no fault; every event reaches the webhook receiver."""
+import os
+import random
+import shutil
+import tempfile
+import time
+import unittest
+
+import harness
+from harness import Anvil, Daemon, Receiver, evm_chain_block, pool_addresses, wait_until
+from pg_cluster import pg_unavailable
+
+
+class PgStoreFaults(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        reason = pg_unavailable()
+        if reason:
+            raise unittest.SkipTest(reason)
+        cls.pg = harness.pg_cluster()
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="depositd-pg-")
+        self.cleanups = []
+
+    def tearDown(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                pass
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def started(self, thing):
+        self.cleanups.append(thing.stop)
+        return thing
+
+    def daemon(self, chain, sub, store, hook=None):
+        wd = os.path.join(self.work, sub)
+        os.makedirs(wd, exist_ok=True)
+        return self.started(Daemon(wd, chain, webhook_url=hook, store=store))
+
+    def health(self, d):
+        try:
+            return d.get("/health", auth=False)
+        except Exception:  # noqa: BLE001
+            return None, None
+
+    def test_postmaster_kill9_mid_catch_up_loses_and_doubles_nothing(self):
+        node = self.started(Anvil())
+        token = node.deploy_token()
+        pool = pool_addresses(20, seed=23)
+        rnd = random.Random(7)
+        for i in range(120):
+            node.mine(rnd.randint(1, 12))
+            node.transfer_token(token, pool[i % len(pool)], 2000 + i)
+            if i % 6 == 0:
+                node.send_eth(pool[(i * 7) % len(pool)], 10**15 + i)
+        node.mine(5)
+        head = node.block_number()
+        chain = evm_chain_block("local", node.url, token, confirmations=2, extra="max_block_range = 20")
+
+        reference = self.daemon(chain, "reference", "sqlite")
+        reference.import_addresses(pool)
+        reference.start()
+        wait_until(lambda: reference.get("/health", auth=False)[1]["chains"][0]["scanned"] >= head,
+                   timeout=240, interval=0.2, what="reference catch-up")
+        reference.stop()
+        want_deposits, want_events = reference.deposits(), reference.event_ids()
+        self.assertGreaterEqual(len(want_deposits), 140)
+
+        hook = self.started(Receiver())
+        d = self.daemon(chain, "pg", self.pg.create_database(), hook=hook.url)
+        d.import_addresses(pool)  # depositctl on the same [store]
+        d.start()
+        self.assertEqual(d.get("/health", auth=False)[1]["instance"]["store"], "postgresql")
+        wait_until(lambda: len(d.deposits()) >= 20, timeout=120, interval=0.05, what="some deposits")
+
+        self.pg.kill9()
+        seen = wait_until(lambda: (self.health(d)[1] or {}).get("store", {}).get("status") == "degraded"
+                          and self.health(d), timeout=30, interval=0.1, what="/health: store degraded")
+        self.assertEqual(seen[0], 503)
+        self.assertEqual(seen[1]["status"], "degraded")
+        time.sleep(2)  # the daemon keeps retrying meanwhile
+        self.assertIsNone(d.proc.poll(), "the daemon must ride out the outage")
+        self.pg.start()
+
+        wait_until(lambda: (self.health(d)[1] or {}).get("chains", [{}])[0].get("scanned", 0) >= head,
+                   timeout=240, interval=0.2, what="catch-up after the restart")
+        status, body = self.health(d)
+        self.assertEqual(body["store"]["status"], "ok")
+        self.assertGreaterEqual(body["store"]["reconnects"], 1)
+        delivered = lambda: {i for i, _ in list(hook.events)}  # noqa: E731
+        wait_until(lambda: len(delivered()) >= len(want_events), timeout=120, what="every webhook")
+        d.stop()
+
+        self.assertEqual(d.deposits(), want_deposits)
+        self.assertEqual(d.event_ids(), want_events)
+        # At least once, and nothing but our events.
+        self.assertEqual(delivered(), {e[0] for e in want_events})
+        self.assertEqual(hook.bad_signatures, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
