@@ -171,13 +171,15 @@ Response Handler::health() {
     instance["store"] = store::to_string(store_.backend());
 
     json::object o;
-    o["status"] = !stats ? "error" : degraded ? "degraded" : "ok";
+    // A store that is reconnecting is "degraded" (work waits and resumes),
+    // a database that fails otherwise is an "error".
+    o["status"] = store_down ? "degraded" : !stats ? "error" : degraded ? "degraded" : "ok";
     o["version"] = DEPOSITD_VERSION;
     o["instance"] = std::move(instance);
     o["store"] = std::move(st);
     o["chains"] = std::move(chains);
     o["pool"] = std::move(pool);
-    if (!stats) o["message"] = "database unavailable";
+    if (!stats) o["message"] = store_down ? "database unavailable: reconnecting" : "database unavailable";
     return json_response(stats ? 200 : 503, o);
 }
 

@@ -114,15 +114,23 @@ inline std::string text_scalar(store::Database& db, const std::string& sql) {
 }
 
 // Everything a request could change, as one string.
+// (Rows joined here, not by group_concat / string_agg: the same on both backends.)
 inline std::string snapshot(store::Database& db) {
-    return text_scalar(db,
-                       "SELECT (SELECT count(*) FROM addresses) || '|' || "
-                       "(SELECT coalesce(group_concat(id || state || coalesce(cooldown_until, '-'), ','), '') "
-                       "FROM addresses) || '|' || (SELECT count(*) FROM bindings) || '|' || "
-                       "(SELECT coalesce(group_concat(id || reference || coalesce(unbound_at, '-'), ','), '') "
-                       "FROM bindings) || '|' || (SELECT count(*) FROM deposits) || '|' || "
-                       "(SELECT coalesce(group_concat(id || status || attempts || next_attempt_at, ','), '') "
-                       "FROM events)");
+    auto rows = [&](const std::string& sql, int columns) {
+        auto q = db.prepare(sql);
+        std::string out;
+        for (;;) {
+            auto r = q.step();
+            if (!r) throw std::runtime_error("query failed: " + sql + ": " + r.error().message);
+            if (!*r) break;
+            for (int c = 0; c < columns; ++c) out += (q.is_null(c) ? std::string("-") : q.text(c)) + (c + 1 < columns ? "/" : ",");
+        }
+        return out;
+    };
+    return rows("SELECT id, state, cooldown_until FROM addresses ORDER BY id", 3) + "|" +
+           rows("SELECT id, reference, unbound_at FROM bindings ORDER BY id", 3) + "|" +
+           rows("SELECT count(*) FROM deposits", 1) + "|" +
+           rows("SELECT id, status, attempts, next_attempt_at FROM events ORDER BY id", 4);
 }
 
 inline store::Deposit make_deposit(std::int64_t address_id, const std::string& address,

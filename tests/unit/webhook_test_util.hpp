@@ -63,9 +63,10 @@ private:
 
 inline void add_deposit(depositd::store::Database& db, const std::string& id) {
     auto q = db.prepare(
-        "INSERT OR IGNORE INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address, currency, "
+        "INSERT INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address, currency, "
         "raw_amount, decimals, confirmations, required_confirmations, status, detected_at) "
-        "VALUES (?1, 'ethereum', ?1, 0, '0xb', 1, '0xaddr', 'USDT', '1000000', 6, 1, 12, 'pending', 0)");
+        "VALUES (?1, 'ethereum', ?1, 0, '0xb', 1, '0xaddr', 'USDT', '1000000', 6, 1, 12, 'pending', 0) "
+        "ON CONFLICT DO NOTHING");
     q.bind(1, id);
     auto s = q.run();
     ASSERT_TRUE(s.ok()) << s.error().describe();
