@@ -889,3 +889,32 @@ native = { symbol = "SOL", decimals = 9 }
                       "decimals = 6 }]\n",
                9, "chains[0].tokens[1].contract", "duplicate contract");
 }
+
+// [store] (SPEC §11): PostgreSQL by URL, SQLite without the section.
+TEST(ConfigStore, AbsentIsSqliteInDataDir) {
+    const LoadResult r = load(kMinimal);
+    ASSERT_TRUE(r.config) << all(r);
+    EXPECT_FALSE(r.config->store.url);
+    EXPECT_EQ(r.config->store_location(), r.config->database_path());
+}
+
+TEST(ConfigStore, UrlWithVariableIsPostgres) {
+    const LoadResult r = load(kMinimal + "[store]\nurl = \"postgresql://depositd:${SHORT_KEY}@127.0.0.1:5432/depositd\"\n");
+    ASSERT_TRUE(r.config) << all(r);
+    EXPECT_EQ(r.config->store_location(), "postgresql://depositd:short@127.0.0.1:5432/depositd");
+    // Printed with its reference, never the password.
+    const std::string printed = to_toml(*r.config);
+    EXPECT_NE(printed.find("[store]"), std::string::npos) << printed;
+    EXPECT_NE(printed.find("${SHORT_KEY}"), std::string::npos) << printed;
+    EXPECT_EQ(printed.find(":short@"), std::string::npos) << printed;
+}
+
+TEST(ConfigStore, BadUrlsAreProblems) {
+    expect_one(kMinimal + "[store]\n", 10, "store.url", "required");
+    expect_one(kMinimal + "[store]\nurl = \"/var/lib/depositd/db.sqlite\"\n", 11, "store.url", "PostgreSQL URL");
+    expect_one(kMinimal + "[store]\nurl = \"host=127.0.0.1 dbname=x\"\n", 11, "store.url", "PostgreSQL URL");
+    expect_one(kMinimal + "[store]\nurl = 5\n", 11, "store.url", "string");
+    const LoadResult typo = load(kMinimal + "[store]\nulr = \"postgresql://a@b/c\"\n");
+    EXPECT_FALSE(typo.config);
+    EXPECT_TRUE(mentions(typo, "store.ulr: unknown key (did you mean \"url\"?)")) << all(typo);
+}
