@@ -51,11 +51,13 @@ class PgStoreFaults(unittest.TestCase):
         except Exception:  # noqa: BLE001
             return None, None
 
-    def test_postmaster_kill9_mid_catch_up_loses_and_doubles_nothing(self):
+    def chain_and_reference(self, seed):
+        """~800 blocks with 140 transfers to the pool, and what a SQLite
+        daemon that saw no fault makes of them."""
         node = self.started(Anvil())
         token = node.deploy_token()
-        pool = pool_addresses(20, seed=23)
-        rnd = random.Random(7)
+        pool = pool_addresses(20, seed=seed)
+        rnd = random.Random(seed)
         for i in range(120):
             node.mine(rnd.randint(1, 12))
             node.transfer_token(token, pool[i % len(pool)], 2000 + i)
@@ -64,7 +66,6 @@ class PgStoreFaults(unittest.TestCase):
         node.mine(5)
         head = node.block_number()
         chain = evm_chain_block("local", node.url, token, confirmations=2, extra="max_block_range = 20")
-
         reference = self.daemon(chain, "reference", "sqlite")
         reference.import_addresses(pool)
         reference.start()
@@ -73,6 +74,40 @@ class PgStoreFaults(unittest.TestCase):
         reference.stop()
         want_deposits, want_events = reference.deposits(), reference.event_ids()
         self.assertGreaterEqual(len(want_deposits), 140)
+        return chain, pool, head, want_deposits, want_events
+
+    def test_connections_cut_again_and_again_mid_catch_up_lose_and_double_nothing(self):
+        chain, pool, head, want_deposits, want_events = self.chain_and_reference(seed=31)
+        proxy = self.pg.proxy()
+        self.cleanups.append(proxy.stop)
+        name = self.pg.create_database().rsplit("/", 1)[1]
+        hook = self.started(Receiver())
+        d = self.daemon(chain, "pg", self.pg.url(name, port=proxy.port), hook=hook.url)
+        d.import_addresses(pool)
+        d.start()
+        wait_until(lambda: len(d.deposits()) >= 10, timeout=120, interval=0.05, what="some deposits")
+        # Reset every session (RST) every 150-450 ms for 6 s: some land in the
+        # middle of a statement, some between COMMIT and its answer.
+        rnd = random.Random(3)
+        cuts = 0
+        until = time.monotonic() + 6
+        while time.monotonic() < until:
+            time.sleep(rnd.uniform(0.15, 0.45))
+            cuts += proxy.cut()
+        self.assertGreaterEqual(cuts, 3)
+        wait_until(lambda: (self.health(d)[1] or {}).get("chains", [{}])[0].get("scanned", 0) >= head,
+                   timeout=240, interval=0.2, what="catch-up after the cuts")
+        delivered = lambda: {i for i, _ in list(hook.events)}  # noqa: E731
+        wait_until(lambda: len(delivered()) >= len(want_events), timeout=120, what="every webhook")
+        self.assertGreaterEqual(self.health(d)[1]["store"]["reconnects"], 1)
+        d.stop()
+        self.assertEqual(d.deposits(), want_deposits)
+        self.assertEqual(d.event_ids(), want_events)
+        self.assertEqual(delivered(), {e[0] for e in want_events})
+        print(f"\n{cuts} sessions cut; {len(want_deposits)} deposits, {len(want_events)} events: none lost, none doubled")
+
+    def test_postmaster_kill9_mid_catch_up_loses_and_doubles_nothing(self):
+        chain, pool, head, want_deposits, want_events = self.chain_and_reference(seed=23)
 
         hook = self.started(Receiver())
         d = self.daemon(chain, "pg", self.pg.create_database(), hook=hook.url)
