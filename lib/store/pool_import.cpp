@@ -34,10 +34,11 @@ Status check_index(std::uint64_t next_index) {
 constexpr std::size_t kBigImport = 20'000;
 constexpr std::int64_t kBigImportCacheKiB = 128 * 1024;  // an upper bound; pages are allocated as used
 
-// Raises the connection's page cache for its lifetime, then restores it.
+// Raises the connection's page cache for its lifetime, then restores it (SQLite).
 class CacheSize {
 public:
     CacheSize(Database& db, std::int64_t kib) : db_(db) {
+        if (db_.backend() != Backend::sqlite) return;  // SQLite's page cache; PostgreSQL has shared_buffers
         auto q = db_.prepare("PRAGMA cache_size");
         if (auto r = q.step(); r && *r) previous_ = q.int64(0);
         (void)db_.exec("PRAGMA cache_size = -" + std::to_string(kib));
