@@ -142,21 +142,22 @@ Status pg_apply(Database& db, const Migration& m) {
     return {};
 }
 
-Status pg_migrate_all(Database& db, std::span<const Migration> migrations) {
-    if (auto s = pg_create_record(db); !s) return s;
+// Applies, in order, each migration not recorded yet (apply re-checks inside its transaction).
+Status apply_missing(Database& db, std::span<const Migration> migrations, Status (*apply)(Database&, const Migration&)) {
     auto applied = db.applied_migrations();
     if (!applied) return applied.error();
     const std::set<std::string> done(applied->begin(), applied->end());
     for (const auto& m : migrations) {
         if (done.count(m.id())) continue;
-        if (auto s = pg_apply(db, m); !s) return s;
+        if (auto s = apply(db, m); !s) return s;
     }
     return {};
 }
 
 Status pg_migrate_with(Database& db, std::span<const Migration> migrations) {
     if (auto s = advisory(db, "pg_advisory_lock"); !s) return s;
-    auto s = pg_migrate_all(db, migrations);
+    auto s = pg_create_record(db);
+    if (s) s = apply_missing(db, migrations, pg_apply);
     (void)advisory(db, "pg_advisory_unlock");  // also ends with the session
     return s;
 }
@@ -173,14 +174,7 @@ Status migrate_with(Database& db, std::span<const Migration> migrations) {
     if (db.backend() == Backend::postgresql) return pg_migrate_with(db, migrations);
     if (auto s = adopt_numbered_record(db, migrations); !s) return s;
     if (auto s = create_record(db); !s) return s;
-    auto applied = db.applied_migrations();
-    if (!applied) return applied.error();
-    const std::set<std::string> done(applied->begin(), applied->end());
-    for (const auto& m : migrations) {
-        if (done.count(m.id())) continue;
-        if (auto s = apply(db, m); !s) return s;
-    }
-    return {};
+    return apply_missing(db, migrations, apply);
 }
 
 Status Database::migrate() {

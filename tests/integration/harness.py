@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -568,3 +569,34 @@ def bitcoin_chain_block(chain_id, rpc, confirmations=3, start=0, poll="200ms", e
     return (f'[[chains]]\nid = "{chain_id}"\nkind = "bitcoin"\nrpc = [{rpcs}]\n'
             f'confirmations = {confirmations}\npoll_interval = "{poll}"\nstart = {start}\n'
             f'native = {{ symbol = "BTC", decimals = 8 }}\n{extra}\n')
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A work folder and clean-ups per test, for tests that start peers and
+    daemons: started(x) stops x when the test ends (also when it fails),
+    daemon(...) makes a Daemon in a sub-folder of the work folder.
+    KEEP_WORK=1 keeps the folder for a look afterwards."""
+
+    work_prefix = "depositd-"
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix=self.work_prefix)
+        self.cleanups = []
+
+    def tearDown(self):
+        for fn in reversed(self.cleanups):
+            with contextlib.suppress(Exception):
+                fn()
+        if os.environ.get("KEEP_WORK"):
+            print("work dir kept:", self.work)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def started(self, thing):
+        self.cleanups.append(thing.stop)
+        return thing
+
+    def daemon(self, chains, sub="d", **kw):
+        wd = os.path.join(self.work, sub)
+        os.makedirs(wd, exist_ok=True)
+        return self.started(Daemon(wd, chains, **kw))

@@ -7,11 +7,9 @@ deposits, and a new binding's id continues after the copied ones.
 Skipped without PostgreSQL's server binaries."""
 import contextlib
 import os
-import shutil
-import tempfile
 import unittest
 
-from harness import Anvil, Daemon, Receiver, evm_chain_block, pool_addresses, wait_until
+from harness import Anvil, Daemon, DaemonTestCase, Receiver, evm_chain_block, pool_addresses, wait_until
 from orders_shop import orders_toml
 from pg_cluster import PgCluster, pg_unavailable
 
@@ -25,7 +23,9 @@ COUNT_TABLES = {"deposit_counts": "chain_id, currency, status", "pool_counts": "
                 "event_counts": "status"}
 
 
-class MigrateStore(unittest.TestCase):
+class MigrateStore(DaemonTestCase):
+    work_prefix = "depositd-migrate-"
+
     @classmethod
     def setUpClass(cls):
         if reason := pg_unavailable():
@@ -35,19 +35,6 @@ class MigrateStore(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.pg.close()
-
-    def setUp(self):
-        self.work = tempfile.mkdtemp(prefix="depositd-migrate-")
-        self.cleanups = []
-
-    def tearDown(self):
-        for fn in reversed(self.cleanups):
-            with contextlib.suppress(Exception):
-                fn()
-        if os.environ.get("KEEP_WORK"):
-            print("work dir kept:", self.work)
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
 
     def sqlite(self, d, query):
         with contextlib.closing(d.db()) as c:

@@ -4,46 +4,24 @@ postmaster in the middle of a catch-up, then its restart: the daemon shows
 the store as degraded meanwhile, reconnects, redoes the unit of work it was
 in, and ends with the same deposits and event ids as a SQLite daemon that saw
 no fault; every event reaches the webhook receiver."""
-import os
 import random
-import shutil
-import tempfile
 import time
 import unittest
 
 import harness
-from harness import Anvil, Daemon, Receiver, evm_chain_block, pool_addresses, wait_until
+from harness import Anvil, DaemonTestCase, Receiver, evm_chain_block, pool_addresses, wait_until
 from pg_cluster import pg_unavailable
 
 
-class PgStoreFaults(unittest.TestCase):
+class PgStoreFaults(DaemonTestCase):
+    work_prefix = "depositd-pg-"
+
     @classmethod
     def setUpClass(cls):
         reason = pg_unavailable()
         if reason:
             raise unittest.SkipTest(reason)
         cls.pg = harness.pg_cluster()
-
-    def setUp(self):
-        self.work = tempfile.mkdtemp(prefix="depositd-pg-")
-        self.cleanups = []
-
-    def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:  # noqa: BLE001
-                pass
-        shutil.rmtree(self.work, ignore_errors=True)
-
-    def started(self, thing):
-        self.cleanups.append(thing.stop)
-        return thing
-
-    def daemon(self, chain, sub, store, hook=None):
-        wd = os.path.join(self.work, sub)
-        os.makedirs(wd, exist_ok=True)
-        return self.started(Daemon(wd, chain, webhook_url=hook, store=store))
 
     def health(self, d):
         try:
@@ -66,7 +44,7 @@ class PgStoreFaults(unittest.TestCase):
         node.mine(5)
         head = node.block_number()
         chain = evm_chain_block("local", node.url, token, confirmations=2, extra="max_block_range = 20")
-        reference = self.daemon(chain, "reference", "sqlite")
+        reference = self.daemon(chain, "reference", store="sqlite")
         reference.import_addresses(pool)
         reference.start()
         wait_until(lambda: reference.get("/health", auth=False)[1]["chains"][0]["scanned"] >= head,
@@ -82,7 +60,7 @@ class PgStoreFaults(unittest.TestCase):
         self.cleanups.append(proxy.stop)
         name = self.pg.create_database().rsplit("/", 1)[1]
         hook = self.started(Receiver())
-        d = self.daemon(chain, "pg", self.pg.url(name, port=proxy.port), hook=hook.url)
+        d = self.daemon(chain, "pg", store=self.pg.url(name, port=proxy.port), webhook_url=hook.url)
         d.import_addresses(pool)
         d.start()
         wait_until(lambda: len(d.deposits()) >= 10, timeout=120, interval=0.05, what="some deposits")
@@ -110,7 +88,7 @@ class PgStoreFaults(unittest.TestCase):
         chain, pool, head, want_deposits, want_events = self.chain_and_reference(seed=23)
 
         hook = self.started(Receiver())
-        d = self.daemon(chain, "pg", self.pg.create_database(), hook=hook.url)
+        d = self.daemon(chain, "pg", store=self.pg.create_database(), webhook_url=hook.url)
         d.import_addresses(pool)  # depositctl on the same [store]
         d.start()
         self.assertEqual(d.get("/health", auth=False)[1]["instance"]["store"], "postgresql")
