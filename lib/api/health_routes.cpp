@@ -137,6 +137,10 @@ Response Handler::health() {
         c["lastError"] = h.last_error ? json::value(*h.last_error) : json::value(nullptr);
         c["lastErrorAt"] = h.last_error_at > 0 ? json::value(format_rfc3339_ms(h.last_error_at)) : json::value(nullptr);
         if (h.halted) c["halted"] = *h.halted;
+        // SPEC §11. One process scans every chain it is configured for: it
+        // is the leader of each (standby daemons sharing a PostgreSQL store,
+        // with leases, are not built yet: docs/operations.md).
+        c["role"] = "leader";
         if (h.status != "ok") degraded = true;
         chains.push_back(std::move(c));
     }
