@@ -19,7 +19,11 @@
              again by blockHash (the worst case of the completeness check)
 
 Usage: python3 bench/e2e_evm.py --build build-release [--blocks 5000] [--native 300] [--million]
-Prints a Markdown table for docs/performance.md.
+                                [--store sqlite|postgresql|both]
+--store postgresql gives every daemon a fresh database of a throwaway
+PostgreSQL 15 cluster (tests/integration/pg_cluster.py) as `[store] url`;
+--store both measures SQLite, then PostgreSQL, on the same anvil chain.
+Prints a Markdown table (one result column per store) for docs/performance.md.
 """
 import argparse
 import contextlib
@@ -132,6 +136,148 @@ def minimal_client(node, token, head, log_step=500, block_batch=100):
     return time.monotonic() - t0, logs
 
 
+def measure(store, node, token, recipients, head, work, args, daemons):
+    """Every measurement of one store ("sqlite" or "postgresql": a fresh
+    database of the throwaway cluster per daemon) on the chain already built.
+    Returns [(measurement, result)]."""
+    pg = store == "postgresql"
+
+    def location():
+        return harness.pg_cluster().create_database() if pg else "sqlite"
+
+    def new_daemon(name, chains_toml):
+        wd = os.path.join(work, store, name)
+        os.makedirs(wd)
+        dm = Daemon(wd, chains_toml, store=location())
+        daemons.append(dm)
+        return dm
+
+    rows = []
+    # depositd catch-up
+    d = new_daemon("catchup", evm_chain_block("bench", node.url, token, confirmations=1, start=1, poll="1s"))
+    quiet_logs(d)
+    d.import_addresses(recipients)
+    # Start-up: process start to the first committed block. SQLite: the
+    # cursor row read from the database every 2 ms by a thread started
+    # first. PostgreSQL (no client library here, psql per poll would load the
+    # machine): /health's scanned height, polled every 5 ms by the wait below.
+    first_scan = []
+    stop_watch = threading.Event()
+    db_path = os.path.join(d.data, "depositd.sqlite")
+
+    def watch_cursor():
+        while not stop_watch.is_set() and not first_scan:
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=0.1)) as c:
+                    row = c.execute("SELECT height FROM chain_cursors").fetchone()
+                if row and row[0] and row[0] > 0:
+                    first_scan.append(time.monotonic() - t0)
+                    return
+            except sqlite3.Error:
+                pass
+            time.sleep(0.002)
+
+    def caught_up():
+        scanned = d.get("/health", auth=False)[1]["chains"][0]["scanned"]
+        if pg and not first_scan and scanned and scanned > 0:
+            first_scan.append(time.monotonic() - t0)
+        return scanned >= head
+    watcher = threading.Thread(target=watch_cursor, daemon=True)
+    wall0 = time.time()
+    t0 = time.monotonic()
+    if not pg:
+        watcher.start()
+    d.start()
+    wait_until(caught_up, timeout=900, interval=0.005, what="catch-up")
+    t_daemon = time.monotonic() - t0
+    stop_watch.set()
+    if not pg:
+        watcher.join(timeout=5)
+    t_start = first_scan[0] if first_scan else 0.0
+    # Ready to scan: the log line the scanner writes once it verified the
+    # node, read the head and set its cursor (before the first range).
+    t_ready = log_time(d.log_text(), "bench: starting at height") - wall0
+    with contextlib.closing(d.db()) as c:
+        found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
+
+    t_plain, logs = plain_client(node, token, head)
+    minimal = sorted(minimal_client(node, token, head) for _ in range(3))
+    t_min, min_logs = minimal[1]
+    rows.append((f"catch-up of the chain ({args.blocks} token + {args.native} ETH transfers to {args.pool} "
+                 "addresses): depositd (incl. start-up)", f"{t_daemon:.2f} s, {head} blocks, {found} deposits"))
+    rows.append(("depositd start-up: process start to ready to scan (node verified, head read, cursor set; log time)",
+                 f"{t_ready * 1000:.0f} ms"))
+    rows.append(("depositd: process start to the first committed range (SQLite: database polled every 2 ms; "
+                 "PostgreSQL: /health polled every 5 ms)", f"{t_start * 1000:.0f} ms"))
+    rows.append(("minimal client (getLogs 500-block ranges + blocks in 100-block batches), median of 3",
+                 f"{t_min:.2f} s ({min_logs} logs)"))
+    rows.append(("ratio depositd scan alone (from ready to scan) / minimal client", f"{(t_daemon - t_ready) / t_min:.2f}x"))
+    rows.append(("ratio depositd incl. start-up / minimal client", f"{t_daemon / t_min:.2f}x"))
+    rows.append(("same RPC calls as depositd, plain Python client", f"{t_plain:.2f} s ({logs} logs)"))
+    rows.append(("ratio depositd / plain", f"{t_daemon / t_plain:.2f}x"))
+    rows.append((f"RSS after catch-up ({args.pool} watched)", f"{rss_kib(d.proc.pid) / 1024:.1f} MiB"))
+
+    # detection latency at the head (poll_interval 1s): detected_at is the
+    # daemon's own timestamp, so how often it is read does not matter (psql
+    # per read on PostgreSQL: every 50 ms, not 5).
+    lat = []
+    for i in range(args.samples):
+        r = node.transfer_token(token, recipients[i % len(recipients)], 7_000_000 + i)
+        mined = time.time()
+        tx = r["transactionHash"]
+
+        def seen():
+            with contextlib.closing(d.db()) as c:
+                row = c.execute("SELECT detected_at FROM deposits WHERE tx_hash = ?", (tx,)).fetchone()
+            return row and row[0]
+        detected = wait_until(seen, timeout=10, interval=0.05 if pg else 0.005, what="detection")
+        lat.append(detected / 1000.0 - mined)
+    lat.sort()
+    p50 = lat[len(lat) // 2]
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    rows.append((f"detection latency, poll 1s ({len(lat)} samples) p50 / p99",
+                 f"{p50 * 1000:.0f} ms / {p99 * 1000:.0f} ms"))
+    d.stop()
+
+    if args.false_positives:
+        # A second token whose transfers go from DEV to unwatched
+        # addresses; DEV itself is watched (its topic is in every bloom).
+        token2 = node.deploy_token()
+        first = node.block_number() + 1
+        make_chain(node, token2, pool_addresses(100, seed=98), args.blocks)
+        head2 = node.block_number()
+        f = new_daemon("fp", evm_chain_block("bench", node.url, token2, confirmations=1, start=first, poll="1s"))
+        f.import_addresses([DEV] + recipients)
+        t0 = time.monotonic()
+        f.start()
+        wait_until(lambda: f.get("/health", auth=False)[1]["chains"][0]["scanned"] >= head2, timeout=900,
+                   interval=0.05, what="false-positive catch-up")
+        t_fp = time.monotonic() - t0
+        conn = http.client.HTTPConnection("127.0.0.1", f.port, timeout=30)
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        conn.close()
+        rechecked = sum(float(line.split()[-1]) for line in text.splitlines()
+                        if line.startswith("depositd_evm_log_rechecks_total") and 'step="token_logs"' in line)
+        with contextlib.closing(f.db()) as c:
+            fp_found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
+        rows.append((f"catch-up {head2 - first + 1} blocks, every block a bloom false positive",
+                     f"{t_fp:.2f} s, {int(rechecked)} blocks asked again, {fp_found} deposits"))
+        f.stop()
+
+    # memory with many watched addresses
+    if not args.no_memory:
+        for n in ([100_000, 1_000_000] if args.million else [100_000]):
+            m = new_daemon(f"mem{n}", evm_chain_block("bench", node.url, token, confirmations=1, poll="1s"))
+            m.import_addresses(pool_addresses(n, seed=5))
+            m.start()
+            wait_until(lambda: f"watching {n} evm addresses" in m.log_text(), timeout=300, what="watch set load")
+            time.sleep(2)
+            rows.append((f"RSS following one chain, {n:,} watched addresses", f"{rss_kib(m.proc.pid) / 1024:.1f} MiB"))
+            m.stop()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-release")
@@ -140,14 +286,21 @@ def main():
     ap.add_argument("--pool", type=int, default=100, help="pool addresses the transfers go to")
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--million", action="store_true", help="also measure RSS with 1M watched addresses")
+    ap.add_argument("--no-memory", action="store_true", help="skip the RSS runs with 100k (1M) watched addresses")
     ap.add_argument("--false-positives", action="store_true",
                     help="also catch up with every block a bloom false positive")
+    ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="sqlite",
+                    help="the daemon's store: SQLite, a fresh database of a throwaway PostgreSQL cluster "
+                         "(tests/integration/pg_cluster.py) per daemon, or both one after the other on the same chain")
     args = ap.parse_args()
+    stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     build = os.path.abspath(args.build)
     harness.DEPOSITD = os.path.join(build, "daemon", "depositd")
     harness.DEPOSITCTL = os.path.join(build, "tools", "depositctl")
+    if "postgresql" in stores:
+        harness.pg_cluster()  # started before the chain is built: fails early without PostgreSQL
     work = tempfile.mkdtemp(prefix="depositd-bench-")
-    rows = []
+    results = {}
     daemons = []  # stopped in `finally`, whatever fails
     node = Anvil()
     try:
@@ -159,135 +312,24 @@ def main():
             node.send_eth(recipients[i % len(recipients)], 10**15 + i)
         head = node.block_number()
         print(f"chain: {head} blocks, {args.blocks} transfers, built in {time.monotonic() - t0:.1f}s", flush=True)
-
-        # depositd catch-up
-        os.makedirs(os.path.join(work, "catchup"))
-        d = Daemon(os.path.join(work, "catchup"), evm_chain_block("bench", node.url, token, confirmations=1,
-                                                                  start=1, poll="1s"))
-        daemons.append(d)
-        quiet_logs(d)
-        d.import_addresses(recipients)
-        # Start-up: process start to the first committed block, read from
-        # the database (the cursor row) every 2 ms by a thread started first.
-        first_scan = []
-        stop_watch = threading.Event()
-        db_path = os.path.join(d.data, "depositd.sqlite")
-
-        def watch_cursor():
-            while not stop_watch.is_set() and not first_scan:
-                try:
-                    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=0.1)) as c:
-                        row = c.execute("SELECT height FROM chain_cursors").fetchone()
-                    if row and row[0] and row[0] > 0:
-                        first_scan.append(time.monotonic() - t0)
-                        return
-                except sqlite3.Error:
-                    pass
-                time.sleep(0.002)
-        watcher = threading.Thread(target=watch_cursor, daemon=True)
-        wall0 = time.time()
-        t0 = time.monotonic()
-        watcher.start()
-        d.start()
-        wait_until(lambda: d.get("/health", auth=False)[1]["chains"][0]["scanned"] >= head, timeout=900,
-                   interval=0.005, what="catch-up")
-        t_daemon = time.monotonic() - t0
-        stop_watch.set()
-        watcher.join(timeout=5)
-        t_start = first_scan[0] if first_scan else 0.0
-        # Ready to scan: the log line the scanner writes once it verified the
-        # node, read the head and set its cursor (before the first range).
-        t_ready = log_time(d.log_text(), "bench: starting at height") - wall0
-        with contextlib.closing(d.db()) as c:
-            found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
-
-        t_plain, logs = plain_client(node, token, head)
-        minimal = sorted(minimal_client(node, token, head) for _ in range(3))
-        t_min, min_logs = minimal[1]
-        rows.append((f"catch-up {head} blocks / {args.blocks} token + {args.native} ETH transfers to {args.pool} "
-                     "addresses: depositd (incl. start-up)", f"{t_daemon:.2f} s, {found} deposits"))
-        rows.append(("depositd start-up: process start to ready to scan (node verified, head read, cursor set; log time)",
-                     f"{t_ready * 1000:.0f} ms"))
-        rows.append(("depositd: process start to the first committed range (database polled every 2 ms)",
-                     f"{t_start * 1000:.0f} ms"))
-        rows.append(("minimal client (getLogs 500-block ranges + blocks in 100-block batches), median of 3",
-                     f"{t_min:.2f} s ({min_logs} logs)"))
-        rows.append(("ratio depositd scan alone (from ready to scan) / minimal client", f"{(t_daemon - t_ready) / t_min:.2f}x"))
-        rows.append(("ratio depositd incl. start-up / minimal client", f"{t_daemon / t_min:.2f}x"))
-        rows.append(("same RPC calls as depositd, plain Python client", f"{t_plain:.2f} s ({logs} logs)"))
-        rows.append(("ratio depositd / plain", f"{t_daemon / t_plain:.2f}x"))
-        rows.append((f"RSS after catch-up ({args.pool} watched)", f"{rss_kib(d.proc.pid) / 1024:.1f} MiB"))
-
-        # detection latency at the head (poll_interval 1s)
-        lat = []
-        for i in range(args.samples):
-            r = node.transfer_token(token, recipients[i % len(recipients)], 7_000_000 + i)
-            mined = time.time()
-            tx = r["transactionHash"]
-
-            def seen():
-                with contextlib.closing(d.db()) as c:
-                    row = c.execute("SELECT detected_at FROM deposits WHERE tx_hash = ?", (tx,)).fetchone()
-                return row and row[0]
-            detected = wait_until(seen, timeout=10, interval=0.005, what="detection")
-            lat.append(detected / 1000.0 - mined)
-        lat.sort()
-        p50 = lat[len(lat) // 2]
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        rows.append((f"detection latency, poll 1s ({len(lat)} samples) p50 / p99",
-                     f"{p50 * 1000:.0f} ms / {p99 * 1000:.0f} ms"))
-        d.stop()
-
-        if args.false_positives:
-            # A second token whose transfers go from DEV to unwatched
-            # addresses; DEV itself is watched (its topic is in every bloom).
-            token2 = node.deploy_token()
-            first = node.block_number() + 1
-            make_chain(node, token2, pool_addresses(100, seed=98), args.blocks)
-            head2 = node.block_number()
-            wd = os.path.join(work, "fp")
-            os.makedirs(wd)
-            f = Daemon(wd, evm_chain_block("bench", node.url, token2, confirmations=1, start=first, poll="1s"))
-            daemons.append(f)
-            f.import_addresses([DEV] + recipients)
-            t0 = time.monotonic()
-            f.start()
-            wait_until(lambda: f.get("/health", auth=False)[1]["chains"][0]["scanned"] >= head2, timeout=900,
-                       interval=0.05, what="false-positive catch-up")
-            t_fp = time.monotonic() - t0
-            conn = http.client.HTTPConnection("127.0.0.1", f.port, timeout=30)
-            conn.request("GET", "/metrics")
-            text = conn.getresponse().read().decode()
-            conn.close()
-            rechecked = sum(float(line.split()[-1]) for line in text.splitlines()
-                            if line.startswith("depositd_evm_log_rechecks_total") and 'step="token_logs"' in line)
-            with contextlib.closing(f.db()) as c:
-                fp_found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
-            rows.append((f"catch-up {head2 - first + 1} blocks, every block a bloom false positive",
-                         f"{t_fp:.2f} s, {int(rechecked)} blocks asked again, {fp_found} deposits"))
-            f.stop()
-
-        # memory with many watched addresses
-        for n in ([100_000, 1_000_000] if args.million else [100_000]):
-            wd = os.path.join(work, f"mem{n}")
-            os.makedirs(wd)
-            m = Daemon(wd, evm_chain_block("bench", node.url, token, confirmations=1, poll="1s"))
-            daemons.append(m)
-            m.import_addresses(pool_addresses(n, seed=5))
-            m.start()
-            wait_until(lambda: f"watching {n} evm addresses" in m.log_text(), timeout=300, what="watch set load")
-            time.sleep(2)
-            rows.append((f"RSS following one chain, {n:,} watched addresses", f"{rss_kib(m.proc.pid) / 1024:.1f} MiB"))
-            m.stop()
+        for store in stores:
+            # The head now: a store measured earlier added its latency samples (a few blocks).
+            t1 = time.monotonic()
+            results[store] = measure(store, node, token, recipients, node.block_number(), work, args, daemons)
+            print(f"{store}: measured in {time.monotonic() - t1:.1f}s", flush=True)
     finally:
         for dm in daemons:
             dm.stop()
         node.stop()
         shutil.rmtree(work, ignore_errors=True)
+        if harness._pg is not None:
+            harness._pg.close()
 
-    print("\n| measurement | result |\n|---|---|")
-    for k, v in rows:
-        print(f"| {k} | {v} |")
+    # Rows in the order of the first store; one result column per store.
+    keys = [k for k, _ in results[stores[0]]] if stores[0] in results else []
+    print("\n| measurement | " + " | ".join(stores) + " |\n|---|" + "---|" * len(stores))
+    for k in keys:
+        print(f"| {k} | " + " | ".join(dict(results.get(s, [])).get(k, "—") for s in stores) + " |")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,11 @@
 // deliveries per second from the Dispatcher to a local keep-alive receiver
 // (tests/unit/webhook_receiver.hpp: a Beast server on 127.0.0.1 that also
 // verifies every signature).
+//
+// The store is SQLite by default; DEPOSITD_BENCH_STORE=postgresql gives each
+// benchmark a fresh database of a throwaway PostgreSQL 15 cluster
+// (tests/unit/test_store.hpp, started at the first use, removed at exit).
+// Every store benchmark labels its result with the backend.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
@@ -13,6 +18,12 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include <cstdlib>
+
+#ifndef DEPOSITD_SOURCE_DIR  // bench/CMakeLists.txt defines it; the fixtures' grandparent otherwise
+#define DEPOSITD_SOURCE_DIR DEPOSITD_FIXTURES "/../.."
+#endif
+#include "../tests/unit/test_store.hpp"
 #include "../tests/unit/webhook_receiver.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -50,8 +61,23 @@ struct TempDir {
     }
 };
 
-std::unique_ptr<store::Database> open_db(const TempDir& t) {
-    auto db = store::Database::open((t.dir / "bench.sqlite").string());
+bool postgres() {
+    const char* e = std::getenv("DEPOSITD_BENCH_STORE");
+    return e && std::string(e) == "postgresql";
+}
+
+const char* backend() { return postgres() ? "postgresql" : "sqlite"; }
+
+// Where a benchmark's store lives: a SQLite file in `t`, or (with
+// DEPOSITD_BENCH_STORE=postgresql) a fresh PostgreSQL database's URL.
+std::string location(const TempDir& t) {
+    if (!postgres()) return (t.dir / "bench.sqlite").string();
+    auto& c = test_store::cluster();  // throws (ends the bench) without PostgreSQL
+    return c.url(c.create_database());
+}
+
+std::unique_ptr<store::Database> open_db(const std::string& where) {
+    auto db = store::Database::open_location(where);
     if (!db || !(*db)->migrate()) std::abort();
     return std::move(*db);
 }
@@ -81,7 +107,8 @@ BENCHMARK(BM_SignEvent);
 void BM_OutboxInsert(benchmark::State& state) {
     const int batch = static_cast<int>(state.range(0));
     TempDir t;
-    auto db = open_db(t);
+    auto db = open_db(location(t));
+    state.SetLabel(backend());
     std::int64_t n = 0;
     for (auto _ : state) {
         store::Transaction tx(*db);
@@ -104,7 +131,9 @@ void BM_SignedDeliveries(benchmark::State& state) {
     log::set_level("warn");
     const int per_round = 2000;
     TempDir t;
-    auto db = open_db(t);
+    const std::string where = location(t);
+    auto db = open_db(where);
+    state.SetLabel(backend());
     webhook_test::Receiver rcv({kSecret}, [](const webhook_test::Arrival&) { return webhook_test::Reply{}; });
     boost::asio::io_context ctx;
     net::HttpClient http(ctx.get_executor());
@@ -113,7 +142,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
     cfg.url = rcv.url();
     cfg.secrets = {kSecret};
     cfg.concurrency = static_cast<unsigned>(state.range(0));
-    auto st = store::Store::open((t.dir / "bench.sqlite").string());
+    auto st = store::Store::open(where);
     if (!st) std::abort();
     webhook::Dispatcher d(ctx.get_executor(), **st, http, cfg, clock);
     bool done = false;
