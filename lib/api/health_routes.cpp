@@ -114,12 +114,12 @@ ChainHealth Handler::chain_health(const std::string& chain) const {
 }
 
 Response Handler::health() {
-    // In-memory chain state and the trigger-kept pool counters: O(1). While
-    // the store is reconnecting (PostgreSQL) it is not asked: /health answers
-    // at once that the database is unavailable instead of waiting with it.
+    // In-memory chain state and the trigger-kept pool counters: O(1). A
+    // reader does not wait for a PostgreSQL that is away (one reconnect
+    // attempt): /health answers at once, and its read is also what brings a
+    // lost reader session back.
+    auto stats = store_.read([&](store::Database& db) { return store::pool_stats(db, clock_.now_ms()); });
     const bool store_down = store_.health().degraded;
-    auto stats = store_down ? Result<std::vector<store::PoolStats>>(make_error(Errc::unavailable, "reconnecting"))
-                            : store_.read([&](store::Database& db) { return store::pool_stats(db, clock_.now_ms()); });
     bool degraded = false;
     json::array chains;
     for (const auto& ch : config_.chains) {

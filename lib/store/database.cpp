@@ -158,6 +158,10 @@ Result<std::unique_ptr<Database>> Database::connect(const std::string& url, PgOp
     o.url = url;
     o.application_name = options.application_name;
     o.health = options.health;
+    if (!options.wait_for_database) {
+        o.retry.reconnect_deadline = std::chrono::milliseconds(0);  // one attempt
+        o.retry.max_redos = 1;
+    }
     auto conn = pg::Connection::connect(std::move(o));
     if (!conn) return conn.error();
     return std::unique_ptr<Database>(new Database(std::make_unique<pg_backend::Session>(std::move(*conn))));

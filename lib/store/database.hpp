@@ -101,6 +101,10 @@ struct PgOptions {
     std::string application_name = "depositd";
     // Shared by every connection of one store, for /health ("degraded").
     std::shared_ptr<pg::Health> health;
+    // A lost session: wait for the database with backoff (the writer, whose
+    // units must get done), or try one new session and fail at once (API
+    // readers: a request answers 503 rather than holding a worker).
+    bool wait_for_database = true;
 };
 
 class Database {

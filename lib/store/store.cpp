@@ -101,7 +101,9 @@ Result<std::unique_ptr<Database>> Store::borrow_reader() {
         }
     }
     if (backend_ == Backend::postgresql)
-        return Database::connect(location_, PgOptions{.application_name = "depositd reader", .health = pg_health_});
+        return Database::connect(location_, PgOptions{.application_name = "depositd reader",
+                                                      .health = pg_health_,
+                                                      .wait_for_database = false});
     return Database::open_reader(path_, options_.busy_timeout_ms);
 }
 
