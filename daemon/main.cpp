@@ -33,11 +33,13 @@
 #include "orders/expiry.hpp"
 #include "orders/orders.hpp"
 #include "orders/rate_fetcher.hpp"
+#include "scanner/leadership.hpp"
 #include "scanner/scanner.hpp"
 #include "service_notify.hpp"
 #include "store/store.hpp"
 #include "store/database.hpp"
 #include "store/files.hpp"
+#include "store/lease.hpp"
 #include "store/pool.hpp"
 #include "webhook/dispatcher.hpp"
 #include "webhook/notifier.hpp"
@@ -66,6 +68,7 @@ struct Daemon {
     std::unique_ptr<net::HttpClient> http;
     scanner::WatchRegistry watch;
     std::vector<ChainRuntime> chains;
+    std::unique_ptr<scanner::Leadership> leadership;  // per-chain leases (SPEC §11)
     std::unique_ptr<webhook::Dispatcher> dispatcher;
     std::unique_ptr<webhook::TelegramNotifier> telegram;  // [notify.telegram]
     std::shared_ptr<asio::steady_timer> lag_sampler;       // the console's sparklines ([admin])
@@ -83,6 +86,7 @@ struct Daemon {
     void stop_all(const std::string& why = "shutting down") {
         if (notify) notify->stopping(why);
         for (auto& c : chains) c.scanner->stop();
+        if (leadership) leadership->stop();  // after the scanners: hands the chains over at once
         if (dispatcher) dispatcher->stop();
         if (telegram) telegram->stop();
         if (lag_sampler) lag_sampler->cancel();
@@ -189,6 +193,24 @@ int run_daemon(const config::Config& cfg) {
         d->chains.push_back(std::move(rt));
     }
 
+    // Several daemons may share one store: each chain is scanned by the
+    // holder of its lease, the others stand by (scanner/leadership.hpp). One
+    // daemon alone simply holds every lease.
+    {
+        std::vector<std::string> ids;
+        for (const auto& c : d->chains) ids.push_back(c.scanner->options().chain_id);
+        scanner::LeaseOptions lo;
+        lo.ttl = cfg.store.lease;
+        lo.poll = cfg.store.lease_poll;
+        d->leadership = std::make_unique<scanner::Leadership>(
+            d->io.get_executor(), *d->store, store::this_instance(DEPOSITD_VERSION, cfg.api.listen), lo, ids,
+            &d->health);
+        for (auto& c : d->chains) c.scanner->set_leadership(d->leadership.get());
+        d->leadership->on_change([dm = d.get()] {
+            for (auto& c : dm->chains) c.scanner->wake();
+        });
+    }
+
     d->dispatcher = std::make_unique<webhook::Dispatcher>(d->io.get_executor(), *d->store, *d->http, cfg.webhook,
                                                            d->clock);
     d->dispatcher->allow_private_targets(cfg.merchant.allow_private_notify);
@@ -272,6 +294,7 @@ int run_daemon(const config::Config& cfg) {
     // loop and are retried until the node answers: a node still booting
     // after a host reboot must not leave its chain unfollowed (it shows
     // "starting" in /health meanwhile).
+    asio::co_spawn(d->io, d->leadership->run(), d->on_loop_end("leadership"));
     for (auto& c : d->chains)
         asio::co_spawn(d->io, c.scanner->run(), d->on_loop_end("chain " + c.scanner->options().chain_id));
     asio::co_spawn(d->io, d->dispatcher->run(), d->on_loop_end("webhook dispatcher"));

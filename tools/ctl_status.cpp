@@ -11,6 +11,7 @@
 #include "ctl.hpp"
 #include "store/chain_state.hpp"
 #include "store/counters.hpp"
+#include "store/lease.hpp"
 #include "store/pool.hpp"
 
 namespace depositd::ctl {
@@ -54,6 +55,24 @@ int cmd_status(Context& ctx, const Args& a) {
     auto pool = store::pool_stats(db, now);
     if (!pool) fail_runtime(pool.error().message);
     const auto& cfg = ctx.config();
+    // Standby daemons (SPEC §11): who leads each chain, and the processes
+    // sharing the store. A database a newer daemon has not migrated yet has
+    // no lease table: nothing to show then.
+    std::map<std::string, std::string> leader;  // chain -> instance id
+    std::vector<store::InstanceRow> instances;
+    if (auto leases = store::list_leases(db)) {
+        auto db_now = store::database_now_ms(db);
+        for (const auto& l : *leases)
+            if (db_now && !l.holder.empty() && l.expires_at > *db_now && l.name.rfind("chain:", 0) == 0)
+                leader[l.name.substr(6)] = l.holder;
+        if (db_now)
+            if (auto live = store::live_instances(db, 60'000)) instances = std::move(*live);
+    }
+    auto leader_of = [&](const std::string& chain) -> json::value {
+        auto it = leader.find(chain);
+        if (it == leader.end()) return nullptr;
+        return json::value(it->second);
+    };
 
     struct Row {
         const config::ChainConfig* chain;
@@ -109,6 +128,7 @@ int cmd_status(Context& ctx, const Args& a) {
                                  ? json::value(format_rfc3339_ms(r.cursor->updated_at))
                                  : nullptr;
             o["halted"] = r.cursor && r.cursor->halted ? json::value(*r.cursor->halted) : nullptr;
+            o["leader"] = leader_of(r.chain->id);
             chains.emplace_back(std::move(o));
         }
         json::object ob;
@@ -129,6 +149,17 @@ int cmd_status(Context& ctx, const Args& a) {
         out["pool"] = std::move(po);
         out["lowWater"] = low_water;
         out["database"] = db.location();  // the file, or the URL without its password
+        json::array procs;
+        for (const auto& i : instances) {
+            json::object o;
+            o["id"] = i.info.id;
+            o["api"] = i.info.api;
+            o["version"] = i.info.version;
+            o["startedAt"] = format_rfc3339_ms(i.started_at);
+            o["seenAt"] = format_rfc3339_ms(i.seen_at);
+            procs.emplace_back(std::move(o));
+        }
+        out["instances"] = std::move(procs);
         std::cout << json::serialize(out) << "\n";
         return kExitOk;
     }
@@ -140,13 +171,22 @@ int cmd_status(Context& ctx, const Args& a) {
         table.push_back({r.chain->id, to_string(r.chain->kind), r.status, num(r.head), num(r.scanned), num(r.lag),
                          cur ? num(cur->finalized) : "-",
                          cur && cur->last_success_at ? ago(*cur->last_success_at, now) : "-",
-                         cur ? ago(cur->updated_at, now) : "never"});
+                         cur ? ago(cur->updated_at, now) : "never",
+                         leader.contains(r.chain->id) ? leader[r.chain->id] : "-"});
         if (cur && cur->halted) notes.push_back("  " + r.chain->id + " halted: " + printable(*cur->halted, 300));
         else if (cur && cur->last_error && r.status != "ok")
             notes.push_back("  " + r.chain->id + " last error: " + printable(*cur->last_error, 300));
     }
-    print_table({"CHAIN", "KIND", "STATUS", "HEAD", "SCANNED", "LAG", "FINALIZED", "LAST SUCCESS", "UPDATED"}, table);
+    print_table({"CHAIN", "KIND", "STATUS", "HEAD", "SCANNED", "LAG", "FINALIZED", "LAST SUCCESS", "UPDATED", "LEADER"},
+                table);
     for (const auto& n : notes) std::cout << n << "\n";
+    if (!instances.empty()) {
+        std::vector<std::vector<std::string>> itable;
+        for (const auto& i : instances)
+            itable.push_back({i.info.id, i.info.api, i.info.version, ago(i.started_at, now), ago(i.seen_at, now)});
+        std::cout << "\n";
+        print_table({"PROCESS", "API", "VERSION", "STARTED", "SEEN"}, itable);
+    }
     std::cout << "\nwebhook outbox: " << outbox["pending"] << " pending, " << outbox["delivered"] << " delivered, "
               << outbox["failed"] << " failed";
     if (outbox["failed"] > 0) std::cout << " (list: depositctl events list --status failed)";

@@ -19,6 +19,7 @@
 #include "store/counters.hpp"
 #include "store/deposits.hpp"
 #include "store/events.hpp"
+#include "store/lease.hpp"
 #include "store/pool.hpp"
 
 namespace depositd::api {
@@ -48,11 +49,7 @@ std::vector<store::PoolStats> pool_view(const config::Config& c, std::vector<sto
 
 // This process among others sharing one store: host and process id.
 const std::string& instance_id() {
-    static const std::string id = [] {
-        char host[256] = {};
-        if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-        return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
-    }();
+    static const std::string id = store::this_instance().id;
     return id;
 }
 
@@ -108,9 +105,12 @@ std::string render_families(const std::vector<Family>& families, const std::stri
 // --- /health and /metrics ----------------------------------------------------
 
 ChainHealth Handler::chain_health(const std::string& chain) const {
-    if (health_)
+    ChainHealth none;
+    if (health_) {
         if (auto h = health_->get(chain)) return *h;
-    return ChainHealth{};
+        none.role = health_->role(chain);
+    }
+    return none;
 }
 
 Response Handler::health() {
@@ -137,10 +137,9 @@ Response Handler::health() {
         c["lastError"] = h.last_error ? json::value(*h.last_error) : json::value(nullptr);
         c["lastErrorAt"] = h.last_error_at > 0 ? json::value(format_rfc3339_ms(h.last_error_at)) : json::value(nullptr);
         if (h.halted) c["halted"] = *h.halted;
-        // SPEC §11. One process scans every chain it is configured for: it
-        // is the leader of each (standby daemons sharing a PostgreSQL store,
-        // with leases, are not built yet: docs/operations.md).
-        c["role"] = "leader";
+        // SPEC §11: "leader" scans the chain here; a "standby" shows the
+        // leader's stored progress and takes over when its lease runs out.
+        c["role"] = h.role;
         if (h.status != "ok") degraded = true;
         chains.push_back(std::move(c));
     }
@@ -235,6 +234,18 @@ Response Handler::metrics() {
         reconnects.add({{"store", store::to_string(store_.backend())}}, static_cast<double>(sh.reconnects));
         fam.push_back(std::move(degraded));
         fam.push_back(std::move(reconnects));
+        // SPEC §11: which process this is, and what it does for each chain.
+        Family info{"depositd_instance_info", "This process: its instance id and store backend (always 1)", {}};
+        info.add({{"instance", instance_id()}, {"store", store::to_string(store_.backend())}}, 1);
+        Family role{"depositd_chain_role", "1 for the role this process has for the chain (leader scans it; standby "
+                                           "takes over when the leader's lease runs out)", {}};
+        for (const auto& ch : config_.chains) {
+            const std::string r = chain_health(ch.id).role;
+            for (const char* name : {"leader", "standby"})
+                role.add({{"chain", ch.id}, {"instance", instance_id()}, {"role", name}}, r == name ? 1 : 0);
+        }
+        fam.push_back(std::move(info));
+        fam.push_back(std::move(role));
     }
     {
         Family scanned{"depositd_chain_scanned_height", "Last height whose transfers are committed", {}};

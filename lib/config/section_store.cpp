@@ -10,12 +10,34 @@ using S = StoreConfig;
 
 constexpr Key<StoreConfig> kKeys[] = {
     {"url", {Secret::url, Use::all}, [](Printer& p, const S& s) { if (s.url) p.secret(*s.url); }},
+    {"lease", {}, [](Printer& p, const S& s) { p.duration(s.lease); }},
+    {"lease_poll", {}, [](Printer& p, const S& s) { p.duration(s.lease_poll); }},
 };
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+void load_lease(Loader& l, const Fields<StoreConfig>& f, StoreConfig& out) {
+    if (const auto* n = f.get("lease")) {
+        if (auto d = l.duration(*n, "store.lease", false)) {
+            if (*d < std::chrono::seconds(2) || *d > std::chrono::minutes(5))
+                l.problem(line_of(*n), "store.lease", "must be from 2s to 5m");
+            else out.lease = *d;
+        }
+    }
+    if (const auto* n = f.get("lease_poll")) {
+        if (auto d = l.duration(*n, "store.lease_poll", false)) {
+            if (*d < std::chrono::milliseconds(50) || *d > std::chrono::seconds(10))
+                l.problem(line_of(*n), "store.lease_poll", "must be from 50ms to 10s");
+            else out.lease_poll = *d;
+        }
+    }
+    if (out.lease_poll * 5 > out.lease)
+        l.problem(f.line(), "store.lease_poll", "must be at most a fifth of store.lease");
+}
+
 void load_table(Loader& l, const toml::table& t, StoreConfig& out) {
     const Fields<StoreConfig> f(l, t, "store", kKeys);
+    load_lease(l, f, out);
     auto* n = f.get("url");
     if (!n) {
         l.problem(f.line(), "store.url",

@@ -3,6 +3,7 @@
 // systemd watchdog and STATUS= line. Written by the chain loops on the
 // network thread, read by API workers: every access takes the lock and
 // copies (a handful of small structs).
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -27,6 +28,9 @@ struct ChainHealth {
     std::optional<std::string> halted;    // why, when halted
     std::int64_t progress_at = 0;         // unix ms of the last step that ended (success or failure): liveness
     std::int64_t sleep_until = 0;         // unix ms the loop's current (or last) wait between steps ends
+    // SPEC §11: "leader" scans the chain here; "standby" waits for its lease
+    // (the figures above are then the leader's, as stored). Set by the board.
+    std::string role = "leader";
 
     std::optional<std::uint64_t> lag() const {
         if (!head || !scanned) return std::nullopt;
@@ -46,16 +50,41 @@ public:
         std::lock_guard lock(mu_);
         auto it = chains_.find(chain);
         if (it == chains_.end()) return std::nullopt;
-        return it->second;
+        ChainHealth h = it->second;
+        h.role = role_locked(chain);
+        return h;
     }
     std::map<std::string, ChainHealth> snapshot() const {
         std::lock_guard lock(mu_);
-        return chains_;
+        auto out = chains_;
+        for (auto& [chain, h] : out) h.role = role_locked(chain);
+        return out;
+    }
+
+    // Leadership (scanner/leadership.hpp): this process leads `chain` until
+    // `until` on the steady clock (nullopt: standby). The role is judged when
+    // read, so a leader whose loops are stuck on a lost database still turns
+    // "standby" when its lease runs out. A chain never given a lease (no
+    // leadership, as in tests) is led.
+    void set_lead(const std::string& chain, std::optional<std::chrono::steady_clock::time_point> until) {
+        std::lock_guard lock(mu_);
+        leads_[chain] = until;
+    }
+    std::string role(const std::string& chain) const {
+        std::lock_guard lock(mu_);
+        return role_locked(chain);
     }
 
 private:
+    std::string role_locked(const std::string& chain) const {
+        auto it = leads_.find(chain);
+        if (it == leads_.end()) return "leader";
+        return it->second && std::chrono::steady_clock::now() < *it->second ? "leader" : "standby";
+    }
+
     mutable std::mutex mu_;
     std::map<std::string, ChainHealth> chains_;
+    std::map<std::string, std::optional<std::chrono::steady_clock::time_point>> leads_;
 };
 
 }  // namespace depositd

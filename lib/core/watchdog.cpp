@@ -39,6 +39,7 @@ std::string status_line(const std::map<std::string, ChainHealth>& chains, const 
         first = false;
         s += id + " " + h.status;
         if (auto lag = h.lag()) s += " lag " + std::to_string(*lag);
+        s += " (" + h.role + ")";  // SPEC §11: leader scans it here, standby waits for its lease
     }
     // One line: a chain id cannot hold a newline (config ids are [a-z0-9-]),
     // but the status text is never trusted to be one line either.

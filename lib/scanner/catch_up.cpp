@@ -146,13 +146,15 @@ asio::awaitable<Result<Scanner::CommitCounts>> Scanner::commit(const Batch& batc
     const auto now = clock_.now_ms();
     const auto claims = claims_;
     const auto proven = proven_;
+    const auto fence = fence_;
     CommitCounts counts;
-    auto s = co_await store::async_write(store_, [this, &batch, &head, now, &claims, &proven,
+    auto s = co_await store::async_write(store_, [this, &batch, &head, now, &claims, &proven, &fence,
                                                   &counts](store::Database& db) -> Status {
         counts = CommitCounts{};
         counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
+        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = write_batch(db, batch, head, claims, now, counts); !s) return s;
         return tx.commit();
     });

@@ -32,9 +32,14 @@ asio::awaitable<Result<StepOutcome>> Scanner::halt(const std::string& why) {
     logger()->critical("{}: {}", options_.chain_id, why);
     const auto chain = options_.chain_id;
     const auto now = clock_.now_ms();
-    auto s = co_await store::async_write(store_, [&chain, &why, now](store::Database& db) -> Status {
+    const auto fence = fence_;
+    auto s = co_await store::async_write(store_, [this, &chain, &why, &fence, now](store::Database& db) -> Status {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = store::set_halted(db, chain, why, now); !s) return s;
-        return store::set_health(db, chain, "halted", why, std::nullopt, now);
+        if (auto s = store::set_health(db, chain, "halted", why, std::nullopt, now); !s) return s;
+        return tx.commit();
     });
     if (!s) co_return s.error();
     health_.halted = why;
@@ -95,9 +100,12 @@ asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const std::string& wh
     const auto now = clock_.now_ms();
     const auto anc = *ancestor;
     CommitCounts counts;
-    auto s = co_await store::async_write(store_, [this, &chain, &anc, now, &counts](store::Database& db) -> Status {
+    const auto fence = fence_;
+    auto s = co_await store::async_write(store_, [this, &chain, &anc, &fence, now, &counts](store::Database& db) -> Status {
+        counts = CommitCounts{};
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
+        if (auto s = prove_lease(db, fence); !s) return s;
         auto dropped = store::deposits_above(db, chain, anc.height);
         if (!dropped) return dropped.error();
         for (auto& d : *dropped) {

@@ -1,6 +1,7 @@
 // Watch sets, construction, the run loop, health, and one step at the head.
 #include "scanner/scanner.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -19,6 +20,7 @@
 #include "store/store.hpp"
 
 #include "scanner/detail.hpp"
+#include "scanner/leadership.hpp"
 
 namespace depositd::scanner {
 
@@ -169,27 +171,120 @@ asio::awaitable<Status> Scanner::verify_until_ok() {
     co_return make_error(Errc::unavailable, "stopped");
 }
 
-asio::awaitable<void> Scanner::run() {
-    // A previous halt is re-evaluated from scratch on start.
-    {
-        const auto chain = options_.chain_id;
-        const auto now = clock_.now_ms();
-        auto cleared = co_await store::async_write(store_, [&chain, now](store::Database& db) -> Status {
-            auto c = store::get_cursor(db, chain);
-            if (!c) return c.error();
-            if (*c && (*c)->halted) return store::set_halted(db, chain, std::nullopt, now);
-            return {};
-        });
-        if (!cleared) logger()->warn("{}: {}", options_.chain_id, cleared.error().describe());
-    }
-    if (auto v = co_await verify_until_ok(); !v) {
-        logger()->info("{}: scanner stopped", options_.chain_id);
-        co_return;
-    }
+// A halt is re-evaluated from scratch when the loop starts (or leads again).
+asio::awaitable<void> Scanner::clear_previous_halt() {
+    const auto chain = options_.chain_id;
+    const auto now = clock_.now_ms();
+    const auto fence = fence_;
+    auto cleared = co_await store::async_write(store_, [this, &chain, &fence, now](store::Database& db) -> Status {
+        store::Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        if (auto s = prove_lease(db, fence); !s) return s;
+        auto c = store::get_cursor(db, chain);
+        if (!c) return c.error();
+        if (*c && (*c)->halted)
+            if (auto s = store::set_halted(db, chain, std::nullopt, now); !s) return s;
+        return tx.commit();
+    });
+    if (!cleared) logger()->warn("{}: {}", options_.chain_id, cleared.error().describe());
+}
 
+void Scanner::wake() {
+    auto t = timer_;
+    asio::dispatch(executor_, [t] { t->cancel(); });
+}
+
+Status Scanner::prove_lease(store::Database& db, const std::optional<store::Fence>& fence) {
+    if (!fence) return {};
+    auto held = store::prove_lease(db, *fence);
+    if (!held) return held.error();
+    if (*held) return {};
+    fence_lost_ = true;
+    return make_error(Errc::conflict, "lease " + fence->name + " (epoch " + std::to_string(fence->epoch) +
+                                          ") was taken over: another process leads this chain now");
+}
+
+void Scanner::take_lead(const store::Fence& fence) {
+    step_down();  // whatever we knew as a standby (or as an earlier leader) is stale
+    fence_ = fence;
+    logger()->info("{}: scanning as leader (lease epoch {})", options_.chain_id, fence.epoch);
+}
+
+void Scanner::step_down() {
+    // The chain moved on under another leader: start again from the store.
+    fence_.reset();
+    fence_lost_ = false;
+    cursor_.reset();
+    head_.reset();
+    proven_.reset();
+    claims_.clear();
+    prefetch_.reset();
+    persisted_status_.clear();
+    persisted_error_.reset();
+    failures_ = 0;
+}
+
+asio::awaitable<void> Scanner::stand_by() {
+    const auto now_steady = std::chrono::steady_clock::now();
+    if (now_steady - standby_read_at_ >= std::chrono::seconds(1)) {
+        standby_read_at_ = now_steady;
+        const auto chain = options_.chain_id;
+        auto c = co_await store::async_write(store_, [&chain](store::Database& db) { return store::get_cursor(db, chain); });
+        if (c && *c) {
+            const auto& cur = **c;
+            health_.status = cur.status.value_or("starting");
+            health_.scanned = cur.height;
+            health_.head = cur.head;
+            health_.finalized = cur.finalized;
+            health_.last_error = cur.last_error;
+            health_.halted = cur.halted;
+            health_.updated_at = cur.last_success_at.value_or(0);
+        } else if (!c) {
+            health_.last_error = c.error().describe();
+            health_.last_error_at = clock_.now_ms();
+        }
+    }
+    const auto wait = leadership_ ? leadership_->options().poll : options_.poll_interval;
+    health_.progress_at = clock_.now_ms();
+    mark_sleep(wait);
+    timer_->expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Scanner::run() {
+    bool verified = false;
     auto backoff = std::chrono::milliseconds(500);
     while (!stopping_) {
+        if (leadership_) {
+            auto f = leadership_->fence(options_.chain_id);
+            if (!f) {
+                if (fence_) {
+                    logger()->warn("{}: lease gone; standing by", options_.chain_id);
+                    step_down();
+                }
+                co_await stand_by();
+                continue;
+            }
+            if (!fence_ || fence_->epoch != f->epoch) {
+                take_lead(*f);
+                verified = false;
+            }
+        }
+        if (!verified) {
+            // Start-up checks of the node, each time the loop starts to scan.
+            if (auto v = co_await verify_until_ok(); !v) break;
+            co_await clear_previous_halt();
+            verified = true;
+            continue;  // the lease may have gone meanwhile
+        }
         auto r = co_await step();
+        if (!r && fence_lost_ && fence_) {
+            logger()->warn("{}: {}", options_.chain_id, r.error().message);
+            if (leadership_) leadership_->lost(options_.chain_id, fence_->epoch);
+            step_down();
+            continue;
+        }
         report(r);
         std::chrono::milliseconds wait{0};
         if (!r) {
@@ -218,10 +313,15 @@ asio::awaitable<void> Scanner::run() {
             const auto chain = options_.chain_id;
             const auto h = health_;
             const auto now = clock_.now_ms();
-            auto s = co_await store::async_write(store_, [&chain, &h, now](store::Database& db) {
+            const auto fence = fence_;
+            auto s = co_await store::async_write(store_, [this, &chain, &h, &fence, now](store::Database& db) -> Status {
+                store::Transaction tx(db);
+                if (!tx.begun()) return tx.begun();
+                if (auto s = prove_lease(db, fence); !s) return s;
                 std::optional<std::int64_t> success;
                 if (h.updated_at > 0) success = h.updated_at;
-                return store::set_health(db, chain, h.status, h.last_error, success, now);
+                if (auto s = store::set_health(db, chain, h.status, h.last_error, success, now); !s) return s;
+                return tx.commit();
             });
             if (!s) logger()->warn("{}: cannot store health: {}", options_.chain_id, s.error().describe());
         }
@@ -287,9 +387,12 @@ asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor() {
     const auto now = clock_.now_ms();
     const auto head_height = head_->height;
     const auto ref = *anchor;
-    auto s = co_await store::async_write(store_, [&chain, &cur, &ref, head_height, now](store::Database& db) -> Status {
+    const auto fence = fence_;
+    auto s = co_await store::async_write(store_, [this, &chain, &cur, &ref, &fence, head_height,
+                                                  now](store::Database& db) -> Status {
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
+        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = store::put_block(db, chain, {ref.height, ref.hash, ref.parent}); !s) return s;
         store::Cursor c;
         c.chain_id = chain;
@@ -346,13 +449,15 @@ asio::awaitable<Result<StepOutcome>> Scanner::at_head() {
     const std::uint64_t scanned = cur.height;
     const auto claims = claims_;
     const auto proven = proven_;
+    const auto fence = fence_;
     CommitCounts counts;
-    auto s = co_await store::async_write(store_, [this, &chain, &head, now, scanned, &claims, &proven,
+    auto s = co_await store::async_write(store_, [this, &chain, &head, now, scanned, &claims, &proven, &fence,
                                                   &counts](store::Database& db) -> Status {
         counts = CommitCounts{};
         counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
+        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = store::set_head(db, chain, head.height, now); !s) return s;
         if (auto s = prove_finality(db, claims, scanned, counts); !s) return s;
         if (counts.proven && (!proven || counts.proven->height > proven->height))

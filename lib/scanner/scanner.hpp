@@ -32,6 +32,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,7 @@
 #include "core/ids.hpp"
 #include "core/result.hpp"
 #include "store/deposits.hpp"
+#include "store/lease.hpp"
 
 namespace depositd::store {
 class Database;
@@ -54,6 +56,8 @@ class Store;
 }  // namespace depositd::store
 
 namespace depositd::scanner {
+
+class Leadership;
 
 // The watch sets, one per protocol, shared by every chain of that protocol
 // (one EVM address is watched on every EVM chain). Reloaded incrementally
@@ -129,6 +133,15 @@ public:
     // Errc::invalid_input answer is a configuration mismatch (as above), any
     // other error is retried with verify().
     void set_start_check(std::function<Status(store::Database&)> fn) { start_check_ = std::move(fn); }
+
+    // Standby daemons (SPEC §11, scanner/leadership.hpp): with leadership the
+    // loop scans only while this process holds the chain's lease, and every
+    // transaction that writes the chain proves that lease (fencing). Meanwhile
+    // it stands by: it shows the leader's stored progress as its health and
+    // polls for the lease. Without (tests), it scans alone.
+    void set_leadership(Leadership* l) { leadership_ = l; }
+    // Ends a wait between steps early (a lease was taken or lost).
+    void wake();
 
     // One step of the follower (tests drive this directly).
     boost::asio::awaitable<Result<StepOutcome>> step();
@@ -223,6 +236,16 @@ private:
     // Network thread, after a commit: takes over the proven block, forgets the claims it settles.
     void take_finality(const CommitCounts& counts);
 
+    // Inside a transaction that writes this chain: the lease we write under
+    // is still ours (a no-op without leadership). Fails, and marks the lease
+    // lost, when another process took it over.
+    Status prove_lease(store::Database& db, const std::optional<store::Fence>& fence);
+    void take_lead(const store::Fence& fence);
+    void step_down();
+    // One wait of a standby; shows the leader's stored progress now and then.
+    boost::asio::awaitable<void> stand_by();
+    boost::asio::awaitable<void> clear_previous_halt();
+
     void after_commit(const CommitCounts& counts);
     void report(const Result<StepOutcome>& r);
     void publish_health();
@@ -253,6 +276,11 @@ private:
     std::string persisted_status_;
     std::optional<std::string> persisted_error_;
     std::chrono::steady_clock::time_point persisted_at_{};
+
+    Leadership* leadership_ = nullptr;
+    std::optional<store::Fence> fence_;           // the lease this loop writes under (leadership only)
+    std::atomic<bool> fence_lost_{false};         // set on the writer thread by prove_lease
+    std::chrono::steady_clock::time_point standby_read_at_{};
 };
 
 }  // namespace depositd::scanner

@@ -175,6 +175,30 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
     return out;
 }
 
+Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms, std::int64_t claim_until,
+                                               std::size_t limit, const std::unordered_set<std::string>& exclude,
+                                               bool webhooks, bool telegram) {
+    std::vector<EventRow> out;
+    if (limit == 0) return out;
+    const char* skip_locked = db.backend() == Backend::postgresql ? " FOR UPDATE OF e SKIP LOCKED" : "";
+    auto q = db.prepare(std::string("UPDATE events SET next_attempt_at = ?3 WHERE status = 'pending' AND next_attempt_at <= ?1 "
+                                    "AND seq IN (SELECT e.seq FROM events e "
+                                    "WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND ") +
+                        kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2" +
+                        skip_locked + ") RETURNING " + kEventColumns);
+    q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
+    q.bind(10, telegram ? 1 : 0);
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        if (exclude.contains(q.text(1))) continue;  // ours, still in flight: its claim was just extended
+        out.push_back(read_event(q));
+    }
+    std::sort(out.begin(), out.end(), [](const EventRow& a, const EventRow& b) { return a.seq < b.seq; });
+    return out;
+}
+
 Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
                                                  bool webhooks, bool telegram) {
     auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at FROM events e WHERE e.status = 'pending' AND ") +

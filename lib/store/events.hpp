@@ -108,6 +108,17 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
                                          const std::unordered_set<std::string>& exclude = {}, bool webhooks = true,
                                          bool telegram = false);
 
+// What the dispatcher takes, with several processes sharing the store (SPEC
+// §11): up to `limit` events due_events() would return, claimed for this
+// process until `claim_until` (their next_attempt_at moves there, so no
+// other process takes them meanwhile, and one that dies with them leaves
+// them due again then: at least once, at most twice around a crash). On
+// PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP
+// LOCKED); SQLite's one writer serializes claims. In seq order.
+Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms, std::int64_t claim_until,
+                                               std::size_t limit, const std::unordered_set<std::string>& exclude = {},
+                                               bool webhooks = true, bool telegram = false);
+
 // The earliest next_attempt_at of a deliverable pending event not in
 // `exclude`; nullopt when there is none. The dispatcher sleeps until then.
 Result<std::optional<std::int64_t>> next_due_at(Database& db,

@@ -1,5 +1,7 @@
 #include "store/orders.hpp"
 
+#include "store/pool.hpp"
+
 #include <algorithm>
 
 namespace depositd::store {
@@ -390,6 +392,7 @@ Result<std::int64_t> ensure_receive_address(Database& db, const std::string& pro
         }
     }
     if (!id) {
+        if (auto s = lock_address_inserts(db); !s) return s.error();
         auto ins = db.prepare(
             "INSERT INTO addresses (protocol, address, watch_key, source, state, created_at) "
             "VALUES (?1, ?2, ?3, 'orders.receive', 'receive', ?4) RETURNING id");

@@ -23,6 +23,13 @@ Status for_each_watched(Database& db, const std::string& protocol, std::int64_t 
                         const std::function<void(const WatchedAddress&)>& fn);
 // At most `limit` addresses of a protocol with id > after_id, in id order
 // (watch sets load in chunks, so the writer thread is never held long).
+// Inside a transaction that inserts addresses, before the first insert:
+// on PostgreSQL, makes such transactions take turns (an advisory lock held
+// to COMMIT), so address ids become visible in id order and watched_after()
+// can never step over an id a slower transaction commits later. SQLite's
+// one writer does that already (no-op).
+Status lock_address_inserts(Database& db);
+
 Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::string& protocol, std::int64_t after_id,
                                                   std::size_t limit);
 // How many addresses of a protocol have id > after_id (a watch set reserves

@@ -1,5 +1,7 @@
 #include "store/pool_import.hpp"
 
+#include "store/pool.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -124,6 +126,7 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
         {
             Transaction tx(db);
             if (!tx.begun()) return failed(tx.begun().error());
+            if (auto s = lock_address_inserts(db); !s) return failed(s.error());
             for (std::size_t i = done; i < end; ++i) {
                 const auto& row = row_at(i);
                 auto st = db.prepare(kInsertAddress);

@@ -19,6 +19,14 @@ Status for_each_watched(Database& db, const std::string& protocol, std::int64_t 
     }
 }
 
+Status lock_address_inserts(Database& db) {
+    if (db.backend() != Backend::postgresql) return {};
+    auto q = db.prepare("SELECT pg_advisory_xact_lock(7263540001)");  // an arbitrary key of ours
+    auto r = q.step();
+    if (!r) return r.error();
+    return {};
+}
+
 Result<std::vector<WatchedAddress>> watched_after(Database& db, const std::string& protocol, std::int64_t after_id,
                                                   std::size_t limit) {
     auto s = db.prepare(

@@ -252,8 +252,13 @@ asio::awaitable<void> Dispatcher::run() {
             auto exclude = in_flight_;
             const bool webhooks = webhooks_enabled();
             const bool telegram = telegram_ != nullptr;
-            auto due = co_await store::async_write(store_, [now, want, &exclude, webhooks, telegram](store::Database& db) {
-                return store::due_events(db, now, want, exclude, webhooks, telegram);
+            // Claimed for the delivery's deadline and a margin: another
+            // process sharing the store leaves them alone meanwhile, and
+            // takes them over if this one dies with them (SPEC §11).
+            const std::int64_t claim_until = now + claim_ms();
+            auto due = co_await store::async_write(store_, [now, claim_until, want, &exclude, webhooks,
+                                                            telegram](store::Database& db) {
+                return store::claim_due_events(db, now, claim_until, want, exclude, webhooks, telegram);
             });
             if (!due) logger()->error("cannot read the webhook outbox: {}", due.error().describe());
             else

@@ -125,6 +125,11 @@ private:
     }
     // After a webhook attempt: answered (any HTTP status) or not at all.
     void note_receiver(bool answered);
+    // How long a claimed event is ours: past two request deadlines (a
+    // Telegram message may be sent twice) and the recording of the attempt.
+    std::int64_t claim_ms() const {
+        return 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout).count() + 30'000;
+    }
     // Records an attempt and its outcome (store::finish_attempt) by group
     // commit: attempts that finish while a write is under way go together
     // into the next one (one transaction, one fsync), so a burst of

@@ -211,6 +211,10 @@ asio::awaitable<void> TelegramNotifier::run() {
             next_alerts = std::chrono::steady_clock::now() + alert_interval_;
             std::map<std::string, ChainHealth> chains;
             if (health_) chains = health_->snapshot();
+            // A chain's alerts come from its leader; a standby only shows what
+            // the leader stored (SPEC §11). The pool and delivery alerts are
+            // kept once in notify_state, whichever process sees them first.
+            std::erase_if(chains, [](const auto& c) { return c.second.role != "leader"; });
             auto reported = co_await store::async_write(store_, [&](store::Database& db) -> Result<int> {
                 const std::int64_t now = clock_.now_ms();
                 auto pool = store::pool_stats(db, now);

@@ -301,8 +301,9 @@ class Daemon:
     """The real depositd binary with its own data directory."""
 
     def __init__(self, workdir, chains_toml, webhook_url=None, schedule='["200ms", "400ms", "800ms"]', extra="",
-                 store=None):
-        """store: None (DEPOSITD_TEST_STORE decides), "sqlite", or a PostgreSQL URL."""
+                 store=None, store_extra=""):
+        """store: None (DEPOSITD_TEST_STORE decides), "sqlite", or a PostgreSQL URL.
+        store_extra: more lines for the [store] section (e.g. 'lease = "4s"'), with a PostgreSQL store."""
         self.workdir = workdir
         self.port = free_port()
         self.config = os.path.join(workdir, "depositd.toml")
@@ -317,7 +318,7 @@ class Daemon:
             url = pg_cluster().create_database()
         if url:
             self.pg_db = url.rsplit("/", 1)[1]
-            store = f'[store]\nurl = "{url}"\n\n'
+            store = f'[store]\nurl = "{url}"\n{store_extra}\n\n'
         else:
             store = ""
         with open(self.config, "w") as f:

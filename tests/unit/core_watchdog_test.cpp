@@ -81,8 +81,10 @@ TEST(Watchdog, StatusLineNamesEveryChainWithLagAndStuckFirst) {
     chains["eth"].head = 100;
     chains["eth"].scanned = 98;
     chains["tron"] = chain("starting", 0, 0);
-    EXPECT_EQ(status_line(chains, {}), "eth ok lag 2, tron starting");
-    EXPECT_EQ(status_line(chains, {{"chain tron", 200'500}}), "stuck: chain tron (200s); eth ok lag 2, tron starting");
+    chains["tron"].role = "standby";
+    EXPECT_EQ(status_line(chains, {}), "eth ok lag 2 (leader), tron starting (standby)");
+    EXPECT_EQ(status_line(chains, {{"chain tron", 200'500}}),
+              "stuck: chain tron (200s); eth ok lag 2 (leader), tron starting (standby)");
     EXPECT_EQ(status_line({}, {}), "no chains");
 }
 
