@@ -8,7 +8,8 @@ its connections. Standard library only; 127.0.0.1 and a Unix socket only.
     pg.sql("SELECT 1", db="t_1")      # [['1']] (psql --csv as the superuser, over the socket)
     pg.kill9(); pg.start()            # kill -9 of the postmaster, then a restart on the same port
     proxy = pg.proxy()                # pg.url(db, port=proxy.port): the same database through a TCP proxy
-    proxy.cut()                       # reset every connection through it (RST)
+    proxy.cut()                       # reset every connection through it (RST both ways)
+    proxy.cut(tell_server=False)      # reset the client's side only: the server's stays open and silent
     proxy.freeze() / proxy.mute()     # open connections: hold all data / drop the server's answers
     proxy.set_mode("refuse")          # new connections: "pass" | "hang" | "refuse"
     pg.close()                        # stop, remove the folder (also done at exit)
@@ -61,7 +62,7 @@ line commands on stdin with one JSON line each (tests/unit/pg_test_cluster.hpp):
                       (made ahead while the previous test ran: prefetch_database())
     kill9 | start | stop | restart     {"ok": true, "pid": N}
     proxy             {"ok": true, "id": I, "port": Q}
-    cut I             {"ok": true, "cut": n}
+    cut I [half]      {"ok": true, "cut": n}   (half: cut(tell_server=False))
     mode I pass|hang|refuse | freeze I | mute I | release I      {"ok": true}
     sql DB QUERY      {"ok": true, "rows": [[...], ...]}
 EOF on stdin (the test ended or died) stops the cluster and removes it.
@@ -471,6 +472,11 @@ class TcpProxy:
 
     For the connections open now:
         cut()      resets each (RST to both sides); returns how many
+        cut(tell_server=False)
+                   resets the client's side only; the server's stays open
+                   and silent (a network cut the server is not told of: its
+                   backend sits in its transaction until something ends it)
+                   until the server sends something or stop()
         freeze()   holds their data both ways (nothing is read: the peers wait,
                    as behind a network that went silent)
         mute()     forwards client -> server but drops server -> client (the
@@ -484,6 +490,7 @@ class TcpProxy:
         self.mode = "pass"
         self.lock = threading.Lock()
         self.links = set()
+        self.half_open = []  # links cut on the client's side only
         self.accepted = 0
         self.server = socket.socket()
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -519,12 +526,15 @@ class TcpProxy:
             link.muted = False
             link.flowing.set()
 
-    def cut(self):
+    def cut(self, tell_server=True):
         with self.lock:
             links = list(self.links)
             self.links.clear()
+            if not tell_server:
+                self.half_open += links
         for link in links:
-            link.close(reset=True)
+            link.half_open = not tell_server
+            link.close(reset=True, server=tell_server)
         return len(links)
 
     def stop(self):
@@ -532,6 +542,10 @@ class TcpProxy:
         with suppress(OSError):
             self.server.close()
         self.cut()
+        with self.lock:
+            links, self.half_open = self.half_open, []
+        for link in links:
+            link.close(reset=True)
 
     def _accept_loop(self):
         while not self._stopped:
@@ -572,7 +586,9 @@ class TcpProxy:
             pass
         with self.lock:
             self.links.discard(link)
-        link.close()
+        # After a half-open cut the server's side goes only when the server
+        # speaks (its pump fails to forward) or at stop().
+        link.close(server=from_server or not link.half_open)
 
 
 class _Link:
@@ -582,11 +598,12 @@ class _Link:
         self.flowing.set()
         self.muted = False
         self.closed = False
+        self.half_open = False
 
-    def close(self, reset=False):
+    def close(self, reset=False, server=True):
         self.closed = True
         self.flowing.set()  # wake the pumps
-        for s in (self.client, self.upstream):
+        for s in (self.client, self.upstream) if server else (self.client,):
             if reset:
                 _reset(s)
             else:
@@ -597,9 +614,16 @@ class _Link:
 
 
 def _reset(s):
-    """Close with RST (SO_LINGER 0): the peer sees 'connection reset'."""
+    """Close with RST (SO_LINGER 0): the peer sees 'connection reset'.
+    shutdown(SHUT_RD) first wakes a pump blocked in recv() on it: close()
+    alone does not, and the socket (so the RST) lives on until that recv()
+    returns, i.e. until the peer sends something. A backend idle in its
+    transaction sends nothing: it stayed behind, half-open, holding its
+    locks."""
     with suppress(OSError):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    with suppress(OSError):
+        s.shutdown(socket.SHUT_RD)
     with suppress(OSError):
         s.close()
 
@@ -664,7 +688,8 @@ def _serve():
                     proxies[len(proxies) + 1] = p
                     answer({"ok": True, "id": len(proxies), "port": p.port})
                 elif cmd == "cut":
-                    answer({"ok": True, "cut": proxies[int(words[1])].cut()})
+                    half = len(words) > 2 and words[2].strip() == "half"
+                    answer({"ok": True, "cut": proxies[int(words[1])].cut(tell_server=not half)})
                 elif cmd == "mode":
                     proxies[int(words[1])].set_mode(words[2].strip())
                     answer({"ok": True})

@@ -544,6 +544,49 @@ TEST_F(PgLayer, AFrozenNetworkIsATimeoutNotAHang) {
     pg.release(proxy);
 }
 
+// A session cut off from its client without the server being told (a
+// half-open connection: here the proxy holds everything) keeps its open
+// transaction and its row locks until something ends it. Its client may
+// never get to (its reconnect can be cut too): the server ends it itself
+// after idle_in_transaction_timeout, so another session's statement waiting
+// on that lock gets its answer instead of waiting out query_timeout.
+TEST_F(PgLayer, AnOrphanedTransactionCannotHoldItsLocksForEver) {
+    auto& pg = pg_test::cluster();
+    int proxy = 0;
+    auto o = options(pg.proxy_port(proxy = pg.proxy()));
+    o.query_timeout = 800ms;
+    o.idle_in_transaction_timeout = 1500ms;
+    auto c = connect(std::move(o));
+    ASSERT_TRUE(c);
+    // The server's side of the session is set up as asked.
+    auto shown = c->query("SELECT current_setting('idle_in_transaction_session_timeout'), "
+                          "current_setting('tcp_keepalives_idle'), current_setting('tcp_user_timeout')");
+    MUST(shown);
+    EXPECT_EQ((*shown)[0].text(0).value(), "1500ms");
+    EXPECT_EQ((*shown)[0].text(1).value(), "10");
+    EXPECT_EQ((*shown)[0].text(2).value(), "19000");  // ms
+    MUST(c->exec("CREATE TABLE held (k int PRIMARY KEY, v int NOT NULL); INSERT INTO held VALUES (1, 0)"));
+    MUST(c->exec("BEGIN"));
+    MUST(c->query("UPDATE held SET v = 1 WHERE k = 1"));
+    pg.freeze(proxy);  // the client is gone as far as anyone can tell; the server was not told
+    c->drop("the test cut it off");
+
+    auto other_options = options();
+    other_options.query_timeout = 20s;
+    auto other = connect(std::move(other_options));
+    ASSERT_TRUE(other);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = other->query("UPDATE held SET v = 2 WHERE k = 1");  // waits on the orphan's row lock
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->affected(), 1);
+    EXPECT_LT(took, 10s);
+    auto v = other->query("SELECT v FROM held WHERE k = 1");
+    MUST(v);
+    EXPECT_EQ((*v)[0].int64(0).value(), 2);  // the orphan's update never committed
+    pg.release(proxy);
+}
+
 TEST_F(PgLayer, PostmasterKilledAndRestartedIsSurvived) {
     auto& pg = pg_test::cluster();
     auto c = connect();

@@ -168,9 +168,21 @@ Status Connection::open_session() {
     prepared_.clear();
     pid_ = PQbackendPID(c);
     backend_start_.clear();
-    // Who this session is (pid + start time: pids are reused), so that a
-    // later session can end it should it outlive us.
-    auto me = query("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+    // The server's side of the session: keepalives (and a bound on unacked
+    // data) so that it notices a client that vanished, and a bound on an
+    // open transaction nobody speaks in, so that a backend cut off from us
+    // without being told (a half-open connection) cannot hold its locks
+    // for ever. Then who this session is (pid + start time: pids are
+    // reused), so that a later session can end it should it outlive us.
+    // One round trip; SET, not the startup packet's options, which poolers
+    // refuse.
+    std::string setup = "SET tcp_keepalives_idle = " + idle + "; SET tcp_keepalives_interval = " + interval +
+                        "; SET tcp_keepalives_count = " + count + "; SET tcp_user_timeout = " + user_timeout + "; ";
+    if (o.idle_in_transaction_timeout.count() > 0)
+        setup += "SET idle_in_transaction_session_timeout = " +
+                 std::to_string(o.idle_in_transaction_timeout.count()) + "; ";
+    setup += "SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()";
+    auto me = exec(setup);
     if (!me) return me.error();
     if (!me->empty())
         if (auto t = (*me)[0].opt_text(0); t && *t) backend_start_ = **t;
@@ -348,9 +360,19 @@ Status Connection::forget_prepared() {
 }
 
 Status Connection::reconnect() {
-    if (pid_) {  // the session being replaced (later attempts keep the first one's identity)
-        old_pid_ = pid_;
-        old_backend_start_ = backend_start_;
+    // The session being replaced joins those still to be ended. One whose
+    // identity was never read (cut while opening) ran nothing: no locks.
+    if (pid_ && !backend_start_.empty()) {
+        const bool known = std::any_of(previous_.begin(), previous_.end(),
+                                       [&](const Backend& b) { return b.pid == pid_ && b.start == backend_start_; });
+        if (!known) {
+            if (previous_.size() >= max_previous) {
+                log::get("store")->warn("postgresql {}: too many sessions left to end; session pid {} is left to "
+                                        "the server's timeouts", target_, previous_.front().pid);
+                previous_.erase(previous_.begin());
+            }
+            previous_.push_back({pid_, backend_start_});
+        }
     }
     if (conn_) {
         PQfinish(conn_);
@@ -358,32 +380,39 @@ Status Connection::reconnect() {
     }
     prepared_.clear();
     pid_ = 0;
+    backend_start_.clear();
     if (auto s = open_session(); !s) return s;
-    if (old_pid_ && !old_backend_start_.empty()) {
-        // Ends the old session if it is still there (same pid and start
-        // time, so never a stranger that got its pid): a cut network leaves
-        // it idle in its transaction, holding locks, until keepalives notice.
-        auto r = query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = "
-                       "$2::timestamptz",
-                       {Param(old_pid_), Param::typed(Type::text, old_backend_start_)});
-        if (!r && !ok()) return r.error();
-        // Best effort otherwise (e.g. a role that may not signal it): the old
-        // session then ends when its keepalives give up.
-        auto logger = log::get("store");
-        if (!r)
-            logger->warn("postgresql {}: cannot end the previous session (pid {}): {}", target_, old_pid_,
-                         r.error().message);
-        else if (!r->empty())
-            logger->info("postgresql {}: ended the previous session (pid {})", target_, old_pid_);
-    }
-    old_pid_ = 0;
-    old_backend_start_.clear();
+    if (auto s = end_previous_sessions(); !s) return s;
     if (lost_at_ != Clock::time_point{}) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - lost_at_).count();
         log::get("store")->info("postgresql {}: session back after {} ms", target_, ms);
     }
     lost_at_ = {};
     health_->recovered(this);
+    return {};
+}
+
+Status Connection::end_previous_sessions() {
+    auto logger = log::get("store");
+    while (!previous_.empty()) {
+        const Backend b = previous_.front();
+        // Ends it if it is still there (same pid and start time, so never a
+        // stranger that got its pid): a cut network leaves it idle in its
+        // transaction, holding locks, until the server notices.
+        auto r = query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = "
+                       "$2::timestamptz",
+                       {Param(b.pid), Param::typed(Type::text, b.start)});
+        // This session was lost too: the list stays for the next one.
+        if (!r && !ok()) return r.error();
+        // Best effort otherwise (e.g. a role that may not signal it): the old
+        // session then ends by the server's timeouts (see open_session).
+        if (!r)
+            logger->warn("postgresql {}: cannot end the previous session (pid {}): {}", target_, b.pid,
+                         r.error().message);
+        else if (!r->empty())
+            logger->info("postgresql {}: ended the previous session (pid {})", target_, b.pid);
+        previous_.erase(previous_.begin());
+    }
     return {};
 }
 

@@ -3,7 +3,9 @@
 // libpq-dev), with the few things depositd needs and nothing else:
 //
 //  - connect by a libpq URI or key=value string, with connect_timeout, TCP
-//    keepalives and application_name (settings in the URL win);
+//    keepalives and application_name (settings in the URL win); the server
+//    is asked for keepalives and idle_in_transaction_session_timeout on its
+//    side, so a backend whose client is gone cannot keep its locks;
 //  - prepared statements only: query() prepares each (SQL text, parameter
 //    types) once per session under a name of ours and executes it; answers
 //    come in binary and are read with typed getters (rows.hpp);
@@ -94,9 +96,20 @@ struct ConnectOptions {
     std::chrono::seconds connect_timeout{5};  // per host address; libpq's minimum is 2 s
     // A peer that vanished without a word (machine off, network cut) is
     // noticed after idle + interval * count of silence.
+    // The same settings are asked of the server for its side of the session
+    // (tcp_keepalives_*, tcp_user_timeout), so a backend whose client is gone
+    // ends too instead of keeping its transaction and locks.
     std::chrono::seconds keepalives_idle{10};
     std::chrono::seconds keepalives_interval{3};
     int keepalives_count = 3;
+    // idle_in_transaction_session_timeout of our sessions: a backend left in
+    // an open transaction for this long with no statement from its client is
+    // ended by the server, with its locks. Ours never pause inside a
+    // transaction (a unit computes between statements, nothing more), so
+    // only an orphan (its client cut off, the server not told) reaches it.
+    // Kept well below query_timeout, so that a statement waiting on an
+    // orphan's lock gets its answer in time. 0: the server's setting.
+    std::chrono::milliseconds idle_in_transaction_timeout{10000};
     // The longest wait for one answer (also for COMMIT); then the session is dropped.
     std::chrono::milliseconds query_timeout{30000};
     RetryPolicy retry;
@@ -144,7 +157,8 @@ public:
 
     // One attempt at a fresh session (the old one is closed; its backend, if
     // still running — a cut network leaves it idle in its transaction — is
-    // terminated so its locks go and its transaction's outcome is settled).
+    // terminated so its locks go and its transaction's outcome is settled;
+    // so are the backends of earlier sessions whose end was not yet seen).
     Status reconnect();
     // reconnect() with backoff until it works, retry.reconnect_deadline
     // passes or interrupt() is called (then Errc::unavailable). The Health
@@ -159,6 +173,8 @@ public:
     std::size_t prepared() const { return prepared_.size(); }
 
     int backend_pid() const { return pid_; }
+    // Replaced sessions still to be terminated (tests).
+    std::size_t previous_sessions() const { return previous_.size(); }
     const std::string& target() const { return target_; }  // the URL without its password
     const ConnectOptions& options() const { return options_; }
     Health& health() { return *health_; }
@@ -174,6 +190,7 @@ public:
 private:
     explicit Connection(ConnectOptions options);
     Status open_session();
+    Status end_previous_sessions();
     Result<Rows> await_result(std::chrono::steady_clock::time_point deadline);
     Error fail(Error e, Failure kind, std::string sqlstate = {}, std::string constraint = {});
     Error session_error(const std::string& what);
@@ -190,9 +207,16 @@ private:
     std::uint64_t next_statement_ = 0;
     int pid_ = 0;
     std::string backend_start_;
-    // The previous session, to terminate if it outlives its client.
-    int old_pid_ = 0;
-    std::string old_backend_start_;
+    // Sessions this connection has had and replaced, not yet ended: each
+    // reconnect terminates them all. A list, not the last one only: the new
+    // session can itself be cut before it has ended the old one, and the
+    // old one may be the one holding the locks (an open transaction).
+    struct Backend {
+        int pid = 0;
+        std::string start;  // backend_start: pid + start time name one session (pids are reused)
+    };
+    static constexpr std::size_t max_previous = 16;
+    std::vector<Backend> previous_;
     std::chrono::steady_clock::time_point lost_at_{};
     std::atomic<bool> interrupted_{false};
     std::mutex pause_mu_;
