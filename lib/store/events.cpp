@@ -180,12 +180,15 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
                                                bool webhooks, bool telegram) {
     std::vector<EventRow> out;
     if (limit == 0) return out;
+    // The chosen rows in a materialized CTE: evaluated once, so LIMIT bounds
+    // the claim (a subquery under IN may be re-run per outer row).
     const char* skip_locked = db.backend() == Backend::postgresql ? " FOR UPDATE OF e SKIP LOCKED" : "";
-    auto q = db.prepare(std::string("UPDATE events SET next_attempt_at = ?3 WHERE status = 'pending' AND next_attempt_at <= ?1 "
-                                    "AND seq IN (SELECT e.seq FROM events e "
+    auto q = db.prepare(std::string("WITH chosen AS MATERIALIZED (SELECT e.seq FROM events e "
                                     "WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND ") +
                         kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2" +
-                        skip_locked + ") RETURNING " + kEventColumns);
+                        skip_locked +
+                        ") UPDATE events SET next_attempt_at = ?3 WHERE status = 'pending' AND next_attempt_at <= ?1 "
+                        "AND seq IN (SELECT seq FROM chosen) RETURNING " + kEventColumns);
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
     for (;;) {

@@ -170,11 +170,12 @@ Result<std::optional<Fence>> try_acquire(Database& db, const std::string& name, 
     if (!free) return std::optional<Fence>{};
 
     // Compare-and-set on what we read: of two processes taking it at once,
-    // one changes the row and the other finds it changed.
+    // one changes the row and the other finds it changed; a holder that
+    // renewed meanwhile (a commit proves and extends it) keeps it.
     auto take = db.prepare(with_now(db,
         "UPDATE leases SET holder = ?2, epoch = epoch + 1, expires_at = {now} + ?3, acquired_at = {now} "
-        "WHERE name = ?1 AND holder = ?4 AND epoch = ?5"));
-    take.bind(1, name).bind(2, me.id).bind(3, ttl_ms).bind(4, holder).bind(5, epoch);
+        "WHERE name = ?1 AND holder = ?4 AND epoch = ?5 AND expires_at = ?6"));
+    take.bind(1, name).bind(2, me.id).bind(3, ttl_ms).bind(4, holder).bind(5, epoch).bind(6, expires_at);
     if (auto s = take.run(); !s) return s.error();
     if (take.changes() != 1) return std::optional<Fence>{};
     return std::optional<Fence>(Fence{name, me.id, epoch + 1, ttl_ms});

@@ -230,6 +230,7 @@ TEST_F(StoreLease, TwoProcessesClaimEachDueEventOnce) {
                 ++errors;  // a conflict on PostgreSQL: the next round claims again
                 continue;
             }
+            EXPECT_LE(got->size(), 7u) << "a claim takes at most its limit";
             std::lock_guard lock(mu);
             for (const auto& ev : *got) {
                 ++claimed[ev.id];
