@@ -154,8 +154,9 @@ asio::awaitable<Result<Scanner::CommitCounts>> Scanner::commit(const Batch& batc
         counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = write_batch(db, batch, head, claims, now, counts); !s) return s;
+        // Last, so the lease row is locked only for the COMMIT's round trip.
+        if (auto s = prove_lease(db, fence); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();

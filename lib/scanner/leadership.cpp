@@ -34,8 +34,9 @@ std::string host_of(const std::string& instance_id) {
 
 // What one poll did on the writer thread, for the network thread to apply.
 struct Leadership::PollResult {
-    std::map<std::string, bool> renewed;          // chain -> still ours
-    std::vector<store::Fence> acquired;
+    std::map<std::string, bool> renewed;          // lease name -> still ours
+    Steady::time_point renew_sent{};              // just before the renewals were sent
+    std::vector<std::pair<store::Fence, Steady::time_point>> acquired;  // with when its statement was sent
     std::vector<std::string> released;            // handed over to a process holding fewer
     std::optional<std::size_t> live;              // live processes, at a heartbeat
 };
@@ -85,7 +86,7 @@ void Leadership::changed() {
     if (on_change_) on_change_();
 }
 
-void Leadership::drop(const std::string& chain, const char* why) {
+void Leadership::drop(std::string chain, const char* why) {
     auto it = held_.find(chain);
     if (it == held_.end()) return;
     logger()->warn("{}: no longer leader (lease epoch {}: {}); standing by", chain, it->second.fence.epoch, why);
@@ -163,6 +164,7 @@ asio::awaitable<void> Leadership::poll_once() {
             if (!alive) return alive.error();
             live = std::max<std::size_t>(1, alive->size());
             out.live = live;
+            out.renew_sent = Steady::now();
             for (const auto& f : renew) {
                 auto held = store::prove_lease(db, f);
                 if (!held) return held.error();
@@ -194,10 +196,13 @@ asio::awaitable<void> Leadership::poll_once() {
                 // At our share: leave a just-freed lease a moment to a process holding fewer.
                 if (!running && have >= share && l.expires_at + grace > *now) continue;
             }
+            // Our belief in a lease runs from before the statement that took
+            // it: it may wait on a row lock for a while.
+            const auto sent = Steady::now();
             auto got = store::try_acquire(db, lease_name(chain), me, ttl);
             if (!got) return got.error();
             if (*got) {
-                out.acquired.push_back(**got);
+                out.acquired.emplace_back(**got, sent);
                 ++have;
             }
         }
@@ -234,16 +239,16 @@ asio::awaitable<void> Leadership::poll_once() {
             drop(chain, "taken over");
             continue;
         }
-        it->second.valid_until = started + options_.ttl;
+        it->second.valid_until = polled->renew_sent + options_.ttl;
         publish(chain);
     }
     for (const auto& chain : polled->released) {
         logger()->info("{}: handing the chain over to a process that leads fewer", chain);
         drop(chain, "handed over");
     }
-    for (const auto& f : polled->acquired) {
+    for (const auto& [f, sent] : polled->acquired) {
         const std::string chain = f.name.substr(6);
-        held_[chain] = Held{f, started + options_.ttl, Steady::now()};
+        held_[chain] = Held{f, sent + options_.ttl, Steady::now()};
         logger()->info("{}: leader now (lease epoch {})", chain, f.epoch);
         publish(chain);
         any = true;

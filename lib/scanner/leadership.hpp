@@ -79,7 +79,7 @@ private:
     struct PollResult;
 
     boost::asio::awaitable<void> poll_once();
-    void drop(const std::string& chain, const char* why);
+    void drop(std::string chain, const char* why);  // by value: the caller may pass a key of held_
     void publish(const std::string& chain);
     void changed();
     std::chrono::milliseconds renew_every() const { return options_.ttl / 5; }

@@ -36,9 +36,10 @@ asio::awaitable<Result<StepOutcome>> Scanner::halt(const std::string& why) {
     auto s = co_await store::async_write(store_, [this, &chain, &why, &fence, now](store::Database& db) -> Status {
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = store::set_halted(db, chain, why, now); !s) return s;
         if (auto s = store::set_health(db, chain, "halted", why, std::nullopt, now); !s) return s;
+        // Last, so the lease row is locked only for the COMMIT's round trip.
+        if (auto s = prove_lease(db, fence); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();
@@ -105,7 +106,6 @@ asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const std::string& wh
         counts = CommitCounts{};
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = prove_lease(db, fence); !s) return s;
         auto dropped = store::deposits_above(db, chain, anc.height);
         if (!dropped) return dropped.error();
         for (auto& d : *dropped) {
@@ -124,6 +124,8 @@ asio::awaitable<Result<StepOutcome>> Scanner::handle_reorg(const std::string& wh
         c.block_height = anc.height;
         c.updated_at = now;
         if (auto s = store::put_cursor(db, c); !s) return s;
+        // Last, so the lease row is locked only for the COMMIT's round trip.
+        if (auto s = prove_lease(db, fence); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();

@@ -179,11 +179,12 @@ asio::awaitable<void> Scanner::clear_previous_halt() {
     auto cleared = co_await store::async_write(store_, [this, &chain, &fence, now](store::Database& db) -> Status {
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = prove_lease(db, fence); !s) return s;
         auto c = store::get_cursor(db, chain);
         if (!c) return c.error();
         if (*c && (*c)->halted)
             if (auto s = store::set_halted(db, chain, std::nullopt, now); !s) return s;
+        // Last, so the lease row is locked only for the COMMIT's round trip.
+        if (auto s = prove_lease(db, fence); !s) return s;
         return tx.commit();
     });
     if (!cleared) logger()->warn("{}: {}", options_.chain_id, cleared.error().describe());
@@ -317,10 +318,10 @@ asio::awaitable<void> Scanner::run() {
             auto s = co_await store::async_write(store_, [this, &chain, &h, &fence, now](store::Database& db) -> Status {
                 store::Transaction tx(db);
                 if (!tx.begun()) return tx.begun();
-                if (auto s = prove_lease(db, fence); !s) return s;
                 std::optional<std::int64_t> success;
                 if (h.updated_at > 0) success = h.updated_at;
                 if (auto s = store::set_health(db, chain, h.status, h.last_error, success, now); !s) return s;
+                if (auto s = prove_lease(db, fence); !s) return s;
                 return tx.commit();
             });
             if (!s) logger()->warn("{}: cannot store health: {}", options_.chain_id, s.error().describe());
@@ -392,7 +393,6 @@ asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor() {
                                                   now](store::Database& db) -> Status {
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = store::put_block(db, chain, {ref.height, ref.hash, ref.parent}); !s) return s;
         store::Cursor c;
         c.chain_id = chain;
@@ -402,6 +402,8 @@ asio::awaitable<Result<Scanner::Cursor>> Scanner::load_or_init_cursor() {
         c.head = head_height;
         c.updated_at = now;
         if (auto s = store::put_cursor(db, c); !s) return s;
+        // Last, so the lease row is locked only for the COMMIT's round trip.
+        if (auto s = prove_lease(db, fence); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();
@@ -457,12 +459,13 @@ asio::awaitable<Result<StepOutcome>> Scanner::at_head() {
         counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
-        if (auto s = prove_lease(db, fence); !s) return s;
         if (auto s = store::set_head(db, chain, head.height, now); !s) return s;
         if (auto s = prove_finality(db, claims, scanned, counts); !s) return s;
         if (counts.proven && (!proven || counts.proven->height > proven->height))
             if (auto s = store::set_finalized(db, chain, counts.proven->height, counts.proven->hash, now); !s) return s;
         if (auto s = update_confirmations(db, head, scanned, now, counts); !s) return s;
+        // Last, so the lease row is locked only for the COMMIT's round trip.
+        if (auto s = prove_lease(db, fence); !s) return s;
         return tx.commit();
     });
     if (!s) co_return s.error();

@@ -509,6 +509,14 @@ class TcpProxy:
         with self.lock:
             return len(self.links)
 
+    def upstream_ports(self):
+        """Local ports of the connections to the server now (pg_stat_activity.client_port)."""
+        ports = []
+        for link in self._current():
+            with suppress(OSError):
+                ports.append(link.upstream.getsockname()[1])
+        return ports
+
     def _current(self):
         with self.lock:
             return list(self.links)

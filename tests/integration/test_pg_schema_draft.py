@@ -195,6 +195,13 @@ STAGES = {
         "INSERT INTO notify_state (key, value, changed_at) VALUES ('relay_seq', '8', 900), "
         "('alert:chain:eth', 'lagging', 901)",
     ],
+    9: [
+        "INSERT INTO leases (name, holder, epoch, expires_at, acquired_at) VALUES "
+        "('chain:eth', 'gw1:4711', 3, 1800000000000, 1700000000000), ('chain:tron', '', 1, 0, 1700000000001)",
+        "INSERT INTO instances (id, host, pid, boot_id, pid_ns, version, api, started_at, seen_at) VALUES "
+        "('gw1:4711', 'gw1', 4711, 'b00t', 'pid:[4026531836]', '0.1.0', '127.0.0.1:8080', 1700000000000, "
+        "1700000000500)",
+    ],
 }
 
 # The store's kinds of queries, the same text on both backends: rowid as the

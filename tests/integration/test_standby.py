@@ -15,6 +15,7 @@ import collections
 import contextlib
 import os
 import random
+import re
 import statistics
 import threading
 import time
@@ -317,9 +318,27 @@ class StandbyDaemons(DaemonTestCase):
         self.assertEqual(self.role(a), "leader")
 
         # A network partition between a and the database: its sessions hang
-        # without an error, and so do the ones it opens meanwhile.
-        proxy.set_mode("hang")
-        getattr(proxy, mode)()
+        # without an error, and so do the ones it opens meanwhile. The worst
+        # moment is taken: a's scanner inside a commit (its transaction has
+        # proven the lease, so the server holds a's row lock on it until the
+        # orphaned transaction is ended); up to 60 tries, else any moment.
+        caught = None
+        for attempt in range(60):
+            proxy.set_mode("hang")
+            getattr(proxy, mode)()
+            time.sleep(0.1)
+            ports = proxy.upstream_ports()
+            rows = ports and self.pg.sql(
+                "SELECT pid, left(query, 60) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' "
+                f"AND client_port IN ({','.join(map(str, ports))})", db=db)
+            if rows:
+                caught = (attempt, rows)
+                break
+            if attempt == 59:
+                break
+            proxy.set_mode("pass")
+            proxy.release()
+            time.sleep(random.uniform(0.0, 0.3))
         wa, wb = RoleWatch(self, a), RoleWatch(self, b)
         self.cleanups += [wa.stop, wb.stop]
         height = self.stored_height(db)
@@ -330,8 +349,13 @@ class StandbyDaemons(DaemonTestCase):
         diag = (f"sessions {self.sessions(db)}; leases {self.leases(db)}; a's roles "
                 f"{collections.Counter(r for _, r, _ in wa.samples)}")
         self.assertIsNotNone(b_up, f"b never took over while a was cut off; {diag}")
-        print(f"\n  a cut off ({mode}, lease {lease:.0f} s): b leader after {b_up:.2f} s")
+        print(f"\n  a cut off ({mode}, lease {lease:.0f} s, "
+              f"{'inside a transaction: ' + repr(caught) if caught else 'not inside a transaction'}): "
+              f"b leader after {b_up:.2f} s")
+        self.assertIsNone(b.proc.poll(), f"b died (exit {b.proc.returncode}; see its log)")
         self.assertLessEqual(b_up, lease + 2, f"b took over only after {b_up:.2f} s; {diag}")
+        time.sleep(0.5)
+        self.assertIsNone(b.proc.poll(), f"b died after taking over (exit {b.proc.returncode}; see its log)")
         # Scanning goes on under b.
         wait_until(lambda: self.stored_height(db) > height + 3, timeout=30, what="b scanning")
         n = len(b.deposits())
@@ -359,8 +383,9 @@ class StandbyDaemons(DaemonTestCase):
             self.assertEqual(self.role(b), "leader")
             time.sleep(0.2)
         self.assertIsNone(a.proc.poll(), "a must ride out the partition")
-        self.assertRegex(a.log_text(), r"no longer leader|was taken over|lease gone",
-                         "a's log says nothing of losing the lease")
+        # a's held statement waits out query_timeout (30 s) before a learns it lost.
+        wait_until(lambda: re.search(r"no longer leader|was taken over|lease gone", a.log_text()), timeout=60,
+                   interval=0.5, what="a's log saying it lost the lease")
         self.finish_and_compare(node, traffic, ref, [a, b], hook, db)
 
     def test_postgres_restart_under_two_daemons(self):

@@ -66,9 +66,13 @@ class TelegramEndToEnd(unittest.TestCase):
         wait_until(lambda: any("Address pool low" in t for t in bot.texts()), timeout=30, what="pool.low message")
         first = bot.requests[0]
         self.assertEqual(first[2], 429)
-        with contextlib.closing(d.db()) as c:
-            rows = c.execute("SELECT a.status_code, a.attempted_at FROM delivery_attempts a JOIN events e "
-                             "ON e.id = a.event_id WHERE e.kind = 'telegram' ORDER BY a.id").fetchall()
+        def attempts():
+            with contextlib.closing(d.db()) as c:
+                return c.execute("SELECT a.status_code, a.attempted_at FROM delivery_attempts a JOIN events e "
+                                 "ON e.id = a.event_id WHERE e.kind = 'telegram' ORDER BY a.id").fetchall()
+        # The attempt is recorded just after the Bot API answered: wait for it.
+        rows = wait_until(lambda: (r := attempts()) and any(x[0] == 200 for x in r) and r, timeout=10,
+                          what="the delivered attempt recorded")
         self.assertEqual(rows[0][0], 429)
         ok_after = [r for r in rows if r[0] == 200]
         self.assertTrue(ok_after, rows)

@@ -108,8 +108,12 @@ struct ConnectOptions {
     // transaction (a unit computes between statements, nothing more), so
     // only an orphan (its client cut off, the server not told) reaches it.
     // Kept well below query_timeout, so that a statement waiting on an
-    // orphan's lock gets its answer in time. 0: the server's setting.
-    std::chrono::milliseconds idle_in_transaction_timeout{10000};
+    // orphan's lock gets its answer in time, and below the shortest lease of
+    // standby daemons ([store] lease, 2 s and up is allowed; 10 s default):
+    // a leader cut off in the middle of a commit holds that commit's row
+    // locks until then, and the process taking over waits for them. 0: the
+    // server's setting.
+    std::chrono::milliseconds idle_in_transaction_timeout{3000};
     // The longest wait for one answer (also for COMMIT); then the session is dropped.
     std::chrono::milliseconds query_timeout{30000};
     RetryPolicy retry;
