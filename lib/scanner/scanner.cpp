@@ -245,6 +245,9 @@ asio::awaitable<void> Scanner::stand_by() {
             health_.last_error_at = clock_.now_ms();
         }
     }
+    // The lease may have come while the cursor was read (its wake-up then
+    // found no wait to end): lead at once rather than a poll later.
+    if (leadership_ && leadership_->fence(options_.chain_id)) co_return;
     const auto wait = leadership_ ? leadership_->options().poll : options_.poll_interval;
     health_.progress_at = clock_.now_ms();
     mark_sleep(wait);
