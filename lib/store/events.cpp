@@ -191,12 +191,24 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
                         "AND seq IN (SELECT seq FROM chosen) RETURNING " + kEventColumns);
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
+    std::vector<std::string> in_flight;
     for (;;) {
         auto r = q.step();
         if (!r) return r.error();
         if (!*r) break;
-        if (exclude.contains(q.text(1))) continue;  // ours, still in flight: its claim was just extended
+        if (exclude.contains(q.text(1))) {
+            in_flight.push_back(q.text(1));
+            continue;
+        }
         out.push_back(read_event(q));
+    }
+    // Still in flight here, yet due: its attempt was just recorded (a retry)
+    // and the delivery has not returned. It was due, so it stays due: the
+    // claim just made is undone, or it would wait for the claim to run out.
+    for (const auto& id : in_flight) {
+        auto undo = db.prepare("UPDATE events SET next_attempt_at = ?2 WHERE id = ?1 AND next_attempt_at = ?3");
+        undo.bind(1, id).bind(2, now_ms).bind(3, claim_until);
+        if (auto s = undo.run(); !s) return s.error();
     }
     std::sort(out.begin(), out.end(), [](const EventRow& a, const EventRow& b) { return a.seq < b.seq; });
     return out;

@@ -265,6 +265,17 @@ TEST_F(StoreLease, TwoProcessesClaimEachDueEventOnce) {
     ASSERT_TRUE(after);
     ASSERT_EQ(after->size(), 1u);
     EXPECT_EQ((*after)[0].id, "evt_orphan");
+
+    // Due while still in flight here (its retry was just recorded): not
+    // taken, and still due at once afterwards, not held for a claim's length.
+    auto retry = store::schedule_retry(*a_, "evt_orphan", 9500, "HTTP 500");
+    ASSERT_TRUE(retry);
+    auto skipped = store::claim_due_events(*a_, 9600, 60'000, 10, {"evt_orphan"});
+    ASSERT_TRUE(skipped);
+    EXPECT_TRUE(skipped->empty());
+    auto again = store::claim_due_events(*b_, 9600, 70'000, 10);
+    ASSERT_TRUE(again);
+    ASSERT_EQ(again->size(), 1u) << "an in-flight exclusion must not leave the event claimed";
 }
 
 }  // namespace
