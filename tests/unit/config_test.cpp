@@ -909,6 +909,27 @@ TEST(ConfigStore, UrlWithVariableIsPostgres) {
     EXPECT_EQ(printed.find(":short@"), std::string::npos) << printed;
 }
 
+// Standby daemons (SPEC §11): the lease and how often standbys look.
+TEST(ConfigStore, LeaseTimingsHaveDefaultsAndBounds) {
+    const std::string url = "[store]\nurl = \"postgresql://a@127.0.0.1/d\"\n";
+    const LoadResult d = load(kMinimal + url);
+    ASSERT_TRUE(d.config) << all(d);
+    EXPECT_EQ(d.config->store.lease, std::chrono::seconds(10));
+    EXPECT_EQ(d.config->store.lease_poll, std::chrono::milliseconds(200));
+    const LoadResult set = load(kMinimal + url + "lease = \"4s\"\nlease_poll = \"100ms\"\n");
+    ASSERT_TRUE(set.config) << all(set);
+    EXPECT_EQ(set.config->store.lease, std::chrono::seconds(4));
+    EXPECT_EQ(set.config->store.lease_poll, std::chrono::milliseconds(100));
+    EXPECT_NE(to_toml(*set.config).find("lease = \"4s\""), std::string::npos) << to_toml(*set.config);
+
+    expect_one(kMinimal + url + "lease = \"1s\"\n", 12, "store.lease", "from 2s to 5m");
+    expect_one(kMinimal + url + "lease = \"10m\"\n", 12, "store.lease", "from 2s to 5m");
+    expect_one(kMinimal + url + "lease = \"soon\"\n", 12, "store.lease", "");
+    expect_one(kMinimal + url + "lease_poll = \"10ms\"\n", 12, "store.lease_poll", "from 50ms to 10s");
+    expect_one(kMinimal + url + "lease = \"4s\"\nlease_poll = \"1s\"\n", 10, "store.lease_poll",
+               "a fifth of store.lease");
+}
+
 TEST(ConfigStore, BadUrlsAreProblems) {
     expect_one(kMinimal + "[store]\n", 10, "store.url", "required");
     expect_one(kMinimal + "[store]\nurl = \"/var/lib/depositd/db.sqlite\"\n", 11, "store.url", "PostgreSQL URL");
