@@ -63,8 +63,8 @@ int cmd_status(Context& ctx, const Args& a) {
     if (auto leases = store::list_leases(db)) {
         auto db_now = store::database_now_ms(db);
         for (const auto& l : *leases)
-            if (db_now && !l.holder.empty() && l.expires_at > *db_now && l.name.rfind("chain:", 0) == 0)
-                leader[l.name.substr(6)] = l.holder;
+            if (auto chain = store::chain_of_lease(l.name); chain && db_now && !l.holder.empty() && l.expires_at > *db_now)
+                leader[*chain] = l.holder;
         if (db_now)
             if (auto live = store::live_instances(db, 60'000)) instances = std::move(*live);
     }

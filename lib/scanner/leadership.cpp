@@ -158,11 +158,13 @@ asio::awaitable<void> Leadership::poll_once() {
     auto polled = co_await store::async_write(store_, [&](store::Database& db) -> Result<PollResult> {
         PollResult out;
         std::size_t live = live_before;
+        std::vector<store::InstanceRow> alive;  // at a heartbeat
         if (beat) {
             if (auto s = store::heartbeat_instance(db, me, started_at); !s) return s.error();
-            auto alive = store::live_instances(db, live_window);
-            if (!alive) return alive.error();
-            live = std::max<std::size_t>(1, alive->size());
+            auto seen = store::live_instances(db, live_window);
+            if (!seen) return seen.error();
+            alive = std::move(*seen);
+            live = std::max<std::size_t>(1, alive.size());
             out.live = live;
             out.renew_sent = Steady::now();
             for (const auto& f : renew) {
@@ -187,7 +189,7 @@ asio::awaitable<void> Leadership::poll_once() {
             by_name[l.name] = l;
         }
         for (const auto& chain : wanted) {
-            auto it = by_name.find(lease_name(chain));
+            auto it = by_name.find(store::chain_lease(chain));
             if (it != by_name.end()) {
                 const auto& l = it->second;
                 const bool running = !l.holder.empty() && l.expires_at > *now;
@@ -199,7 +201,7 @@ asio::awaitable<void> Leadership::poll_once() {
             // Our belief in a lease runs from before the statement that took
             // it: it may wait on a row lock for a while.
             const auto sent = Steady::now();
-            auto got = store::try_acquire(db, lease_name(chain), me, ttl);
+            auto got = store::try_acquire(db, store::chain_lease(chain), me, ttl);
             if (!got) return got.error();
             if (*got) {
                 out.acquired.emplace_back(**got, sent);
@@ -208,14 +210,12 @@ asio::awaitable<void> Leadership::poll_once() {
         }
         // More than our share while a live process holds less: hand one over.
         if (beat && have > share) {
-            auto alive = store::live_instances(db, live_window);
-            if (!alive) return alive.error();
-            const bool someone_short = std::any_of(alive->begin(), alive->end(), [&](const store::InstanceRow& r) {
+            const bool someone_short = std::any_of(alive.begin(), alive.end(), [&](const store::InstanceRow& r) {
                 return r.info.id != me.id && held_by[r.info.id] < share;
             });
             if (someone_short)
                 for (auto it = renew.rbegin(); it != renew.rend(); ++it) {
-                    const std::string chain = it->name.substr(6);  // "chain:"
+                    const std::string chain = store::chain_of_lease(it->name).value_or("");
                     if (!out.renewed[it->name] || !settled.contains(chain)) continue;
                     if (auto s = store::release_lease(db, *it); !s) return s.error();
                     out.released.push_back(chain);
@@ -232,7 +232,7 @@ asio::awaitable<void> Leadership::poll_once() {
     if (polled->live) live_ = *polled->live;
     bool any = false;
     for (const auto& [name, ok] : polled->renewed) {
-        const std::string chain = name.substr(6);
+        const std::string chain = store::chain_of_lease(name).value_or("");
         auto it = held_.find(chain);
         if (it == held_.end()) continue;
         if (!ok) {
@@ -247,7 +247,7 @@ asio::awaitable<void> Leadership::poll_once() {
         drop(chain, "handed over");
     }
     for (const auto& [f, sent] : polled->acquired) {
-        const std::string chain = f.name.substr(6);
+        const std::string chain = store::chain_of_lease(f.name).value_or("");
         held_[chain] = Held{f, sent + options_.ttl, Steady::now()};
         logger()->info("{}: leader now (lease epoch {})", chain, f.epoch);
         publish(chain);

@@ -52,8 +52,6 @@ public:
     Leadership(boost::asio::any_io_executor executor, store::Store& store, store::InstanceInfo me, LeaseOptions options,
                std::vector<std::string> chains, HealthBoard* board = nullptr);
 
-    static std::string lease_name(const std::string& chain) { return "chain:" + chain; }
-
     // Polls until stop(); then releases the leases it holds (a clean stop
     // hands each chain over at once) and removes this process's row.
     boost::asio::awaitable<void> run();

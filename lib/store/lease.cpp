@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <string_view>
 
 namespace depositd::store {
 namespace {
@@ -40,20 +41,6 @@ InstanceRow read_instance(Statement& q) {
     r.started_at = q.int64(7);
     r.seen_at = q.int64(8);
     return r;
-}
-
-Result<std::vector<InstanceRow>> instances_where(Database& db, const std::string& where, std::int64_t arg) {
-    auto q = db.prepare(with_now(db, std::string("SELECT ") + kInstanceColumns + " FROM instances WHERE " + where +
-                                         " ORDER BY id"));
-    q.bind(1, arg);
-    std::vector<InstanceRow> out;
-    for (;;) {
-        auto r = q.step();
-        if (!r) return r.error();
-        if (!*r) break;
-        out.push_back(read_instance(q));
-    }
-    return out;
 }
 
 // A holder that ran on this host, in this boot and pid namespace, and whose
@@ -96,6 +83,17 @@ InstanceInfo this_instance(std::string version, std::string api) {
     return me;
 }
 
+namespace {
+constexpr std::string_view kChainLease = "chain:";
+}
+
+std::string chain_lease(const std::string& chain_id) { return std::string(kChainLease) + chain_id; }
+
+std::optional<std::string> chain_of_lease(const std::string& name) {
+    if (!name.starts_with(kChainLease)) return std::nullopt;
+    return name.substr(kChainLease.size());
+}
+
 bool process_alive(std::int64_t pid) {
     if (pid <= 0) return false;
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
@@ -129,10 +127,18 @@ Status forget_instance(Database& db, const std::string& id) {
 }
 
 Result<std::vector<InstanceRow>> live_instances(Database& db, std::int64_t within_ms) {
-    return instances_where(db, "seen_at >= {now} - ?1", within_ms);
+    auto q = db.prepare(with_now(db, std::string("SELECT ") + kInstanceColumns +
+                                         " FROM instances WHERE seen_at >= {now} - ?1 ORDER BY id"));
+    q.bind(1, within_ms);
+    std::vector<InstanceRow> out;
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.error();
+        if (!*r) break;
+        out.push_back(read_instance(q));
+    }
+    return out;
 }
-
-Result<std::vector<InstanceRow>> all_instances(Database& db) { return instances_where(db, "seen_at >= ?1", 0); }
 
 Result<std::vector<LeaseRow>> list_leases(Database& db) {
     auto q = db.prepare("SELECT name, holder, epoch, expires_at, acquired_at FROM leases ORDER BY name");

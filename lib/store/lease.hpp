@@ -36,6 +36,11 @@ struct InstanceInfo {
 // This process: host:pid, boot id and pid namespace.
 InstanceInfo this_instance(std::string version = "", std::string api = "");
 
+// The lease of scanning a chain is named "chain:<id>".
+std::string chain_lease(const std::string& chain_id);
+// The chain a lease name is about; nullopt for another kind of lease.
+std::optional<std::string> chain_of_lease(const std::string& name);
+
 // A lease held: what a commit under it proves.
 struct Fence {
     std::string name;
@@ -67,7 +72,6 @@ Status heartbeat_instance(Database& db, const InstanceInfo& me, std::int64_t sta
 Status forget_instance(Database& db, const std::string& id);
 // Processes seen within `within_ms` (the database's clock).
 Result<std::vector<InstanceRow>> live_instances(Database& db, std::int64_t within_ms);
-Result<std::vector<InstanceRow>> all_instances(Database& db);
 
 Result<std::vector<LeaseRow>> list_leases(Database& db);
 

@@ -601,3 +601,16 @@ class DaemonTestCase(unittest.TestCase):
         wd = os.path.join(self.work, sub)
         os.makedirs(wd, exist_ok=True)
         return self.started(Daemon(wd, chains, **kw))
+
+
+class PgDaemonTestCase(DaemonTestCase):
+    """DaemonTestCase with the test process's PostgreSQL cluster as cls.pg;
+    the whole class is skipped where PostgreSQL 15 is not installed."""
+
+    @classmethod
+    def setUpClass(cls):
+        from pg_cluster import pg_unavailable
+        reason = pg_unavailable()
+        if reason:
+            raise unittest.SkipTest(reason)
+        cls.pg = pg_cluster()

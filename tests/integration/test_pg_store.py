@@ -9,21 +9,12 @@ import random
 import time
 import unittest
 
-import harness
-from harness import Anvil, DaemonTestCase, Receiver, evm_chain_block, pool_addresses, wait_until
-from pg_cluster import pg_unavailable
+from harness import Anvil, PgDaemonTestCase, Receiver, evm_chain_block, pool_addresses, wait_until
 from rpc_proxy import RpcProxy
 
 
-class PgStoreFaults(DaemonTestCase):
+class PgStoreFaults(PgDaemonTestCase):
     work_prefix = "depositd-pg-"
-
-    @classmethod
-    def setUpClass(cls):
-        reason = pg_unavailable()
-        if reason:
-            raise unittest.SkipTest(reason)
-        cls.pg = harness.pg_cluster()
 
     def health(self, d):
         try:

@@ -23,8 +23,7 @@ import unittest
 import urllib.parse
 
 import harness
-from harness import Anvil, DaemonTestCase, Receiver, evm_chain_block, pool_addresses, wait_until
-from pg_cluster import pg_unavailable
+from harness import Anvil, PgDaemonTestCase, Receiver, evm_chain_block, pool_addresses, wait_until
 
 TAKEOVER_BOUND = 15.0  # SPEC §11: a standby takes over within 15 s
 
@@ -103,16 +102,9 @@ class RoleWatch:
         self.thread.join(timeout=15)
 
 
-class StandbyDaemons(DaemonTestCase):
+class StandbyDaemons(PgDaemonTestCase):
     work_prefix = "depositd-standby-"
     chain_id = "local"
-
-    @classmethod
-    def setUpClass(cls):
-        reason = pg_unavailable()
-        if reason:
-            raise unittest.SkipTest(reason)
-        cls.pg = harness.pg_cluster()
 
     # -- looking at the daemons ------------------------------------------
 
@@ -172,6 +164,18 @@ class StandbyDaemons(DaemonTestCase):
     def shared_store(self):
         url = self.pg.create_database()
         return url, url.rsplit("/", 1)[1]
+
+    def leader_and_standby(self, chain, pool, hook, a_store, b_store, **kw):
+        """Daemon a on a_store (it imports the pool and leads), then b on
+        b_store (one database either way), which must stand by."""
+        a = self.daemon(chain, "a", store=a_store, webhook_url=hook.url, **kw)
+        b = self.daemon(chain, "b", store=b_store, webhook_url=hook.url, **kw)
+        a.import_addresses(pool)
+        a.start()
+        wait_until(lambda: self.role(a) == "leader", timeout=30, what="a leading")
+        b.start()
+        self.assertEqual(self.role(b), "standby")
+        return a, b
 
     def reference(self, chain, pool):
         """The SQLite daemon that sees no fault, following the same chain from
@@ -305,13 +309,7 @@ class StandbyDaemons(DaemonTestCase):
         self.cleanups.append(proxy.stop)
         hook = self.started(Receiver())
         extra = f'lease = "{int(lease)}s"'
-        a = self.daemon(chain, "a", store=self.pg.url(db, port=proxy.port), webhook_url=hook.url, store_extra=extra)
-        b = self.daemon(chain, "b", store=url, webhook_url=hook.url, store_extra=extra)
-        a.import_addresses(pool)
-        a.start()
-        wait_until(lambda: self.role(a) == "leader", timeout=30, what="a leading")
-        b.start()
-        self.assertEqual(self.role(b), "standby")
+        a, b = self.leader_and_standby(chain, pool, hook, self.pg.url(db, port=proxy.port), url, store_extra=extra)
         ref = self.reference(chain, pool)
         traffic = self.traffic(node, token, pool, seed=43)
         wait_until(lambda: len(b.deposits()) >= 15, timeout=60, what="some deposits")
@@ -392,13 +390,7 @@ class StandbyDaemons(DaemonTestCase):
         node, token, pool, chain = self.setup_chain(pool_size=20, seed=47)
         url, db = self.shared_store()
         hook = self.started(Receiver())
-        a = self.daemon(chain, "a", store=url, webhook_url=hook.url)
-        b = self.daemon(chain, "b", store=url, webhook_url=hook.url)
-        a.import_addresses(pool)
-        a.start()
-        wait_until(lambda: self.role(a) == "leader", timeout=30, what="a leading")
-        b.start()
-        self.assertEqual(self.role(b), "standby")
+        a, b = self.leader_and_standby(chain, pool, hook, url, url)
         ref = self.reference(chain, pool)
         traffic = self.traffic(node, token, pool, seed=47)
         wait_until(lambda: len(a.deposits()) >= 15, timeout=60, what="some deposits")

@@ -26,10 +26,7 @@ namespace {
 class StoreAudit : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("store_audit_test_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        dir_ = test_store::test_folder("store_audit_test");
         auto db = Database::open_location(test_store::location(dir_ / "t.sqlite"));
         ASSERT_TRUE(db) << db.error().message;
         db_ = std::move(*db);

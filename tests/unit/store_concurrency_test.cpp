@@ -32,10 +32,7 @@ constexpr int kAddresses = 120;
 class StoreConcurrency : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("store_concurrency_test_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        dir_ = test_store::test_folder("store_concurrency_test");
         location_ = test_store::location(dir_ / "t.sqlite");
         auto db = store::Database::open_location(location_);
         ASSERT_TRUE(db) << db.error().message;

@@ -48,10 +48,7 @@ std::int64_t dead_pid() {
 class StoreLease : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("store_lease_test_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        dir_ = test_store::test_folder("store_lease_test");
         location_ = test_store::location(dir_ / "t.sqlite");
         auto a = store::Database::open_location(location_);
         ASSERT_TRUE(a) << a.error().message;

@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include "pg_test_cluster.hpp"
 
 namespace test_store {
@@ -24,6 +27,17 @@ inline pg_test::Cluster& cluster() {
     static std::unique_ptr<pg_test::Cluster> c = std::make_unique<pg_test::Cluster>();
     if (!c->available()) throw std::runtime_error("DEPOSITD_TEST_STORE=postgresql: " + c->skip_reason());
     return *c;
+}
+
+// A fresh, empty folder for the running test: <tmp>/<prefix>_<pid>_<test name>.
+// The test removes it (std::filesystem::remove_all) when it ends.
+inline std::filesystem::path test_folder(const std::string& prefix) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     (prefix + "_" + std::to_string(::getpid()) + "_" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
 }
 
 // The store location for a test: `sqlite_file`, or a new PostgreSQL database's URL.
