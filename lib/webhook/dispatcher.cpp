@@ -267,6 +267,9 @@ asio::awaitable<void> Dispatcher::run() {
         }
         if (woken_ || stopping_) continue;
         auto wait = co_await wait_time(in_flight_.size() < cap);
+        // A wake() that came while wait_time read the store found no timer
+        // to cancel: honour it here rather than sleep a whole poll.
+        if (woken_ || stopping_) continue;
         heartbeat_ms_ = clock_.now_ms() + wait.count();
         timer_.expires_after(wait);
         co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
