@@ -50,8 +50,7 @@ Status Scanner::record_change(store::Database& db, store::Deposit& d, const std:
     e.type = type;
     e.created_at = now;
     e.payload = store::event_payload(e.id, type, now, d);
-    auto inserted = store::insert_event(db, e);
-    if (!inserted) return inserted.error();
+    if (auto s = store::add_event(db, e); !s) return s;
     if (on_deposit_change_) return on_deposit_change_(db, d, type, now);
     return {};
 }
@@ -153,8 +152,7 @@ Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, co
     d.status = kPending;
     d.detected_at = now;
     if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
-    auto inserted = store::insert_deposit(db, d);
-    if (!inserted) return inserted.error();
+    if (auto s = store::add_deposit(db, d); !s) return s;
     if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
     ++counts.events;
     ++counts.found;

@@ -74,7 +74,7 @@ Status put_cursor(Database& db, const Cursor& c) {
     if (c.block_height && *c.block_height != c.height) s.bind(7, *c.block_height); else s.bind_null(7);
     if (c.finalized && c.finalized_hash) s.bind(8, *c.finalized).bind(9, *c.finalized_hash);
     else s.bind_null(8).bind_null(9);
-    return s.run();
+    return s.run_pipelined();
 }
 
 Status set_finalized(Database& db, const std::string& chain_id, std::uint64_t height, const std::string& hash,
@@ -114,7 +114,7 @@ Status put_block(Database& db, const std::string& chain_id, const StoredBlock& b
         "INSERT INTO chain_blocks (chain_id, height, hash, parent) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (chain_id, height) DO UPDATE SET hash = excluded.hash, parent = excluded.parent");
     s.bind(1, chain_id).bind(2, b.height).bind(3, b.hash).bind(4, b.parent);
-    return s.run();
+    return s.run_pipelined();
 }
 
 Result<std::optional<StoredBlock>> get_block(Database& db, const std::string& chain_id, std::uint64_t height) {
@@ -151,7 +151,7 @@ Status delete_blocks_above(Database& db, const std::string& chain_id, std::uint6
 Status prune_blocks_below(Database& db, const std::string& chain_id, std::uint64_t keep_from) {
     auto s = db.prepare("DELETE FROM chain_blocks WHERE chain_id = ?1 AND height < ?2");
     s.bind(1, chain_id).bind(2, keep_from);
-    return s.run();
+    return s.run_pipelined();
 }
 
 }  // namespace depositd::store

@@ -40,6 +40,8 @@ struct StoredBlock {
 
 Result<std::optional<Cursor>> get_cursor(Database& db, const std::string& chain_id);
 Result<std::vector<Cursor>> all_cursors(Database& db);
+// put_cursor, put_block and prune_blocks_below are pipelined on PostgreSQL
+// inside a transaction (Statement::run_pipelined).
 Status put_cursor(Database& db, const Cursor& c);
 Status set_head(Database& db, const std::string& chain_id, std::uint64_t head, std::int64_t now_ms);
 // Health columns of an existing cursor row (no-op without one).

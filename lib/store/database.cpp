@@ -82,6 +82,14 @@ Status Statement::run() {
     }
 }
 
+Status Statement::run_pipelined(std::int64_t expect_rows, Errc code, std::string message) {
+    if (pg_) return pg_->send({expect_rows, code, std::move(message)});
+    if (auto s = run(); !s) return s;
+    if (expect_rows >= 0 && sqlite3_changes(sqlite3_db_handle(stmt_)) != expect_rows)
+        return make_error(code, std::move(message));
+    return {};
+}
+
 bool Statement::is_null(int col) const {
     if (pg_) return pg_->is_null(col);
     return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
@@ -245,7 +253,14 @@ Status Database::exec(std::string_view sql) {
 }
 
 int Database::changes() const {
-    if (pg_) return static_cast<int>(pg_->changes);
+    if (pg_) {
+        auto& conn = pg_->conn();
+        if (conn.unsettled() > 0) {
+            if (auto s = conn.settle(); !s) (void)pg_backend::unit_error(*pg_, s.error());
+            pg_->changes = conn.last_affected();
+        }
+        return static_cast<int>(pg_->changes);
+    }
     return sqlite3_changes(db_);
 }
 std::string Database::last_error() const {
@@ -280,17 +295,29 @@ Transaction::Transaction(Database& db) : db_(db) {
 
 Transaction::~Transaction() {
     if (done_) return;
-    if (db_.pg_ && !db_.pg_->conn().ok()) return;  // the server rolled it back with the session
+    if (db_.pg_) {
+        auto& conn = db_.pg_->conn();
+        (void)conn.settle();  // the writes sent ahead: their answers first
+        if (!conn.ok()) return;  // the server rolled it back with the session
+    }
     if (savepoint_.empty()) {
         (void)db_.exec("ROLLBACK");
     } else {
         (void)db_.exec("ROLLBACK TO " + savepoint_);
         (void)db_.exec("RELEASE " + savepoint_);
+        // What failed inside the savepoint is undone with it.
+        if (db_.pg_) db_.pg_->conn().forget_pipeline_error();
     }
 }
 
 Status Transaction::commit() {
     if (done_) return make_error(Errc::internal, "transaction already finished");
+    if (db_.pg_) {
+        // Writes sent ahead must all have done what they expected before
+        // COMMIT (the server does not know what they expected); on failure
+        // the destructor rolls back.
+        if (auto s = db_.pg_->conn().settle(); !s) return pg_backend::unit_error(*db_.pg_, s.error());
+    }
     if (!db_.pg_ || !savepoint_.empty()) {
         auto s = db_.exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_);
         if (s) done_ = true;

@@ -78,6 +78,15 @@ public:
     Result<bool> step();
     // Runs to completion (for INSERT/UPDATE/DELETE).
     Status run();
+    // For a write whose answer the caller does not need now: on PostgreSQL,
+    // inside a transaction, the statement is only sent (pipelined; see
+    // pg::Connection::send) and a failure comes out of the next statement
+    // that waits for an answer, at the latest the COMMIT, which it stops. A
+    // unit's writes then cost one round trip together. `expect_rows` >= 0:
+    // the rows it must change, else the unit fails with `code` and
+    // `message` (SQLite: at once). Only for callers that propagate every
+    // failure: none of them is a value to decide on.
+    Status run_pipelined(std::int64_t expect_rows = -1, Errc code = Errc::not_found, std::string message = {});
     // Rows the last run of this statement inserted, changed or deleted.
     std::int64_t changes() const;
 

@@ -106,7 +106,8 @@ std::string event_payload(const std::string& event_id, const std::string& type, 
     return json::serialize(o);
 }
 
-Result<bool> insert_deposit(Database& db, const Deposit& d) {
+namespace {
+Statement prepare_insert(Database& db, const Deposit& d) {
     auto s = db.prepare(
         "INSERT INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
         "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
@@ -120,8 +121,18 @@ Result<bool> insert_deposit(Database& db, const Deposit& d) {
     s.bind(12, d.raw_amount).bind(13, static_cast<std::int64_t>(d.decimals)).bind(14, d.from);
     s.bind(15, d.confirmations).bind(16, d.required_confirmations).bind(17, d.status).bind(18, d.detected_at);
     s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality).bind(23, d.block_time);
+    return s;
+}
+}  // namespace
+
+Result<bool> insert_deposit(Database& db, const Deposit& d) {
+    auto s = prepare_insert(db, d);
     if (auto r = s.run(); !r) return r.error();
     return db.changes() > 0;
+}
+
+Status add_deposit(Database& db, const Deposit& d) {
+    return prepare_insert(db, d).run_pipelined(1, Errc::conflict, "deposit " + d.id + " is stored already");
 }
 
 Status update_deposit_state(Database& db, const Deposit& d) {
@@ -130,9 +141,7 @@ Status update_deposit_state(Database& db, const Deposit& d) {
         "WHERE id = ?1");
     s.bind(1, d.id).bind(2, d.status).bind(3, d.confirmations).bind(4, d.confirmed_at).bind(5, d.reverted_at);
     s.bind(6, d.changes);
-    if (auto r = s.run(); !r) return r;
-    if (db.changes() != 1) return make_error(Errc::not_found, "no deposit " + d.id);
-    return {};
+    return s.run_pipelined(1, Errc::not_found, "no deposit " + d.id);
 }
 
 Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id) {

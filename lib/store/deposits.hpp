@@ -46,6 +46,9 @@ std::string event_payload(const std::string& event_id, const std::string& type, 
 
 // INSERT OR IGNORE; returns true when the row is new.
 Result<bool> insert_deposit(Database& db, const Deposit& d);
+// A deposit the caller found not stored, in its transaction: pipelined on
+// PostgreSQL (Statement::run_pipelined); one already there fails the unit.
+Status add_deposit(Database& db, const Deposit& d);
 // status, changes, confirmations, confirmed_at, reverted_at
 Status update_deposit_state(Database& db, const Deposit& d);
 Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id);

@@ -46,14 +46,10 @@ std::optional<std::string> non_empty(const std::string& s) {
     return s;
 }
 
-Status expect_one_row(Database& db, const std::string& id) {
-    if (db.changes() == 0) return make_error(Errc::not_found, "no event " + id);
-    return {};
-}
-
 }  // namespace
 
-Result<bool> insert_event(Database& db, const NewEvent& e) {
+namespace {
+Statement prepare_insert(Database& db, const NewEvent& e) {
     auto q = db.prepare(
         "INSERT INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at, "
         "kind, target, stream, order_id) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7, ?8, ?9) "
@@ -64,9 +60,17 @@ Result<bool> insert_event(Database& db, const NewEvent& e) {
     q.bind(3, e.type).bind(4, e.payload).bind(5, e.created_at);
     q.bind(6, e.kind.empty() ? std::string(kKindWebhook) : e.kind).bind(7, non_empty(e.target));
     q.bind(8, non_empty(e.stream.empty() ? e.deposit_id : e.stream)).bind(9, non_empty(e.order_id));
+    return q;
+}
+}  // namespace
+
+Result<bool> insert_event(Database& db, const NewEvent& e) {
+    auto q = prepare_insert(db, e);
     if (auto s = q.run(); !s) return s.error();
     return db.changes() > 0;
 }
+
+Status add_event(Database& db, const NewEvent& e) { return prepare_insert(db, e).run_pipelined(); }
 
 Result<EventPage> list_events(Database& db, const EventFilter& f) {
     std::uint32_t limit = std::clamp<std::uint32_t>(f.limit, 1, 100);
@@ -235,7 +239,7 @@ Status record_attempt(Database& db, const AttemptRecord& a) {
     q.bind(1, a.event_id).bind(2, a.attempted_at).bind(4, a.latency_ms).bind(5, a.error).bind(6, a.response_excerpt);
     if (a.status_code) q.bind(3, *a.status_code);
     else q.bind_null(3);
-    return q.run();
+    return q.run_pipelined();
 }
 
 Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string& event_id) {
@@ -265,8 +269,7 @@ Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms) 
         "UPDATE events SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL "
         "WHERE id = ?1");
     q.bind(1, id).bind(2, now_ms);
-    if (auto s = q.run(); !s) return s;
-    return expect_one_row(db, id);
+    return q.run_pipelined(1, Errc::not_found, "no event " + id);
 }
 
 Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at, const std::string& error) {
@@ -274,29 +277,30 @@ Status schedule_retry(Database& db, const std::string& id, std::int64_t next_att
         "UPDATE events SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 "
         "WHERE id = ?1");
     q.bind(1, id).bind(2, next_attempt_at).bind(3, error);
-    if (auto s = q.run(); !s) return s;
-    return expect_one_row(db, id);
+    return q.run_pipelined(1, Errc::not_found, "no event " + id);
 }
 
 Status mark_failed(Database& db, const std::string& id, const std::string& error) {
     auto q = db.prepare(
         "UPDATE events SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1");
     q.bind(1, id).bind(2, error);
-    if (auto s = q.run(); !s) return s;
-    return expect_one_row(db, id);
+    return q.run_pipelined(1, Errc::not_found, "no event " + id);
+}
+
+Status write_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o) {
+    if (auto s = record_attempt(db, a); !s) return s;
+    switch (o.kind) {
+        case AttemptOutcome::Kind::delivered: return mark_delivered(db, a.event_id, a.attempted_at + a.latency_ms);
+        case AttemptOutcome::Kind::retry: return schedule_retry(db, a.event_id, o.next_attempt_at, o.error);
+        case AttemptOutcome::Kind::failed: return mark_failed(db, a.event_id, o.error);
+    }
+    return {};
 }
 
 Status finish_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o) {
     Transaction tx(db);
     if (!tx.begun()) return tx.begun();
-    if (auto s = record_attempt(db, a); !s) return s;
-    Status s;
-    switch (o.kind) {
-        case AttemptOutcome::Kind::delivered: s = mark_delivered(db, a.event_id, a.attempted_at + a.latency_ms); break;
-        case AttemptOutcome::Kind::retry: s = schedule_retry(db, a.event_id, o.next_attempt_at, o.error); break;
-        case AttemptOutcome::Kind::failed: s = mark_failed(db, a.event_id, o.error); break;
-    }
-    if (!s) return s;
+    if (auto s = write_attempt(db, a, o); !s) return s;
     return tx.commit();
 }
 

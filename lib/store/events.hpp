@@ -37,6 +37,9 @@ struct NewEvent {
 // INSERT OR IGNORE on the event id and on (deposit_id, type): a rescan never
 // makes a second event. Returns true when inserted.
 Result<bool> insert_event(Database& db, const NewEvent& e);
+// The same in the caller's transaction, whether or not it was new,
+// pipelined on PostgreSQL (Statement::run_pipelined).
+Status add_event(Database& db, const NewEvent& e);
 
 }  // namespace depositd::store
 
@@ -149,7 +152,11 @@ struct AttemptOutcome {
     std::int64_t next_attempt_at = 0;  // retry only
     std::string error;                 // retry / failed
 };
-// record_attempt + the matching mark_* in one transaction.
+// record_attempt + the matching mark_*, in the caller's transaction
+// (pipelined on PostgreSQL): the event gone fails it with not_found or
+// conflict.
+Status write_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o);
+// write_attempt in a transaction of its own (a savepoint inside one).
 Status finish_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o);
 
 }  // namespace depositd::store

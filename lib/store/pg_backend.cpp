@@ -85,6 +85,35 @@ Result<bool> Query::step() {
     return true;
 }
 
+Status Query::send(pg::Connection::Expect expect) {
+    auto& conn = session_.conn();
+    rows_.reset();
+    next_ = 0;
+    if (!conn.in_transaction()) {
+        // Alone, a statement is its own transaction: run it now.
+        auto r = step();
+        if (!r) return r.error();
+        rows_.reset();
+        if (expect.rows >= 0 && changes_ != expect.rows) return make_error(expect.code, expect.message);
+        return {};
+    }
+    if (auto s = conn.send(sql_, params_, std::move(expect)); !s) return unit_error(session_, s.error());
+    sent_ = true;
+    return {};
+}
+
+std::int64_t Query::changes() {
+    if (sent_) {
+        // As sqlite3_changes(): the last statement's count.
+        sent_ = false;
+        auto& conn = session_.conn();
+        if (auto s = conn.settle(); !s) (void)unit_error(session_, s.error());
+        changes_ = conn.last_affected();
+        session_.changes = changes_;
+    }
+    return changes_;
+}
+
 void Query::reset() {
     rows_.reset();
     next_ = 0;

@@ -58,7 +58,11 @@ public:
 
     void bind(int i, pg::Param p);
     Result<bool> step();
-    std::int64_t changes() const { return changes_; }
+    // Joins the connection's pipeline inside a transaction (runs at once
+    // outside one); see pg::Connection::send.
+    Status send(pg::Connection::Expect expect);
+    // Settles a statement sent ahead first.
+    std::int64_t changes();
     void reset();
 
     bool is_null(int col) const;
@@ -76,6 +80,7 @@ private:
     std::optional<pg::Rows> rows_;
     int next_ = 0;
     std::int64_t changes_ = 0;
+    bool sent_ = false;  // in the pipeline, not settled by us yet
 };
 
 // Converts the connection's failure of status s into the unit's error: a

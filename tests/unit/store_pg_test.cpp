@@ -320,6 +320,113 @@ TEST_F(PgLayer, UniqueViolationIsAConflictAndIsNotRetried) {
     EXPECT_TRUE(c->ok());
 }
 
+// Writes sent ahead (pipeline mode): answered in order by the next query,
+// in one round trip; a failed one or one that changed the wrong number of
+// rows stops the COMMIT; a prepared statement whose PREPARE was in a failed
+// pipeline is prepared again.
+TEST_F(PgLayer, PipelinedWritesSettleInOrderAndTheirFailuresStopTheCommit) {
+    auto c = connect();
+    ASSERT_TRUE(c);
+    MUST(c->exec("CREATE TABLE p (v bigint PRIMARY KEY, w bigint NOT NULL DEFAULT 0)"));
+    const std::string insert = "INSERT INTO p (v) VALUES ($1)";
+    const std::string bump = "UPDATE p SET w = w + 1 WHERE v = $1";
+    {
+        auto tx = pg::Transaction::begin(*c);
+        ASSERT_TRUE(tx);
+        for (std::int64_t v = 1; v <= 300; ++v) {  // more than one pipeline's worth
+            pg::Param p[] = {pg::Param(v)};
+            MUST(c->send(insert, p));
+        }
+        pg::Param two[] = {pg::Param(std::int64_t{2})};
+        MUST(c->send(bump, two, {.rows = 1, .code = Errc::not_found, .message = "no row 2"}));
+        EXPECT_GT(c->unsettled(), 0u);
+        // A read sees the writes sent before it.
+        auto r = c->query("SELECT count(*), sum(w)::bigint FROM p");
+        MUST(r);
+        EXPECT_EQ(c->unsettled(), 0u);
+        EXPECT_EQ((*r)[0].int64(0).value(), 300);
+        EXPECT_EQ((*r)[0].int64(1).value(), 1);
+        MUST(c->send(bump, two));
+        MUST(c->settle());
+        EXPECT_EQ(c->last_affected(), 1);
+        MUST(tx->commit());
+    }
+    EXPECT_EQ(count(*c, "p"), 300);
+
+    // An UPDATE that matched no row while one was expected: the server saw
+    // no error, the COMMIT must not happen all the same.
+    {
+        auto tx = pg::Transaction::begin(*c);
+        ASSERT_TRUE(tx);
+        pg::Param v[] = {pg::Param(std::int64_t{1000})};
+        MUST(c->send(insert, v));
+        pg::Param none[] = {pg::Param(std::int64_t{999})};
+        MUST(c->send(bump, none, {.rows = 1, .code = Errc::not_found, .message = "no row 999"}));
+        auto s = tx->commit();
+        ASSERT_FALSE(s);
+        EXPECT_EQ(s.error().code, Errc::not_found);
+        EXPECT_EQ(s.error().message, "no row 999");
+    }
+    EXPECT_EQ(count(*c, "p"), 300);
+    EXPECT_FALSE(c->in_transaction());
+
+    // A failing statement in the middle: the next query reports it (the
+    // statements after it were skipped), and so does the COMMIT.
+    {
+        auto tx = pg::Transaction::begin(*c);
+        ASSERT_TRUE(tx);
+        pg::Param fresh[] = {pg::Param(std::int64_t{2000})};
+        MUST(c->send("INSERT INTO p (v) VALUES ($1) RETURNING v", fresh));  // prepared in this pipeline
+        pg::Param dup[] = {pg::Param(std::int64_t{5})};
+        MUST(c->send(insert, dup));
+        pg::Param later[] = {pg::Param(std::int64_t{2001})};
+        MUST(c->send("INSERT INTO p (v) VALUES ($1) ON CONFLICT DO NOTHING", later));  // prepared after the failure
+        auto r = c->query("SELECT 1");
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, Errc::conflict) << r.error().describe();
+        EXPECT_EQ(c->failure().sqlstate, "23505");
+        auto s = tx->commit();
+        ASSERT_FALSE(s);
+        EXPECT_EQ(s.error().code, Errc::conflict);
+    }
+    EXPECT_EQ(count(*c, "p"), 300);
+    EXPECT_TRUE(c->ok());
+    // The statement whose PREPARE was skipped works next time.
+    {
+        auto tx = pg::Transaction::begin(*c);
+        ASSERT_TRUE(tx);
+        pg::Param later[] = {pg::Param(std::int64_t{2001})};
+        MUST(c->send("INSERT INTO p (v) VALUES ($1) ON CONFLICT DO NOTHING", later));
+        MUST(tx->commit());
+    }
+    EXPECT_EQ(count(*c, "p"), 301);
+}
+
+// A session lost with writes in its pipeline: settle says so, nothing of
+// them is committed, and the next session starts with an empty pipeline.
+TEST_F(PgLayer, PipelinedWritesLostWithTheSessionAreNotCommitted) {
+    auto c = connect();
+    ASSERT_TRUE(c);
+    MUST(c->exec("CREATE TABLE l (v bigint)"));
+    auto tx = pg::Transaction::begin(*c);
+    ASSERT_TRUE(tx);
+    pg::Param v[] = {pg::Param(std::int64_t{1})};
+    MUST(c->send("INSERT INTO l VALUES ($1)", v));
+    auto a = admin();
+    ASSERT_TRUE(a);
+    pg::Param pid[] = {pg::Param(static_cast<std::int64_t>(c->backend_pid()))};
+    MUST(a->query("SELECT pg_terminate_backend($1::int)", pid));
+    auto s = c->settle();
+    ASSERT_FALSE(s);
+    EXPECT_EQ(c->unsettled(), 0u);
+    EXPECT_FALSE(c->ok());
+    EXPECT_FALSE(tx->commit());
+    MUST(c->recover());
+    EXPECT_EQ(count(*c, "l"), 0);
+    MUST(c->query("INSERT INTO l VALUES ($1)", {std::int64_t{2}}));
+    EXPECT_EQ(count(*c, "l"), 1);
+}
+
 TEST_F(PgLayer, TransactionGuardRollsBackAndSetsTheIsolationLevel) {
     auto c = connect();
     ASSERT_TRUE(c);

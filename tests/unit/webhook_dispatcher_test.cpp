@@ -471,6 +471,36 @@ TEST(WebhookDispatcher, WakeDeliversNewEventsAtOnce) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
 }
 
+// Attempts that finish together are written in one transaction (pipelined
+// on PostgreSQL). One whose event went meanwhile must not sink the others:
+// they are written again one by one, and none is delivered twice.
+TEST(WebhookDispatcher, AnAttemptWhoseEventWentDoesNotSinkTheOthers) {
+    Receiver rcv({kSecret}, [](const Arrival&) {
+        Reply r;
+        r.delay = 400ms;
+        return r;
+    });
+    Harness h(rcv.url());
+    h.cfg.concurrency = 8;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 8; ++i) ids.push_back(add_event(h.t.db(), "dep_gone_" + std::to_string(i), "deposit.pending", now_ms()));
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return rcv.count() == 8; }));
+    // All eight are in flight: one of them goes.
+    ASSERT_TRUE(h.t.db().prepare("DELETE FROM events WHERE id = ?1").bind(1, ids[3]).run());
+    ASSERT_TRUE(h.run_until([&] {
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            if (i != 3 && h.status(ids[i]) != "delivered") return false;
+        return true;
+    }, 10s));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i == 3) continue;
+        EXPECT_EQ(h.attempts(ids[i]).size(), 1u) << ids[i];
+    }
+    h.run_for(200ms);
+    EXPECT_EQ(rcv.count(), 8u);  // nothing sent again
+}
+
 TEST(WebhookDispatcher, StopLetsTheRequestInFlightFinish) {
     Receiver rcv({kSecret}, [](const Arrival&) {
         Reply r;

@@ -218,6 +218,7 @@ Error Connection::session_error(const std::string& what) {
             PQfinish(conn_);
             conn_ = nullptr;
         }
+        pipeline_.clear();
         return fail(make_error(Errc::transport, "postgresql " + target_ + ": session lost (" + what + "): " + msg),
                     Failure::reconnect);
     }
@@ -237,22 +238,41 @@ void Connection::drop(const std::string& why) {
     log::get("store")->warn("postgresql {}: dropping the session: {}", target_, clean(why));
     PQfinish(conn_);
     conn_ = nullptr;
+    clear_pipeline();
     if (lost_at_ == Clock::time_point{}) lost_at_ = Clock::now();
     health_->lost(this, clean(why));
 }
 
-Result<Rows> Connection::await_result(Clock::time_point deadline) {
+Status Connection::flush_output(Clock::time_point deadline) {
     const int fd = PQsocket(conn_);
     // Send what is queued (non-blocking mode: a large statement may take turns).
     for (;;) {
         int f = PQflush(conn_);
-        if (f == 0) break;
+        if (f == 0) return {};
         if (f < 0) return session_error("sending");
         auto w = wait_socket(fd, true, deadline);
         if (!w) return session_error(w.error().message);
         if (!*w) return timeout_error("a statement");
         if (!PQconsumeInput(conn_)) return session_error("reading");
     }
+}
+
+Error Connection::error_of(PGresult* res) {
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char* constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    std::string sqlstate = state ? state : "";
+    const Failure kind = classify_sqlstate(sqlstate);
+    std::string msg = "postgresql: " + (primary ? std::string(primary) : first_line(PQresultErrorMessage(res)));
+    msg += " (SQLSTATE " + (sqlstate.empty() ? std::string("none") : sqlstate);
+    if (constraint) msg += ", constraint " + std::string(constraint);
+    msg += ")";
+    return fail(make_error(errc_of(kind, sqlstate), std::move(msg)), kind, sqlstate, constraint ? constraint : "");
+}
+
+Result<Rows> Connection::await_result(Clock::time_point deadline) {
+    if (auto s = flush_output(deadline); !s) return s.error();
+    const int fd = PQsocket(conn_);
     // Every result of the command, until NULL; the first error wins.
     Rows last;
     std::optional<Error> error;
@@ -267,20 +287,7 @@ Result<Rows> Connection::await_result(Clock::time_point deadline) {
         if (!res) break;
         const auto st = PQresultStatus(res);
         if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
-            if (!error) {
-                const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-                const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-                const char* constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-                std::string sqlstate = state ? state : "";
-                const Failure kind = classify_sqlstate(sqlstate);
-                std::string msg =
-                    "postgresql: " + (primary ? std::string(primary) : first_line(PQresultErrorMessage(res)));
-                msg += " (SQLSTATE " + (sqlstate.empty() ? std::string("none") : sqlstate);
-                if (constraint) msg += ", constraint " + std::string(constraint);
-                msg += ")";
-                error = fail(make_error(errc_of(kind, sqlstate), std::move(msg)), kind, sqlstate,
-                             constraint ? constraint : "");
-            }
+            if (!error) error = error_of(res);
             PQclear(res);
             continue;
         }
@@ -301,13 +308,157 @@ Result<Rows> Connection::await_result(Clock::time_point deadline) {
     return last;
 }
 
+void Connection::clear_pipeline() {
+    pipeline_.clear();
+    pipeline_error_.reset();
+}
+
+Status Connection::enqueue(std::string_view sql, std::span<const Param> params, Expect expect, bool keep_rows) {
+    if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    if (pipeline_.empty() && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1)
+        return session_error("entering pipeline mode");
+    const int n = static_cast<int>(params.size());
+    std::string key(sql);
+    key.push_back('\0');
+    for (const auto& p : params) key += std::to_string(static_cast<std::uint32_t>(p.type())) + ",";
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+        // Prepared in the pipeline too; forgotten again if that fails.
+        std::string name = "dp" + std::to_string(++next_statement_);
+        std::vector<Oid> types(params.size());
+        for (std::size_t i = 0; i < params.size(); ++i) types[i] = static_cast<Oid>(params[i].type());
+        const std::string text(sql);
+        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), n, types.data())) return session_error("preparing");
+        pipeline_.push_back({key, {}, false});
+        it = prepared_.emplace(std::move(key), std::move(name)).first;
+    }
+    std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size()), formats(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto& p = params[i];
+        values[i] = p.is_null() ? nullptr : p.bytes().data();
+        lengths[i] = static_cast<int>(p.bytes().size());
+        formats[i] = p.binary() ? 1 : 0;
+    }
+    if (!PQsendQueryPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(), 1))
+        return session_error("executing");
+    pipeline_.push_back({{}, std::move(expect), keep_rows});
+    return {};
+}
+
+Status Connection::send(std::string_view sql, std::span<const Param> params, Expect expect) {
+    if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    if (pipeline_.size() >= max_pipeline)
+        if (auto s = settle(); !s) return s;
+    if (auto s = enqueue(sql, params, std::move(expect), false); !s) return s;
+    // Let the server start on it while we go on (what does not fit now goes
+    // at the settle).
+    if (PQflush(conn_) < 0) return session_error("sending");
+    return {};
+}
+
+Result<Rows> Connection::finish_pipeline() {
+    auto items = std::move(pipeline_);
+    pipeline_.clear();
+    if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
+    const auto deadline = Clock::now() + options_.query_timeout;
+    if (PQpipelineSync(conn_) != 1) return session_error("sending");
+    if (auto s = flush_output(deadline); !s) return s.error();
+    const int fd = PQsocket(conn_);
+    auto next_result = [&]() -> Result<PGresult*> {
+        while (PQisBusy(conn_)) {
+            auto r = wait_socket(fd, false, deadline);
+            if (!r) return session_error(r.error().message);
+            if (!*r) return timeout_error("a statement");
+            if (!PQconsumeInput(conn_)) return session_error("reading");
+        }
+        return PQgetResult(conn_);
+    };
+    // Each statement's answers end with a NULL; after the first failure the
+    // server skips the rest (PGRES_PIPELINE_ABORTED) up to the sync.
+    Rows kept;
+    std::int64_t affected = 0;
+    std::optional<Error> error;
+    for (auto& item : items) {
+        bool done = false;
+        std::optional<Rows> rows;
+        for (;;) {
+            auto r = next_result();
+            if (!r) return r.error();
+            PGresult* res = *r;
+            if (!res) break;
+            const auto st = PQresultStatus(res);
+            if (st == PGRES_PIPELINE_ABORTED) {
+                PQclear(res);
+                continue;
+            }
+            if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+                if (!error) {
+                    error = error_of(res);
+                    // Our SQL is wrong: say which.
+                    if (error->code == Errc::internal && !item.prepare_key.empty())
+                        error->message += " in: " + item.prepare_key.substr(0, item.prepare_key.find('\0'));
+                }
+                PQclear(res);
+                continue;
+            }
+            rows.emplace(res);
+            done = true;
+        }
+        if (!item.prepare_key.empty()) {
+            if (!done) prepared_.erase(item.prepare_key);
+            continue;
+        }
+        if (!done) continue;
+        affected = rows->affected();
+        if (item.expect.rows >= 0 && affected != item.expect.rows && !error)
+            error = fail(make_error(item.expect.code, item.expect.message), Failure::other);
+        if (item.keep_rows) kept = std::move(*rows);
+    }
+    auto r = next_result();
+    if (!r) return r.error();
+    const bool synced = *r && PQresultStatus(*r) == PGRES_PIPELINE_SYNC;
+    if (*r) PQclear(*r);
+    if (!ok()) {
+        // A FATAL answer (57P01: terminated) ends the session: say so.
+        auto e = session_error("after an error");
+        return error ? *error : e;
+    }
+    if (!synced || PQexitPipelineMode(conn_) != 1) {
+        drop("unexpected answer at the end of a pipeline");
+        return fail(make_error(Errc::transport, "postgresql " + target_ + ": unexpected answer at the end of a pipeline"),
+                    Failure::reconnect);
+    }
+    last_affected_ = affected;
+    if (error) {
+        if (!pipeline_error_) pipeline_error_ = *error;
+        return *error;
+    }
+    return kept;
+}
+
+Status Connection::settle() {
+    if (!pipeline_.empty())
+        if (auto r = finish_pipeline(); !r) return r.error();
+    if (pipeline_error_) return *pipeline_error_;
+    return {};
+}
+
 Result<Rows> Connection::query(std::string_view sql, std::initializer_list<Param> params) {
     return query(sql, std::span<const Param>(params.begin(), params.size()));
 }
 
 Result<Rows> Connection::query(std::string_view sql, std::span<const Param> params) {
     if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
-    if (!in_transaction()) clear_failure();
+    if (!pipeline_.empty()) {
+        // Ends the pipeline: the writes sent ahead and this statement, one round trip.
+        if (auto s = enqueue(sql, params, {}, true); !s) return s.error();
+        return finish_pipeline();
+    }
+    if (!in_transaction()) {
+        clear_failure();
+        pipeline_error_.reset();
+    }
     const auto deadline = Clock::now() + options_.query_timeout;
     const int n = static_cast<int>(params.size());
     std::string key(sql);
@@ -345,7 +496,12 @@ Result<Rows> Connection::query(std::string_view sql, std::span<const Param> para
 
 Result<Rows> Connection::exec(std::string_view sql) {
     if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
-    if (!in_transaction()) clear_failure();
+    if (!pipeline_.empty())
+        if (auto s = settle(); !s) return s.error();
+    if (!in_transaction()) {
+        clear_failure();
+        pipeline_error_.reset();
+    }
     const std::string text(sql);
     if (!PQsendQuery(conn_, text.c_str())) return session_error("sending");
     return await_result(Clock::now() + options_.query_timeout);
@@ -379,6 +535,7 @@ Status Connection::reconnect() {
         conn_ = nullptr;
     }
     prepared_.clear();
+    clear_pipeline();
     pid_ = 0;
     backend_start_.clear();
     if (auto s = open_session(); !s) return s;

@@ -35,6 +35,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -132,6 +133,13 @@ struct FailureInfo {
 // in step.
 std::chrono::milliseconds backoff_delay(int n, std::chrono::milliseconds initial, std::chrono::milliseconds max);
 
+// What a pipelined write (Connection::send) must have changed.
+struct WriteExpect {
+    std::int64_t rows = -1;  // -1: any number
+    Errc code = Errc::not_found;
+    std::string message;
+};
+
 class Connection {
 public:
     // Connects once (no retry: at start-up, a wrong URL or password should be
@@ -149,6 +157,26 @@ public:
     // SQL without parameters through the simple protocol (BEGIN, SET, DDL;
     // several statements allowed); the rows of the last one, in text format.
     Result<Rows> exec(std::string_view sql);
+
+    // Pipelined writes (libpq's pipeline mode), inside a transaction: send()
+    // queues a prepared statement without waiting for its answer, so that a
+    // unit's INSERTs and UPDATEs cost one round trip together instead of one
+    // each. The answers are read, in order, by settle(), which query() does
+    // in the same round trip as its own statement and exec() (BEGIN, COMMIT,
+    // SAVEPOINT) first. A statement that failed, or that changed another
+    // number of rows than its Expect says, makes settle() fail with its
+    // error, and so the statement that settled it; the error stays until the
+    // transaction ends or forget_pipeline_error() (a savepoint rolled back),
+    // so that COMMIT can check it (the server knows nothing of an Expect).
+    using Expect = WriteExpect;
+    Status send(std::string_view sql, std::span<const Param> params, Expect expect = {});
+    // Reads every pending answer; the first failure since the transaction
+    // began (or since forget_pipeline_error()).
+    Status settle();
+    std::size_t unsettled() const { return pipeline_.size(); }
+    // Rows the last statement read by settle() (or query()) changed.
+    std::int64_t last_affected() const { return last_affected_; }
+    void forget_pipeline_error() { pipeline_error_.reset(); }
 
     // The session is up (as far as the client knows).
     bool ok() const;
@@ -196,6 +224,13 @@ private:
     Status open_session();
     Status end_previous_sessions();
     Result<Rows> await_result(std::chrono::steady_clock::time_point deadline);
+    Status flush_output(std::chrono::steady_clock::time_point deadline);
+    Error error_of(pg_result* res);
+    // Queues the statement (and its PREPARE, the first time); keep_rows: its
+    // rows are what finish_pipeline returns.
+    Status enqueue(std::string_view sql, std::span<const Param> params, Expect expect, bool keep_rows);
+    Result<Rows> finish_pipeline();
+    void clear_pipeline();
     Error fail(Error e, Failure kind, std::string sqlstate = {}, std::string constraint = {});
     Error session_error(const std::string& what);
     Error timeout_error(const char* what);
@@ -208,6 +243,17 @@ private:
     std::shared_ptr<Health> health_;
     FailureInfo failure_;
     std::unordered_map<std::string, std::string> prepared_;  // (sql, types) -> statement name
+    struct Pipelined {
+        std::string prepare_key;  // not empty: the PREPARE of prepared_[prepare_key]
+        Expect expect;
+        bool keep_rows = false;
+    };
+    // At most this many statements wait for their answers: a longer pipeline
+    // is settled first (bounded memory; the server's output never fills up).
+    static constexpr std::size_t max_pipeline = 256;
+    std::vector<Pipelined> pipeline_;
+    std::optional<Error> pipeline_error_;
+    std::int64_t last_affected_ = 0;
     std::uint64_t next_statement_ = 0;
     int pid_ = 0;
     std::string backend_start_;

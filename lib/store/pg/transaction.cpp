@@ -50,11 +50,18 @@ Result<Transaction> Transaction::begin(Connection& conn, TxOptions options) {
 }
 
 Transaction::~Transaction() {
-    if (conn_ && !done_ && conn_->ok()) (void)conn_->exec("ROLLBACK");
+    if (!conn_ || done_) return;
+    (void)conn_->settle();  // the writes sent ahead: their answers first
+    if (conn_->ok()) (void)conn_->exec("ROLLBACK");
 }
 
 Status Transaction::commit() {
     if (!conn_ || done_) return make_error(Errc::internal, "transaction already finished");
+    // Every write sent ahead did what it expected, or no COMMIT.
+    if (auto s = conn_->settle(); !s) {
+        (void)rollback();
+        return s;
+    }
     done_ = true;  // whatever COMMIT answers, the transaction block is over
     auto r = conn_->exec("COMMIT");
     if (!r) return r.error();
