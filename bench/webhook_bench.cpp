@@ -136,12 +136,14 @@ void BM_SignedDeliveries(benchmark::State& state) {
     state.SetLabel(backend());
     webhook_test::Receiver rcv({kSecret}, [](const webhook_test::Arrival&) { return webhook_test::Reply{}; });
     boost::asio::io_context ctx;
-    net::HttpClient http(ctx.get_executor());
     SystemClock clock;
     config::WebhookConfig cfg;
     cfg.url = rcv.url();
     cfg.secrets = {kSecret};
     cfg.concurrency = static_cast<unsigned>(state.range(0));
+    net::HttpClientOptions http_options;  // as the daemon sets it
+    http_options.max_idle_per_host = webhook::keep_alive_per_host(cfg);
+    net::HttpClient http(ctx.get_executor(), http_options);
     auto st = store::Store::open(where);
     if (!st) std::abort();
     webhook::Dispatcher d(ctx.get_executor(), **st, http, cfg, clock);

@@ -157,7 +157,9 @@ int run_daemon(const config::Config& cfg) {
         return s.error().code == Errc::invalid_input ? 2 : 1;
     }
 
-    d->http = std::make_unique<net::HttpClient>(d->io.get_executor());
+    net::HttpClientOptions http_options;
+    http_options.max_idle_per_host = webhook::keep_alive_per_host(cfg.webhook);
+    d->http = std::make_unique<net::HttpClient>(d->io.get_executor(), http_options);
 
     for (const auto& cc : cfg.chains) {
         auto adapter = chain::make_adapter(cc, *d->http);

@@ -169,6 +169,10 @@ std::string response_excerpt(std::string_view body, std::size_t max) {
     return out;
 }
 
+std::size_t keep_alive_per_host(const config::WebhookConfig& config) {
+    return std::max<std::size_t>(8, config.concurrency);
+}
+
 Dispatcher::Dispatcher(asio::any_io_executor executor, store::Store& store, net::HttpClient& http,
                        const config::WebhookConfig& config, const Clock& clock)
     : executor_(std::move(executor)),
@@ -191,7 +195,10 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, store::Store& store, net:
 Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::wake() {
-    asio::dispatch(executor_, [this] { on_wake(); });
+    asio::dispatch(executor_, [this] {
+        claim_now_ = true;
+        on_wake();
+    });
 }
 
 void Dispatcher::stop() {
@@ -246,7 +253,12 @@ asio::awaitable<void> Dispatcher::run() {
     while (!stopping_) {
         woken_ = false;
         heartbeat_ms_ = clock_.now_ms();
-        if (in_flight_.size() < cap) {
+        const auto since_claim = std::chrono::steady_clock::now() - last_claim_;
+        const bool claim = in_flight_.size() < cap &&
+                           (in_flight_.size() * 2 <= cap || claim_now_ || since_claim >= poll_);
+        if (claim) {
+            claim_now_ = false;
+            last_claim_ = std::chrono::steady_clock::now();
             const auto now = clock_.now_ms();
             const std::size_t want = cap - in_flight_.size();
             auto exclude = in_flight_;
@@ -266,7 +278,9 @@ asio::awaitable<void> Dispatcher::run() {
                     if (!in_flight_.contains(ev.id)) spawn(std::move(ev));
         }
         if (woken_ || stopping_) continue;
-        auto wait = co_await wait_time(in_flight_.size() < cap);
+        // Slots free but left for a larger claim: a finished delivery wakes
+        // us, the poll interval at the latest.
+        auto wait = co_await wait_time(claim && in_flight_.size() < cap);
         // A wake() that came while wait_time read the store found no timer
         // to cancel: honour it here rather than sleep a whole poll.
         if (woken_ || stopping_) continue;

@@ -75,6 +75,11 @@ store::AttemptOutcome decide(const AttemptResult& r, int attempts_before,
 // First KiB of a body, cut on a UTF-8 boundary, invalid bytes as '?'.
 std::string response_excerpt(std::string_view body, std::size_t max = kResponseExcerptBytes);
 
+// Idle connections the HTTP client should keep per host so that
+// `concurrency` deliveries to one receiver reuse theirs instead of opening a
+// new connection for most requests (at least the client's default, 8).
+std::size_t keep_alive_per_host(const config::WebhookConfig& config);
+
 class Dispatcher {
 public:
     Dispatcher(boost::asio::any_io_executor executor, store::Store& store, net::HttpClient& http,
@@ -152,6 +157,12 @@ private:
     std::mt19937_64 rng_;
     bool allow_private_targets_ = false;
     bool woken_ = false;
+    // wake() was called (new events): claim at once, even with most slots busy.
+    bool claim_now_ = false;
+    // Claims wait for half the slots to be free (or a poll interval): one
+    // claim then serves many deliveries, not one each (a round trip each on
+    // PostgreSQL, and the writer thread is shared with the scanner).
+    std::chrono::steady_clock::time_point last_claim_{};
     bool stopping_ = false;
     bool running_ = false;
     std::int64_t heartbeat_ms_ = 0;

@@ -501,6 +501,27 @@ TEST(WebhookDispatcher, AnAttemptWhoseEventWentDoesNotSinkTheOthers) {
     EXPECT_EQ(rcv.count(), 8u);  // nothing sent again
 }
 
+// Claims wait for half the slots to be free (one claim for many deliveries),
+// but not a new event announced by wake(): with three of four slots held by
+// a slow receiver it still goes at once.
+TEST(WebhookDispatcher, WakeClaimsAtOnceWithMostSlotsBusy) {
+    Receiver rcv({kSecret}, [](const Arrival& a) {
+        Reply r;
+        if (a.id.find("slow") != std::string::npos) r.delay = 2500ms;
+        return r;
+    });
+    Harness h(rcv.url());
+    h.cfg.concurrency = 4;
+    for (int i = 0; i < 3; ++i) add_event(h.t.db(), "dep_slow_" + std::to_string(i), "deposit.pending", now_ms());
+    h.start(10s);
+    ASSERT_TRUE(h.run_until([&] { return rcv.count() == 3; }));
+    auto id = add_event(h.t.db(), "dep_quick", "deposit.pending", now_ms());
+    auto t0 = std::chrono::steady_clock::now();
+    h.d->wake();
+    ASSERT_TRUE(h.run_until([&] { return h.status(id) == "delivered"; }, 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);  // before any slow one is back
+}
+
 TEST(WebhookDispatcher, StopLetsTheRequestInFlightFinish) {
     Receiver rcv({kSecret}, [](const Arrival&) {
         Reply r;
