@@ -1,6 +1,8 @@
 #include "store/pg_backend.hpp"
 
 #include <charconv>
+#include <cstdlib>
+#include <string_view>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -85,11 +87,23 @@ Result<bool> Query::step() {
     return true;
 }
 
+namespace {
+// DEPOSITD_PG_PIPELINE=off: every write waits for its answer (diagnosis,
+// and the before/after figures in docs/performance.md).
+bool pipelining() {
+    static const bool on = [] {
+        const char* v = std::getenv("DEPOSITD_PG_PIPELINE");
+        return !(v && std::string_view(v) == "off");
+    }();
+    return on;
+}
+}  // namespace
+
 Status Query::send(pg::Connection::Expect expect) {
     auto& conn = session_.conn();
     rows_.reset();
     next_ = 0;
-    if (!conn.in_transaction()) {
+    if (!conn.in_transaction() || !pipelining()) {
         // Alone, a statement is its own transaction: run it now.
         auto r = step();
         if (!r) return r.error();
