@@ -218,8 +218,10 @@ private:
     // Writer-thread halves (one transaction each, or part of one).
     Status write_batch(store::Database& db, const Batch& batch, const chain::Head& head,
                        const std::map<std::uint64_t, std::string>& claims, std::int64_t now, CommitCounts& counts);
+    // `linked`: the blocks this transaction just stored (the batch's), known
+    // without asking the store again.
     Status update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned, std::int64_t now,
-                                CommitCounts& counts);
+                                CommitCounts& counts, const Batch* linked = nullptr);
     // Checks the node's finality claims at or below `scanned` against our
     // stored blocks: raises counts.proven, or names a contradiction in
     // counts.finality_conflict (the caller persists counts.proven).

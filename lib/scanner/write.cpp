@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "core/amount.hpp"
 #include "core/log.hpp"
@@ -70,7 +71,7 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
     // Finality is proven on the blocks just linked to ours; confirmations
     // count only blocks on that chain.
     if (auto s = prove_finality(db, claims, batch.cursor.height, counts); !s) return s;
-    if (auto s = update_confirmations(db, head, batch.cursor.height, now, counts); !s) return s;
+    if (auto s = update_confirmations(db, head, batch.cursor.height, now, counts, &batch); !s) return s;
     store::Cursor c;
     c.chain_id = chain;
     c.height = batch.cursor.height;
@@ -163,8 +164,14 @@ Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, co
 }
 
 Status Scanner::update_confirmations(store::Database& db, const chain::Head& head, std::uint64_t scanned,
-                                     std::int64_t now, CommitCounts& counts) {
+                                     std::int64_t now, CommitCounts& counts, const Batch* linked) {
     const auto& chain = options_.chain_id;
+    // The batch's blocks were stored above, in this transaction: their rows
+    // are these (a catch-up confirms most deposits in the batch that found
+    // them; a read each would be a round trip each on PostgreSQL).
+    std::unordered_map<std::uint64_t, const std::string*> just_linked;
+    if (linked)
+        for (const auto& nb : linked->blocks) just_linked[nb.ref.height] = &nb.ref.hash;
     auto pending = store::pending_deposits(db, chain);
     if (!pending) return pending.error();
     for (auto& d : *pending) {
@@ -180,9 +187,15 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
         // Only while its block is on the chain we follow: the stored block
         // at that height (verified this step) has the deposit's hash. Blocks
         // older than what we keep are deeper than any reorg we follow.
-        auto stored = store::get_block(db, chain, d.block_number);
-        if (!stored) return stored.error();
-        if (*stored && (*stored)->hash != d.block_hash) {
+        std::optional<std::string> stored;  // the hash of our block at that height
+        if (auto it = just_linked.find(d.block_number); it != just_linked.end()) {
+            stored = *it->second;
+        } else {
+            auto row = store::get_block(db, chain, d.block_number);
+            if (!row) return row.error();
+            if (*row) stored = (*row)->hash;
+        }
+        if (stored && *stored != d.block_hash) {
             // Only a re-check records a deposit ahead of the cursor (its block
             // verified canonical then); the block the scanner linked at that
             // height since is another one: the deposit's block left the chain.
@@ -191,10 +204,10 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
             if (auto s = record_change(db, d, kEvtReverted, now); !s) return s;
             ++counts.events;
             logger()->warn("{}: deposit {} reverted: its block {} {} is not on our chain (ours there is {})", chain,
-                           d.id, d.block_number, d.block_hash, (*stored)->hash);
+                           d.id, d.block_number, d.block_hash, *stored);
             continue;
         }
-        if (!*stored) {
+        if (!stored) {
             // Not stored: either pruned (older than every kept block, deeper
             // than any reorg we follow) or not on our chain at all.
             auto below = store::blocks_down_from(db, chain, d.block_number, 1);

@@ -168,22 +168,19 @@ Result<std::vector<Deposit>> deposits_above(Database& db, const std::string& cha
 
 Result<std::optional<std::string>> reference_at(Database& db, std::int64_t address_id, std::int64_t at_ms,
                                                 std::int64_t skew_ms) {
-    {
-        auto s = db.prepare(
-            "SELECT reference FROM bindings WHERE address_id = ?1 AND bound_at <= ?2 "
-            "AND (unbound_at IS NULL OR unbound_at > ?2) ORDER BY bound_at DESC, id DESC LIMIT 1");
-        s.bind(1, address_id).bind(2, at_ms);
-        auto r = s.step();
-        if (!r) return r.error();
-        if (*r) return std::optional<std::string>(s.text(0));
-    }
-    if (skew_ms <= 0) return std::optional<std::string>{};
-    // Nobody held it at block time: the first binding that began within the
-    // skew after it (the block's clock ran behind the payer's).
+    // One query (a round trip on PostgreSQL, per deposit found): the holder
+    // at block time (the latest binding begun by then and not ended) first;
+    // else, when nobody held it, the first binding begun within the skew
+    // after it (the block's clock ran behind the payer's).
     auto s = db.prepare(
-        "SELECT reference FROM bindings WHERE address_id = ?1 AND bound_at > ?2 AND bound_at <= ?3 "
-        "ORDER BY bound_at, id LIMIT 1");
-    s.bind(1, address_id).bind(2, at_ms).bind(3, at_ms + skew_ms);
+        "SELECT reference FROM ("
+        "SELECT reference, 0 AS k, -bound_at AS t, -id AS n FROM bindings WHERE address_id = ?1 AND bound_at <= ?2 "
+        "AND (unbound_at IS NULL OR unbound_at > ?2) "
+        "UNION ALL "
+        "SELECT reference, 1 AS k, bound_at AS t, id AS n FROM bindings WHERE address_id = ?1 AND bound_at > ?2 "
+        "AND bound_at <= ?3"
+        ") AS holders ORDER BY k, t, n LIMIT 1");
+    s.bind(1, address_id).bind(2, at_ms).bind(3, at_ms + std::max<std::int64_t>(skew_ms, 0));
     auto r = s.step();
     if (!r) return r.error();
     if (!*r) return std::optional<std::string>{};

@@ -270,4 +270,58 @@ TEST_F(DepositListTest, LimitIsCappedAndPageZeroIsOne) {
     ASSERT_TRUE(page->next);
 }
 
+// Who a deposit belongs to (SPEC §10): the holder at block time; else the
+// first binding begun within the skew after it; the latest binding wins a
+// tie; an ended binding holds only until its end.
+TEST_F(DepositListTest, ReferenceAtBlockTimeAndWithinTheSkewAfterIt) {
+    ASSERT_TRUE(db_->migrate());
+    auto add_address = [&](const std::string& a) {
+        auto q = db_->prepare("INSERT INTO addresses (protocol, address, watch_key, source, created_at) "
+                              "VALUES ('evm', ?1, ?2, 'test', 0) RETURNING id");
+        const std::vector<std::uint8_t> key(a.begin(), a.end());
+        q.bind(1, a).bind_blob(2, key);
+        auto r = q.step();
+        EXPECT_TRUE(r && *r) << (r ? "" : r.error().describe());
+        return q.int64(0);
+    };
+    auto bind = [&](std::int64_t address, const std::string& ref, std::int64_t from, std::optional<std::int64_t> until) {
+        auto q = db_->prepare("INSERT INTO bindings (reference, protocol, address_id, bound_at, unbound_at) "
+                              "VALUES (?1, 'evm', ?2, ?3, ?4)");
+        q.bind(1, ref).bind(2, address).bind(3, from).bind(4, until);
+        auto s = q.run();
+        ASSERT_TRUE(s) << s.error().describe();
+    };
+    auto ref = [&](std::int64_t address, std::int64_t at, std::int64_t skew) -> std::string {
+        auto r = reference_at(*db_, address, at, skew);
+        EXPECT_TRUE(r) << (r ? "" : r.error().describe());
+        return r && *r ? **r : std::string("-");
+    };
+    const auto a = add_address("0xa");
+    bind(a, "first", 1'000, 2'000);
+    bind(a, "second", 2'000, 5'000);
+    bind(a, "third", 8'000, std::nullopt);
+    EXPECT_EQ(ref(a, 999, 0), "-");
+    EXPECT_EQ(ref(a, 999, 1), "first");       // begun within the skew after it
+    EXPECT_EQ(ref(a, 1'000, 0), "first");
+    EXPECT_EQ(ref(a, 1'999, 60'000), "first");  // held at block time: the skew does not matter
+    EXPECT_EQ(ref(a, 2'000, 0), "second");    // ended at 2,000: the next one holds it from then
+    EXPECT_EQ(ref(a, 5'000, 0), "-");
+    EXPECT_EQ(ref(a, 5'000, 2'999), "-");
+    EXPECT_EQ(ref(a, 5'000, 3'000), "third");
+    EXPECT_EQ(ref(a, 5'000, -5), "-");        // no skew
+    EXPECT_EQ(ref(a, 9'000, 0), "third");
+    // Two bindings begun in the same millisecond (only one can be active, but
+    // an ended one may share its start): the later row wins at block time,
+    // the earlier one within the skew.
+    const auto b = add_address("0xb");
+    bind(b, "early", 3'000, 3'000);
+    bind(b, "late", 3'000, std::nullopt);
+    EXPECT_EQ(ref(b, 3'000, 0), "late");
+    const auto c = add_address("0xc");
+    bind(c, "one", 4'000, 4'500);
+    bind(c, "two", 4'000, 4'600);
+    EXPECT_EQ(ref(c, 3'500, 1'000), "one");
+    EXPECT_EQ(ref(c, 4'100, 0), "two");
+}
+
 }  // namespace
