@@ -308,6 +308,37 @@ Result<Rows> Connection::await_result(Clock::time_point deadline) {
     return last;
 }
 
+namespace {
+// The prepared-statement cache's key: the SQL and its parameters' types.
+std::string statement_key(std::string_view sql, std::span<const Param> params) {
+    std::string key(sql);
+    key.push_back('\0');
+    for (const auto& p : params) key += std::to_string(static_cast<std::uint32_t>(p.type())) + ",";
+    return key;
+}
+}  // namespace
+
+bool Connection::send_prepare(const std::string& name, std::string_view sql, std::span<const Param> params) {
+    std::vector<Oid> types(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) types[i] = static_cast<Oid>(params[i].type());
+    const std::string text(sql);
+    return PQsendPrepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()), types.data()) == 1;
+}
+
+bool Connection::send_prepared(const std::string& name, std::span<const Param> params) {
+    std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size()), formats(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto& p = params[i];
+        values[i] = p.is_null() ? nullptr : p.bytes().data();
+        lengths[i] = static_cast<int>(p.bytes().size());
+        formats[i] = p.binary() ? 1 : 0;
+    }
+    // libpq reads a text-format value up to its NUL: std::string has one.
+    return PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), lengths.data(),
+                               formats.data(), /*resultFormat=binary*/ 1) == 1;
+}
+
 void Connection::clear_pipeline() {
     pipeline_.clear();
     pipeline_error_.reset();
@@ -317,31 +348,16 @@ Status Connection::enqueue(std::string_view sql, std::span<const Param> params, 
     if (!conn_) return fail(make_error(Errc::transport, "postgresql " + target_ + ": no session"), Failure::reconnect);
     if (pipeline_.empty() && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1)
         return session_error("entering pipeline mode");
-    const int n = static_cast<int>(params.size());
-    std::string key(sql);
-    key.push_back('\0');
-    for (const auto& p : params) key += std::to_string(static_cast<std::uint32_t>(p.type())) + ",";
+    std::string key = statement_key(sql, params);
     auto it = prepared_.find(key);
     if (it == prepared_.end()) {
         // Prepared in the pipeline too; forgotten again if that fails.
         std::string name = "dp" + std::to_string(++next_statement_);
-        std::vector<Oid> types(params.size());
-        for (std::size_t i = 0; i < params.size(); ++i) types[i] = static_cast<Oid>(params[i].type());
-        const std::string text(sql);
-        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), n, types.data())) return session_error("preparing");
+        if (!send_prepare(name, sql, params)) return session_error("preparing");
         pipeline_.push_back({key, {}, false});
         it = prepared_.emplace(std::move(key), std::move(name)).first;
     }
-    std::vector<const char*> values(params.size());
-    std::vector<int> lengths(params.size()), formats(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const auto& p = params[i];
-        values[i] = p.is_null() ? nullptr : p.bytes().data();
-        lengths[i] = static_cast<int>(p.bytes().size());
-        formats[i] = p.binary() ? 1 : 0;
-    }
-    if (!PQsendQueryPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(), 1))
-        return session_error("executing");
+    if (!send_prepared(it->second, params)) return session_error("executing");
     pipeline_.push_back({{}, std::move(expect), keep_rows});
     return {};
 }
@@ -460,37 +476,20 @@ Result<Rows> Connection::query(std::string_view sql, std::span<const Param> para
         pipeline_error_.reset();
     }
     const auto deadline = Clock::now() + options_.query_timeout;
-    const int n = static_cast<int>(params.size());
-    std::string key(sql);
-    key.push_back('\0');
-    for (const auto& p : params) key += std::to_string(static_cast<std::uint32_t>(p.type())) + ",";
+    std::string key = statement_key(sql, params);
     auto it = prepared_.find(key);
     if (it == prepared_.end()) {
         std::string name = "dp" + std::to_string(++next_statement_);
-        std::vector<Oid> types(params.size());
-        for (std::size_t i = 0; i < params.size(); ++i) types[i] = static_cast<Oid>(params[i].type());
-        const std::string text(sql);
-        if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), n, types.data())) return session_error("preparing");
+        if (!send_prepare(name, sql, params)) return session_error("preparing");
         auto r = await_result(deadline);
         if (!r) {
             auto e = r.error();
-            if (e.code == Errc::internal) e.message += " in: " + text;  // our SQL: say which
+            if (e.code == Errc::internal) e.message += " in: " + std::string(sql);  // our SQL: say which
             return e;
         }
         it = prepared_.emplace(std::move(key), std::move(name)).first;
     }
-    std::vector<const char*> values(params.size());
-    std::vector<int> lengths(params.size()), formats(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const auto& p = params[i];
-        values[i] = p.is_null() ? nullptr : p.bytes().data();
-        lengths[i] = static_cast<int>(p.bytes().size());
-        formats[i] = p.binary() ? 1 : 0;
-    }
-    // libpq reads a text-format value up to its NUL: std::string has one.
-    if (!PQsendQueryPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(),
-                             /*resultFormat=binary*/ 1))
-        return session_error("executing");
+    if (!send_prepared(it->second, params)) return session_error("executing");
     return await_result(deadline);
 }
 

@@ -225,6 +225,9 @@ private:
     Status end_previous_sessions();
     Result<Rows> await_result(std::chrono::steady_clock::time_point deadline);
     Status flush_output(std::chrono::steady_clock::time_point deadline);
+    // PREPARE and EXECUTE sent (not awaited); false: libpq refused to send.
+    bool send_prepare(const std::string& name, std::string_view sql, std::span<const Param> params);
+    bool send_prepared(const std::string& name, std::span<const Param> params);
     Error error_of(pg_result* res);
     // Queues the statement (and its PREPARE, the first time); keep_rows: its
     // rows are what finish_pipeline returns.
