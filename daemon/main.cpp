@@ -191,7 +191,8 @@ int run_daemon(const config::Config& cfg) {
         rt.scanner->set_start_check([ad = rt.adapter.get(), chain = o.chain_id](store::Database& db) {
             return check_chain_network(*ad, db, chain);
         });
-        rt.scanner->on_deposit_change(orders::deposit_observer(d->cfg));  // orders follow their deposits
+        rt.scanner->on_deposit_change(orders::deposit_observer(d->cfg),  // orders follow their deposits
+                                      &orders::followed_addresses);
         d->chains.push_back(std::move(rt));
     }
 

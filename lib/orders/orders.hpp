@@ -89,11 +89,19 @@ Result<json::object> load_order_json(store::Database& db, const store::Order& o,
 // attribution_skew before the order began; one that matches an order that
 // had ended is that order's late payment (order.late_payment), never
 // another order's money.
+// `d.changes` numbers the change as the scanner does: 1 is the deposit's
+// insert, in the caller's transaction.
 Status on_deposit_change(store::Database& db, const config::Config& cfg, const store::Deposit& d,
                          const std::string& event_type, std::int64_t now_ms);
 using DepositObserver =
     std::function<Status(store::Database&, const store::Deposit&, const std::string&, std::int64_t)>;
 DepositObserver deposit_observer(const config::Config& cfg);
+// Those of these addresses whose deposits on_deposit_change has anything to
+// do with: the ones an order ever used (every order it links, matches or
+// reports late for is on the deposit's address). The scanner asks once per
+// transaction and reports only those deposits' changes.
+Result<std::unordered_set<std::int64_t>> followed_addresses(store::Database& db,
+                                                            const std::vector<std::int64_t>& address_ids);
 
 // --- Settling an order by hand ------------------------------------------------
 //

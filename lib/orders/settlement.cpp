@@ -255,8 +255,11 @@ Status emit_late_payment(store::Database& db, const config::Config& cfg, const s
 
 Status on_deposit_change(store::Database& db, const config::Config& cfg, const store::Deposit& d,
                          const std::string& event_type, std::int64_t now_ms) {
-    // A deposit that already pays an order moves that order, whatever happens to it.
-    auto linked = store::order_of_deposit(db, d.id);
+    // A deposit that already pays an order moves that order, whatever happens
+    // to it. Its first change is its insert, in this transaction: nothing
+    // links it yet (a read fewer per payment found).
+    Result<std::optional<std::string>> linked = std::optional<std::string>{};
+    if (d.changes > 1 || event_type != "deposit.pending") linked = store::order_of_deposit(db, d.id);
     if (!linked) return linked.error();
     if (*linked) {
         auto o = store::get_order(db, **linked);
@@ -378,6 +381,11 @@ DepositObserver deposit_observer(const config::Config& cfg) {
     return [&cfg](store::Database& db, const store::Deposit& d, const std::string& type, std::int64_t now_ms) {
         return on_deposit_change(db, cfg, d, type, now_ms);
     };
+}
+
+Result<std::unordered_set<std::int64_t>> followed_addresses(store::Database& db,
+                                                            const std::vector<std::int64_t>& address_ids) {
+    return store::addresses_with_orders(db, address_ids);
 }
 
 Result<int> expire_due(store::Database& db, const config::Config& cfg, std::int64_t now_ms) {

@@ -40,6 +40,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "chain/adapter.hpp"
@@ -122,9 +124,18 @@ public:
     // with the deposit as it is now and the event type (deposit.pending |
     // deposit.confirmed | deposit.reverted). Orders follow their deposits this
     // way, atomically with them. An error rolls the whole step back (retried).
+    // `follows` (optional) names those of some addresses whose deposits the
+    // observer has anything to do with; asked once per transaction for the
+    // addresses of the deposits it changes (a read for the batch instead of
+    // several per deposit), and only their changes are reported.
     using DepositObserver = std::function<Status(store::Database&, const store::Deposit&, const std::string& event_type,
                                                  std::int64_t now_ms)>;
-    void on_deposit_change(DepositObserver fn) { on_deposit_change_ = std::move(fn); }
+    using AddressFilter = std::function<Result<std::unordered_set<std::int64_t>>(
+        store::Database&, const std::vector<std::int64_t>& address_ids)>;
+    void on_deposit_change(DepositObserver fn, AddressFilter follows = {}) {
+        on_deposit_change_ = std::move(fn);
+        observer_follows_ = std::move(follows);
+    }
 
     // A start-up check found the configuration wrong (token decimals, chain
     // id): the daemon should exit 2. Without a handler the loop just ends.
@@ -199,6 +210,14 @@ private:
         std::optional<FinalBlock> proven;  // the proven finalized block after the commit
         std::string finality_conflict;     // a finality claim our stored chain contradicts ("" none)
     };
+    // What a transaction reads once for all the deposits it writes instead
+    // of once per deposit (a round trip each on PostgreSQL).
+    struct BatchReads {
+        std::unordered_map<std::string, store::Deposit> known;  // stored deposits among the batch's ids
+        std::unordered_map<std::int64_t, std::string> addresses;  // address id -> address
+        std::unordered_set<std::int64_t> ever_bound;             // others have no depositReference
+        std::optional<std::unordered_set<std::int64_t>> followed;  // the observer's addresses (nullopt: all)
+    };
     struct Prefetch {
         std::uint64_t from = 0, to = 0;
         Result<chain::ScanResult> result;
@@ -230,9 +249,21 @@ private:
     // One transfer of block `b`: a new deposit (pending), or a reverted one
     // whose very block is canonical again revived; nothing when known.
     // `recorded` tells whether it wrote anything.
+    // `reads`: the batch's (read_batch), kept up to date with what it writes;
+    // without, each transfer reads what it needs.
     Status write_transfer(store::Database& db, const chain::BlockRef& b, const NewTransfer& nt,
-                          std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded);
-    Status record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now);
+                          std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded,
+                          BatchReads* reads = nullptr);
+    Status read_batch(store::Database& db, const Batch& batch, BatchReads& reads);
+    // The addresses of these the deposit observer follows (nullopt: all).
+    Result<std::optional<std::unordered_set<std::int64_t>>> observed(store::Database& db,
+                                                                     std::vector<std::int64_t> address_ids);
+    // Change d.changes + 1 of a stored deposit: its row, its event, the observer.
+    Status record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now,
+                         const std::optional<std::unordered_set<std::int64_t>>& followed = std::nullopt);
+    // The event of change d.changes (written with it) and the observer.
+    Status record_event(store::Database& db, const store::Deposit& d, const std::string& type, std::int64_t now,
+                        const std::optional<std::unordered_set<std::int64_t>>& followed);
     bool is_confirmed(std::uint64_t block_number, std::uint64_t required, const chain::Head& head,
                       const std::optional<FinalBlock>& proven) const;
     // Network thread, after a commit: takes over the proven block, forgets the claims it settles.
@@ -262,6 +293,7 @@ private:
     HealthBoard* board_;
     std::function<void()> on_events_;
     DepositObserver on_deposit_change_;
+    AddressFilter observer_follows_;
     std::function<void(const Error&)> on_config_mismatch_;
     std::function<Status(store::Database&)> start_check_;
     std::shared_ptr<boost::asio::steady_timer> timer_;

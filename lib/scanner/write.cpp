@@ -40,11 +40,17 @@ bool Scanner::is_confirmed(std::uint64_t block_number, std::uint64_t required, c
     return confirmations_at(head.height, block_number) >= std::max<std::uint64_t>(required, 1);
 }
 
-Status Scanner::record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now) {
-    // Change n of a deposit has the event id change_event_id(deposit, n):
-    // written with the change, in its transaction.
+Status Scanner::record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now,
+                              const std::optional<std::unordered_set<std::int64_t>>& followed) {
     ++d.changes;
     if (auto s = store::update_deposit_state(db, d); !s) return s;
+    return record_event(db, d, type, now, followed);
+}
+
+Status Scanner::record_event(store::Database& db, const store::Deposit& d, const std::string& type, std::int64_t now,
+                             const std::optional<std::unordered_set<std::int64_t>>& followed) {
+    // Change n of a deposit has the event id change_event_id(deposit, n):
+    // written with the change, in its transaction.
     store::NewEvent e;
     e.id = change_event_id(d.id, d.changes);
     e.deposit_id = d.id;
@@ -52,7 +58,44 @@ Status Scanner::record_change(store::Database& db, store::Deposit& d, const std:
     e.created_at = now;
     e.payload = store::event_payload(e.id, type, now, d);
     if (auto s = store::add_event(db, e); !s) return s;
-    if (on_deposit_change_) return on_deposit_change_(db, d, type, now);
+    if (!on_deposit_change_ || (followed && !followed->contains(d.address_id))) return {};
+    return on_deposit_change_(db, d, type, now);
+}
+
+Result<std::optional<std::unordered_set<std::int64_t>>> Scanner::observed(store::Database& db,
+                                                                          std::vector<std::int64_t> address_ids) {
+    using Followed = std::optional<std::unordered_set<std::int64_t>>;
+    if (!on_deposit_change_) return Followed(std::unordered_set<std::int64_t>{});
+    if (!observer_follows_) return Followed{};
+    std::sort(address_ids.begin(), address_ids.end());
+    address_ids.erase(std::unique(address_ids.begin(), address_ids.end()), address_ids.end());
+    if (address_ids.empty()) return Followed(std::unordered_set<std::int64_t>{});
+    auto set = observer_follows_(db, address_ids);
+    if (!set) return set.error();
+    return Followed(std::move(*set));
+}
+
+Status Scanner::read_batch(store::Database& db, const Batch& batch, BatchReads& reads) {
+    std::vector<std::string> ids;
+    std::vector<std::int64_t> addresses;
+    for (const auto& nb : batch.blocks)
+        for (const auto& nt : nb.transfers) {
+            ids.push_back(deposit_id(options_.chain_id, nt.transfer.tx, nt.transfer.index, nb.ref.hash));
+            addresses.push_back(nt.address_id);
+        }
+    if (ids.empty()) return {};
+    auto known = store::deposits_by_id(db, ids);
+    if (!known) return known.error();
+    for (auto& d : *known) reads.known.emplace(d.id, std::move(d));
+    auto owners = store::addresses_by_id(db, addresses);
+    if (!owners) return owners.error();
+    reads.addresses = std::move(*owners);
+    auto bound = store::ever_bound(db, addresses);
+    if (!bound) return bound.error();
+    reads.ever_bound = std::move(*bound);
+    auto followed = observed(db, addresses);
+    if (!followed) return followed.error();
+    reads.followed = std::move(*followed);
     return {};
 }
 
@@ -60,12 +103,14 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
                             const std::map<std::uint64_t, std::string>& claims, std::int64_t now,
                             CommitCounts& counts) {
     const auto& chain = options_.chain_id;
+    BatchReads reads;
+    if (auto s = read_batch(db, batch, reads); !s) return s;
     for (const auto& nb : batch.blocks) {
         const auto& b = nb.ref;
         if (auto s = store::put_block(db, chain, {b.height, b.hash, b.parent}); !s) return s;
         for (const auto& nt : nb.transfers) {
             bool recorded = false;
-            if (auto s = write_transfer(db, b, nt, head.height, now, counts, recorded); !s) return s;
+            if (auto s = write_transfer(db, b, nt, head.height, now, counts, recorded, &reads); !s) return s;
         }
     }
     // Finality is proven on the blocks just linked to ours; confirmations
@@ -100,13 +145,21 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
 }
 
 Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, const NewTransfer& nt,
-                               std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded) {
+                               std::uint64_t head_height, std::int64_t now, CommitCounts& counts, bool& recorded,
+                               BatchReads* reads) {
     const auto& chain = options_.chain_id;
     recorded = false;
     const auto& t = nt.transfer;
     const std::string id = deposit_id(chain, t.tx, t.index, b.hash);
-    auto existing = store::get_deposit(db, id);
+    Result<std::optional<store::Deposit>> existing = std::optional<store::Deposit>{};
+    if (!reads) {
+        existing = store::get_deposit(db, id);
+    } else if (auto it = reads->known.find(id); it != reads->known.end()) {
+        existing = std::optional<store::Deposit>(it->second);
+    }
     if (!existing) return existing.error();
+    const std::optional<std::unordered_set<std::int64_t>> all;  // no batch: the observer hears every change
+    const auto& followed = reads ? reads->followed : all;
     if (*existing) {
         store::Deposit d = std::move(**existing);
         if (d.status != kReverted) return {};  // already known (a rescan, a re-check)
@@ -115,20 +168,30 @@ Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, co
         d.status = kPending;
         d.reverted_at.reset();
         d.confirmations = confirmations_at(head_height, b.height);
-        if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+        if (auto s = record_change(db, d, kEvtPending, now, followed); !s) return s;
+        if (reads) reads->known[id] = d;
         ++counts.events;
         ++counts.revived;
         logger()->warn("{}: deposit {} is back: block {} {} is canonical again", chain, d.id, b.height, b.hash);
         recorded = true;
         return {};
     }
-    auto owner = store::address_owner(db, nt.address_id);
-    if (!owner) return owner.error();
+    std::optional<std::string> address;
+    if (reads)
+        if (auto it = reads->addresses.find(nt.address_id); it != reads->addresses.end()) address = it->second;
+    if (!address) {
+        auto owner = store::address_owner(db, nt.address_id);
+        if (!owner) return owner.error();
+        address = std::move(owner->address);
+    }
     // The binding that held the address at block time, or one that
     // began within the chain's attribution skew after it (SPEC §10:
     // block clocks run behind; cooldowns >= skew keep holders apart).
+    // An address never bound has none.
     const std::int64_t block_time = b.time_ms > 0 ? std::min(b.time_ms, now) : now;
-    auto reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
+    Result<std::optional<std::string>> reference = std::optional<std::string>{};
+    if (!reads || reads->ever_bound.contains(nt.address_id))
+        reference = store::reference_at(db, nt.address_id, block_time, options_.attribution_skew.count());
     if (!reference) return reference.error();
 
     store::Deposit d;
@@ -139,7 +202,7 @@ Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, co
     d.block_hash = b.hash;
     d.block_number = b.height;
     d.address_id = nt.address_id;
-    d.address = owner->address;
+    d.address = std::move(*address);
     d.reference = *reference;
     d.currency = t.currency;
     d.contract = t.contract;
@@ -153,8 +216,10 @@ Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, co
     d.status = kPending;
     d.detected_at = now;
     if (b.time_ms > 0) d.block_time = b.time_ms;  // orders are paid by block time
+    d.changes = 1;  // the insert is its first change
     if (auto s = store::add_deposit(db, d); !s) return s;
-    if (auto s = record_change(db, d, kEvtPending, now); !s) return s;
+    if (auto s = record_event(db, d, kEvtPending, now, followed); !s) return s;
+    if (reads) reads->known[id] = d;
     ++counts.events;
     ++counts.found;
     logger()->info("{}: deposit {} {} {} to {} in block {} tx {}", chain, d.id,
@@ -174,6 +239,14 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
         for (const auto& nb : linked->blocks) just_linked[nb.ref.height] = &nb.ref.hash;
     auto pending = store::pending_deposits(db, chain);
     if (!pending) return pending.error();
+    // The observer's addresses among those of the deposits that change now.
+    std::vector<std::int64_t> due_addresses;
+    for (const auto& d : *pending)
+        if (d.block_number <= scanned && is_confirmed(d.block_number, d.required_confirmations, head, counts.proven))
+            due_addresses.push_back(d.address_id);
+    Result<std::optional<std::unordered_set<std::int64_t>>> followed = std::optional<std::unordered_set<std::int64_t>>{};
+    if (!due_addresses.empty()) followed = observed(db, std::move(due_addresses));
+    if (!followed) return followed.error();
     for (auto& d : *pending) {
         if (d.block_number > scanned) continue;
         const std::uint64_t confs = confirmations_at(head.height, d.block_number);
@@ -201,7 +274,7 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
             // height since is another one: the deposit's block left the chain.
             d.status = kReverted;
             d.reverted_at = now;
-            if (auto s = record_change(db, d, kEvtReverted, now); !s) return s;
+            if (auto s = record_change(db, d, kEvtReverted, now, *followed); !s) return s;
             ++counts.events;
             logger()->warn("{}: deposit {} reverted: its block {} {} is not on our chain (ours there is {})", chain,
                            d.id, d.block_number, d.block_hash, *stored);
@@ -217,7 +290,7 @@ Status Scanner::update_confirmations(store::Database& db, const chain::Head& hea
         d.confirmations = confs;
         d.status = kConfirmed;
         d.confirmed_at = now;
-        if (auto s = record_change(db, d, kEvtConfirmed, now); !s) return s;
+        if (auto s = record_change(db, d, kEvtConfirmed, now, *followed); !s) return s;
         ++counts.events;
         ++counts.confirmed;
         logger()->info("{}: deposit {} confirmed ({} confirmations{})", chain, d.id, confs,

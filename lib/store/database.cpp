@@ -134,7 +134,12 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, int bu
     // synchronous=FULL: a commit is on disk when COMMIT returns. With NORMAL a
     // power loss could undo a bind already answered or a deposit whose
     // webhook was already delivered (docs/performance.md has the cost).
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    // temp_store=MEMORY: statement and savepoint journals stay in memory. On
+    // disk, every INSERT into an indexed table inside a batch's transaction
+    // wrote each page it touched to a temporary file first: two write(2)s per
+    // page, ~110,000 per 2,000 deposits, most of a catch-up's writer time.
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+                               "PRAGMA temp_store=MEMORY"}) {
         // journal_mode returns a row; exec handles that.
         if (auto s = db->exec(pragma); !s) return make_error(Errc::io, "cannot set up database " + path + ": " + s.error().message);
     }

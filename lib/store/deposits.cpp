@@ -4,6 +4,7 @@
 
 #include "core/amount.hpp"
 #include "core/clock.hpp"
+#include "store/in_list.hpp"
 
 namespace depositd::store {
 namespace {
@@ -151,6 +152,14 @@ Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id) 
     if (!r) return r.error();
     if (!*r) return std::optional<Deposit>{};
     return std::optional<Deposit>(read_row(s));
+}
+
+Result<std::vector<Deposit>> deposits_by_id(Database& db, const std::vector<std::string>& ids) {
+    std::vector<Deposit> out;
+    static const std::string sql = select("WHERE id IN " + detail::in_list());
+    if (auto s = detail::query_in_chunks(db, sql, ids, [&](const Statement& row) { out.push_back(read_row(row)); }); !s)
+        return s.error();
+    return out;
 }
 
 Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& chain_id) {

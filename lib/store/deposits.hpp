@@ -52,6 +52,9 @@ Status add_deposit(Database& db, const Deposit& d);
 // status, changes, confirmations, confirmed_at, reverted_at
 Status update_deposit_state(Database& db, const Deposit& d);
 Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id);
+// The stored deposits among `ids` (any order; unknown ids are left out): a
+// batch's deposits in a few reads instead of one each.
+Result<std::vector<Deposit>> deposits_by_id(Database& db, const std::vector<std::string>& ids);
 
 // Pending deposits of a chain (for confirmation tracking).
 Result<std::vector<Deposit>> pending_deposits(Database& db, const std::string& chain_id);

@@ -1,5 +1,7 @@
 #include "store/orders.hpp"
 
+#include "store/in_list.hpp"
+
 #include "store/pool.hpp"
 
 #include <algorithm>
@@ -252,6 +254,16 @@ Result<bool> link_deposit(Database& db, const std::string& order_id, const std::
     q.bind(1, order_id).bind(2, deposit_id).bind(3, now_ms).bind(4, static_cast<std::int64_t>(late ? 1 : 0));
     if (auto s = q.run(); !s) return s.error();
     return true;
+}
+
+Result<std::unordered_set<std::int64_t>> addresses_with_orders(Database& db,
+                                                              const std::vector<std::int64_t>& address_ids) {
+    std::unordered_set<std::int64_t> out;
+    static const std::string sql = "SELECT DISTINCT address_id FROM orders WHERE address_id IN " + detail::in_list();
+    if (auto s = detail::query_in_chunks(db, sql, address_ids, [&](const Statement& row) { out.insert(row.int64(0)); });
+        !s)
+        return s.error();
+    return out;
 }
 
 Result<std::optional<std::string>> order_of_deposit(Database& db, const std::string& deposit_id) {

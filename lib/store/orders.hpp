@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.hpp"
@@ -112,6 +113,10 @@ Result<std::uint64_t> order_event_count(Database& db, const std::string& order_i
 // it, never counted in its paidAmount).
 Result<bool> link_deposit(Database& db, const std::string& order_id, const std::string& deposit_id,
                           std::int64_t now_ms, bool late = false);
+// Those of these addresses that any order ever used (held, or took payments
+// to): an address no order used has no order a payment to it could pay, be
+// late for or move.
+Result<std::unordered_set<std::int64_t>> addresses_with_orders(Database& db, const std::vector<std::int64_t>& address_ids);
 // The order a deposit pays (late payments are not paying it).
 Result<std::optional<std::string>> order_of_deposit(Database& db, const std::string& deposit_id);
 // The deposits that pay an order, in detection order.

@@ -4,6 +4,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.hpp"
@@ -53,6 +55,12 @@ struct AddressOwner {
     std::optional<std::string> reference;
 };
 Result<AddressOwner> address_owner(Database& db, std::int64_t address_id);
+// The addresses of these ids (unknown ids are left out), and those of them
+// ever bound (any binding, ended or not: an address never bound has no
+// depositReference at any time). A batch's in a few reads instead of one each.
+Result<std::unordered_map<std::int64_t, std::string>> addresses_by_id(Database& db,
+                                                                     const std::vector<std::int64_t>& ids);
+Result<std::unordered_set<std::int64_t>> ever_bound(Database& db, const std::vector<std::int64_t>& address_ids);
 
 }  // namespace depositd::store
 

@@ -1,6 +1,8 @@
 // The scanner's view of the pool: which addresses to watch, and who owns one.
 #include "store/pool.hpp"
 
+#include "store/in_list.hpp"
+
 namespace depositd::store {
 
 Status for_each_watched(Database& db, const std::string& protocol, std::int64_t after_id,
@@ -89,6 +91,25 @@ Result<AddressOwner> address_owner(Database& db, std::int64_t address_id) {
     if (!r) return r.error();
     if (!*r) return make_error(Errc::not_found, "no address with id " + std::to_string(address_id));
     return AddressOwner{s.text(0), s.opt_text(1)};
+}
+
+Result<std::unordered_map<std::int64_t, std::string>> addresses_by_id(Database& db,
+                                                                     const std::vector<std::int64_t>& ids) {
+    std::unordered_map<std::int64_t, std::string> out;
+    static const std::string sql = "SELECT id, address FROM addresses WHERE id IN " + detail::in_list();
+    if (auto s = detail::query_in_chunks(db, sql, ids, [&](const Statement& row) { out[row.int64(0)] = row.text(1); });
+        !s)
+        return s.error();
+    return out;
+}
+
+Result<std::unordered_set<std::int64_t>> ever_bound(Database& db, const std::vector<std::int64_t>& address_ids) {
+    std::unordered_set<std::int64_t> out;
+    static const std::string sql = "SELECT DISTINCT address_id FROM bindings WHERE address_id IN " + detail::in_list();
+    if (auto s = detail::query_in_chunks(db, sql, address_ids, [&](const Statement& row) { out.insert(row.int64(0)); });
+        !s)
+        return s.error();
+    return out;
 }
 
 }  // namespace depositd::store

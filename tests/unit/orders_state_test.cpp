@@ -4,6 +4,8 @@
 // into the outbox (deterministic ids, merchant notifies signed).
 #include <gtest/gtest.h>
 
+#include <unordered_set>
+
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -107,6 +109,7 @@ protected:
         d.status = "pending";
         d.detected_at = seen.value_or(mined);
         d.block_time = mined;
+        d.changes = 1;  // as the scanner reports it: change 1 is the insert
         store::Transaction tx_(db());
         EXPECT_TRUE(store::insert_deposit(db(), d).ok());
         EXPECT_TRUE(orders::on_deposit_change(db(), cfg_, d, "deposit.pending", d.detected_at).ok());
@@ -118,6 +121,7 @@ protected:
         d.status = status;
         if (status == "confirmed") d.confirmed_at = now;
         if (status == "reverted") d.reverted_at = now;
+        ++d.changes;
         store::Transaction tx(db());
         ASSERT_TRUE(store::update_deposit_state(db(), d).ok());
         ASSERT_TRUE(orders::on_deposit_change(db(), cfg_, d, "deposit." + status, now).ok());
@@ -181,6 +185,35 @@ TEST_F(OrdersState, AddressModePaymentsAddUpThenConfirm) {
     EXPECT_EQ(body["data"].as_object()["deposits"].as_array().size(), 2u);
     // Deposits to the order's address carry the order as their reference.
     EXPECT_EQ(*store::order_of_deposit(db(), d1.id), std::optional<std::string>(o.id));
+}
+
+// The scanner reports a deposit's changes only for addresses an order used
+// (orders::followed_addresses): every address an order held stays followed,
+// also after the order ended (its late payments), and no other is.
+TEST_F(OrdersState, FollowedAddressesAreThoseAnOrderEverUsed) {
+    auto o = create(request("SHOP-F", "10"));
+    std::int64_t unused = 0;  // an address no order used
+    {
+        auto q = db().prepare("INSERT INTO addresses (protocol, address, watch_key, source, created_at) "
+                              "VALUES ('evm', '0x00000000000000000000000000000000000000aa', ?1, 'test', 0) "
+                              "RETURNING id");
+        const std::vector<std::uint8_t> key(20, 0xaa);
+        q.bind_blob(1, key);
+        ASSERT_TRUE(*q.step());
+        unused = q.int64(0);
+        ASSERT_FALSE(*q.step());
+    }
+    auto followed = [&] {
+        auto f = orders::followed_addresses(db(), {o.address_id, unused, 987'654});
+        EXPECT_TRUE(f.ok());
+        return f.ok() ? *f : std::unordered_set<std::int64_t>{};
+    };
+    EXPECT_EQ(followed(), std::unordered_set<std::int64_t>{o.address_id});
+    auto d = deposit(o, "10000000", "0x0f");
+    change(d, "confirmed");
+    ASSERT_EQ(reload(o).status, "completed");
+    EXPECT_EQ(address_state(o.address_id), "cooling");
+    EXPECT_EQ(followed(), std::unordered_set<std::int64_t>{o.address_id});
 }
 
 TEST_F(OrdersState, RevertedPaymentReopensAndAReturnIsANewEvent) {

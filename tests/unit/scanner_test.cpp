@@ -336,6 +336,65 @@ TEST_F(ScannerTest, UnboundAddressIsRecordedWithNullReference) {
     EXPECT_EQ(events(*db_).size(), 2u);  // pending then confirmed, in that order
 }
 
+// The deposit observer (orders) hears the changes of deposits to the
+// addresses it follows, asked once per transaction, and nothing else; an
+// observer without a filter hears everything.
+TEST_F(ScannerTest, TheObserverHearsOnlyTheAddressesItFollows) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(1));
+    std::vector<std::string> heard;
+    std::vector<std::vector<std::int64_t>> asked;
+    const std::int64_t k1 = 1;  // ADDR1's id (first address)
+    s->on_deposit_change(
+        [&](store::Database&, const store::Deposit& d, const std::string& type, std::int64_t) {
+            heard.push_back(d.address + " " + type);
+            return Status{};
+        },
+        [&](store::Database&, const std::vector<std::int64_t>& ids) -> Result<std::unordered_set<std::int64_t>> {
+            asked.push_back(ids);
+            std::unordered_set<std::int64_t> out;
+            for (auto id : ids)
+                if (id == k1) out.insert(id);
+            return out;
+        });
+    chain.mine({transfer("0xt1", 0, "k1", 10), transfer("0xt2", 0, "k2", 20), transfer("0xt3", 0, "k1", 30)});
+    chain.mine({transfer("0xt4", 0, "k2", 40)});
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).size(), 4u);
+    EXPECT_EQ(events(*db_).size(), 8u);  // the events of every deposit are written
+    EXPECT_EQ(heard, (std::vector<std::string>{"ADDR1 deposit.pending", "ADDR1 deposit.pending",
+                                               "ADDR1 deposit.confirmed", "ADDR1 deposit.confirmed"}));
+    ASSERT_FALSE(asked.empty());
+    for (const auto& ids : asked) {  // each address once per question
+        EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), ids.size());
+    }
+}
+
+TEST_F(ScannerTest, AnObserverWithoutAFilterHearsEveryChange) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(1));
+    std::vector<std::string> heard;
+    s->on_deposit_change([&](store::Database&, const store::Deposit& d, const std::string& type, std::int64_t) {
+        heard.push_back(d.address + " " + type);
+        return Status{};
+    });
+    chain.mine({transfer("0xt1", 0, "k1", 10), transfer("0xt2", 0, "k2", 20)});
+    follow(*s);
+    EXPECT_EQ(heard, (std::vector<std::string>{"ADDR1 deposit.pending", "ADDR2 deposit.pending",
+                                               "ADDR1 deposit.confirmed", "ADDR2 deposit.confirmed"}));
+}
+
+// A node that lists one transfer twice in a block: one deposit, one set of
+// events, and the batch still commits.
+TEST_F(ScannerTest, ATransferListedTwiceIsOneDeposit) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(1));
+    chain.mine({transfer("0xt1", 3, "k1", 10), transfer("0xt1", 3, "k1", 10)});
+    follow(*s);
+    EXPECT_EQ(deposits(*db_).size(), 1u);
+    EXPECT_EQ(event_types(*db_), (std::vector<std::string>{"deposit.pending", "deposit.confirmed"}));
+}
+
 TEST_F(ScannerTest, ReorgRevertsAndRemintedTransferIsANewDeposit) {
     ScriptedChain chain;
     auto s = scanner(chain, options(10));

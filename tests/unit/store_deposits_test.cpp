@@ -16,6 +16,7 @@
 
 #include "core/ids.hpp"
 #include "store/database.hpp"
+#include "store/pool.hpp"
 
 namespace fs = std::filesystem;
 using namespace depositd;
@@ -322,6 +323,67 @@ TEST_F(DepositListTest, ReferenceAtBlockTimeAndWithinTheSkewAfterIt) {
     bind(c, "two", 4'000, 4'600);
     EXPECT_EQ(ref(c, 3'500, 1'000), "one");
     EXPECT_EQ(ref(c, 4'100, 0), "two");
+}
+
+// A batch's reads (deposits_by_id, addresses_by_id, ever_bound) in chunks
+// of a fixed width: exactly the stored keys, across chunk borders, with
+// unknown and repeated keys and a padded last chunk.
+TEST_F(DepositListTest, BatchReadsReturnExactlyTheStoredKeysAcrossChunks) {
+    ASSERT_TRUE(db_->migrate());
+    fill(150);
+    std::vector<std::string> ids;
+    std::set<std::string> stored;
+    for (const auto& d : all_) {
+        ids.push_back(d.id);
+        stored.insert(d.id);
+    }
+    for (int i = 0; i < 20; ++i) ids.push_back("unknown" + std::to_string(i));
+    ids.push_back(all_.front().id);  // twice
+    auto found = deposits_by_id(*db_, ids);
+    ASSERT_TRUE(found) << found.error().describe();
+    std::multiset<std::string> got;
+    for (const auto& d : *found) got.insert(d.id);
+    EXPECT_EQ(got, std::multiset<std::string>(stored.begin(), stored.end()));  // each once
+    for (const auto& d : *found) {
+        if (d.id == all_[70].id) {
+            EXPECT_EQ(d.chain_id, all_[70].chain_id);
+        }
+    }
+    auto none = deposits_by_id(*db_, {});
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+
+    std::vector<std::int64_t> addresses;
+    std::set<std::int64_t> bound;
+    for (int i = 0; i < 130; ++i) {
+        auto q = db_->prepare("INSERT INTO addresses (protocol, address, watch_key, source, created_at) "
+                              "VALUES ('evm', ?1, ?2, 'test', 0) RETURNING id");
+        const std::string a = "0xaddr" + std::to_string(i);
+        const std::vector<std::uint8_t> key(a.begin(), a.end());
+        q.bind(1, a).bind_blob(2, key);
+        auto r = q.step();
+        ASSERT_TRUE(r && *r);
+        const auto id = q.int64(0);
+        addresses.push_back(id);
+        if (i % 3 == 0) {
+            auto b = db_->prepare("INSERT INTO bindings (reference, protocol, address_id, bound_at, unbound_at) "
+                                  "VALUES (?1, 'evm', ?2, 0, ?3)");
+            // Ended bindings count: the address was bound once.
+            b.bind(1, "ref" + std::to_string(i)).bind(2, id).bind(3, i % 2 ? std::optional<std::int64_t>(5)
+                                                                             : std::nullopt);
+            ASSERT_TRUE(b.run());
+            bound.insert(id);
+        }
+    }
+    auto asked = addresses;
+    asked.push_back(999'999);  // unknown
+    auto names = addresses_by_id(*db_, asked);
+    ASSERT_TRUE(names) << names.error().describe();
+    ASSERT_EQ(names->size(), addresses.size());
+    EXPECT_EQ(names->at(addresses[100]), "0xaddr100");
+    auto ever = ever_bound(*db_, asked);
+    ASSERT_TRUE(ever) << ever.error().describe();
+    EXPECT_EQ(std::set<std::int64_t>(ever->begin(), ever->end()), bound);
 }
 
 }  // namespace

@@ -1,0 +1,47 @@
+#pragma once
+// Reads over a set of keys in a few statements instead of one per key (a
+// round trip each on PostgreSQL): `IN (?1, ..., ?64)`, one statement text for
+// every chunk (prepared once, cached), the last chunk padded by repeating its
+// final key (IN ignores repeats). Internal to the store's repositories.
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/database.hpp"
+
+namespace depositd::store::detail {
+
+constexpr int kInListWidth = 64;
+
+// "(?1, ?2, ..., ?64)"
+inline std::string in_list() {
+    std::string s = "(";
+    for (int i = 1; i <= kInListWidth; ++i) {
+        if (i > 1) s += ", ";
+        s += "?" + std::to_string(i);
+    }
+    return s + ")";
+}
+
+// Runs `sql` (whose parameters are in_list()'s, and only those) over `keys`
+// (each once, however often listed), calling on_row(statement) for every row.
+template <class Key, class OnRow>
+Status query_in_chunks(Database& db, const std::string& sql, std::vector<Key> keys, OnRow&& on_row) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (std::size_t at = 0; at < keys.size(); at += kInListWidth) {
+        auto s = db.prepare(sql);
+        for (int i = 0; i < kInListWidth; ++i) s.bind(i + 1, keys[std::min(at + i, keys.size() - 1)]);
+        for (;;) {
+            auto r = s.step();
+            if (!r) return r.error();
+            if (!*r) break;
+            on_row(s);
+        }
+    }
+    return {};
+}
+
+}  // namespace depositd::store::detail
