@@ -12,13 +12,17 @@
                figure of rounds 1-2)
   latency    block mined -> pending deposit committed, p50/p99 (poll 1s)
   memory     RSS following one chain with 100k (and optionally 1M) watched addresses
+  webhooks (--webhooks)  the same catch-up delivering every event to a
+             receiver that answers 200 at once, and with a receiver refusing
+             connections (issue 22: a dead receiver costs the scan <= 5 %)
   false positives (--false-positives)  the same catch-up when every block's
              logsBloom says "maybe" but the eth_getLogs answer has no deposit:
              the watched set holds the SENDER of every transfer (its topic is in
              each bloom), the recipients are not watched, so every block is asked
              again by blockHash (the worst case of the completeness check)
 
-Usage: python3 bench/e2e_evm.py --build build-release [--blocks 5000] [--native 300] [--million]
+Usage: python3 bench/e2e_evm.py --build build-release [--blocks 5000] [--native 300] [--million] [--webhooks]
+                                [--repeat 3]
                                 [--store sqlite|postgresql|both]
 --store postgresql gives every daemon a fresh database of a throwaway
 PostgreSQL 15 cluster (tests/integration/pg_cluster.py) as `[store] url`;
@@ -98,6 +102,37 @@ def plain_client(node, token, head, step=500, per_batch=50):
     return time.monotonic() - t0, logs
 
 
+class Sink:
+    """A webhook receiver that answers 200 at once (keep-alive, no checks)."""
+
+    def __init__(self):
+        import http.server
+        outer = self
+        self.count = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length", "0")))
+                outer.count += 1
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def log_time(text, needle):
     """Unix time of the first log line holding `needle` (ms resolution)."""
     for line in text.splitlines():
@@ -145,58 +180,73 @@ def measure(store, node, token, recipients, head, work, args, daemons):
     def location():
         return harness.pg_cluster().create_database() if pg else "sqlite"
 
-    def new_daemon(name, chains_toml):
+    def new_daemon(name, chains_toml, webhook_url=None):
         wd = os.path.join(work, store, name)
         os.makedirs(wd)
-        dm = Daemon(wd, chains_toml, store=location())
+        dm = Daemon(wd, chains_toml, store=location(), webhook_url=webhook_url, schedule='["1s", "2s", "4s"]')
         daemons.append(dm)
         return dm
 
     rows = []
-    # depositd catch-up
-    d = new_daemon("catchup", evm_chain_block("bench", node.url, token, confirmations=1, start=1, poll="1s"))
-    quiet_logs(d)
-    d.import_addresses(recipients)
-    # Start-up: process start to the first committed block. SQLite: the
-    # cursor row read from the database every 2 ms by a thread started
-    # first. PostgreSQL (no client library here, psql per poll would load the
-    # machine): /health's scanned height, polled every 5 ms by the wait below.
-    first_scan = []
-    stop_watch = threading.Event()
-    db_path = os.path.join(d.data, "depositd.sqlite")
 
-    def watch_cursor():
-        while not stop_watch.is_set() and not first_scan:
-            try:
-                with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=0.1)) as c:
-                    row = c.execute("SELECT height FROM chain_cursors").fetchone()
-                if row and row[0] and row[0] > 0:
-                    first_scan.append(time.monotonic() - t0)
-                    return
-            except sqlite3.Error:
-                pass
-            time.sleep(0.002)
+    def catch_up(name, webhook_url=None):
+        """A fresh daemon's catch-up of the whole chain. Returns (daemon,
+        total s, start-up to ready s, process start to first committed range s)."""
+        d = new_daemon(name, evm_chain_block("bench", node.url, token, confirmations=1, start=1, poll="1s"),
+                       webhook_url)
+        quiet_logs(d)
+        d.import_addresses(recipients)
+        # Start-up: process start to the first committed block. SQLite: the
+        # cursor row read from the database every 2 ms by a thread started
+        # first. PostgreSQL (no client library here, psql per poll would load the
+        # machine): /health's scanned height, polled every 5 ms by the wait below.
+        first_scan = []
+        stop_watch = threading.Event()
+        db_path = os.path.join(d.data, "depositd.sqlite")
 
-    def caught_up():
-        scanned = d.get("/health", auth=False)[1]["chains"][0]["scanned"]
-        if pg and not first_scan and scanned and scanned > 0:
-            first_scan.append(time.monotonic() - t0)
-        return scanned >= head
-    watcher = threading.Thread(target=watch_cursor, daemon=True)
-    wall0 = time.time()
-    t0 = time.monotonic()
-    if not pg:
-        watcher.start()
-    d.start()
-    wait_until(caught_up, timeout=900, interval=0.005, what="catch-up")
-    t_daemon = time.monotonic() - t0
-    stop_watch.set()
-    if not pg:
-        watcher.join(timeout=5)
-    t_start = first_scan[0] if first_scan else 0.0
-    # Ready to scan: the log line the scanner writes once it verified the
-    # node, read the head and set its cursor (before the first range).
-    t_ready = log_time(d.log_text(), "bench: starting at height") - wall0
+        def watch_cursor():
+            while not stop_watch.is_set() and not first_scan:
+                try:
+                    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=0.1)) as c:
+                        row = c.execute("SELECT height FROM chain_cursors").fetchone()
+                    if row and row[0] and row[0] > 0:
+                        first_scan.append(time.monotonic() - t0)
+                        return
+                except sqlite3.Error:
+                    pass
+                time.sleep(0.002)
+
+        def caught_up():
+            scanned = d.get("/health", auth=False)[1]["chains"][0]["scanned"]
+            if pg and not first_scan and scanned and scanned > 0:
+                first_scan.append(time.monotonic() - t0)
+            return scanned >= head
+        watcher = threading.Thread(target=watch_cursor, daemon=True)
+        wall0 = time.time()
+        t0 = time.monotonic()
+        if not pg:
+            watcher.start()
+        d.start()
+        wait_until(caught_up, timeout=900, interval=0.005, what="catch-up")
+        t_daemon = time.monotonic() - t0
+        stop_watch.set()
+        if not pg:
+            watcher.join(timeout=5)
+        t_start = first_scan[0] if first_scan else 0.0
+        # Ready to scan: the log line the scanner writes once it verified the
+        # node, read the head and set its cursor (before the first range).
+        t_ready = log_time(d.log_text(), "bench: starting at height") - wall0
+        return d, t_daemon, t_ready, t_start
+
+    def median_catch_up(name, webhook_url=None):
+        """catch_up() --repeat times (fresh databases), the run with the median
+        scan time; the others are stopped."""
+        runs = sorted((catch_up(f"{name}{i}", webhook_url) for i in range(args.repeat)), key=lambda r: r[1] - r[2])
+        for r in runs[:len(runs) // 2] + runs[len(runs) // 2 + 1:]:
+            r[0].stop()
+        return runs[len(runs) // 2]
+
+    d, t_daemon, t_ready, t_start = median_catch_up("catchup")
     with contextlib.closing(d.db()) as c:
         found = c.execute("SELECT count(*) FROM deposits").fetchone()[0]
 
@@ -204,7 +254,7 @@ def measure(store, node, token, recipients, head, work, args, daemons):
     minimal = sorted(minimal_client(node, token, head) for _ in range(3))
     t_min, min_logs = minimal[1]
     rows.append((f"catch-up of the chain ({args.blocks} token + {args.native} ETH transfers to {args.pool} "
-                 "addresses): depositd (incl. start-up)", f"{t_daemon:.2f} s, {head} blocks, {found} deposits"))
+                 "addresses): depositd (incl. start-up), the median of --repeat runs", f"{t_daemon:.2f} s, {head} blocks, {found} deposits"))
     rows.append(("depositd start-up: process start to ready to scan (node verified, head read, cursor set; log time)",
                  f"{t_ready * 1000:.0f} ms"))
     rows.append(("depositd: process start to the first committed range (SQLite: database polled every 2 ms; "
@@ -238,6 +288,34 @@ def measure(store, node, token, recipients, head, work, args, daemons):
     rows.append((f"detection latency, poll 1s ({len(lat)} samples) p50 / p99",
                  f"{p50 * 1000:.0f} ms / {p99 * 1000:.0f} ms"))
     d.stop()
+
+    if args.webhooks:
+        # The same catch-up delivering every event to a receiver that answers
+        # 200 at once, and with the receiver refusing connections (a port
+        # nobody listens on): what deliveries and failed attempts cost the scan.
+        scan_alone = t_daemon - t_ready
+        sink = Sink()
+        try:
+            counts = []
+            runs = []
+            for i in range(args.repeat):
+                before = sink.count
+                r = catch_up(f"webhooks-sink{i}", sink.url)
+                counts.append(sink.count - before)
+                r[0].stop()
+                runs.append((r[1] - r[2], counts[-1]))
+            runs.sort()
+            tw_scan, delivered_at_head = runs[len(runs) // 2]
+        finally:
+            sink.stop()
+        rows.append(("catch-up with webhooks to a receiver answering 200 at once: scan alone / minimal client "
+                     "(events delivered when the scan reached the head)",
+                     f"{tw_scan / t_min:.2f}x ({delivered_at_head} events); {tw_scan / scan_alone:.2f}x the scan "
+                     "without webhooks"))
+        x, tx_, rx, _ = median_catch_up("webhooks-dead", f"http://127.0.0.1:{harness.free_port()}/webhooks")
+        x.stop()
+        rows.append(("catch-up with the receiver refusing connections: scan alone / minimal client",
+                     f"{(tx_ - rx) / t_min:.2f}x; {(tx_ - rx) / scan_alone:.2f}x the scan without webhooks"))
 
     if args.false_positives:
         # A second token whose transfers go from DEV to unwatched
@@ -286,6 +364,10 @@ def main():
     ap.add_argument("--pool", type=int, default=100, help="pool addresses the transfers go to")
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--million", action="store_true", help="also measure RSS with 1M watched addresses")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="each catch-up this many times on fresh databases; the median run counts")
+    ap.add_argument("--webhooks", action="store_true",
+                    help="also the catch-up delivering webhooks to a sink, and with the receiver refusing connections")
     ap.add_argument("--no-memory", action="store_true", help="skip the RSS runs with 100k (1M) watched addresses")
     ap.add_argument("--false-positives", action="store_true",
                     help="also catch up with every block a bloom false positive")

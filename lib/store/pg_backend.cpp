@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "store/pg/transaction.hpp"
 
 namespace depositd::store::pg_backend {
@@ -89,11 +90,16 @@ Result<bool> Query::step() {
 
 namespace {
 // DEPOSITD_PG_PIPELINE=off: every write waits for its answer (diagnosis,
-// and the before/after figures in docs/performance.md).
+// and the before/after figures in docs/performance.md). Another value than
+// on/off is named in the log once, and pipelining stays on.
 bool pipelining() {
     static const bool on = [] {
         const char* v = std::getenv("DEPOSITD_PG_PIPELINE");
-        return !(v && std::string_view(v) == "off");
+        if (!v || std::string_view(v) == "on" || std::string_view(v).empty()) return true;
+        if (std::string_view(v) == "off") return false;
+        log::get("store")->warn("DEPOSITD_PG_PIPELINE={} is neither \"on\" nor \"off\": writes stay pipelined",
+                                quote_untrusted(std::string_view(v).substr(0, 32)));
+        return true;
     }();
     return on;
 }

@@ -384,6 +384,33 @@ TEST_F(ScannerTest, AnObserverWithoutAFilterHearsEveryChange) {
                                                "ADDR1 deposit.confirmed", "ADDR2 deposit.confirmed"}));
 }
 
+// A deposit already deep enough when a catch-up finds it is written once,
+// confirmed, with both of its events as ever: the pending one showing it
+// pending, then the confirmed one.
+TEST_F(ScannerTest, ADepositDeepEnoughWhenFoundHasBothEventsInOneCommit) {
+    ScriptedChain chain;
+    auto s = scanner(chain, options(2));
+    chain.mine({transfer("0xt1", 0, "k1", 10)});
+    chain.mine({transfer("0xt2", 0, "k2", 20)});
+    follow(*s);  // 0xt1 has 2 confirmations, 0xt2 one
+    EXPECT_EQ(only_deposit_status("0xt1"), "confirmed");
+    EXPECT_EQ(only_deposit_status("0xt2"), "pending");
+    auto q = db_->prepare("SELECT d.id, d.changes, e.id, e.type, e.payload FROM deposits d "
+                          "JOIN events e ON e.deposit_id = d.id WHERE d.tx_hash = '0xt1' ORDER BY e.seq");
+    std::vector<std::string> types;
+    while (*q.step()) {
+        EXPECT_EQ(q.int64(1), 2);
+        const auto n = types.size() + 1;
+        EXPECT_EQ(q.text(2), change_event_id(q.text(0), n));
+        auto data = json::parse(q.text(4)).as_object().at("data").as_object();
+        EXPECT_EQ(data.at("status").as_string(), n == 1 ? "pending" : "confirmed");
+        EXPECT_EQ(data.at("confirmations").to_number<std::int64_t>(), 2);
+        EXPECT_EQ(data.at("confirmedAt").is_null(), n == 1);
+        types.push_back(q.text(3));
+    }
+    EXPECT_EQ(types, (std::vector<std::string>{"deposit.pending", "deposit.confirmed"}));
+}
+
 // A node that lists one transfer twice in a block: one deposit, one set of
 // events, and the batch still commits.
 TEST_F(ScannerTest, ATransferListedTwiceIsOneDeposit) {
