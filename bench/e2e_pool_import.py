@@ -60,8 +60,9 @@ def run(ctl, config, path):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.exit(f"depositctl failed ({r.returncode}): {r.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return r.stdout.strip(), took, cpu, after.ru_maxrss  # maxrss: KiB on Linux, max over children
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    print(f"  depositctl: user {user:.2f} s, system {system:.2f} s", file=sys.stderr)
+    return r.stdout.strip(), took, user + system, after.ru_maxrss  # maxrss: KiB on Linux, max over children
 
 
 class Writer(threading.Thread):

@@ -209,8 +209,9 @@ void Database::interrupt() {
 Statement Database::prepare(std::string_view sql) {
     if (pg_) {
         // ?N -> $N once per SQL text (the session prepares it at its first run).
-        auto [it, fresh] = pg_sql_.try_emplace(std::string(sql));
-        if (fresh) {
+        auto it = pg_sql_.find(sql);
+        if (it == pg_sql_.end()) {
+            it = pg_sql_.try_emplace(std::string(sql)).first;
             auto text = pg::numbered_placeholders(sql);
             if (!text) {
                 pg_sql_.erase(it);
@@ -229,9 +230,9 @@ Statement Database::prepare(std::string_view sql) {
         }
         return Statement(this, std::make_unique<pg_backend::Query>(*pg_, it->second.first, it->second.second));
     }
-    std::string key(sql);
-    auto it = cache_.find(key);
+    auto it = cache_.find(sql);
     if (it == cache_.end()) {
+        std::string key(sql);
         sqlite3_stmt* s = nullptr;
         if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &s,
                                nullptr) != SQLITE_OK)

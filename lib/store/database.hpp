@@ -181,9 +181,14 @@ private:
     sqlite3* db_ = nullptr;
     std::unique_ptr<pg_backend::Session> pg_;  // set on PostgreSQL, db_ on SQLite
     std::string location_;
-    std::unordered_map<std::string, sqlite3_stmt*> cache_;
+    // Looked up by the caller's string_view: no copy of the SQL per statement.
+    struct SqlHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+    };
+    std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
     // Our SQL -> PostgreSQL's spelling and its highest parameter number.
-    std::unordered_map<std::string, std::pair<std::string, int>> pg_sql_;
+    std::unordered_map<std::string, std::pair<std::string, int>, SqlHash, std::equal_to<>> pg_sql_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() succeeded. Opened

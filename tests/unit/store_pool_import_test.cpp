@@ -12,6 +12,7 @@
 #include <atomic>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "store/database.hpp"
 
@@ -120,6 +121,41 @@ TEST_F(PoolImportTest, BadInputChangesNothing) {
     ASSERT_FALSE(r2);
     EXPECT_EQ(r2.error().code, Errc::invalid_input);
     EXPECT_EQ(count("evm"), 0);
+}
+
+// sort_by_key (depositctl's file imports): rows go in in the byte order of
+// their watch keys (keys sharing their first 8 bytes, shorter keys that are
+// another's prefix, bytes above 0x7f), and of two rows with one key the
+// earlier line is the one imported.
+TEST_F(PoolImportTest, SortedImportWritesInKeyOrderAndKeepsTheEarlierOfEqualKeys) {
+    auto keyed = [](std::vector<std::uint8_t> key, const std::string& address) {
+        ImportRow r;
+        r.watch_key = std::move(key);
+        r.address = address;
+        r.source = "file:test.txt";
+        return r;
+    };
+    const std::vector<std::uint8_t> base{1, 2, 3, 4, 5, 6, 7, 8};
+    auto with = [&](std::vector<std::uint8_t> tail) {
+        auto k = base;
+        k.insert(k.end(), tail.begin(), tail.end());
+        return k;
+    };
+    std::vector<ImportRow> rows{
+        keyed(with({9}), "b"),          keyed({0xff, 0}, "z"),      keyed(with({}), "a"),
+        keyed(with({0x80}), "c"),       keyed({1, 2, 3}, "0"),      keyed(with({9}), "b-later"),
+        keyed({1, 2, 3, 0}, "0b"),      keyed({0x7f}, "y"),
+    };
+    ImportOptions options;
+    options.sort_by_key = true;
+    auto r = import_addresses(*db_, "evm", rows, 1000, std::nullopt, options);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->imported, 7u);
+    EXPECT_EQ(r->duplicates, 1u);
+    std::vector<std::string> in_order;
+    auto st = db_->prepare("SELECT address FROM addresses ORDER BY id");
+    while (*st.step()) in_order.push_back(st.text(0));
+    EXPECT_EQ(in_order, (std::vector<std::string>{"0", "0b", "a", "b", "c", "y", "z"}));
 }
 
 TEST_F(PoolImportTest, EmptyInputIsFine) {
