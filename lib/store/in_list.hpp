@@ -5,7 +5,9 @@
 // final key (IN ignores repeats). Internal to the store's repositories.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.hpp"
@@ -42,6 +44,15 @@ Status query_in_chunks(Database& db, const std::string& sql, std::vector<Key> ke
         }
     }
     return {};
+}
+
+// The ids `sql` selects (one integer column) for `keys`, as a set.
+template <class Key>
+Result<std::unordered_set<std::int64_t>> id_set_in_chunks(Database& db, const std::string& sql, std::vector<Key> keys) {
+    std::unordered_set<std::int64_t> out;
+    if (auto s = query_in_chunks(db, sql, std::move(keys), [&](const Statement& row) { out.insert(row.int64(0)); }); !s)
+        return s.error();
+    return out;
 }
 
 }  // namespace depositd::store::detail

@@ -258,12 +258,8 @@ Result<bool> link_deposit(Database& db, const std::string& order_id, const std::
 
 Result<std::unordered_set<std::int64_t>> addresses_with_orders(Database& db,
                                                               const std::vector<std::int64_t>& address_ids) {
-    std::unordered_set<std::int64_t> out;
     static const std::string sql = "SELECT DISTINCT address_id FROM orders WHERE address_id IN " + detail::in_list();
-    if (auto s = detail::query_in_chunks(db, sql, address_ids, [&](const Statement& row) { out.insert(row.int64(0)); });
-        !s)
-        return s.error();
-    return out;
+    return detail::id_set_in_chunks(db, sql, address_ids);
 }
 
 Result<std::optional<std::string>> order_of_deposit(Database& db, const std::string& deposit_id) {

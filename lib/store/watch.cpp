@@ -104,12 +104,8 @@ Result<std::unordered_map<std::int64_t, std::string>> addresses_by_id(Database& 
 }
 
 Result<std::unordered_set<std::int64_t>> ever_bound(Database& db, const std::vector<std::int64_t>& address_ids) {
-    std::unordered_set<std::int64_t> out;
     static const std::string sql = "SELECT DISTINCT address_id FROM bindings WHERE address_id IN " + detail::in_list();
-    if (auto s = detail::query_in_chunks(db, sql, address_ids, [&](const Statement& row) { out.insert(row.int64(0)); });
-        !s)
-        return s.error();
-    return out;
+    return detail::id_set_in_chunks(db, sql, address_ids);
 }
 
 }  // namespace depositd::store
