@@ -186,13 +186,18 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     if (limit == 0) return out;
     // The chosen rows in a materialized CTE: evaluated once, so LIMIT bounds
     // the claim (a subquery under IN may be re-run per outer row).
-    const char* skip_locked = db.backend() == Backend::postgresql ? " FOR UPDATE OF e SKIP LOCKED" : "";
+    // The UPDATE finds its rows by seq. SQLite would rather walk events_due
+    // over every due event and test each against the chosen few (a scan of
+    // the whole backlog per claim): its unary + keeps that index out.
+    const bool pg = db.backend() == Backend::postgresql;
+    const char* skip_locked = pg ? " FOR UPDATE OF e SKIP LOCKED" : "";
+    const char* still_due = pg ? "status = 'pending' AND next_attempt_at <= ?1"
+                               : "+status = 'pending' AND +next_attempt_at <= ?1";
     auto q = db.prepare(std::string("WITH chosen AS MATERIALIZED (SELECT e.seq FROM events e "
                                     "WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND ") +
                         kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2" +
-                        skip_locked +
-                        ") UPDATE events SET next_attempt_at = ?3 WHERE status = 'pending' AND next_attempt_at <= ?1 "
-                        "AND seq IN (SELECT seq FROM chosen) RETURNING " + kEventColumns);
+                        skip_locked + ") UPDATE events SET next_attempt_at = ?3 WHERE seq IN (SELECT seq FROM chosen) AND " +
+                        still_due + " RETURNING " + kEventColumns);
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
     std::vector<std::string> in_flight;
@@ -216,6 +221,18 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     }
     std::sort(out.begin(), out.end(), [](const EventRow& a, const EventRow& b) { return a.seq < b.seq; });
     return out;
+}
+
+Status release_claims(Database& db, std::span<const EventRow> events, std::int64_t now_ms) {
+    Transaction tx(db);
+    if (!tx.begun()) return tx.begun();
+    for (const auto& e : events) {
+        auto q = db.prepare(
+            "UPDATE events SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending' AND next_attempt_at = ?3");
+        q.bind(1, e.id).bind(2, now_ms).bind(3, e.next_attempt_at);
+        if (auto s = q.run_pipelined(); !s) return s;
+    }
+    return tx.commit();
 }
 
 Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
@@ -293,6 +310,83 @@ Status write_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome&
         case AttemptOutcome::Kind::delivered: return mark_delivered(db, a.event_id, a.attempted_at + a.latency_ms);
         case AttemptOutcome::Kind::retry: return schedule_retry(db, a.event_id, o.next_attempt_at, o.error);
         case AttemptOutcome::Kind::failed: return mark_failed(db, a.event_id, o.error);
+    }
+    return {};
+}
+
+namespace {
+
+// "(?1, ?2, ?3), (?4, ?5, ?6)" for rows × columns parameters.
+std::string values_rows(std::size_t rows, int columns) {
+    std::string s;
+    int p = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        s += r ? ", (" : "(";
+        for (int c = 0; c < columns; ++c) {
+            if (c) s += ", ";
+            s += "?" + std::to_string(++p);
+        }
+        s += ")";
+    }
+    return s;
+}
+
+// Both statements of write_attempts for `rows` attempts.
+Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
+    const auto n = static_cast<std::int64_t>(rows.size());
+    {
+        auto q = db.prepare(
+            "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, response_excerpt) "
+            "VALUES " + values_rows(rows.size(), 6));
+        int p = 0;
+        for (const auto& f : rows) {
+            const auto& a = f.record;
+            q.bind(p + 1, a.event_id).bind(p + 2, a.attempted_at).bind(p + 4, a.latency_ms);
+            q.bind(p + 5, a.error).bind(p + 6, a.response_excerpt);
+            if (a.status_code) q.bind(p + 3, *a.status_code);
+            else q.bind_null(p + 3, Statement::NullType::integer);
+            p += 6;
+        }
+        if (auto s = q.run_pipelined(n, Errc::conflict, "an attempt's event is gone"); !s) return s;
+    }
+    // The three outcomes as one: delivered sets delivered_at and clears the
+    // error, a retry moves next_attempt_at, a failure only records why; each
+    // counts the attempt (mark_delivered, schedule_retry, mark_failed).
+    auto q = db.prepare("WITH v (id, status, next_at, delivered_at, err) AS (VALUES " + values_rows(rows.size(), 5) +
+                        ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
+                        "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
+                        "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err "
+                        "FROM v WHERE events.id = v.id");
+    int p = 0;
+    for (const auto& f : rows) {
+        const auto& o = f.outcome;
+        q.bind(p + 1, f.record.event_id);
+        q.bind_null(p + 3, Statement::NullType::integer).bind_null(p + 4, Statement::NullType::integer);
+        q.bind_null(p + 5, Statement::NullType::text);
+        switch (o.kind) {
+            case AttemptOutcome::Kind::delivered:
+                q.bind(p + 2, "delivered").bind(p + 4, f.record.attempted_at + f.record.latency_ms);
+                break;
+            case AttemptOutcome::Kind::retry:
+                q.bind(p + 2, "pending").bind(p + 3, o.next_attempt_at).bind(p + 5, o.error);
+                break;
+            case AttemptOutcome::Kind::failed: q.bind(p + 2, "failed").bind(p + 5, o.error); break;
+        }
+        p += 5;
+    }
+    return q.run_pipelined(n, Errc::not_found, "an attempt's event is gone");
+}
+
+}  // namespace
+
+Status write_attempts(Database& db, std::span<const FinishedAttempt> attempts) {
+    // Chunks of 32, 16, ..., 1 rows: six statement texts, each prepared once.
+    constexpr std::size_t kWidest = 32;
+    while (!attempts.empty()) {
+        std::size_t n = kWidest;
+        while (n > attempts.size()) n /= 2;
+        if (auto s = write_attempt_rows(db, attempts.first(n)); !s) return s;
+        attempts = attempts.subspan(n);
     }
     return {};
 }

@@ -3,6 +3,7 @@
 // transaction as the deposit change that caused them; lib/webhook drains them.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -122,6 +123,12 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
                                                std::size_t limit, const std::unordered_set<std::string>& exclude = {},
                                                bool webhooks = true, bool telegram = false);
 
+// Gives claimed events back before their claim runs out (the dispatcher
+// stops, or the receiver was paused before they were tried): each is due at
+// `now_ms` again if it is still pending under the claim it was taken with
+// (its next_attempt_at as claim_due_events returned it). One transaction.
+Status release_claims(Database& db, std::span<const EventRow> events, std::int64_t now_ms);
+
 // The earliest next_attempt_at of a deliverable pending event not in
 // `exclude`; nullopt when there is none. The dispatcher sleeps until then.
 Result<std::optional<std::int64_t>> next_due_at(Database& db,
@@ -158,5 +165,17 @@ struct AttemptOutcome {
 Status write_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o);
 // write_attempt in a transaction of its own (a savepoint inside one).
 Status finish_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o);
+
+// An attempt and what it made of its event.
+struct FinishedAttempt {
+    AttemptRecord record;
+    AttemptOutcome outcome;
+};
+// write_attempt for many events (each at most once) in the caller's
+// transaction, with a few multi-row statements instead of two per attempt:
+// one INSERT of up to 32 attempt rows and one UPDATE of as many events. Same
+// rows, same effect; any event gone fails it all with not_found or conflict
+// (the caller then writes them one by one).
+Status write_attempts(Database& db, std::span<const FinishedAttempt> attempts);
 
 }  // namespace depositd::store

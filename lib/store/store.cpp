@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <pthread.h>
+
 #include "core/log.hpp"
 #include "store/pg/connection.hpp"
 
@@ -31,6 +33,8 @@ Store::Store(std::string location, StoreOptions options, std::unique_ptr<Databas
     std::promise<std::thread::id> started;
     auto id = started.get_future();
     writer_ = std::thread([this, &started] {
+        // Named for `top -H`, `ps -L` and perf (15 characters at most).
+        pthread_setname_np(pthread_self(), "store-writer");
         started.set_value(std::this_thread::get_id());
         writer_loop();
     });

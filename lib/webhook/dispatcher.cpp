@@ -249,38 +249,25 @@ asio::awaitable<void> Dispatcher::run() {
     else
         logger()->info("delivering webhooks, {} in flight at most, {} retries", std::max(config_.concurrency, 1u),
                        config_.schedule.size());
-    const std::size_t cap = std::max(config_.concurrency, 1u);
+    const std::size_t window = claim_window();
     while (!stopping_) {
         woken_ = false;
         heartbeat_ms_ = clock_.now_ms();
         const auto since_claim = std::chrono::steady_clock::now() - last_claim_;
-        const bool claim = in_flight_.size() < cap &&
-                           (in_flight_.size() * 2 <= cap || claim_now_ || since_claim >= poll_);
+        const std::size_t busy = in_flight_.size() + claiming_;
+        const bool claim = busy < window && (busy * 2 <= window || claim_now_ || since_claim >= poll_);
         if (claim) {
             claim_now_ = false;
             last_claim_ = std::chrono::steady_clock::now();
-            const auto now = clock_.now_ms();
-            const std::size_t want = cap - in_flight_.size();
-            auto exclude = in_flight_;
-            const bool webhooks = webhooks_enabled();
-            const bool telegram = telegram_ != nullptr;
-            // Claimed for the delivery's deadline and a margin: another
-            // process sharing the store leaves them alone meanwhile, and
-            // takes them over if this one dies with them (SPEC §11).
-            const std::int64_t claim_until = now + claim_ms();
-            auto due = co_await store::async_write(store_, [now, claim_until, want, &exclude, webhooks,
-                                                            telegram](store::Database& db) {
-                return store::claim_due_events(db, now, claim_until, want, exclude, webhooks, telegram);
-            });
+            const Claim c = claim_for(window - busy);
+            auto due = co_await store::async_write(store_, [&c](store::Database& db) { return c.run(db); });
             if (!due) logger()->error("cannot read the webhook outbox: {}", due.error().describe());
-            else
-                for (auto& ev : *due)
-                    if (!in_flight_.contains(ev.id)) spawn(std::move(ev));
+            take(c, due ? std::move(*due) : std::vector<store::EventRow>{});
         }
         if (woken_ || stopping_) continue;
         // Slots free but left for a larger claim: a finished delivery wakes
         // us, the poll interval at the latest.
-        auto wait = co_await wait_time(claim && in_flight_.size() < cap);
+        auto wait = co_await wait_time(claim && in_flight_.size() + claiming_ < window);
         // A wake() that came while wait_time read the store found no timer
         // to cancel: honour it here rather than sleep a whole poll.
         if (woken_ || stopping_) continue;
@@ -288,7 +275,15 @@ asio::awaitable<void> Dispatcher::run() {
         timer_.expires_after(wait);
         co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    // Let the requests in flight finish (each is bounded by its deadline).
+    // Claimed events that did not start are handed back (due again at once,
+    // not when their claim runs out); the requests in flight finish (each is
+    // bounded by its deadline).
+    if (!ready_.empty()) {
+        std::vector<store::EventRow> unstarted(std::make_move_iterator(ready_.begin()),
+                                               std::make_move_iterator(ready_.end()));
+        ready_.clear();
+        co_await release(std::move(unstarted));
+    }
     while (!in_flight_.empty()) {
         timer_.expires_after(poll_);
         co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -296,9 +291,35 @@ asio::awaitable<void> Dispatcher::run() {
     running_ = false;
 }
 
+void Dispatcher::start_ready() {
+    const std::size_t cap = std::max(config_.concurrency, 1u);
+    std::vector<store::EventRow> held;
+    while (!stopping_ && active_ < cap && !ready_.empty()) {
+        store::EventRow ev = std::move(ready_.front());
+        ready_.pop_front();
+        // The receiver was paused after this webhook was claimed: it waits
+        // with the others instead of being tried now.
+        if (ev.kind == store::kKindWebhook && !webhooks_enabled()) held.push_back(std::move(ev));
+        else spawn(std::move(ev));
+    }
+    if (!held.empty())
+        asio::co_spawn(executor_, release(std::move(held)), [](std::exception_ptr) {});
+}
+
+asio::awaitable<void> Dispatcher::release(std::vector<store::EventRow> events) {
+    const std::int64_t now = clock_.now_ms();
+    auto s = co_await store::async_write(store_, [&events, now](store::Database& db) {
+        return store::release_claims(db, events, now);
+    });
+    if (!s) logger()->warn("cannot hand back {} claimed events (due again when the claim runs out): {}", events.size(),
+                           s.error().describe());
+    for (const auto& ev : events) in_flight_.erase(ev.id);
+    on_wake();
+}
+
 void Dispatcher::spawn(store::EventRow ev) {
     std::string id = ev.id;
-    in_flight_.insert(id);
+    ++active_;
     asio::co_spawn(executor_, deliver(std::move(ev)), [this, id](std::exception_ptr e) {
         if (e) {
             try {
@@ -332,7 +353,30 @@ void Dispatcher::note_receiver(bool answered) {
                    receiver_unanswered_);
 }
 
+// One of the `concurrency` request slots, held from the start of a delivery
+// until its answer (or failure) is in.
+class Dispatcher::Slot {
+public:
+    explicit Slot(Dispatcher& d) : d_(d) {}
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() {
+        if (held_) --d_.active_;  // an aborted delivery: no new one from a destructor
+    }
+    void free() {
+        if (!held_) return;
+        held_ = false;
+        --d_.active_;
+        d_.start_ready();
+    }
+
+private:
+    Dispatcher& d_;
+    bool held_ = true;
+};
+
 asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
+    Slot slot(*this);  // spawn() counted it
     const std::int64_t started_ms = clock_.now_ms();
     const bool telegram = ev.kind == store::kKindTelegram && telegram_;
     net::HttpRequest req = telegram ? telegram_request(ev, *telegram_, false, config_.timeout)
@@ -396,6 +440,10 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     }
 
     if (ev.kind == store::kKindWebhook) note_receiver(res.ok() || res.error().status > 0);
+    // The request is over: its slot goes to the next claimed event (unless
+    // the receiver was just paused) while this attempt waits for its group
+    // commit.
+    slot.free();
 
     const int attempt = ev.attempts + 1;
     const char* label = "delivered";
@@ -427,17 +475,41 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
 
 struct Dispatcher::PendingRecord {
     explicit PendingRecord(asio::any_io_executor ex) : done(ex) {}
-    store::AttemptRecord rec;
-    store::AttemptOutcome outcome;
+    store::FinishedAttempt attempt;
     Status result;
     bool written = false;
     asio::steady_timer done;  // cancelled once written
 };
 
+Dispatcher::Claim Dispatcher::claim_for(std::size_t want) {
+    Claim c;
+    c.now = clock_.now_ms();
+    // Claimed for the delivery's deadline and a margin: another process
+    // sharing the store leaves them alone meanwhile, and takes them over if
+    // this one dies with them (SPEC §11).
+    c.until = c.now + claim_ms();
+    c.want = stopping_ ? 0 : want;
+    claiming_ += c.want;
+    c.exclude = in_flight_;
+    c.webhooks = webhooks_enabled();
+    c.telegram = telegram_ != nullptr;
+    return c;
+}
+
+Result<std::vector<store::EventRow>> Dispatcher::Claim::run(store::Database& db) const {
+    return store::claim_due_events(db, now, until, want, exclude, webhooks, telegram);
+}
+
+void Dispatcher::take(const Claim& claim, std::vector<store::EventRow> claimed) {
+    claiming_ -= claim.want;
+    for (auto& ev : claimed)
+        if (in_flight_.insert(ev.id).second) ready_.push_back(std::move(ev));
+    start_ready();
+}
+
 asio::awaitable<Status> Dispatcher::record(store::AttemptRecord rec, store::AttemptOutcome outcome) {
     auto mine = std::make_shared<PendingRecord>(executor_);
-    mine->rec = std::move(rec);
-    mine->outcome = std::move(outcome);
+    mine->attempt = {std::move(rec), std::move(outcome)};
     pending_records_.push_back(mine);
     if (recording_) {
         // A write is under way: ours goes into the next one, which its writer makes.
@@ -446,32 +518,49 @@ asio::awaitable<Status> Dispatcher::record(store::AttemptRecord rec, store::Atte
         co_return mine->result;
     }
     recording_ = true;
+    const std::size_t window = claim_window();
     while (!pending_records_.empty()) {
         auto batch = std::move(pending_records_);
         pending_records_.clear();
-        // One transaction for all (on PostgreSQL pipelined: a few round
-        // trips, not two per attempt). Should one not be writable (its event
-        // deleted meanwhile), again with each attempt in its own savepoint,
-        // so that it leaves the others.
+        std::vector<store::FinishedAttempt> attempts;
+        attempts.reserve(batch.size());
+        for (const auto& p : batch) attempts.push_back(p->attempt);
+        // The slots these deliveries free are claimed again in the same
+        // transaction: during a burst one commit records a group of attempts
+        // and takes their successors (a commit, an fsync, fewer per delivery).
+        const std::size_t busy = in_flight_.size() + claiming_ - std::min(in_flight_.size(), batch.size());
+        const Claim claim = claim_for(busy < window ? window - busy : 0);
+        // One transaction for all, with a few multi-row statements. Should one
+        // not be writable (its event deleted meanwhile), again with each
+        // attempt in its own savepoint, so that it leaves the others. A claim
+        // that fails leaves the attempts to be written without it.
         std::vector<Status> results(batch.size());
-        auto s = co_await store::async_write(store_, [&batch, &results](store::Database& db) -> Status {
-            {
+        std::vector<store::EventRow> claimed;
+        auto s = co_await store::async_write(store_, [&](store::Database& db) -> Status {
+            claimed.clear();  // a unit of work may run again (store.hpp)
+            for (bool with_claim : {claim.want > 0, false}) {
                 store::Transaction tx(db);
                 if (!tx.begun()) return tx.begun();
-                Status all;
-                for (std::size_t i = 0; i < batch.size() && all; ++i)
-                    all = store::write_attempt(db, batch[i]->rec, batch[i]->outcome);
+                Status all = store::write_attempts(db, attempts);
+                if (all && with_claim) {
+                    auto due = claim.run(db);
+                    if (due) claimed = std::move(*due);
+                    else all = due.error();
+                }
                 if (all) all = tx.commit();
                 if (all) {
                     std::fill(results.begin(), results.end(), Status{});
                     return {};
                 }
-                if (all.error().code != Errc::not_found && all.error().code != Errc::conflict) return all;
+                claimed.clear();
+                if (all.error().code == Errc::not_found || all.error().code == Errc::conflict) break;
+                if (!with_claim) return all;
+                logger()->warn("cannot claim due events with the attempts: {}", all.error().describe());
             }
             store::Transaction tx(db);
             if (!tx.begun()) return tx.begun();
             for (std::size_t i = 0; i < batch.size(); ++i)
-                results[i] = store::finish_attempt(db, batch[i]->rec, batch[i]->outcome);
+                results[i] = store::finish_attempt(db, attempts[i].record, attempts[i].outcome);
             return tx.commit();
         });
         for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -479,6 +568,7 @@ asio::awaitable<Status> Dispatcher::record(store::AttemptRecord rec, store::Atte
             batch[i]->written = true;
             batch[i]->done.cancel();
         }
+        take(claim, std::move(claimed));
     }
     recording_ = false;
     co_return mine->result;

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -121,7 +122,18 @@ public:
 private:
     boost::asio::awaitable<void> deliver(store::EventRow ev);
     boost::asio::awaitable<void> idle_until_stopped();
+    // Starts a delivery (a request slot: active_).
     void spawn(store::EventRow ev);
+    // Starts claimed events (ready_) while request slots are free.
+    void start_ready();
+    // Hands claimed events that will not be tried now back to the outbox.
+    boost::asio::awaitable<void> release(std::vector<store::EventRow> events);
+    class Slot;
+    // Events claimed and not yet recorded (in flight, waiting for a slot or
+    // for their group commit) stay under twice `concurrency`: a claim ahead
+    // of the free slots lets a finished request's slot go at once to the
+    // next event instead of waiting for a commit and a claim.
+    std::size_t claim_window() const { return 2 * std::max<std::size_t>(config_.concurrency, 1); }
     void on_wake();
     boost::asio::awaitable<std::chrono::milliseconds> wait_time(bool slots_free);
     // Webhooks are configured and the receiver is not paused.
@@ -135,11 +147,27 @@ private:
     std::int64_t claim_ms() const {
         return 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout).count() + 30'000;
     }
-    // Records an attempt and its outcome (store::finish_attempt) by group
+    // What a claim of due events takes (store::claim_due_events): up to
+    // `want`, none while stopping, the events in flight excluded.
+    struct Claim {
+        std::int64_t now = 0;
+        std::int64_t until = 0;
+        std::size_t want = 0;
+        std::unordered_set<std::string> exclude;
+        bool webhooks = false;
+        bool telegram = false;
+        Result<std::vector<store::EventRow>> run(store::Database& db) const;
+    };
+    // Reserves `want` slots (claiming_) until take() is given its result.
+    Claim claim_for(std::size_t want);
+    // Starts the deliveries of a claim's events; frees its reservation.
+    void take(const Claim& claim, std::vector<store::EventRow> claimed);
+    // Records an attempt and its outcome (store::write_attempts) by group
     // commit: attempts that finish while a write is under way go together
     // into the next one (one transaction, one fsync), so a burst of
     // deliveries costs the writer thread a few commits, not one each, and
-    // leaves room for the scanner's. Returns this attempt's own status.
+    // leaves room for the scanner's. The same transaction claims due events
+    // for the slots the group frees. Returns this attempt's own status.
     boost::asio::awaitable<Status> record(store::AttemptRecord rec, store::AttemptOutcome outcome);
     struct PendingRecord;
 
@@ -153,7 +181,13 @@ private:
     std::string signer_error_;
     boost::asio::steady_timer timer_;
     std::chrono::milliseconds poll_{1000};
+    // Ids claimed and not yet recorded: in ready_, being delivered, or
+    // waiting for their group commit.
     std::unordered_set<std::string> in_flight_;
+    std::deque<store::EventRow> ready_;  // claimed, waiting for a request slot
+    std::size_t active_ = 0;             // requests under way (<= concurrency)
+    // Slots reserved by claims under way (the loop's and a group commit's).
+    std::size_t claiming_ = 0;
     std::mt19937_64 rng_;
     bool allow_private_targets_ = false;
     bool woken_ = false;

@@ -203,6 +203,13 @@ TEST(WebhookDispatcher, ARefusingReceiverIsPausedAsAWhole) {
     h.run_for(150ms);
     EXPECT_LE(total_attempts(), 4u);  // the first round only (those in flight when the pause began)
     for (const auto& id : ids) EXPECT_EQ(h.status(id), "pending");
+    // Events claimed ahead of the free slots and not tried were handed back:
+    // due with the others when the pause ends, not when their claim (36 s
+    // here) runs out.
+    for (const auto& id : ids)
+        if (h.attempts(id).empty()) {
+            EXPECT_LE(h.ev(id).next_attempt_at, now_ms() + 1000) << id;
+        }
     rcv.up();
     ASSERT_TRUE(h.run_until([&] {
         for (const auto& id : ids)
@@ -536,6 +543,47 @@ TEST(WebhookDispatcher, StopLetsTheRequestInFlightFinish) {
     h.stop();
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
     EXPECT_EQ(h.status(id), "delivered");
+}
+
+// The dispatcher claims up to twice `concurrency` events, so that a slot
+// that frees goes to the next at once. Those it did not start when it stops
+// are handed back: due at once for the next start, not when the claim runs
+// out.
+TEST(WebhookDispatcher, StopHandsBackClaimedEventsThatDidNotStart) {
+    Receiver rcv({kSecret}, [](const Arrival&) {
+        Reply r;
+        r.delay = 300ms;
+        return r;
+    });
+    Harness h(rcv.url());
+    h.cfg.concurrency = 1;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(add_event(h.t.db(), "dep_hand_" + std::to_string(i), "deposit.pending", now_ms()));
+    h.start(10s);
+    ASSERT_TRUE(h.run_until([&] { return rcv.count() == 1; }));
+    EXPECT_EQ(h.d->in_flight(), 2u);  // one delivery, one claimed ahead
+    h.stop();
+    EXPECT_EQ(rcv.count(), 1u);
+    EXPECT_EQ(rcv.max_concurrent(), 1);
+    std::size_t delivered = 0;
+    for (const auto& id : ids) {
+        auto row = h.ev(id);
+        if (row.status == "delivered") {
+            ++delivered;
+            continue;
+        }
+        EXPECT_EQ(row.attempts, 0) << id;
+        EXPECT_LE(row.next_attempt_at, now_ms()) << id;
+    }
+    EXPECT_EQ(delivered, 1u);
+    // The next start takes them at once.
+    h.start(10s);
+    ASSERT_TRUE(h.run_until([&] {
+        for (const auto& id : ids)
+            if (h.status(id) != "delivered") return false;
+        return true;
+    }, 5s));
+    EXPECT_EQ(rcv.count(), ids.size());
 }
 
 TEST(WebhookDispatcher, EmptyUrlIdlesAndKeepsEventsPending) {

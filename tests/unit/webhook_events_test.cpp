@@ -296,3 +296,101 @@ TEST(WebhookDecide, ResponseExcerpt) {
     EXPECT_EQ(webhook::response_excerpt("a\xff" "b\xc3"), "a?b?");
     EXPECT_EQ(webhook::response_excerpt("\xe2\x82\xac"), "\xe2\x82\xac");
 }
+
+// write_attempts (the dispatcher's group commit: a few multi-row statements)
+// leaves exactly what write_attempt one by one leaves: the same event rows
+// and attempt rows, over chunks of 32, 4 and 1.
+TEST(WebhookEvents, AttemptsWrittenTogetherMatchOneByOne) {
+    TempDb t;
+    const int n = 37;
+    std::vector<store::FinishedAttempt> one, together;
+    for (int i = 0; i < n; ++i) {
+        for (auto* side : {&one, &together}) {
+            const std::string prefix = side == &one ? "dep_one_" : "dep_all_";
+            store::FinishedAttempt f;
+            const std::optional<int> code = i % 5 == 0 ? std::nullopt : std::optional<int>(i % 3 == 0 ? 200 : 500);
+            f.record = attempt(add_event(t.db(), prefix + std::to_string(i), "deposit.pending", 1), 100 + i, code);
+            f.record.response_excerpt = code ? std::optional<std::string>("answer " + std::to_string(i)) : std::nullopt;
+            if (i % 3 == 0) f.outcome.kind = store::AttemptOutcome::Kind::delivered;
+            if (i % 3 == 1) f.outcome = {store::AttemptOutcome::Kind::retry, 5000 + i, "HTTP 500"};
+            if (i % 3 == 2) f.outcome = {store::AttemptOutcome::Kind::failed, 0, "HTTP 410"};
+            side->push_back(f);
+        }
+    }
+    {
+        store::Transaction tx(t.db());
+        for (const auto& f : one) ASSERT_TRUE(store::write_attempt(t.db(), f.record, f.outcome).ok());
+        ASSERT_TRUE(tx.commit().ok());
+    }
+    {
+        store::Transaction tx(t.db());
+        ASSERT_TRUE(store::write_attempts(t.db(), together).ok());
+        ASSERT_TRUE(tx.commit().ok());
+    }
+    for (int i = 0; i < n; ++i) {
+        const auto a = event(t.db(), one[i].record.event_id), b = event(t.db(), together[i].record.event_id);
+        EXPECT_EQ(a.status, b.status) << i;
+        EXPECT_EQ(a.attempts, 1) << i;
+        EXPECT_EQ(b.attempts, 1) << i;
+        EXPECT_EQ(a.next_attempt_at, b.next_attempt_at) << i;
+        EXPECT_EQ(a.delivered_at, b.delivered_at) << i;
+        EXPECT_EQ(a.last_error, b.last_error) << i;
+        const auto la = *store::list_attempts(t.db(), a.id), lb = *store::list_attempts(t.db(), b.id);
+        ASSERT_EQ(la.size(), 1u);
+        ASSERT_EQ(lb.size(), 1u);
+        EXPECT_EQ(la[0].attempted_at, lb[0].attempted_at);
+        EXPECT_EQ(la[0].status_code, lb[0].status_code);
+        EXPECT_EQ(la[0].latency_ms, lb[0].latency_ms);
+        EXPECT_EQ(la[0].error, lb[0].error);
+        EXPECT_EQ(la[0].response_excerpt, lb[0].response_excerpt);
+    }
+    EXPECT_EQ(event(t.db(), together[3].record.event_id).status, "delivered");
+    EXPECT_EQ(event(t.db(), together[3].record.event_id).delivered_at, 103 + 5);
+    EXPECT_EQ(event(t.db(), together[4].record.event_id).next_attempt_at, 5004);
+    EXPECT_EQ(event(t.db(), together[5].record.event_id).status, "failed");
+}
+
+// One event of the group gone: the whole write fails (the dispatcher then
+// writes them one by one) and the transaction leaves nothing behind.
+TEST(WebhookEvents, AttemptsWrittenTogetherFailWholeWhenAnEventIsGone) {
+    TempDb t;
+    std::vector<store::FinishedAttempt> group;
+    for (int i = 0; i < 5; ++i) {
+        store::FinishedAttempt f;
+        f.record = attempt(add_event(t.db(), "dep_g" + std::to_string(i), "deposit.pending", 1), 100, 200);
+        group.push_back(f);
+    }
+    ASSERT_TRUE(t.db().prepare("DELETE FROM events WHERE id = ?1").bind(1, group[2].record.event_id).run().ok());
+    Status s;
+    {
+        store::Transaction tx(t.db());
+        s = store::write_attempts(t.db(), group);
+        if (s) s = tx.commit();
+    }
+    ASSERT_FALSE(s.ok());
+    EXPECT_TRUE(s.error().code == Errc::not_found || s.error().code == Errc::conflict) << s.error().describe();
+    for (int i : {0, 1, 3, 4}) {
+        EXPECT_EQ(event(t.db(), group[i].record.event_id).status, "pending");
+        EXPECT_TRUE(store::list_attempts(t.db(), group[i].record.event_id)->empty());
+    }
+}
+
+// Claimed events handed back are due at once, unless something else
+// happened to them since the claim (delivered, claimed again).
+TEST(WebhookEvents, ReleasedClaimsAreDueAgainAtOnce) {
+    TempDb t;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) ids.push_back(add_event(t.db(), "dep_rel" + std::to_string(i), "deposit.pending", 1));
+    auto claimed = store::claim_due_events(t.db(), 10, 50'000, 10);
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(claimed->size(), 3u);
+    for (const auto& e : *claimed) EXPECT_EQ(e.next_attempt_at, 50'000);
+    EXPECT_TRUE(due(t.db(), 20).empty());
+    ASSERT_TRUE(store::mark_delivered(t.db(), ids[0], 15).ok());
+    ASSERT_TRUE(t.db().prepare("UPDATE events SET next_attempt_at = 70000 WHERE id = ?1").bind(1, ids[1]).run().ok());
+    ASSERT_TRUE(store::release_claims(t.db(), *claimed, 20).ok());
+    EXPECT_EQ(due(t.db(), 20), std::vector<std::string>{ids[2]});
+    EXPECT_EQ(event(t.db(), ids[0]).status, "delivered");
+    EXPECT_EQ(event(t.db(), ids[1]).next_attempt_at, 70'000);
+    EXPECT_EQ(event(t.db(), ids[2]).attempts, 0);
+}

@@ -35,6 +35,8 @@
 #include <set>
 #include <string>
 #include <thread>
+
+#include <pthread.h>
 #include <vector>
 
 namespace webhook_test {
@@ -146,7 +148,10 @@ public:
         rtcp::acceptor probe(ioc_, rtcp::endpoint(rasio::ip::make_address("127.0.0.1"), 0));
         port_ = probe.local_endpoint().port();
         probe.close();
-        thread_ = std::thread([this] { ioc_.run(); });
+        thread_ = std::thread([this] {
+            pthread_setname_np(pthread_self(), "receiver");
+            ioc_.run();
+        });
         up();
     }
     ~Receiver() {
