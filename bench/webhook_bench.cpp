@@ -15,12 +15,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #ifndef DEPOSITD_SOURCE_DIR  // bench/CMakeLists.txt defines it; the fixtures' grandparent otherwise
@@ -117,6 +119,41 @@ void add_deposit(store::Database& db, const std::string& id) {
     if (!q.run()) std::abort();
 }
 
+// DEPOSITD_BENCH_PG_STATS=1 on a cluster that loads pg_stat_statements
+// (bench/pg_stats_bin.sh): the statements the server spent its time on.
+bool pg_stats() {
+    const char* e = std::getenv("DEPOSITD_BENCH_PG_STATS");
+    return postgres() && e && std::string(e) == "1";
+}
+
+// The superuser's session on a benchmark's database (the tests' role may not
+// create the extension nor read other roles' statements).
+std::unique_ptr<store::Database> pg_stats_session(const std::string& url) {
+    auto db = store::Database::open_location(test_store::cluster().admin_url_of(url.substr(url.rfind('/') + 1)));
+    if (!db) std::abort();
+    Status s = (*db)->exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    if (s) s = (*db)->exec("SELECT pg_stat_statements_reset()");
+    if (!s)
+        std::fprintf(stderr, "pg_stat_statements: %s (DEPOSITD_PG_BIN=$(bench/pg_stats_bin.sh) loads it)\n",
+                     s.error().describe().c_str());
+    return std::move(*db);
+}
+
+void pg_stats_print(store::Database& db, const std::string& what, double items) {
+    auto q = db.prepare(
+        "SELECT calls, (total_exec_time * 1000)::bigint, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) "
+        "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "ORDER BY total_exec_time DESC LIMIT 10");
+    std::fprintf(stderr, "%s: server time by statement (µs per delivery, calls, rows)\n", what.c_str());
+    for (;;) {
+        auto r = q.step();
+        if (!r || !*r) break;
+        const double ms = static_cast<double>(q.int64(1)) / 1000;
+        std::fprintf(stderr, "  %7.1f µs %7lld calls %7lld rows  %s\n", ms * 1000 / items,
+                     static_cast<long long>(q.int64(0)), static_cast<long long>(q.int64(2)), q.text(3).c_str());
+    }
+}
+
 void BM_SignEvent(benchmark::State& state) {
     auto signer = webhook::Signer::create({kSecret});
     std::string body = payload("evt_0123456789abcdef01234567", "dep_0123456789abcdef01234567");
@@ -151,6 +188,55 @@ void BM_OutboxInsert(benchmark::State& state) {
 }
 BENCHMARK(BM_OutboxInsert)->Arg(1)->Arg(100);
 
+// One claim of 32 due events (and their release, so every round finds the
+// same outbox) with `backlog` events due: a claim must cost the events it
+// takes, not the backlog (a receiver back after a long pause). PostgreSQL's
+// statistics are taken while the events are delivered (as they mostly are
+// in a running shop) and the backlog appears after that.
+void BM_ClaimWithBacklog(benchmark::State& state) {
+    const auto backlog = static_cast<int>(state.range(0));
+    TempDir t;
+    auto db = open_db(location(t));
+    state.SetLabel(backend());
+    // In transactions of 500 events, as the scanner commits its batches (one
+    // transaction for all would make PostgreSQL walk the counter rows' ever
+    // longer version chains).
+    for (int i = 0; i < backlog;) {
+        store::Transaction tx(*db);
+        for (int end = std::min(backlog, i + 500); i < end; ++i) {
+            std::string dep = "dep_" + std::to_string(i);
+            add_deposit(*db, dep);
+            std::string id = event_id(dep, "deposit.confirmed");
+            if (!store::insert_event(*db, store::NewEvent{id, dep, "deposit.confirmed", payload(id, dep), 1'000 + i}))
+                std::abort();
+        }
+        if (!tx.commit()) std::abort();
+    }
+    auto set_status = [&](const char* status) {
+        for (int from = 0; from < backlog; from += 500) {
+            auto q = db->prepare("UPDATE events SET status = ?1 WHERE seq > ?2 AND seq <= ?3");
+            q.bind(1, status).bind(2, from).bind(3, from + 500);
+            if (!q.run()) std::abort();
+        }
+    };
+    if (postgres()) {
+        set_status("delivered");
+        if (!db->exec("ANALYZE events")) std::abort();
+        set_status("pending");
+    }
+    std::int64_t now = 10'000'000;
+    for (auto _ : state) {
+        ++now;
+        auto claimed = store::claim_due_events(*db, now, now + 60'000, 32);
+        if (!claimed || claimed->size() != 32) std::abort();
+        state.PauseTiming();
+        if (!store::release_claims(*db, *claimed, now)) std::abort();
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * 32);
+}
+BENCHMARK(BM_ClaimWithBacklog)->Arg(100)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMicrosecond);
+
 // Signed deliveries per second: `per_round` events inserted (untimed), then
 // the dispatcher delivers them all to the keep-alive receiver (timed).
 void BM_SignedDeliveries(benchmark::State& state) {
@@ -180,6 +266,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
         (void)q.step();
         return q.int64(0);
     };
+    auto stats = pg_stats() ? pg_stats_session(where) : nullptr;
     std::int64_t n = 0, target = 0;
     std::map<std::string, double> cpu;  // seconds per thread name, timed parts only
     for (auto _ : state) {
@@ -221,6 +308,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
     state.counters["us_dispatcher"] = cpu["webhook_bench"] * 1e6 / items;
     state.counters["us_writer"] = cpu["store-writer"] * 1e6 / items;
     state.counters["us_receiver"] = cpu["receiver"] * 1e6 / items;
+    if (stats) pg_stats_print(*stats, "SignedDeliveries/" + std::to_string(state.range(0)), items);
     d.stop();
     while (!done) ctx.run_for(std::chrono::milliseconds(5));
 }

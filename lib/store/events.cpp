@@ -1,6 +1,7 @@
 #include "store/events.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/clock.hpp"
 
@@ -186,18 +187,40 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     if (limit == 0) return out;
     // The chosen rows in a materialized CTE: evaluated once, so LIMIT bounds
     // the claim (a subquery under IN may be re-run per outer row).
-    // The UPDATE finds its rows by seq. SQLite would rather walk events_due
-    // over every due event and test each against the chosen few (a scan of
-    // the whole backlog per claim): its unary + keeps that index out.
+    // A claim costs the events it takes, not the backlog: the due events are
+    // walked in events_due's order until `limit` deliverable ones are found,
+    // and the UPDATE finds those by seq.
+    //  - SQLite would rather walk events_due again for the UPDATE, testing
+    //    every due event against the chosen few: unary + keeps it out.
+    //  - PostgreSQL's rows are locked by the choice (FOR UPDATE), so the
+    //    UPDATE takes them by primary key (= ANY of their array). Its
+    //    statistics may say pending events are rare (most are delivered, or
+    //    the table was empty when last analysed), and then it plans the
+    //    choice as a bitmap scan of every due event, each tested for
+    //    deliverability, then sorted: for a receiver back after a long pause,
+    //    the whole backlog per claim. Without sorts and bitmap scans for this
+    //    transaction's plans, the ordered index scan that stops at `limit` is
+    //    what is left.
     const bool pg = db.backend() == Backend::postgresql;
-    const char* skip_locked = pg ? " FOR UPDATE OF e SKIP LOCKED" : "";
-    const char* still_due = pg ? "status = 'pending' AND next_attempt_at <= ?1"
-                               : "+status = 'pending' AND +next_attempt_at <= ?1";
-    auto q = db.prepare(std::string("WITH chosen AS MATERIALIZED (SELECT e.seq FROM events e "
-                                    "WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND ") +
-                        kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2" +
-                        skip_locked + ") UPDATE events SET next_attempt_at = ?3 WHERE seq IN (SELECT seq FROM chosen) AND " +
-                        still_due + " RETURNING " + kEventColumns);
+    std::optional<Transaction> own;
+    if (pg) {
+        if (!db.in_transaction()) {
+            own.emplace(db);
+            if (!own->begun()) return own->begun().error();
+        }
+        auto plan = db.prepare(
+            "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)");
+        if (auto s = plan.run_pipelined(); !s) return s.error();
+    }
+    const std::string choose = std::string("SELECT e.seq FROM events e WHERE e.status = 'pending' AND ") +
+                               "e.next_attempt_at <= ?1 AND " + kKindAllowed + " AND " + kDeliverable +
+                               " ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
+    auto q = db.prepare(
+        pg ? "UPDATE events SET next_attempt_at = ?3 WHERE seq = ANY (ARRAY (" + choose +
+                 " FOR UPDATE OF e SKIP LOCKED)) RETURNING " + kEventColumns
+           : "WITH chosen AS MATERIALIZED (" + choose +
+                 ") UPDATE events SET next_attempt_at = ?3 WHERE seq IN (SELECT seq FROM chosen) AND "
+                 "+status = 'pending' AND +next_attempt_at <= ?1 RETURNING " + kEventColumns);
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
     std::vector<std::string> in_flight;
@@ -219,6 +242,8 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
         undo.bind(1, id).bind(2, now_ms).bind(3, claim_until);
         if (auto s = undo.run(); !s) return s.error();
     }
+    if (own)
+        if (auto s = own->commit(); !s) return s.error();
     std::sort(out.begin(), out.end(), [](const EventRow& a, const EventRow& b) { return a.seq < b.seq; });
     return out;
 }

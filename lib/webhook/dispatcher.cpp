@@ -502,8 +502,14 @@ Result<std::vector<store::EventRow>> Dispatcher::Claim::run(store::Database& db)
 
 void Dispatcher::take(const Claim& claim, std::vector<store::EventRow> claimed) {
     claiming_ -= claim.want;
-    for (auto& ev : claimed)
-        if (in_flight_.insert(ev.id).second) ready_.push_back(std::move(ev));
+    std::erase_if(claimed, [this](const store::EventRow& ev) { return !in_flight_.insert(ev.id).second; });
+    if (stopping_) {
+        // A claim that was under way when stop() came: handed back, as the
+        // ones waiting in ready_ were.
+        if (!claimed.empty()) asio::co_spawn(executor_, release(std::move(claimed)), [](std::exception_ptr) {});
+        return;
+    }
+    for (auto& ev : claimed) ready_.push_back(std::move(ev));
     start_ready();
 }
 
