@@ -237,6 +237,7 @@ int run_daemon(const config::Config& cfg) {
     d->api_workers = std::make_unique<asio::thread_pool>(2);
     d->handler = std::make_unique<api::Handler>(*d->store, d->cfg, d->clock, &d->health);
     d->handler->set_rates(&d->rates);
+    d->handler->on_events_queued([disp = d->dispatcher.get()] { disp->wake(); });
     // Re-check (SPEC §10): the API worker hands the work to the chain's
     // scanner on the network thread and waits for its answer. One at a time:
     // a slow node must not hold every API worker.

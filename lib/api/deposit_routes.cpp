@@ -230,6 +230,7 @@ Response Handler::resend_event(const std::string& id, const orders::Actor& who) 
     if (!e) return internal(e.error(), "resend event");
     if (!*e) return not_found("Event " + id + " not found");
     logger()->info("event {} queued for delivery again by {} {}", id, who.kind, who.name);
+    if (on_events_queued_) on_events_queued_();
     return ok(200, store::event_to_json(**e), "Event queued for delivery");
 }
 

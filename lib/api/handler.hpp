@@ -102,6 +102,10 @@ public:
     // Re-check of a transaction (POST /api/v1/deposits/recheck); without
     // it the route answers 503.
     void set_rechecker(Rechecker fn) { rechecker_ = std::move(fn); }
+    // Called (on the API worker) after a request queued events for delivery:
+    // a resend, an order marked paid. The daemon wakes its dispatcher, so the
+    // delivery starts now instead of at the next poll of the outbox.
+    void on_events_queued(std::function<void()> fn) { on_events_queued_ = std::move(fn); }
     // The route's work, for any caller that already authorized the request
     // (the API route, the console): validates the chain id and the hash's
     // shape, runs the re-check, answers the SPEC §10 envelope
@@ -198,6 +202,7 @@ private:
     std::map<std::string, std::int64_t> low_water_checked_at_;  // protocol -> last check after a bind (ms)
     const orders::RateCache* rates_ = nullptr;
     Rechecker rechecker_;
+    std::function<void()> on_events_queued_;
     std::unique_ptr<admin::Console> console_;  // [admin] configured
     std::vector<netaddr::Cidr> trusted_proxies_;
 };

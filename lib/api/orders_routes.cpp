@@ -321,7 +321,7 @@ Response Handler::mark_paid_route(const Request& req, const std::string& id, con
 Response Handler::mark_order_paid(const std::string& id, const std::string& reason, const orders::Actor& who) {
     if (id.size() > 128) return not_found("Order not found");
     if (auto why = orders::check_reason(reason)) return validation(*why);
-    return with_db(store_access::write, [&](store::Database& db) -> Response {
+    Response answer = with_db(store_access::write, [&](store::Database& db) -> Response {
         auto r = orders::mark_paid(db, config_, id, reason, who, clock_.now_ms());
         switch (r.kind) {
             case orders::MarkPaidOutcome::Kind::done: break;
@@ -334,6 +334,9 @@ Response Handler::mark_order_paid(const std::string& id, const std::string& reas
         if (!j) return internal(j.error(), "mark paid");
         return ok(200, std::move(*j), "Order " + id + " settled by hand (was " + r.from + "); order.completed sent");
     });
+    // order.completed (and the merchant's notify) are in the outbox.
+    if (answer.status == 200 && on_events_queued_) on_events_queued_();
+    return answer;
 }
 
 Response Handler::get_link(const std::string& id) {

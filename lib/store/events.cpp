@@ -1,9 +1,12 @@
 #include "store/events.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <optional>
 
 #include "core/clock.hpp"
+#include "store/in_list.hpp"
 
 namespace depositd::store {
 namespace {
@@ -306,63 +309,102 @@ Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string
     return out;
 }
 
-Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms) {
+namespace {
+// " AND <the event still holds claim ?n>" when the outcome is tied to a claim.
+std::string under_claim(bool claimed, int n) {
+    if (!claimed) return {};
+    const std::string p = "?" + std::to_string(n);
+    return " AND status = 'pending' AND next_attempt_at = " + p;
+}
+// One row, or none when the claim is gone (a resend won); without a claim
+// the event must be there.
+std::int64_t rows_expected(const std::optional<std::int64_t>& claim) { return claim ? -1 : 1; }
+}  // namespace
+
+Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms, std::optional<std::int64_t> claim) {
     auto q = db.prepare(
         "UPDATE events SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL "
-        "WHERE id = ?1");
+        "WHERE id = ?1" + under_claim(claim.has_value(), 3));
     q.bind(1, id).bind(2, now_ms);
-    return q.run_pipelined(1, Errc::not_found, "no event " + id);
+    if (claim) q.bind(3, *claim);
+    return q.run_pipelined(rows_expected(claim), Errc::not_found, "no event " + id);
 }
 
-Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at, const std::string& error) {
+Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at, const std::string& error,
+                      std::optional<std::int64_t> claim) {
     auto q = db.prepare(
         "UPDATE events SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 "
-        "WHERE id = ?1");
+        "WHERE id = ?1" + under_claim(claim.has_value(), 4));
     q.bind(1, id).bind(2, next_attempt_at).bind(3, error);
-    return q.run_pipelined(1, Errc::not_found, "no event " + id);
+    if (claim) q.bind(4, *claim);
+    return q.run_pipelined(rows_expected(claim), Errc::not_found, "no event " + id);
 }
 
-Status mark_failed(Database& db, const std::string& id, const std::string& error) {
-    auto q = db.prepare(
-        "UPDATE events SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1");
+Status mark_failed(Database& db, const std::string& id, const std::string& error, std::optional<std::int64_t> claim) {
+    auto q = db.prepare("UPDATE events SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1" +
+                        under_claim(claim.has_value(), 3));
     q.bind(1, id).bind(2, error);
-    return q.run_pipelined(1, Errc::not_found, "no event " + id);
+    if (claim) q.bind(3, *claim);
+    return q.run_pipelined(rows_expected(claim), Errc::not_found, "no event " + id);
 }
 
 Status write_attempt(Database& db, const AttemptRecord& a, const AttemptOutcome& o) {
+    // The attempt row goes in whatever the claim says: the history keeps every
+    // request made (its foreign key fails it when the event is gone).
     if (auto s = record_attempt(db, a); !s) return s;
     switch (o.kind) {
-        case AttemptOutcome::Kind::delivered: return mark_delivered(db, a.event_id, a.attempted_at + a.latency_ms);
-        case AttemptOutcome::Kind::retry: return schedule_retry(db, a.event_id, o.next_attempt_at, o.error);
-        case AttemptOutcome::Kind::failed: return mark_failed(db, a.event_id, o.error);
+        case AttemptOutcome::Kind::delivered:
+            return mark_delivered(db, a.event_id, a.attempted_at + a.latency_ms, o.claim);
+        case AttemptOutcome::Kind::retry: return schedule_retry(db, a.event_id, o.next_attempt_at, o.error, o.claim);
+        case AttemptOutcome::Kind::failed: return mark_failed(db, a.event_id, o.error, o.claim);
     }
     return {};
 }
 
 namespace {
 
-// "(?1, ?2, ?3), (?4, ?5, ?6)" for rows × columns parameters.
-std::string values_rows(std::size_t rows, int columns) {
-    std::string s;
-    int p = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-        s += r ? ", (" : "(";
-        for (int c = 0; c < columns; ++c) {
-            if (c) s += ", ";
-            s += "?" + std::to_string(++p);
-        }
-        s += ")";
-    }
-    return s;
+// write_attempts' chunks: 32, 16, ..., 1 rows, one statement text each
+// (built once, prepared once per connection).
+constexpr std::size_t kWidestChunk = 32;
+constexpr std::size_t kChunkSizes = 6;  // log2(32) + 1
+std::size_t chunk_slot(std::size_t rows) { return static_cast<std::size_t>(std::countr_zero(rows)); }
+
+const std::string& insert_attempts_sql(std::size_t rows) {
+    static const auto texts = [] {
+        std::array<std::string, kChunkSizes> t;
+        for (std::size_t i = 0; i < kChunkSizes; ++i)
+            t[i] = "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, "
+                   "response_excerpt) VALUES " + detail::param_rows(std::size_t{1} << i, 6);
+        return t;
+    }();
+    return texts[chunk_slot(rows)];
+}
+
+// The three outcomes as one: delivered sets delivered_at and clears the
+// error, a retry moves next_attempt_at, a failure only records why; each
+// counts the attempt (mark_delivered, schedule_retry, mark_failed), and one
+// tied to a claim only while the event still holds it (AttemptOutcome::claim).
+const std::string& update_events_sql(std::size_t rows) {
+    static const auto texts = [] {
+        std::array<std::string, kChunkSizes> t;
+        for (std::size_t i = 0; i < kChunkSizes; ++i)
+            t[i] = "WITH v (id, status, next_at, delivered_at, err, claim) AS (VALUES " +
+                   detail::param_rows(std::size_t{1} << i, 6) +
+                   ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
+                   "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
+                   "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err "
+                   "FROM v WHERE events.id = v.id AND (v.claim IS NULL OR (events.status = 'pending' AND "
+                   "events.next_attempt_at = v.claim))";
+        return t;
+    }();
+    return texts[chunk_slot(rows)];
 }
 
 // Both statements of write_attempts for `rows` attempts.
 Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
     const auto n = static_cast<std::int64_t>(rows.size());
     {
-        auto q = db.prepare(
-            "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, response_excerpt) "
-            "VALUES " + values_rows(rows.size(), 6));
+        auto q = db.prepare(insert_attempts_sql(rows.size()));
         int p = 0;
         for (const auto& f : rows) {
             const auto& a = f.record;
@@ -374,20 +416,22 @@ Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
         }
         if (auto s = q.run_pipelined(n, Errc::conflict, "an attempt's event is gone"); !s) return s;
     }
-    // The three outcomes as one: delivered sets delivered_at and clears the
-    // error, a retry moves next_attempt_at, a failure only records why; each
-    // counts the attempt (mark_delivered, schedule_retry, mark_failed).
-    auto q = db.prepare("WITH v (id, status, next_at, delivered_at, err) AS (VALUES " + values_rows(rows.size(), 5) +
-                        ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
-                        "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
-                        "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err "
-                        "FROM v WHERE events.id = v.id");
+    // Events whose claim is gone (a resend won) are left alone: then fewer
+    // rows change, which is no error (a missing event failed the INSERT).
+    std::int64_t expect = n;
+    auto q = db.prepare(update_events_sql(rows.size()));
     int p = 0;
     for (const auto& f : rows) {
         const auto& o = f.outcome;
         q.bind(p + 1, f.record.event_id);
         q.bind_null(p + 3, Statement::NullType::integer).bind_null(p + 4, Statement::NullType::integer);
         q.bind_null(p + 5, Statement::NullType::text);
+        if (o.claim) {
+            q.bind(p + 6, *o.claim);
+            expect = -1;
+        } else {
+            q.bind_null(p + 6, Statement::NullType::integer);
+        }
         switch (o.kind) {
             case AttemptOutcome::Kind::delivered:
                 q.bind(p + 2, "delivered").bind(p + 4, f.record.attempted_at + f.record.latency_ms);
@@ -397,18 +441,16 @@ Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
                 break;
             case AttemptOutcome::Kind::failed: q.bind(p + 2, "failed").bind(p + 5, o.error); break;
         }
-        p += 5;
+        p += 6;
     }
-    return q.run_pipelined(n, Errc::not_found, "an attempt's event is gone");
+    return q.run_pipelined(expect, Errc::not_found, "an attempt's event is gone");
 }
 
 }  // namespace
 
 Status write_attempts(Database& db, std::span<const FinishedAttempt> attempts) {
-    // Chunks of 32, 16, ..., 1 rows: six statement texts, each prepared once.
-    constexpr std::size_t kWidest = 32;
     while (!attempts.empty()) {
-        std::size_t n = kWidest;
+        std::size_t n = kWidestChunk;
         while (n > attempts.size()) n /= 2;
         if (auto s = write_attempt_rows(db, attempts.first(n)); !s) return s;
         attempts = attempts.subspan(n);

@@ -148,16 +148,27 @@ Status record_attempt(Database& db, const AttemptRecord& a);
 Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string& event_id);
 
 // Event state after an attempt (each counts the attempt: attempts + 1).
-Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms);
+// With `claim`, only while the event is still pending under that claim (its
+// next_attempt_at as claim_due_events returned it); otherwise the event is
+// left as it is, which is no error (see AttemptOutcome::claim).
+Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms,
+                      std::optional<std::int64_t> claim = {});
 Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at,
-                      const std::string& error);
-Status mark_failed(Database& db, const std::string& id, const std::string& error);
+                      const std::string& error, std::optional<std::int64_t> claim = {});
+Status mark_failed(Database& db, const std::string& id, const std::string& error,
+                   std::optional<std::int64_t> claim = {});
 
 // What to do with the event after an attempt.
 struct AttemptOutcome {
     enum class Kind { delivered, retry, failed } kind = Kind::delivered;
     std::int64_t next_attempt_at = 0;  // retry only
     std::string error;                 // retry / failed
+    // The claim the attempt was made under (the event's next_attempt_at as
+    // claimed). The outcome applies only while the event still holds it: an
+    // operator's resend during the delivery (pending, due now, attempts 0)
+    // or another process's claim after ours ran out wins, and the attempt is
+    // only recorded in the history. nullopt: applies whatever the event's state.
+    std::optional<std::int64_t> claim;
 };
 // record_attempt + the matching mark_*, in the caller's transaction
 // (pipelined on PostgreSQL): the event gone fails it with not_found or

@@ -17,15 +17,24 @@ namespace depositd::store::detail {
 
 constexpr int kInListWidth = 64;
 
-// "(?1, ?2, ..., ?64)"
-inline std::string in_list() {
-    std::string s = "(";
-    for (int i = 1; i <= kInListWidth; ++i) {
-        if (i > 1) s += ", ";
-        s += "?" + std::to_string(i);
+// "(?1, ?2, ?3), (?4, ?5, ?6)" for rows × columns parameters: an IN list
+// (one row) or the rows of a multi-row VALUES.
+inline std::string param_rows(std::size_t rows, int columns) {
+    std::string s;
+    int p = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        s += r ? ", (" : "(";
+        for (int c = 0; c < columns; ++c) {
+            if (c) s += ", ";
+            s += "?" + std::to_string(++p);
+        }
+        s += ")";
     }
-    return s + ")";
+    return s;
 }
+
+// "(?1, ?2, ..., ?64)"
+inline std::string in_list() { return param_rows(1, kInListWidth); }
 
 // Runs `sql` (whose parameters are in_list()'s, and only those) over `keys`
 // (each once, however often listed), calling on_row(statement) for every row.

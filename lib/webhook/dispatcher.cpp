@@ -430,6 +430,9 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
 
     std::uniform_real_distribution<double> jitter(-1.0, 1.0);
     auto outcome = decide(ar, ev.attempts, config_.schedule, clock_.now_ms(), jitter(rng_));
+    // Applies only while the event is still ours as claimed: an operator's
+    // resend during the request wins (the event is delivered again).
+    outcome.claim = ev.next_attempt_at;
     if (outcome.kind != store::AttemptOutcome::Kind::delivered && !rec.error) rec.error = outcome.error;
     if (telegram) {
         // The bot token is part of the URL: whatever the transport said about

@@ -425,15 +425,21 @@ TEST_F(ApiAdmin, MarkPaidOverTheApiWithTheKeysLabel) {
     EXPECT_EQ(unknown.status, 404);
     EXPECT_EQ(api("GET", "/api/v1/orders/" + order + "/mark-paid").status, 405);
     EXPECT_EQ(scalar(db(), "SELECT count(*) FROM audit_log"), 0);
+    int woken = 0;  // order.completed is in the outbox: the daemon wakes its dispatcher
+    handler().on_events_queued([&] { ++woken; });
+    EXPECT_EQ(api("POST", "/api/v1/orders/ord_nope/mark-paid", R"({"reason":"x"})").status, 404);
+    EXPECT_EQ(woken, 0);
 
     auto ok = api("POST", "/api/v1/orders/" + order + "/mark-paid", R"({"reason":"paid in cash at the counter"})");
     ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_EQ(woken, 1);
     auto data = parse(ok.body).as_object().at("data").as_object();
     EXPECT_EQ(data.at("status"), "completed");
     EXPECT_EQ(data.at("manual"), true);
     EXPECT_EQ(data.at("paidAmount"), "0");
     auto twice = api("POST", "/api/v1/orders/" + order + "/mark-paid", R"({"reason":"again"})");
     EXPECT_EQ(twice.status, 409);
+    EXPECT_EQ(woken, 1);
 
     auto audit = api("GET", "/api/v1/audit");
     ASSERT_EQ(audit.status, 200) << audit.body;

@@ -412,9 +412,14 @@ TEST_F(ApiHandler, EventsListGetAndResend) {
     auto one = call("GET", "/api/v1/events/" + failed);
     ASSERT_EQ(one.status, 200) << one.body;
 
+    int woken = 0;  // the daemon wakes its dispatcher: delivery now, not at the next poll
+    handler().on_events_queued([&] { ++woken; });
+    EXPECT_EQ(call("POST", "/api/v1/events/evt_nope/resend").status, 404);
+    EXPECT_EQ(woken, 0);
     clock_.advance(std::chrono::seconds(30));
     auto rs = call("POST", "/api/v1/events/" + failed + "/resend");
     ASSERT_EQ(rs.status, 200) << rs.body;
+    EXPECT_EQ(woken, 1);
     EXPECT_EQ(ok_data(rs).at("status").as_string(), "pending");
     EXPECT_EQ(text_scalar(db(), "SELECT status FROM events WHERE id = '" + failed + "'"), "pending");
     EXPECT_EQ(scalar(db(), "SELECT next_attempt_at FROM events WHERE id = '" + failed + "'"), clock_.now_ms());

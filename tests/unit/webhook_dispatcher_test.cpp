@@ -586,6 +586,32 @@ TEST(WebhookDispatcher, StopHandsBackClaimedEventsThatDidNotStart) {
     EXPECT_EQ(rcv.count(), ids.size());
 }
 
+// An operator resends an event while its delivery is in flight (the
+// console's "resend" a moment after "mark paid"). The resend wins: the
+// answer to the request under way is recorded in the history but does not
+// mark the event delivered over the resend, and the event is sent again.
+TEST(WebhookDispatcher, AResendDuringTheDeliveryIsNotLost) {
+    Receiver rcv({kSecret}, [](const Arrival&) {
+        Reply r;
+        r.delay = 400ms;
+        return r;
+    });
+    Harness h(rcv.url());
+    auto id = add_event(h.t.db(), "dep_resend", "deposit.pending", now_ms());
+    h.start(10s);  // a long poll: the wake after the resend starts the second delivery
+    ASSERT_TRUE(h.run_until([&] { return rcv.count() == 1; }));
+    auto r = store::resend_event(h.t.db(), id, now_ms());
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(*r);
+    h.d->wake();
+    ASSERT_TRUE(h.run_until([&] { return rcv.count() == 2 && h.status(id) == "delivered"; }, 5s))
+        << "arrivals " << rcv.count() << ", status " << h.status(id);
+    EXPECT_EQ(h.attempts(id).size(), 2u);
+    EXPECT_EQ(h.ev(id).attempts, 1);  // the resend's fresh schedule, one attempt in it
+    h.run_for(200ms);
+    EXPECT_EQ(rcv.count(), 2u);
+}
+
 TEST(WebhookDispatcher, EmptyUrlIdlesAndKeepsEventsPending) {
     Harness h("");
     auto id = add_event(h.t.db(), "dep_idle", "deposit.pending", now_ms());

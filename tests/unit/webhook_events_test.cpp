@@ -394,3 +394,61 @@ TEST(WebhookEvents, ReleasedClaimsAreDueAgainAtOnce) {
     EXPECT_EQ(event(t.db(), ids[1]).next_attempt_at, 70'000);
     EXPECT_EQ(event(t.db(), ids[2]).attempts, 0);
 }
+
+// An operator resends an event while its delivery is under way (claimed, the
+// request not answered yet). The attempt's record must not undo the resend:
+// the attempt goes into the history, the event stays pending, due at the
+// resend's time with a fresh schedule, and is delivered again. The same
+// whether the attempt is written alone (write_attempt) or with others
+// (write_attempts), and whatever its outcome. An event still under its claim
+// takes the outcome as before.
+TEST(WebhookEvents, AnAttemptRecordedAfterAResendLeavesTheResendAlone) {
+    using Kind = store::AttemptOutcome::Kind;
+    for (bool together : {false, true}) {
+        for (Kind kind : {Kind::delivered, Kind::retry, Kind::failed}) {
+            SCOPED_TRACE(std::string(together ? "write_attempts " : "write_attempt ") +
+                         std::to_string(static_cast<int>(kind)));
+            TempDb t;
+            const auto resent = add_event(t.db(), "dep_rs", "deposit.pending", 1);
+            const auto kept = add_event(t.db(), "dep_kp", "deposit.pending", 1);
+            auto claimed = store::claim_due_events(t.db(), 10, 50'000, 10);
+            ASSERT_TRUE(claimed.ok());
+            ASSERT_EQ(claimed->size(), 2u);
+            auto resend = store::resend_event(t.db(), resent, 400);
+            ASSERT_TRUE(resend.ok());
+            ASSERT_TRUE(*resend);
+
+            std::vector<store::FinishedAttempt> group;
+            for (const auto& e : *claimed) {
+                store::FinishedAttempt f;
+                f.record = attempt(e.id, 300, kind == Kind::delivered ? 200 : 500);
+                f.outcome = {kind, kind == Kind::retry ? 9'000 : 0, kind == Kind::delivered ? "" : "HTTP 500"};
+                f.outcome.claim = e.next_attempt_at;
+                group.push_back(f);
+            }
+            {
+                store::Transaction tx(t.db());
+                if (together) {
+                    ASSERT_TRUE(store::write_attempts(t.db(), group).ok());
+                } else {
+                    for (const auto& f : group) ASSERT_TRUE(store::write_attempt(t.db(), f.record, f.outcome).ok());
+                }
+                ASSERT_TRUE(tx.commit().ok());
+            }
+            const auto r = event(t.db(), resent);
+            EXPECT_EQ(r.status, "pending");
+            EXPECT_EQ(r.attempts, 0);
+            EXPECT_EQ(r.next_attempt_at, 400);
+            EXPECT_FALSE(r.delivered_at.has_value());
+            EXPECT_EQ(store::list_attempts(t.db(), resent)->size(), 1u);  // the request made is in the history
+            EXPECT_EQ(due(t.db(), 400), std::vector<std::string>{resent});
+
+            const auto k = event(t.db(), kept);
+            EXPECT_EQ(k.attempts, 1);
+            EXPECT_EQ(k.status, kind == Kind::delivered ? "delivered" : kind == Kind::retry ? "pending" : "failed");
+            if (kind == Kind::retry) {
+                EXPECT_EQ(k.next_attempt_at, 9'000);
+            }
+        }
+    }
+}
