@@ -46,7 +46,12 @@ std::string evm_checksum(std::span<const std::uint8_t, 20> address) {
     return out;
 }
 
-Result<Bytes> evm_address_bytes(std::string_view text) {
+namespace {
+// The 20 bytes of an EVM address, EIP-55 checked when the letters are of
+// mixed case; `checksummed` is set to its EIP-55 form when that was computed
+// (one Keccak per address: an import of a million checksummed addresses
+// spends its CPU on little else).
+Result<Bytes> parse_evm(std::string_view text, std::string* checksummed) {
     std::string_view hex = strip_0x(text);
     if (hex.size() != 40) return bad("EVM", "wrong length (want 40 hex digits)");
     if (!all_hex(hex)) return bad("EVM", "not hex");
@@ -60,9 +65,13 @@ Result<Bytes> evm_address_bytes(std::string_view text) {
     if (lower && upper) {
         std::string want = evm_checksum(std::span<const std::uint8_t, 20>(out.data(), 20));
         if (std::string_view(want).substr(2) != hex) return bad("EVM", "bad checksum (EIP-55)");
+        if (checksummed) *checksummed = std::move(want);
     }
     return out;
 }
+}  // namespace
+
+Result<Bytes> evm_address_bytes(std::string_view text) { return parse_evm(text, nullptr); }
 
 // ---------------------------------------------------------------- TRON
 
@@ -255,9 +264,10 @@ const char* unusable_deposit_address(const ParsedAddress& a) {
 Result<ParsedAddress> parse_address(Protocol protocol, std::string_view text) {
     switch (protocol) {
         case Protocol::evm: {
-            auto b = evm_address_bytes(text);
+            std::string canonical;
+            auto b = parse_evm(text, &canonical);
             if (!b) return b.error();
-            std::string canonical = evm_checksum(std::span<const std::uint8_t, 20>(b->data(), 20));
+            if (canonical.empty()) canonical = evm_checksum(std::span<const std::uint8_t, 20>(b->data(), 20));
             return ParsedAddress{protocol, std::move(canonical), std::move(*b)};
         }
         case Protocol::tron: {
