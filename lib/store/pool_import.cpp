@@ -1,6 +1,5 @@
 #include "store/pool_import.hpp"
 
-#include "store/in_list.hpp"
 #include "store/pool.hpp"
 
 #include <algorithm>
@@ -28,9 +27,13 @@ const std::string& insert_addresses_sql(std::size_t rows) {
     static const auto texts = [] {
         std::array<std::string, kInsertWidths> t;
         for (std::size_t i = 0; i < kInsertWidths; ++i) {
-            // (protocol, address, watch_key, source, derivation_path, created_at) per row
-            std::string values = detail::param_rows(std::size_t{1} << i, 6);
-            t[i] = "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, created_at) "
+            std::string values;
+            for (std::size_t r = 0, p = 0; r < (std::size_t{1} << i); ++r, p += 6) {
+                auto q = [p](std::size_t k) { return "?" + std::to_string(p + k); };
+                values += std::string(r ? ", " : "") + "(" + q(1) + ", " + q(2) + ", " + q(3) + ", " + q(4) + ", " +
+                          q(5) + ", 'free', " + q(6) + ")";
+            }
+            t[i] = "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, state, created_at) "
                    "VALUES " + values + " ON CONFLICT DO NOTHING";
         }
         return t;
