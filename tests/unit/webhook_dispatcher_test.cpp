@@ -91,6 +91,15 @@ struct Harness {
     }
 };
 
+// A receiver that answers 200 to every request after `delay`.
+Receiver::Handler answer_after(std::chrono::milliseconds delay) {
+    return [delay](const Arrival&) {
+        Reply r;
+        r.delay = delay;
+        return r;
+    };
+}
+
 std::vector<std::string> arrival_ids(const Receiver& r) {
     std::vector<std::string> out;
     for (const auto& a : r.arrivals()) out.push_back(a.id);
@@ -445,11 +454,7 @@ TEST(WebhookDispatcher, RetryAfterOn429IsHonoured) {
 }
 
 TEST(WebhookDispatcher, ConcurrencyIsBoundedAndConnectionsReused) {
-    Receiver rcv({kSecret}, [](const Arrival&) {
-        Reply r;
-        r.delay = 40ms;
-        return r;
-    });
+    Receiver rcv({kSecret}, answer_after(40ms));
     Harness h(rcv.url());
     h.cfg.concurrency = 3;
     std::vector<std::string> ids;
@@ -482,11 +487,7 @@ TEST(WebhookDispatcher, WakeDeliversNewEventsAtOnce) {
 // on PostgreSQL). One whose event went meanwhile must not sink the others:
 // they are written again one by one, and none is delivered twice.
 TEST(WebhookDispatcher, AnAttemptWhoseEventWentDoesNotSinkTheOthers) {
-    Receiver rcv({kSecret}, [](const Arrival&) {
-        Reply r;
-        r.delay = 400ms;
-        return r;
-    });
+    Receiver rcv({kSecret}, answer_after(400ms));
     Harness h(rcv.url());
     h.cfg.concurrency = 8;
     std::vector<std::string> ids;
@@ -530,11 +531,7 @@ TEST(WebhookDispatcher, WakeClaimsAtOnceWithMostSlotsBusy) {
 }
 
 TEST(WebhookDispatcher, StopLetsTheRequestInFlightFinish) {
-    Receiver rcv({kSecret}, [](const Arrival&) {
-        Reply r;
-        r.delay = 300ms;
-        return r;
-    });
+    Receiver rcv({kSecret}, answer_after(300ms));
     Harness h(rcv.url());
     auto id = add_event(h.t.db(), "dep_stop", "deposit.pending", now_ms());
     h.start(10s);
@@ -550,11 +547,7 @@ TEST(WebhookDispatcher, StopLetsTheRequestInFlightFinish) {
 // are handed back: due at once for the next start, not when the claim runs
 // out.
 TEST(WebhookDispatcher, StopHandsBackClaimedEventsThatDidNotStart) {
-    Receiver rcv({kSecret}, [](const Arrival&) {
-        Reply r;
-        r.delay = 300ms;
-        return r;
-    });
+    Receiver rcv({kSecret}, answer_after(300ms));
     Harness h(rcv.url());
     h.cfg.concurrency = 1;
     std::vector<std::string> ids;
@@ -591,11 +584,7 @@ TEST(WebhookDispatcher, StopHandsBackClaimedEventsThatDidNotStart) {
 // answer to the request under way is recorded in the history but does not
 // mark the event delivered over the resend, and the event is sent again.
 TEST(WebhookDispatcher, AResendDuringTheDeliveryIsNotLost) {
-    Receiver rcv({kSecret}, [](const Arrival&) {
-        Reply r;
-        r.delay = 400ms;
-        return r;
-    });
+    Receiver rcv({kSecret}, answer_after(400ms));
     Harness h(rcv.url());
     auto id = add_event(h.t.db(), "dep_resend", "deposit.pending", now_ms());
     h.start(10s);  // a long poll: the wake after the resend starts the second delivery
