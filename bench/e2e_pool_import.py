@@ -98,7 +98,18 @@ def main():
     ap.add_argument("--build", default="build-release")
     ap.add_argument("--count", type=int, default=1_000_000)
     ap.add_argument("--keep", help="work in this directory and keep it")
+    ap.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite",
+                    help="the store imported into: SQLite (with the stand-in writer beside it) or a fresh "
+                         "database of a throwaway PostgreSQL cluster (tests/integration/pg_cluster.py; no "
+                         "stand-in writer: PostgreSQL's writers do not wait for one another's inserts)")
     a = ap.parse_args()
+    pg = None
+    if a.store == "postgresql":
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+        from pg_cluster import PgCluster, pg_unavailable
+        if reason := pg_unavailable():
+            sys.exit(f"PostgreSQL unavailable: {reason}")
+        pg = PgCluster()
     ctl = os.path.join(a.build, "tools", "depositctl")
     if not os.path.exists(ctl):
         sys.exit(f"{ctl} not built")
@@ -106,8 +117,11 @@ def main():
     os.makedirs(work, exist_ok=True)
     try:
         config = os.path.join(work, "depositd.toml")
+        url = pg.create_database() if pg else None
         with open(config, "w") as f:
             f.write(CONFIG)
+            if url:
+                f.write(f'[store]\nurl = "{url}"\n')
         data = os.path.join(work, "addresses.txt")
         t0 = time.monotonic()
         generate(data, a.count)
@@ -117,28 +131,39 @@ def main():
         subprocess.run([ctl, "--config", config, "pool", "stats"], capture_output=True, check=True)  # creates it
         db = os.path.join(work, "data", "depositd.sqlite")
 
-        writer = Writer(db)
-        writer.start()
+        writer = None if pg else Writer(db)
+        if writer:
+            writer.start()
         out1, t1, cpu1, rss1 = run(ctl, config, data)
-        writer.stop.set()
-        writer.join()
+        if writer:
+            writer.stop.set()
+            writer.join()
         out2, t2, cpu2, rss2 = run(ctl, config, data)
-        con = sqlite3.connect(db)
-        rows = con.execute("SELECT count(*) FROM addresses").fetchone()[0]
-        con.close()
-        db_size = sum(os.path.getsize(os.path.join(work, "data", f)) for f in os.listdir(os.path.join(work, "data")))
+        if pg:
+            name = url.rsplit("/", 1)[1].split("?")[0]
+            rows = int(pg.sql("SELECT count(*) FROM addresses", db=name)[0][0])
+            db_size = int(pg.sql(f"SELECT pg_database_size('{name}')")[0][0])
+        else:
+            con = sqlite3.connect(db)
+            rows = con.execute("SELECT count(*) FROM addresses").fetchone()[0]
+            con.close()
+            db_size = sum(os.path.getsize(os.path.join(work, "data", f))
+                          for f in os.listdir(os.path.join(work, "data")))
         if rows != a.count:
             sys.exit(f"expected {a.count} rows, found {rows}")
         print(f"file: {a.count} lines, {size / 1e6:.1f} MB (generated in {gen:.1f} s)")
         print(f"first import:  {out1}  wall {t1:.2f} s, cpu {cpu1:.2f} s, {a.count / t1:,.0f} rows/s")
         print(f"second import: {out2}  wall {t2:.2f} s, cpu {cpu2:.2f} s")
-        print(f"peak RSS of depositctl: {max(rss1, rss2) / 1024:.0f} MiB; database + WAL: {db_size / 1e6:.0f} MB")
-        w = sorted(writer.waits)
+        print(f"peak RSS of depositctl: {max(rss1, rss2) / 1024:.0f} MiB; "
+              f"{'database' if pg else 'database + WAL'}: {db_size / 1e6:.0f} MB ({a.store})")
+        w = sorted(writer.waits) if writer else []
         if w:
             print(f"writer beside the first import: {len(w)} transactions, {writer.errors} failed; lock wait "
                   f"p50 {w[len(w) // 2] * 1000:.1f} ms, p99 {w[min(len(w) - 1, int(len(w) * 0.99))] * 1000:.1f} ms, "
                   f"max {w[-1] * 1000:.1f} ms")
     finally:
+        if pg:
+            pg.close()
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
 

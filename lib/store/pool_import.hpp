@@ -50,7 +50,7 @@ struct ImportOptions {
     // Chunks shrink (to 100 rows) when one takes longer than this (a slow
     // disk, a big pool); zero: always chunk_rows.
     std::chrono::milliseconds target_chunk_time = kImportChunkTime;
-    std::chrono::milliseconds pause = kImportChunkPause;
+    std::chrono::milliseconds pause = kImportChunkPause;  // SQLite only (PostgreSQL queues waiters)
     // Insert in the order of the rows' watch keys instead of the input order
     // (duplicates in the input stay duplicates). Every index of the table then
     // grows at a few places per chunk instead of at random ones, so a chunk
