@@ -24,6 +24,21 @@ using namespace depositd::store;
 
 namespace {
 
+// An import's chunks, and how many writes another writer had made when the
+// first and the last of them committed.
+struct ChunkWatch {
+    ChunkWatch(const std::atomic<int>& writes, ImportOptions& opts) {
+        opts.progress = [this, &writes](std::size_t, const ImportCounts&) {
+            ++chunks;
+            if (!writes_at_first) writes_at_first = writes.load();
+            writes_at_last = writes.load();
+        };
+    }
+    int chunks = 0;
+    std::optional<int> writes_at_first;
+    int writes_at_last = 0;
+};
+
 class PoolImportTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -340,23 +355,17 @@ TEST_F(PoolImportTest, ChunksLeaveRoomForAnotherWriter) {
         }
     });
     ImportOptions opts;  // the defaults depositctl uses
-    std::optional<int> writes_at_first_chunk;
-    int writes_at_last_chunk = 0, chunks = 0;
-    opts.progress = [&](std::size_t, const ImportCounts&) {
-        ++chunks;
-        if (!writes_at_first_chunk) writes_at_first_chunk = writes.load();
-        writes_at_last_chunk = writes.load();
-    };
+    ChunkWatch watch(writes, opts);
     auto r = import_addresses(*db_, "evm", rows, 1, std::nullopt, opts);
     done = true;
     writer.join();
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->imported, 100'000u);
     EXPECT_EQ(failures.load(), 0);
-    EXPECT_GE(chunks, 10);  // <= 10,000 rows a transaction
-    ASSERT_TRUE(writes_at_first_chunk);
+    EXPECT_GE(watch.chunks, 10);  // <= 10,000 rows a transaction
+    ASSERT_TRUE(watch.writes_at_first);
     // Writes went through between chunks (one big transaction would allow none).
-    EXPECT_GE(writes_at_last_chunk - *writes_at_first_chunk, 3) << chunks << " chunks";
+    EXPECT_GE(watch.writes_at_last - *watch.writes_at_first, 3) << watch.chunks << " chunks";
 }
 
 }  // namespace
@@ -395,21 +404,15 @@ TEST_F(PoolImportTest, AddressInsertersWaitingOnPostgreSqlGetInBetweenChunks) {
     ImportOptions opts;
     opts.chunk_rows = 1'000;
     opts.target_chunk_time = std::chrono::milliseconds(0);  // 20 chunks
-    std::optional<int> writes_at_first_chunk;
-    int writes_at_last_chunk = 0, chunks = 0;
-    opts.progress = [&](std::size_t, const ImportCounts&) {
-        ++chunks;
-        if (!writes_at_first_chunk) writes_at_first_chunk = writes.load();
-        writes_at_last_chunk = writes.load();
-    };
+    ChunkWatch watch(writes, opts);
     auto r = import_addresses(*db_, "evm", rows, 1, std::nullopt, opts);
     done = true;
     writer.join();
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->imported, 20'000u);
-    EXPECT_EQ(chunks, 20);
+    EXPECT_EQ(watch.chunks, 20);
     EXPECT_EQ(failures.load(), 0);
-    ASSERT_TRUE(writes_at_first_chunk);
-    EXPECT_GE(writes_at_last_chunk - *writes_at_first_chunk, 5) << "the waiting writer was shut out";
+    ASSERT_TRUE(watch.writes_at_first);
+    EXPECT_GE(watch.writes_at_last - *watch.writes_at_first, 5) << "the waiting writer was shut out";
     EXPECT_EQ(count("tron"), writes.load());
 }
