@@ -1,5 +1,6 @@
 #include "store/pool_import.hpp"
 
+#include "store/in_list.hpp"
 #include "store/pool.hpp"
 
 #include <algorithm>
@@ -22,20 +23,14 @@ namespace {
 // statement's changed rows count the imported and the rest are duplicates.
 constexpr std::size_t kWidestInsert = 64;
 constexpr std::size_t kInsertWidths = 7;  // log2(64) + 1
+constexpr int kInsertColumns = 7;
 
 const std::string& insert_addresses_sql(std::size_t rows) {
     static const auto texts = [] {
         std::array<std::string, kInsertWidths> t;
-        for (std::size_t i = 0; i < kInsertWidths; ++i) {
-            std::string values;
-            for (std::size_t r = 0, p = 0; r < (std::size_t{1} << i); ++r, p += 6) {
-                auto q = [p](std::size_t k) { return "?" + std::to_string(p + k); };
-                values += std::string(r ? ", " : "") + "(" + q(1) + ", " + q(2) + ", " + q(3) + ", " + q(4) + ", " +
-                          q(5) + ", 'free', " + q(6) + ")";
-            }
-            t[i] = "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, state, created_at) "
-                   "VALUES " + values + " ON CONFLICT DO NOTHING";
-        }
+        for (std::size_t i = 0; i < kInsertWidths; ++i)
+            t[i] = "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, created_at, state) "
+                   "VALUES " + detail::param_rows(std::size_t{1} << i, kInsertColumns) + " ON CONFLICT DO NOTHING";
         return t;
     }();
     return texts[static_cast<std::size_t>(std::countr_zero(rows))];
@@ -177,13 +172,14 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
                 auto st = db.prepare(insert_addresses_sql(n));  // cached: a lookup, not a parse
                 for (std::size_t r = 0; r < n; ++r) {
                     const auto& row = row_at(i + r);
-                    const int p = static_cast<int>(6 * r);
+                    const int p = kInsertColumns * static_cast<int>(r);
                     st.bind(p + 1, protocol)
                         .bind(p + 2, row.address)
                         .bind_blob(p + 3, row.watch_key)
                         .bind(p + 4, row.source)
                         .bind(p + 5, row.derivation_path)
-                        .bind(p + 6, now_ms);
+                        .bind(p + 6, now_ms)
+                        .bind(p + 7, "free");
                 }
                 if (auto s = st.run(); !s) return failed(s.error());
                 const auto inserted = static_cast<std::size_t>(st.changes());
