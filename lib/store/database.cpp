@@ -90,6 +90,17 @@ Status Statement::run_pipelined(std::int64_t expect_rows, Errc code, std::string
     return {};
 }
 
+Status Statement::run_pipelined(std::function<void(std::int64_t)> changed) {
+    if (pg_) {
+        pg::Connection::Expect expect;
+        expect.changed = std::move(changed);
+        return pg_->send(std::move(expect));
+    }
+    if (auto s = run(); !s) return s;
+    changed(changes());
+    return {};
+}
+
 bool Statement::is_null(int col) const {
     if (pg_) return pg_->is_null(col);
     return sqlite3_column_type(stmt_, col) == SQLITE_NULL;

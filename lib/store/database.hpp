@@ -15,6 +15,7 @@
 // another run (begin_unit/retry_unit: Store runs every job that way), a COMMIT
 // whose answer was lost is settled by its transaction id first.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -87,6 +88,11 @@ public:
     // `message` (SQLite: at once). Only for callers that propagate every
     // failure: none of them is a value to decide on.
     Status run_pipelined(std::int64_t expect_rows = -1, Errc code = Errc::not_found, std::string message = {});
+    // The same for a write whose changed-row count the caller needs only by
+    // the end of the unit: `changed(rows)` is called when its answer is read
+    // (PostgreSQL: at the latest by the COMMIT, and not if it failed; SQLite:
+    // at once).
+    Status run_pipelined(std::function<void(std::int64_t)> changed);
     // Rows the last run of this statement inserted, changed or deleted.
     std::int64_t changes() const;
 

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <limits>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "pg_test_cluster.hpp"
 #include "store/pg/connection.hpp"
@@ -400,6 +402,48 @@ TEST_F(PgLayer, PipelinedWritesSettleInOrderAndTheirFailuresStopTheCommit) {
         MUST(tx->commit());
     }
     EXPECT_EQ(count(*c, "p"), 301);
+}
+
+// Each pipelined write can report the rows it changed (the pool import's
+// imported and duplicate counts): in order, when its answer is read; not at
+// all when it failed or was skipped after a failure.
+TEST_F(PgLayer, PipelinedWritesReportTheRowsEachChanged) {
+    auto c = connect();
+    ASSERT_TRUE(c);
+    MUST(c->exec("CREATE TABLE q (v bigint PRIMARY KEY)"));
+    const std::string insert = "INSERT INTO q (v) VALUES ($1), ($2) ON CONFLICT DO NOTHING";
+    std::vector<std::pair<int, std::int64_t>> seen;  // (statement, rows)
+    auto expect_for = [&seen](int statement) {
+        pg::Connection::Expect e;
+        e.changed = [&seen, statement](std::int64_t rows) { seen.emplace_back(statement, rows); };
+        return e;
+    };
+    {
+        auto tx = pg::Transaction::begin(*c);
+        ASSERT_TRUE(tx);
+        pg::Param fresh[] = {pg::Param(std::int64_t{1}), pg::Param(std::int64_t{2})};
+        pg::Param half[] = {pg::Param(std::int64_t{2}), pg::Param(std::int64_t{3})};
+        pg::Param old[] = {pg::Param(std::int64_t{1}), pg::Param(std::int64_t{3})};
+        MUST(c->send(insert, fresh, expect_for(1)));
+        MUST(c->send(insert, half, expect_for(2)));
+        MUST(c->send(insert, old, expect_for(3)));
+        EXPECT_TRUE(seen.empty());  // nothing read yet
+        MUST(tx->commit());
+    }
+    EXPECT_EQ(seen, (std::vector<std::pair<int, std::int64_t>>{{1, 2}, {2, 1}, {3, 0}}));
+    seen.clear();
+    {
+        auto tx = pg::Transaction::begin(*c);
+        ASSERT_TRUE(tx);
+        pg::Param ok[] = {pg::Param(std::int64_t{4}), pg::Param(std::int64_t{5})};
+        pg::Param bad[] = {pg::Param(std::int64_t{6})};
+        MUST(c->send(insert, ok, expect_for(1)));
+        MUST(c->send("INSERT INTO q (v) VALUES ($1 / 0)", bad, expect_for(2)));  // division by zero
+        MUST(c->send(insert, ok, expect_for(3)));                                // skipped
+        ASSERT_FALSE(tx->commit());
+    }
+    EXPECT_EQ(seen, (std::vector<std::pair<int, std::int64_t>>{{1, 2}}));
+    EXPECT_EQ(count(*c, "q"), 3);
 }
 
 // A session lost with writes in its pipeline: settle says so, nothing of

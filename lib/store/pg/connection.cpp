@@ -427,6 +427,7 @@ Result<Rows> Connection::finish_pipeline() {
         }
         if (!done) continue;
         affected = rows->affected();
+        if (item.expect.changed) item.expect.changed(affected);
         if (item.expect.rows >= 0 && affected != item.expect.rows && !error)
             error = fail(make_error(item.expect.code, item.expect.message), Failure::other);
         if (item.keep_rows) kept = std::move(*rows);

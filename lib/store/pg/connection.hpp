@@ -32,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -138,6 +139,9 @@ struct WriteExpect {
     std::int64_t rows = -1;  // -1: any number
     Errc code = Errc::not_found;
     std::string message;
+    // Called with the rows it changed when its answer is read (not when it
+    // failed): for a caller that needs the count only by the end of the unit.
+    std::function<void(std::int64_t)> changed;
 };
 
 class Connection {
