@@ -1,5 +1,6 @@
 #include "chain/evm/evm_adapter.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -18,6 +19,7 @@
 namespace depositd::chain::evm {
 
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace detail {
 
@@ -237,37 +239,81 @@ asio::awaitable<Result<TxTransfers>> EvmAdapter::transaction(std::string tx_hash
     co_return std::move(*out);
 }
 
-asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std::uint64_t from, std::uint64_t to,
-                                                                            const WatchSet& watched) {
-    std::vector<DecodedBlock> blocks;
-    blocks.reserve(static_cast<std::size_t>(to - from + 1));
-    for (std::uint64_t start = from; start <= to;) {
+// Lane `lane` fetches batches lane, lane + kFetchLanes, ... of from..to.
+asio::awaitable<void> EvmAdapter::fetch_lane(std::uint64_t from, std::uint64_t to, std::size_t lane,
+                                             const WatchSet& watched, std::vector<BlockSlot>& slots) {
+    for (std::size_t i = lane; i < slots.size(); i += kFetchLanes) {
+        const std::uint64_t start = from + i * kBlockBatch;
         const std::uint64_t end = std::min<std::uint64_t>(to, start + kBlockBatch - 1);
         std::vector<net::RpcCall> calls;
         for (std::uint64_t h = start; h <= end; ++h)
             calls.push_back(block_call(h));
         auto r = co_await rpc_->batch(std::move(calls), kBlockBatch);
-        if (!r) {
-            if (r.error().code == Errc::range_too_large) range_.shrink_to((to - from + 1) / 2);
-            co_return with_context(r.error(), "eth_getBlockByNumber batch");
-        }
-        if (r->size() != end - start + 1)
-            co_return make_error(Errc::malformed, "eth_getBlockByNumber batch: wrong number of results");
-        for (std::uint64_t h = start; h <= end; ++h) {
-            auto b = decode_block((*r)[static_cast<std::size_t>(h - start)], watched, native_);
-            if (!b) co_return with_context(b.error(), "eth_getBlockByNumber " + std::to_string(h));
-            if (!*b) co_return blocks;  // beyond the tip (or a reorg shortened the chain): prefix
-            if ((*b)->ref.height != h)
-                co_return make_error(Errc::malformed, "eth_getBlockByNumber " + std::to_string(h) +
-                                                          " returned block " + std::to_string((*b)->ref.height));
-            if (!blocks.empty() && (*b)->ref.parent != blocks.back().ref.hash)
-                co_return make_error(Errc::conflict, "reorg during fetch: block " + std::to_string(h) +
-                                                         " parent " + (*b)->ref.parent + " != " + blocks.back().ref.hash);
-            blocks.push_back(std::move(**b));
-        }
-        start = end + 1;
+        slots[i] = decode_block_batch(r, start, end, watched);
+        // An error or the node's tip: the batches after it are not used.
+        if (!*slots[i] || (*slots[i])->size() < end - start + 1) co_return;
     }
-    co_return blocks;
+}
+
+Result<std::vector<DecodedBlock>> EvmAdapter::decode_block_batch(Result<std::vector<json::value>>& r,
+                                                                 std::uint64_t start, std::uint64_t end,
+                                                                 const WatchSet& watched) {
+    if (!r) return with_context(r.error(), "eth_getBlockByNumber batch");
+    if (r->size() != end - start + 1)
+        return make_error(Errc::malformed, "eth_getBlockByNumber batch: wrong number of results");
+    std::vector<DecodedBlock> blocks;
+    blocks.reserve(r->size());
+    for (std::uint64_t h = start; h <= end; ++h) {
+        auto b = decode_block((*r)[static_cast<std::size_t>(h - start)], watched, native_);
+        if (!b) return with_context(b.error(), "eth_getBlockByNumber " + std::to_string(h));
+        if (!*b) break;  // beyond the tip (or a reorg shortened the chain): prefix
+        if ((*b)->ref.height != h)
+            return make_error(Errc::malformed,
+                              "eth_getBlockByNumber " + std::to_string(h) + " returned block " + std::to_string((*b)->ref.height));
+        blocks.push_back(std::move(**b));
+    }
+    return blocks;
+}
+
+asio::awaitable<Result<std::vector<DecodedBlock>>> EvmAdapter::fetch_blocks(std::uint64_t from, std::uint64_t to,
+                                                                            const WatchSet& watched) {
+    std::vector<BlockSlot> slots(static_cast<std::size_t>((to - from) / kBlockBatch + 1));
+    static_assert(kFetchLanes == 4, "one fetch_lane per lane below");
+    co_await (fetch_lane(from, to, 0, watched, slots) && fetch_lane(from, to, 1, watched, slots) &&
+              fetch_lane(from, to, 2, watched, slots) && fetch_lane(from, to, 3, watched, slots));
+    co_return join_batches(slots, from, to);
+}
+
+// The batches in order, linked: the first error, or the prefix up to the
+// node's tip.
+Result<std::vector<DecodedBlock>> EvmAdapter::join_batches(std::vector<BlockSlot>& slots, std::uint64_t from,
+                                                           std::uint64_t to) {
+    std::vector<DecodedBlock> blocks;
+    blocks.reserve(static_cast<std::size_t>(to - from + 1));
+    for (auto& slot : slots) {
+        if (!slot) break;  // after a shorter batch in another lane
+        if (!*slot) {
+            if (slot->error().code == Errc::range_too_large) range_.shrink_to((to - from + 1) / 2);
+            return std::move(slot->error());
+        }
+        const std::size_t expected = std::min<std::size_t>(kBlockBatch, static_cast<std::size_t>(to - from + 1) - blocks.size());
+        const std::size_t got = (*slot)->size();
+        for (auto& b : **slot) {
+            if (!blocks.empty() && b.ref.parent != blocks.back().ref.hash)
+                return make_error(Errc::conflict, "reorg during fetch: block " + std::to_string(b.ref.height) +
+                                                      " parent " + b.ref.parent + " != " + blocks.back().ref.hash);
+            blocks.push_back(std::move(b));
+        }
+        if (got < expected) break;  // the node's tip
+    }
+    return blocks;
+}
+
+asio::awaitable<Result<std::string>> EvmAdapter::fetch_logs(std::uint64_t from, std::uint64_t to,
+                                                             const WatchSet& watched) {
+    const json::array addresses = token_addresses(tokens_);
+    const json::array topics = transfer_topics(watched, kTopicFilterMax);
+    co_return co_await rpc_->call_raw(kGetLogs, logs_params(from, to, addresses, topics));
 }
 
 // Non-coroutine halves of scan() (GCC's coroutine lowering is fragile with
@@ -346,22 +392,31 @@ asio::awaitable<Result<ScanResult>> EvmAdapter::scan(std::uint64_t from, std::ui
     s.from = from;
     s.end = range_.end(from, to);
 
-    auto fetched = co_await fetch_blocks(s.from, s.end, watched);
+    // ERC20 Transfer logs of the configured tokens, asked for beside the blocks.
+    const bool token_logs = !tokens_.empty() && watched.size() > 0;
+    const std::uint64_t asked_to = s.end;
+    Result<std::string> logs = std::string();
+    Result<std::vector<DecodedBlock>> fetched = std::vector<DecodedBlock>();
+    if (token_logs) {
+        std::tie(fetched, logs) = co_await (fetch_blocks(s.from, s.end, watched) && fetch_logs(s.from, s.end, watched));
+    } else {
+        fetched = co_await fetch_blocks(s.from, s.end, watched);
+    }
     if (!fetched) co_return fetched.error();
     s.blocks = std::move(*fetched);
     if (s.blocks.empty()) co_return ScanResult{{}, from - 1};
     s.end = s.from + s.blocks.size() - 1;
     for (const auto& b : s.blocks) s.refs.push_back(b.ref);
 
-    // ERC20 Transfer logs of the configured tokens.
-    if (!tokens_.empty() && watched.size() > 0) {
-        const json::array addresses = token_addresses(tokens_);
-        const json::array topics = transfer_topics(watched, kTopicFilterMax);
+    if (token_logs) {
+        // Fewer blocks than asked for (the node's tip moved back): the logs
+        // are asked for again, for the blocks we have.
+        if (s.end != asked_to) logs = co_await fetch_logs(s.from, s.end, watched);
         for (;;) {
-            auto logs = co_await rpc_->call_raw(kGetLogs, logs_params(s.from, s.end, addresses, topics));
             const LogsStep step = on_logs(logs, s, watched);
             if (step == LogsStep::done) break;
             if (step == LogsStep::fail) co_return std::move(s.error);
+            logs = co_await fetch_logs(s.from, s.end, watched);
         }
         auto proven = co_await prove_logs(s, watched, suspects(s, watched));
         if (!proven) co_return proven.error();

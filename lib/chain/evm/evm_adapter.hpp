@@ -98,6 +98,10 @@ class EvmAdapter final : public RpcAdapterOf<EvmAdapter> {
 public:
     static constexpr std::size_t kTopicFilterMax = 500;  // recipients in one topic OR-list
     static constexpr std::size_t kBlockBatch = 25;       // eth_getBlockByNumber per HTTP batch
+    // Block batches in flight at once (each on a keep-alive connection of
+    // its own), and eth_getLogs beside them: a catch-up is bound by round
+    // trips, not by the CPU of either side (docs/performance.md).
+    static constexpr std::size_t kFetchLanes = 4;
     static constexpr std::size_t kReceiptBatch = 50;      // eth_getTransactionReceipt per HTTP batch
     static constexpr std::size_t kBlockReceiptsBatch = 4; // eth_getBlockReceipts per HTTP batch (MBs each on mainnet)
     // After "method not found" for eth_getBlockReceipts, per-transaction
@@ -131,6 +135,18 @@ private:
 
     boost::asio::awaitable<Result<std::vector<DecodedBlock>>> fetch_blocks(std::uint64_t from, std::uint64_t to,
                                                                            const WatchSet& watched);
+    // One batch of fetch_blocks, decoded: blocks start.. (fewer when the node
+    // has no block at a height: beyond its tip).
+    using BlockSlot = std::optional<Result<std::vector<DecodedBlock>>>;
+    boost::asio::awaitable<void> fetch_lane(std::uint64_t from, std::uint64_t to, std::size_t lane,
+                                            const WatchSet& watched, std::vector<BlockSlot>& slots);
+    Result<std::vector<DecodedBlock>> decode_block_batch(Result<std::vector<json::value>>& answers,
+                                                         std::uint64_t start, std::uint64_t end,
+                                                         const WatchSet& watched);
+    Result<std::vector<DecodedBlock>> join_batches(std::vector<BlockSlot>& slots, std::uint64_t from,
+                                                   std::uint64_t to);
+    boost::asio::awaitable<Result<std::string>> fetch_logs(std::uint64_t from, std::uint64_t to,
+                                                           const WatchSet& watched);
 
     struct ScanState {
         std::uint64_t from = 0, end = 0;
