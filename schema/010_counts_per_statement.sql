@@ -1,0 +1,5 @@
+-- depositd schema 010: nothing changes in SQLite. The PostgreSQL dialect
+-- (pg/010_counts_per_statement.sql) counts the rows of a multi-row INSERT
+-- once per statement instead of once per row; SQLite has no statement-level
+-- triggers, and its row triggers run in-process, where one upsert per row
+-- costs little (007's triggers stay as they are).
