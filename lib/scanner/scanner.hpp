@@ -50,6 +50,7 @@
 #include "core/ids.hpp"
 #include "core/result.hpp"
 #include "store/deposits.hpp"
+#include "store/events.hpp"
 #include "store/lease.hpp"
 
 namespace depositd::store {
@@ -218,6 +219,13 @@ private:
         std::unordered_set<std::int64_t> ever_bound;             // others have no depositReference
         std::optional<std::unordered_set<std::int64_t>> followed;  // the observer's addresses (nullopt: all)
     };
+    // A batch's new deposits and events, written together in multi-row
+    // statements (one statement per row was most of a PostgreSQL catch-up's
+    // database time) before anything reads or changes them.
+    struct BatchWrites {
+        std::vector<store::Deposit> deposits;
+        std::vector<store::NewEvent> events;
+    };
     struct Prefetch {
         std::uint64_t from = 0, to = 0;
         Result<chain::ScanResult> result;
@@ -258,6 +266,8 @@ private:
     // The addresses of these the deposit observer follows (nullopt: all).
     Result<std::optional<std::unordered_set<std::int64_t>>> observed(store::Database& db,
                                                                      std::vector<std::int64_t> address_ids);
+    // Writes what batch_writes_ holds (nothing without one).
+    Status flush_writes(store::Database& db);
     // Change d.changes + 1 of a stored deposit: its row, its event, the observer.
     Status record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now,
                          const std::optional<std::unordered_set<std::int64_t>>& followed = std::nullopt);
@@ -293,6 +303,9 @@ private:
     HealthBoard* board_;
     std::function<void()> on_events_;
     DepositObserver on_deposit_change_;
+    // Set while write_batch writes a batch's transfers (writer thread): new
+    // deposits and events wait there for flush_writes.
+    BatchWrites* batch_writes_ = nullptr;
     AddressFilter observer_follows_;
     std::function<void(const Error&)> on_config_mismatch_;
     std::function<Status(store::Database&)> start_check_;

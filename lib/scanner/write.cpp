@@ -40,8 +40,18 @@ bool Scanner::is_confirmed(std::uint64_t block_number, std::uint64_t required, c
     return confirmations_at(head.height, block_number) >= std::max<std::uint64_t>(required, 1);
 }
 
+Status Scanner::flush_writes(store::Database& db) {
+    if (!batch_writes_) return {};
+    if (auto s = store::add_deposits(db, batch_writes_->deposits); !s) return s;
+    if (auto s = store::add_events(db, batch_writes_->events); !s) return s;
+    batch_writes_->deposits.clear();
+    batch_writes_->events.clear();
+    return {};
+}
+
 Status Scanner::record_change(store::Database& db, store::Deposit& d, const std::string& type, std::int64_t now,
                               const std::optional<std::unordered_set<std::int64_t>>& followed) {
+    if (auto s = flush_writes(db); !s) return s;  // the row may still wait there
     ++d.changes;
     if (auto s = store::update_deposit_state(db, d); !s) return s;
     return record_event(db, d, type, now, followed);
@@ -57,8 +67,13 @@ Status Scanner::record_event(store::Database& db, const store::Deposit& d, const
     e.type = type;
     e.created_at = now;
     e.payload = store::event_payload(e.id, type, now, d);
-    if (auto s = store::add_event(db, e); !s) return s;
+    if (batch_writes_) {
+        batch_writes_->events.push_back(std::move(e));
+    } else if (auto s = store::add_event(db, e); !s) {
+        return s;
+    }
     if (!on_deposit_change_ || (followed && !followed->contains(d.address_id))) return {};
+    if (auto s = flush_writes(db); !s) return s;  // the observer reads the deposit and its events
     return on_deposit_change_(db, d, type, now);
 }
 
@@ -105,13 +120,23 @@ Status Scanner::write_batch(store::Database& db, const Batch& batch, const chain
     const auto& chain = options_.chain_id;
     BatchReads reads;
     if (auto s = read_batch(db, batch, reads); !s) return s;
-    for (const auto& nb : batch.blocks) {
-        const auto& b = nb.ref;
-        if (auto s = store::put_block(db, chain, {b.height, b.hash, b.parent}); !s) return s;
-        for (const auto& nt : nb.transfers) {
-            bool recorded = false;
-            if (auto s = write_transfer(db, b, nt, head.height, now, counts, recorded, &reads); !s) return s;
-        }
+    std::vector<store::StoredBlock> blocks;
+    blocks.reserve(batch.blocks.size());
+    for (const auto& nb : batch.blocks) blocks.push_back({nb.ref.height, nb.ref.hash, nb.ref.parent});
+    if (auto s = store::put_blocks(db, chain, blocks); !s) return s;
+    {
+        BatchWrites writes;
+        batch_writes_ = &writes;
+        struct Done {
+            BatchWrites*& slot;
+            ~Done() { slot = nullptr; }
+        } done{batch_writes_};
+        for (const auto& nb : batch.blocks)
+            for (const auto& nt : nb.transfers) {
+                bool recorded = false;
+                if (auto s = write_transfer(db, nb.ref, nt, head.height, now, counts, recorded, &reads); !s) return s;
+            }
+        if (auto s = flush_writes(db); !s) return s;
     }
     // Finality is proven on the blocks just linked to ours; confirmations
     // count only blocks on that chain.
@@ -233,7 +258,11 @@ Status Scanner::write_transfer(store::Database& db, const chain::BlockRef& b, co
         d.confirmed_at = now;
         d.changes = 2;
     }
-    if (auto s = store::add_deposit(db, d); !s) return s;
+    if (batch_writes_) {
+        batch_writes_->deposits.push_back(d);
+    } else if (auto s = store::add_deposit(db, d); !s) {
+        return s;
+    }
     if (auto s = record_event(db, pending, kEvtPending, now, followed); !s) return s;
     if (confirmed_now)
         if (auto s = record_event(db, d, kEvtConfirmed, now, followed); !s) return s;

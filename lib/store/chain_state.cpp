@@ -1,5 +1,7 @@
 #include "store/chain_state.hpp"
 
+#include "store/in_list.hpp"
+
 namespace depositd::store {
 namespace {
 constexpr const char* kCursorColumns =
@@ -109,12 +111,33 @@ Status set_halted(Database& db, const std::string& chain_id, const std::optional
     return s.run();
 }
 
+namespace {
+const detail::RowStatements& upsert_blocks() {
+    static const detail::RowStatements statements(
+        "INSERT INTO chain_blocks (chain_id, height, hash, parent) VALUES ", 4,
+        " ON CONFLICT (chain_id, height) DO UPDATE SET hash = excluded.hash, parent = excluded.parent");
+    return statements;
+}
+}  // namespace
+
 Status put_block(Database& db, const std::string& chain_id, const StoredBlock& b) {
-    auto s = db.prepare(
-        "INSERT INTO chain_blocks (chain_id, height, hash, parent) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT (chain_id, height) DO UPDATE SET hash = excluded.hash, parent = excluded.parent");
-    s.bind(1, chain_id).bind(2, b.height).bind(3, b.hash).bind(4, b.parent);
-    return s.run_pipelined();
+    return put_blocks(db, chain_id, std::span<const StoredBlock>(&b, 1));
+}
+
+Status put_blocks(Database& db, const std::string& chain_id, std::span<const StoredBlock> blocks) {
+    const auto& statements = upsert_blocks();
+    for (std::size_t at = 0; at < blocks.size();) {
+        const std::size_t n = statements.width_for(blocks.size() - at);
+        auto s = db.prepare(statements.text(n));
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& b = blocks[at + i];
+            const int p = 4 * static_cast<int>(i);
+            s.bind(p + 1, chain_id).bind(p + 2, b.height).bind(p + 3, b.hash).bind(p + 4, b.parent);
+        }
+        if (auto r = s.run_pipelined(); !r) return r;
+        at += n;
+    }
+    return {};
 }
 
 Result<std::optional<StoredBlock>> get_block(Database& db, const std::string& chain_id, std::uint64_t height) {

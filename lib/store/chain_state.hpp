@@ -3,6 +3,7 @@
 // parent-hash continuity and reorg walks.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ Status set_finalized(Database& db, const std::string& chain_id, std::uint64_t he
 Status set_halted(Database& db, const std::string& chain_id, const std::optional<std::string>& why, std::int64_t now_ms);
 
 Status put_block(Database& db, const std::string& chain_id, const StoredBlock& b);
+// put_block for many (distinct heights), in multi-row statements.
+Status put_blocks(Database& db, const std::string& chain_id, std::span<const StoredBlock> blocks);
 Result<std::optional<StoredBlock>> get_block(Database& db, const std::string& chain_id, std::uint64_t height);
 // Stored blocks at or below `height`, highest first, at most `limit`.
 Result<std::vector<StoredBlock>> blocks_down_from(Database& db, const std::string& chain_id, std::uint64_t height,

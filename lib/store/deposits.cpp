@@ -108,20 +108,32 @@ std::string event_payload(const std::string& event_id, const std::string& type, 
 }
 
 namespace {
+constexpr std::string_view kInsertDeposit =
+    "INSERT INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
+    "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
+    "status, detected_at, confirmed_at, reverted_at, changes, finality, block_time) VALUES ";
+constexpr int kDepositColumns = 23;
+
+// The deposit's columns as parameters at+1 .. at+23.
+void bind_deposit(Statement& s, int at, const Deposit& d) {
+    s.bind(at + 1, d.id).bind(at + 2, d.chain_id).bind(at + 3, d.tx_hash).bind(at + 4, d.index).bind(at + 5, d.block_hash);
+    s.bind(at + 6, d.block_number);
+    if (d.address_id) s.bind(at + 7, d.address_id); else s.bind_null(at + 7);
+    s.bind(at + 8, d.address).bind(at + 9, d.reference).bind(at + 10, d.currency).bind(at + 11, d.contract);
+    s.bind(at + 12, d.raw_amount).bind(at + 13, static_cast<std::int64_t>(d.decimals)).bind(at + 14, d.from);
+    s.bind(at + 15, d.confirmations).bind(at + 16, d.required_confirmations).bind(at + 17, d.status);
+    s.bind(at + 18, d.detected_at).bind(at + 19, d.confirmed_at).bind(at + 20, d.reverted_at).bind(at + 21, d.changes);
+    s.bind(at + 22, d.finality).bind(at + 23, d.block_time);
+}
+
+const detail::RowStatements& insert_deposits() {
+    static const detail::RowStatements statements(kInsertDeposit, kDepositColumns, " ON CONFLICT DO NOTHING", 32);
+    return statements;
+}
+
 Statement prepare_insert(Database& db, const Deposit& d) {
-    auto s = db.prepare(
-        "INSERT INTO deposits (id, chain_id, tx_hash, idx, block_hash, block_number, address_id, address, "
-        "reference, currency, contract, raw_amount, decimals, from_address, confirmations, required_confirmations, "
-        "status, detected_at, confirmed_at, reverted_at, changes, finality, block_time) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) "
-        "ON CONFLICT DO NOTHING");
-    s.bind(1, d.id).bind(2, d.chain_id).bind(3, d.tx_hash).bind(4, d.index).bind(5, d.block_hash);
-    s.bind(6, d.block_number);
-    if (d.address_id) s.bind(7, d.address_id); else s.bind_null(7);
-    s.bind(8, d.address).bind(9, d.reference).bind(10, d.currency).bind(11, d.contract);
-    s.bind(12, d.raw_amount).bind(13, static_cast<std::int64_t>(d.decimals)).bind(14, d.from);
-    s.bind(15, d.confirmations).bind(16, d.required_confirmations).bind(17, d.status).bind(18, d.detected_at);
-    s.bind(19, d.confirmed_at).bind(20, d.reverted_at).bind(21, d.changes).bind(22, d.finality).bind(23, d.block_time);
+    auto s = db.prepare(insert_deposits().text(1));
+    bind_deposit(s, 0, d);
     return s;
 }
 }  // namespace
@@ -134,6 +146,22 @@ Result<bool> insert_deposit(Database& db, const Deposit& d) {
 
 Status add_deposit(Database& db, const Deposit& d) {
     return prepare_insert(db, d).run_pipelined(1, Errc::conflict, "deposit " + d.id + " is stored already");
+}
+
+Status add_deposits(Database& db, std::span<const Deposit> deposits) {
+    const auto& statements = insert_deposits();
+    for (std::size_t at = 0; at < deposits.size();) {
+        const std::size_t n = statements.width_for(deposits.size() - at);
+        auto s = db.prepare(statements.text(n));
+        for (std::size_t i = 0; i < n; ++i) bind_deposit(s, kDepositColumns * static_cast<int>(i), deposits[at + i]);
+        if (auto r = s.run_pipelined(static_cast<std::int64_t>(n), Errc::conflict,
+                                     "a deposit of " + deposits[at].id + " .. " + deposits[at + n - 1].id +
+                                         " is stored already");
+            !r)
+            return r;
+        at += n;
+    }
+    return {};
 }
 
 Status update_deposit_state(Database& db, const Deposit& d) {

@@ -3,6 +3,7 @@
 // is produced here once, for the API and for frozen webhook payloads.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ Result<bool> insert_deposit(Database& db, const Deposit& d);
 // A deposit the caller found not stored, in its transaction: pipelined on
 // PostgreSQL (Statement::run_pipelined); one already there fails the unit.
 Status add_deposit(Database& db, const Deposit& d);
+// add_deposit for many (a batch's new deposits), in multi-row statements.
+Status add_deposits(Database& db, std::span<const Deposit> deposits);
 // status, changes, confirmations, confirmed_at, reverted_at
 Status update_deposit_state(Database& db, const Deposit& d);
 Result<std::optional<Deposit>> get_deposit(Database& db, const std::string& id);

@@ -1,8 +1,6 @@
 #include "store/events.hpp"
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <optional>
 
 #include "core/clock.hpp"
@@ -53,17 +51,33 @@ std::optional<std::string> non_empty(const std::string& s) {
 }  // namespace
 
 namespace {
+// Nine parameters per event; status, attempts and next_attempt_at are
+// 'pending', 0 and created_at.
+constexpr int kEventColumns9 = 9;
+const detail::RowStatements& insert_events() {
+    static const detail::RowStatements statements(
+        "INSERT INTO events (id, deposit_id, type, payload, created_at, kind, target, stream, order_id, status, "
+        "attempts, next_attempt_at) SELECT v.*, 'pending', 0, v.column5 FROM (VALUES ",
+        // WHERE TRUE: SQLite would read the ON of an upsert after a bare FROM as a join's.
+        kEventColumns9, ") AS v WHERE TRUE ON CONFLICT DO NOTHING", 32);
+    return statements;
+}
+
+void bind_event(Statement& q, int at, const NewEvent& e) {
+    q.bind(at + 1, e.id);
+    if (e.deposit_id.empty()) q.bind_null(at + 2, Statement::NullType::text);
+    else q.bind(at + 2, e.deposit_id);
+    q.bind(at + 3, e.type).bind(at + 4, e.payload).bind(at + 5, e.created_at);
+    q.bind(at + 6, e.kind.empty() ? std::string(kKindWebhook) : e.kind).bind(at + 7, non_empty(e.target));
+    q.bind(at + 8, non_empty(e.stream.empty() ? e.deposit_id : e.stream)).bind(at + 9, non_empty(e.order_id));
+}
+
 Statement prepare_insert(Database& db, const NewEvent& e) {
     auto q = db.prepare(
         "INSERT INTO events (id, deposit_id, type, payload, status, attempts, next_attempt_at, created_at, "
         "kind, target, stream, order_id) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7, ?8, ?9) "
         "ON CONFLICT DO NOTHING");
-    q.bind(1, e.id);
-    if (e.deposit_id.empty()) q.bind_null(2);
-    else q.bind(2, e.deposit_id);
-    q.bind(3, e.type).bind(4, e.payload).bind(5, e.created_at);
-    q.bind(6, e.kind.empty() ? std::string(kKindWebhook) : e.kind).bind(7, non_empty(e.target));
-    q.bind(8, non_empty(e.stream.empty() ? e.deposit_id : e.stream)).bind(9, non_empty(e.order_id));
+    bind_event(q, 0, e);
     return q;
 }
 }  // namespace
@@ -75,6 +89,18 @@ Result<bool> insert_event(Database& db, const NewEvent& e) {
 }
 
 Status add_event(Database& db, const NewEvent& e) { return prepare_insert(db, e).run_pipelined(); }
+
+Status add_events(Database& db, std::span<const NewEvent> events) {
+    const auto& statements = insert_events();
+    for (std::size_t at = 0; at < events.size();) {
+        const std::size_t n = statements.width_for(events.size() - at);
+        auto q = db.prepare(statements.text(n));
+        for (std::size_t i = 0; i < n; ++i) bind_event(q, kEventColumns9 * static_cast<int>(i), events[at + i]);
+        if (auto s = q.run_pipelined(); !s) return s;
+        at += n;
+    }
+    return {};
+}
 
 Result<EventPage> list_events(Database& db, const EventFilter& f) {
     std::uint32_t limit = std::clamp<std::uint32_t>(f.limit, 1, 100);
@@ -366,45 +392,35 @@ namespace {
 // write_attempts' chunks: 32, 16, ..., 1 rows, one statement text each
 // (built once, prepared once per connection).
 constexpr std::size_t kWidestChunk = 32;
-constexpr std::size_t kChunkSizes = 6;  // log2(32) + 1
-std::size_t chunk_slot(std::size_t rows) { return static_cast<std::size_t>(std::countr_zero(rows)); }
 
-const std::string& insert_attempts_sql(std::size_t rows) {
-    static const auto texts = [] {
-        std::array<std::string, kChunkSizes> t;
-        for (std::size_t i = 0; i < kChunkSizes; ++i)
-            t[i] = "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, "
-                   "response_excerpt) VALUES " + detail::param_rows(std::size_t{1} << i, 6);
-        return t;
-    }();
-    return texts[chunk_slot(rows)];
+const detail::RowStatements& insert_attempts() {
+    static const detail::RowStatements statements(
+        "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, response_excerpt) VALUES ",
+        6, "", kWidestChunk);
+    return statements;
 }
 
 // The three outcomes as one: delivered sets delivered_at and clears the
 // error, a retry moves next_attempt_at, a failure only records why; each
 // counts the attempt (mark_delivered, schedule_retry, mark_failed), and one
 // tied to a claim only while the event still holds it (AttemptOutcome::claim).
-const std::string& update_events_sql(std::size_t rows) {
-    static const auto texts = [] {
-        std::array<std::string, kChunkSizes> t;
-        for (std::size_t i = 0; i < kChunkSizes; ++i)
-            t[i] = "WITH v (id, status, next_at, delivered_at, err, claim) AS (VALUES " +
-                   detail::param_rows(std::size_t{1} << i, 6) +
-                   ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
-                   "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
-                   "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err "
-                   "FROM v WHERE events.id = v.id AND (v.claim IS NULL OR (events.status = 'pending' AND "
-                   "events.next_attempt_at = v.claim))";
-        return t;
-    }();
-    return texts[chunk_slot(rows)];
+const detail::RowStatements& update_events() {
+    static const detail::RowStatements statements(
+        "WITH v (id, status, next_at, delivered_at, err, claim) AS (VALUES ", 6,
+        ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
+        "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
+        "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err "
+        "FROM v WHERE events.id = v.id AND (v.claim IS NULL OR (events.status = 'pending' AND "
+        "events.next_attempt_at = v.claim))",
+        kWidestChunk);
+    return statements;
 }
 
 // Both statements of write_attempts for `rows` attempts.
 Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
     const auto n = static_cast<std::int64_t>(rows.size());
     {
-        auto q = db.prepare(insert_attempts_sql(rows.size()));
+        auto q = db.prepare(insert_attempts().text(rows.size()));
         int p = 0;
         for (const auto& f : rows) {
             const auto& a = f.record;
@@ -419,7 +435,7 @@ Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
     // Events whose claim is gone (a resend won) are left alone: then fewer
     // rows change, which is no error (a missing event failed the INSERT).
     std::int64_t expect = n;
-    auto q = db.prepare(update_events_sql(rows.size()));
+    auto q = db.prepare(update_events().text(rows.size()));
     int p = 0;
     for (const auto& f : rows) {
         const auto& o = f.outcome;
@@ -450,8 +466,7 @@ Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
 
 Status write_attempts(Database& db, std::span<const FinishedAttempt> attempts) {
     while (!attempts.empty()) {
-        std::size_t n = kWidestChunk;
-        while (n > attempts.size()) n /= 2;
+        const std::size_t n = insert_attempts().width_for(attempts.size());
         if (auto s = write_attempt_rows(db, attempts.first(n)); !s) return s;
         attempts = attempts.subspan(n);
     }

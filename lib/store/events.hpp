@@ -41,6 +41,8 @@ Result<bool> insert_event(Database& db, const NewEvent& e);
 // The same in the caller's transaction, whether or not it was new,
 // pipelined on PostgreSQL (Statement::run_pipelined).
 Status add_event(Database& db, const NewEvent& e);
+// add_event for many, in their order, in multi-row statements.
+Status add_events(Database& db, std::span<const NewEvent> events);
 
 }  // namespace depositd::store
 

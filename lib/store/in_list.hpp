@@ -4,9 +4,11 @@
 // every chunk (prepared once, cached), the last chunk padded by repeating its
 // final key (IN ignores repeats). Internal to the store's repositories.
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -32,6 +34,32 @@ inline std::string param_rows(std::size_t rows, int columns) {
     }
     return s;
 }
+
+// A multi-row statement, prefix + param_rows(width, columns) + suffix, in
+// one text per power-of-two width up to `widest` (built once, prepared once
+// per connection): n rows go out as widths n's binary digits, at most
+// log2(widest) + 1 distinct statements. A statement per row costs a round
+// trip (or a pipeline slot) and the server's per-statement work each.
+class RowStatements {
+public:
+    RowStatements(std::string_view prefix, int columns, std::string_view suffix, std::size_t widest = 64)
+        : columns_(columns), widest_(std::bit_floor(std::max<std::size_t>(widest, 1))) {
+        for (std::size_t w = 1; w <= widest_; w *= 2)
+            texts_.push_back(std::string(prefix) + param_rows(w, columns) + std::string(suffix));
+    }
+    // The widest text for `remaining` (> 0) rows.
+    std::size_t width_for(std::size_t remaining) const { return std::bit_floor(std::min(remaining, widest_)); }
+    // The text for `width` rows (a width from width_for()).
+    const std::string& text(std::size_t width) const {
+        return texts_[static_cast<std::size_t>(std::countr_zero(width))];
+    }
+    int columns() const { return columns_; }
+
+private:
+    int columns_;
+    std::size_t widest_;
+    std::vector<std::string> texts_;
+};
 
 // "(?1, ?2, ..., ?64)"
 inline std::string in_list() { return param_rows(1, kInListWidth); }

@@ -4,8 +4,6 @@
 #include "store/pool.hpp"
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <chrono>
 #include <limits>
 #include <string_view>
@@ -22,18 +20,13 @@ namespace {
 // nothing (the first of two equal rows wins, rows going in in order), so the
 // statement's changed rows count the imported and the rest are duplicates.
 constexpr std::size_t kWidestInsert = 64;
-constexpr std::size_t kInsertWidths = 7;  // log2(64) + 1
 constexpr int kInsertColumns = 7;
 
-const std::string& insert_addresses_sql(std::size_t rows) {
-    static const auto texts = [] {
-        std::array<std::string, kInsertWidths> t;
-        for (std::size_t i = 0; i < kInsertWidths; ++i)
-            t[i] = "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, created_at, state) "
-                   "VALUES " + detail::param_rows(std::size_t{1} << i, kInsertColumns) + " ON CONFLICT DO NOTHING";
-        return t;
-    }();
-    return texts[static_cast<std::size_t>(std::countr_zero(rows))];
+const detail::RowStatements& insert_addresses() {
+    static const detail::RowStatements statements(
+        "INSERT INTO addresses (protocol, address, watch_key, source, derivation_path, created_at, state) VALUES ",
+        kInsertColumns, " ON CONFLICT DO NOTHING", kWidestInsert);
+    return statements;
 }
 
 constexpr const char* kUpsertCursorMax =
@@ -167,9 +160,8 @@ Result<ImportCounts> import_addresses(Database& db, const std::string& protocol,
             if (!tx.begun()) return failed(tx.begun().error());
             if (auto s = lock_address_inserts(db); !s) return failed(s.error());
             for (std::size_t i = done; i < end;) {
-                std::size_t n = kWidestInsert;
-                while (n > end - i) n /= 2;
-                auto st = db.prepare(insert_addresses_sql(n));  // cached: a lookup, not a parse
+                const std::size_t n = insert_addresses().width_for(end - i);
+                auto st = db.prepare(insert_addresses().text(n));  // cached: a lookup, not a parse
                 for (std::size_t r = 0; r < n; ++r) {
                     const auto& row = row_at(i + r);
                     const int p = kInsertColumns * static_cast<int>(r);
