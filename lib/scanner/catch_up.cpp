@@ -16,6 +16,7 @@
 #include "store/database.hpp"
 #include "store/deposits.hpp"
 #include "store/events.hpp"
+#include "store/planning.hpp"
 #include "store/pool.hpp"
 #include "store/store.hpp"
 
@@ -154,6 +155,7 @@ asio::awaitable<Result<Scanner::CommitCounts>> Scanner::commit(const Batch& batc
         counts.proven = proven;
         store::Transaction tx(db);
         if (!tx.begun()) return tx.begun();
+        if (auto s = store::plan_for_each_execution(db); !s) return s;
         if (auto s = write_batch(db, batch, head, claims, now, counts); !s) return s;
         // Last, so the lease row is locked only for the COMMIT's round trip.
         if (auto s = prove_lease(db, fence); !s) return s;

@@ -16,6 +16,9 @@
 
 #include "core/ids.hpp"
 #include "store/database.hpp"
+#include "store/chain_state.hpp"
+#include "store/events.hpp"
+#include "store/planning.hpp"
 #include "store/pool.hpp"
 
 namespace fs = std::filesystem;
@@ -384,6 +387,113 @@ TEST_F(DepositListTest, BatchReadsReturnExactlyTheStoredKeysAcrossChunks) {
     auto ever = ever_bound(*db_, asked);
     ASSERT_TRUE(ever) << ever.error().describe();
     EXPECT_EQ(std::set<std::int64_t>(ever->begin(), ever->end()), bound);
+}
+
+// A batch's writes in multi-row statements (a catch-up): every row exactly
+// as one at a time would write it, events in the order given (their seq),
+// counts kept, and a deposit stored already fails the unit.
+TEST_F(DepositListTest, MultiRowWritesStoreEveryRowInOrder) {
+    ASSERT_TRUE(db_->migrate());
+    std::mt19937 rng(11);
+    std::vector<Deposit> batch;
+    for (int i = 0; i < 75; ++i) batch.push_back(make(i, rng));  // 64 + 8 + 2 + 1 rows
+    std::vector<NewEvent> events;
+    for (int i = 0; i < 150; ++i) {
+        const auto& d = batch[static_cast<std::size_t>(i / 2)];
+        NewEvent e;
+        e.id = "evt_" + std::to_string(i);
+        e.deposit_id = d.id;
+        e.type = i % 2 ? "deposit.confirmed" : "deposit.pending";
+        e.created_at = 5'000 + i;
+        e.payload = "{\"n\":" + std::to_string(i) + "}";
+        if (i % 7 == 0) e.order_id = "ord_" + std::to_string(i);
+        events.push_back(e);
+    }
+    std::vector<StoredBlock> blocks;
+    for (std::uint64_t h = 1; h <= 70; ++h) blocks.push_back({h, "0xh" + std::to_string(h), "0xh" + std::to_string(h - 1)});
+    {
+        Transaction tx(*db_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(put_blocks(*db_, "ethereum", blocks));
+        ASSERT_TRUE(add_deposits(*db_, batch));
+        ASSERT_TRUE(add_events(*db_, events));
+        ASSERT_TRUE(tx.commit());
+    }
+    for (const auto& d : batch) {
+        auto got = get_deposit(*db_, d.id);
+        ASSERT_TRUE(got && *got) << d.id;
+        EXPECT_EQ((*got)->chain_id, d.chain_id);
+        EXPECT_EQ((*got)->reference, d.reference);
+        EXPECT_EQ((*got)->status, d.status);
+        EXPECT_EQ((*got)->block_number, d.block_number);
+        EXPECT_EQ((*got)->detected_at, d.detected_at);
+    }
+    {
+        auto q = db_->prepare("SELECT id, status, attempts, next_attempt_at, created_at, order_id, stream FROM events "
+                              "ORDER BY seq");
+        std::size_t i = 0;
+        for (;; ++i) {
+            auto r = q.step();
+            ASSERT_TRUE(r);
+            if (!*r) break;
+            ASSERT_LT(i, events.size());
+            EXPECT_EQ(q.text(0), events[i].id);
+            EXPECT_EQ(q.text(1), "pending");
+            EXPECT_EQ(q.int64(2), 0);
+            EXPECT_EQ(q.int64(3), events[i].created_at);
+            EXPECT_EQ(q.int64(4), events[i].created_at);
+            EXPECT_EQ(q.opt_text(5), i % 7 == 0 ? std::optional<std::string>("ord_" + std::to_string(i)) : std::nullopt);
+            EXPECT_EQ(q.text(6), events[i].deposit_id);  // the stream defaults to the deposit
+        }
+        EXPECT_EQ(i, events.size());
+    }
+    EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM chain_blocks"), 70);
+    EXPECT_EQ(count_rows(*db_, "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM deposit_counts"), 75);
+    EXPECT_EQ(count_rows(*db_, "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM event_counts"), 150);
+    // The same events again change nothing (a rescan never makes a second one).
+    {
+        Transaction tx(*db_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(add_events(*db_, events));
+        ASSERT_TRUE(tx.commit());
+    }
+    EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM events"), 150);
+    EXPECT_EQ(count_rows(*db_, "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM event_counts"), 150);
+    // One deposit of a batch stored already: the unit fails, nothing of it stays.
+    std::vector<Deposit> again{make(500, rng), batch[3], make(501, rng)};
+    {
+        Transaction tx(*db_);
+        ASSERT_TRUE(tx.begun());
+        auto s = add_deposits(*db_, again);
+        if (s) s = tx.commit();
+        ASSERT_FALSE(s);
+        EXPECT_EQ(s.error().code, Errc::conflict) << s.error().describe();
+    }
+    EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM deposits"), 75);
+    EXPECT_EQ(count_rows(*db_, "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM deposit_counts"), 75);
+}
+
+// The catch-up's planning hint holds for its transaction only.
+TEST_F(DepositListTest, PlanningForEachExecutionEndsWithTheTransaction) {
+    ASSERT_TRUE(db_->migrate());
+    if (db_->backend() != Backend::postgresql) {
+        EXPECT_TRUE(plan_for_each_execution(*db_));  // nothing to do
+        GTEST_SKIP() << "PostgreSQL's plan cache";
+    }
+    auto mode = [&] {
+        auto q = db_->prepare("SELECT current_setting('plan_cache_mode')");
+        auto r = q.step();
+        EXPECT_TRUE(r && *r);
+        return q.text(0);
+    };
+    {
+        Transaction tx(*db_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(plan_for_each_execution(*db_));
+        EXPECT_EQ(mode(), "force_custom_plan");
+        ASSERT_TRUE(tx.commit());
+    }
+    EXPECT_EQ(mode(), "auto");
 }
 
 }  // namespace
