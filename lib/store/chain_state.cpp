@@ -125,19 +125,11 @@ Status put_block(Database& db, const std::string& chain_id, const StoredBlock& b
 }
 
 Status put_blocks(Database& db, const std::string& chain_id, std::span<const StoredBlock> blocks) {
-    const auto& statements = upsert_blocks();
-    for (std::size_t at = 0; at < blocks.size();) {
-        const std::size_t n = statements.width_for(blocks.size() - at);
-        auto s = db.prepare(statements.text(n));
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto& b = blocks[at + i];
-            const int p = 4 * static_cast<int>(i);
-            s.bind(p + 1, chain_id).bind(p + 2, b.height).bind(p + 3, b.hash).bind(p + 4, b.parent);
-        }
-        if (auto r = s.run_pipelined(); !r) return r;
-        at += n;
-    }
-    return {};
+    auto bind = [&chain_id](Statement& s, int p, const StoredBlock& b) {
+        s.bind(p + 1, chain_id).bind(p + 2, b.height).bind(p + 3, b.hash).bind(p + 4, b.parent);
+    };
+    return detail::write_rows(db, upsert_blocks(), blocks, bind,
+                              [](Statement& s, std::span<const StoredBlock>) { return s.run_pipelined(); });
 }
 
 Result<std::optional<StoredBlock>> get_block(Database& db, const std::string& chain_id, std::uint64_t height) {

@@ -149,19 +149,10 @@ Status add_deposit(Database& db, const Deposit& d) {
 }
 
 Status add_deposits(Database& db, std::span<const Deposit> deposits) {
-    const auto& statements = insert_deposits();
-    for (std::size_t at = 0; at < deposits.size();) {
-        const std::size_t n = statements.width_for(deposits.size() - at);
-        auto s = db.prepare(statements.text(n));
-        for (std::size_t i = 0; i < n; ++i) bind_deposit(s, kDepositColumns * static_cast<int>(i), deposits[at + i]);
-        if (auto r = s.run_pipelined(static_cast<std::int64_t>(n), Errc::conflict,
-                                     "a deposit of " + deposits[at].id + " .. " + deposits[at + n - 1].id +
-                                         " is stored already");
-            !r)
-            return r;
-        at += n;
-    }
-    return {};
+    return detail::write_rows(db, insert_deposits(), deposits, bind_deposit, [](Statement& s, std::span<const Deposit> rows) {
+        return s.run_pipelined(static_cast<std::int64_t>(rows.size()), Errc::conflict,
+                               "a deposit of " + rows.front().id + " .. " + rows.back().id + " is stored already");
+    });
 }
 
 Status update_deposit_state(Database& db, const Deposit& d) {

@@ -91,15 +91,8 @@ Result<bool> insert_event(Database& db, const NewEvent& e) {
 Status add_event(Database& db, const NewEvent& e) { return prepare_insert(db, e).run_pipelined(); }
 
 Status add_events(Database& db, std::span<const NewEvent> events) {
-    const auto& statements = insert_events();
-    for (std::size_t at = 0; at < events.size();) {
-        const std::size_t n = statements.width_for(events.size() - at);
-        auto q = db.prepare(statements.text(n));
-        for (std::size_t i = 0; i < n; ++i) bind_event(q, kEventColumns9 * static_cast<int>(i), events[at + i]);
-        if (auto s = q.run_pipelined(); !s) return s;
-        at += n;
-    }
-    return {};
+    return detail::write_rows(db, insert_events(), events, bind_event,
+                              [](Statement& q, std::span<const NewEvent>) { return q.run_pipelined(); });
 }
 
 Result<EventPage> list_events(Database& db, const EventFilter& f) {

@@ -5,6 +5,7 @@
 // final key (IN ignores repeats). Internal to the store's repositories.
 #include <algorithm>
 #include <bit>
+#include <span>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -60,6 +61,22 @@ private:
     std::size_t widest_;
     std::vector<std::string> texts_;
 };
+
+// Writes `rows` through `statements`, widest first: bind(statement,
+// offset, row) binds a row's columns as parameters offset+1 ..., then
+// run(statement, its rows) runs it (Statement::run_pipelined with the
+// caller's expectations).
+template <class Row, class Bind, class Run>
+Status write_rows(Database& db, const RowStatements& statements, std::span<const Row> rows, Bind&& bind, Run&& run) {
+    for (std::size_t at = 0; at < rows.size();) {
+        const std::size_t n = statements.width_for(rows.size() - at);
+        auto s = db.prepare(statements.text(n));
+        for (std::size_t i = 0; i < n; ++i) bind(s, statements.columns() * static_cast<int>(i), rows[at + i]);
+        if (auto r = run(s, rows.subspan(at, n)); !r) return r;
+        at += n;
+    }
+    return {};
+}
 
 // "(?1, ?2, ..., ?64)"
 inline std::string in_list() { return param_rows(1, kInListWidth); }
