@@ -39,9 +39,15 @@ constexpr const char* kDeliverable =
     "NOT EXISTS (SELECT 1 FROM events p WHERE e.stream IS NOT NULL AND p.stream = e.stream "
     "AND p.seq < e.seq AND p.status <> 'delivered')";
 
-// Webhooks wait while [webhook].url is not set, Telegram messages while
-// [notify.telegram] is not; merchant deliveries do not.
-constexpr const char* kKindAllowed = "(?9 <> 0 OR e.kind <> 'webhook') AND (?10 <> 0 OR e.kind <> 'telegram')";
+// Webhooks wait while [webhook].url is not set (?9 = 0), Telegram messages
+// while [notify.telegram] is not (?10 = 0); merchant deliveries do not.
+// Without webhooks the condition is spelled as the partial index
+// events_due_without_webhooks (schema 011) says, so the walk in due order
+// never meets the waiting webhooks (both planners match the literal term).
+std::string kinds_allowed(bool webhooks) {
+    return std::string(webhooks ? "?9 <> 0" : "?9 = 0 AND e.kind <> 'webhook'") +
+           " AND (?10 <> 0 OR e.kind <> 'telegram')";
+}
 
 std::optional<std::string> non_empty(const std::string& s) {
     if (s.empty()) return std::nullopt;
@@ -188,7 +194,7 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
     std::vector<EventRow> out;
     if (limit == 0) return out;
     auto q = db.prepare(std::string("SELECT ") + kEventColumns +
-                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kKindAllowed +
+                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kinds_allowed(webhooks) +
                         " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit + exclude.size())).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
@@ -235,7 +241,7 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
         if (auto s = plan.run_pipelined(); !s) return s.error();
     }
     const std::string choose = std::string("SELECT e.seq FROM events e WHERE e.status = 'pending' AND ") +
-                               "e.next_attempt_at <= ?1 AND " + kKindAllowed + " AND " + kDeliverable +
+                               "e.next_attempt_at <= ?1 AND " + kinds_allowed(webhooks) + " AND " + kDeliverable +
                                " ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
     auto q = db.prepare(
         pg ? "UPDATE events SET next_attempt_at = ?3 WHERE seq = ANY (ARRAY (" + choose +
@@ -285,7 +291,7 @@ Status release_claims(Database& db, std::span<const EventRow> events, std::int64
 Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
                                                  bool webhooks, bool telegram) {
     auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at FROM events e WHERE e.status = 'pending' AND ") +
-                        kKindAllowed + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
+                        kinds_allowed(webhooks) + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
     q.bind(1, static_cast<std::int64_t>(exclude.size() + 1)).bind(9, webhooks ? 1 : 0).bind(10, telegram ? 1 : 0);
     for (;;) {
         auto r = q.step();

@@ -2,7 +2,10 @@
 // ordering, the retry schedule with an injected clock, failed, resend.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <chrono>
+#include <set>
 
 #include "core/clock.hpp"
 #include "store/events.hpp"
@@ -393,6 +396,69 @@ TEST(WebhookEvents, ReleasedClaimsAreDueAgainAtOnce) {
     EXPECT_EQ(event(t.db(), ids[0]).status, "delivered");
     EXPECT_EQ(event(t.db(), ids[1]).next_attempt_at, 70'000);
     EXPECT_EQ(event(t.db(), ids[2]).attempts, 0);
+}
+
+// Without [webhook].url the deposits' webhook events wait. A dispatcher then
+// claims the merchant callbacks among them, and its walk in due order must
+// not step over every waiting webhook (schema 011): on SQLite the plans
+// name the partial index; on both stores the callbacks are claimed, in
+// order, and the webhooks stay as they were until webhooks are on.
+TEST(WebhookEvents, WithoutWebhooksTheWaitingWebhooksAreNotWalked) {
+    TempDb t;
+    auto& db = t.db();
+    for (int i = 0; i < 200; ++i) add_event(db, "dep_w" + std::to_string(i), "deposit.pending", 1 + i);
+    std::vector<std::string> callbacks;
+    for (int i = 0; i < 3; ++i) {
+        store::NewEvent e;
+        e.id = "evt_epay_" + std::to_string(i);
+        e.type = "epay.notify";
+        e.kind = store::kKindEpay;
+        e.target = "http://127.0.0.1:9/notify";
+        e.stream = "order_" + std::to_string(i);
+        e.payload = "{}";
+        e.created_at = 500 + i;
+        ASSERT_TRUE(store::insert_event(db, e).ok());
+        callbacks.push_back(e.id);
+    }
+    if (db.backend() == store::Backend::sqlite) {
+        std::set<std::string> statements;
+        sqlite3_trace_v2(
+            db.handle(), SQLITE_TRACE_STMT,
+            [](unsigned, void* ctx, void* stmt, void*) {
+                static_cast<std::set<std::string>*>(ctx)->insert(sqlite3_sql(static_cast<sqlite3_stmt*>(stmt)));
+                return 0;
+            },
+            &statements);
+        ASSERT_TRUE(store::due_events(db, 1'000, 10, {}, false).ok());
+        ASSERT_TRUE(store::next_due_at(db, {}, false).ok());
+        sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr);
+        std::size_t checked = 0;
+        for (const auto& sql : statements) {
+            if (sql.find("e.kind <> 'webhook'") == std::string::npos) continue;
+            SCOPED_TRACE(sql);
+            auto plan = db.prepare("EXPLAIN QUERY PLAN " + sql);
+            std::string all;
+            for (;;) {
+                auto r = plan.step();
+                ASSERT_TRUE(r);
+                if (!*r) break;
+                all += plan.text(3) + "\n";
+            }
+            EXPECT_NE(all.find("SEARCH e USING INDEX events_due_without_webhooks"), std::string::npos) << all;
+            ++checked;
+        }
+        EXPECT_EQ(checked, 2u);
+    }
+    auto first = store::next_due_at(db, {}, false);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(*first, std::optional<std::int64_t>(500));
+    auto claimed = store::claim_due_events(db, 1'000, 50'000, 10, {}, false);
+    ASSERT_TRUE(claimed.ok()) << claimed.error().describe();
+    EXPECT_EQ(ids(*claimed), callbacks);
+    EXPECT_EQ(due(db, 1'000, 300).size(), 200u);  // webhooks on: the waiting ones are due
+    auto with_webhooks = store::claim_due_events(db, 1'000, 50'000, 300);
+    ASSERT_TRUE(with_webhooks.ok());
+    EXPECT_EQ(with_webhooks->size(), 200u);
 }
 
 // An operator resends an event while its delivery is under way (claimed, the
