@@ -1,6 +1,7 @@
 // store/deposits list_deposits (issue 10): one index-backed statement per
 // filter combination, keyset pagination, and totals from deposit_counts.
 #include "store/deposits.hpp"
+#include "sqlite_plan.hpp"
 #include "test_store.hpp"
 
 #include <gtest/gtest.h>
@@ -177,14 +178,7 @@ TEST_F(DepositListTest, EveryCombinationIsServedByAnIndex) {
     ASSERT_EQ(statements.size(), 16u * 3);  // count, offset page, keyset page per combination
     for (const auto& sql : statements) {
         SCOPED_TRACE(sql);
-        auto plan = db_->prepare("EXPLAIN QUERY PLAN " + sql);
-        std::string all;
-        for (;;) {
-            auto r = plan.step();
-            ASSERT_TRUE(r);
-            if (!*r) break;
-            all += plan.text(3) + "\n";
-        }
+        const std::string all = test_store::sqlite_query_plan(*db_, sql);
         SCOPED_TRACE(all);
         EXPECT_EQ(all.find("TEMP B-TREE"), std::string::npos);
         EXPECT_EQ(all.find("SCAN deposits\n"), std::string::npos);  // a table scan

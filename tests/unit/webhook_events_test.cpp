@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "store/events.hpp"
 #include "webhook/dispatcher.hpp"
+#include "sqlite_plan.hpp"
 #include "webhook_test_util.hpp"
 
 using namespace depositd;
@@ -436,14 +437,7 @@ TEST(WebhookEvents, WithoutWebhooksTheWaitingWebhooksAreNotWalked) {
         for (const auto& sql : statements) {
             if (sql.find("e.kind <> 'webhook'") == std::string::npos) continue;
             SCOPED_TRACE(sql);
-            auto plan = db.prepare("EXPLAIN QUERY PLAN " + sql);
-            std::string all;
-            for (;;) {
-                auto r = plan.step();
-                ASSERT_TRUE(r);
-                if (!*r) break;
-                all += plan.text(3) + "\n";
-            }
+            const std::string all = test_store::sqlite_query_plan(db, sql);
             EXPECT_NE(all.find("SEARCH e USING INDEX events_due_without_webhooks"), std::string::npos) << all;
             ++checked;
         }
