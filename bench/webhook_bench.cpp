@@ -89,6 +89,42 @@ std::map<std::string, double> thread_cpu() {
     return out;
 }
 
+// perf record -D -1 --control=fifo:CTL,ACK with DEPOSITD_BENCH_PERF_CTL=CTL
+// and DEPOSITD_BENCH_PERF_ACK=ACK: samples are taken in timed parts only
+// (BM_SignedDeliveries), not while the next round's events are inserted.
+class PerfControl {
+public:
+    PerfControl() {
+        const char* ctl = std::getenv("DEPOSITD_BENCH_PERF_CTL");
+        const char* ack = std::getenv("DEPOSITD_BENCH_PERF_ACK");
+        if (!ctl || !ack) return;
+        ctl_ = std::fopen(ctl, "w");
+        ack_ = std::fopen(ack, "r");
+    }
+    ~PerfControl() {
+        if (ctl_) std::fclose(ctl_);
+        if (ack_) std::fclose(ack_);
+    }
+    void enable() { send("enable"); }
+    void disable() { send("disable"); }
+
+private:
+    void send(const char* what) {
+        if (!ctl_ || !ack_) return;
+        std::fprintf(ctl_, "%s\n", what);
+        std::fflush(ctl_);
+        char line[16];
+        (void)std::fgets(line, sizeof line, ack_);  // "ack": perf has done it
+    }
+    std::FILE* ctl_ = nullptr;
+    std::FILE* ack_ = nullptr;
+};
+
+PerfControl& perf_control() {
+    static PerfControl p;
+    return p;
+}
+
 bool postgres() {
     const char* e = std::getenv("DEPOSITD_BENCH_STORE");
     return e && std::string(e) == "postgresql";
@@ -230,7 +266,7 @@ void BM_ClaimWithBacklog(benchmark::State& state) {
         auto claimed = store::claim_due_events(*db, now, now + 60'000, 32);
         if (!claimed || claimed->size() != 32) std::abort();
         state.PauseTiming();
-        if (!store::release_claims(*db, *claimed, now)) std::abort();
+        if (!store::release_claims(*db, *claimed)) std::abort();
         state.ResumeTiming();
     }
     state.SetItemsProcessed(state.iterations() * 32);
@@ -284,6 +320,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
         }
         target += per_round;
         const auto cpu_before = thread_cpu();
+        perf_control().enable();
         state.ResumeTiming();
         d.wake();
         // The receiver's count first (in memory): a count(*) every 2 ms in
@@ -292,6 +329,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
         while (rcv.count() < static_cast<std::size_t>(target)) ctx.run_for(std::chrono::milliseconds(2));
         while (delivered() < target) ctx.run_for(std::chrono::milliseconds(2));
         state.PauseTiming();
+        perf_control().disable();
         for (const auto& [name, seconds] : thread_cpu()) cpu[name] += seconds - cpu_before.at(name);
         state.ResumeTiming();
     }

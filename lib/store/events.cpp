@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kEventColumns =
     "seq, id, deposit_id, type, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at, "
-    "kind, target, stream, order_id";
+    "kind, target, stream, order_id, claimed_until";
 
 EventRow read_event(const Statement& q) {
     EventRow r;
@@ -30,6 +30,7 @@ EventRow read_event(const Statement& q) {
     r.target = q.text(12);
     r.stream = q.text(13);
     r.order_id = q.text(14);
+    r.claimed_until = q.opt_int64(15);
     return r;
 }
 
@@ -48,6 +49,9 @@ std::string kinds_allowed(bool webhooks) {
     return std::string(webhooks ? "?9 <> 0" : "?9 = 0 AND e.kind <> 'webhook'") +
            " AND (?10 <> 0 OR e.kind <> 'telegram')";
 }
+
+// Not claimed by a dispatcher at ?1 (schema 012): never, or the claim ran out.
+constexpr const char* kUnclaimed = "(e.claimed_until IS NULL OR e.claimed_until <= ?1)";
 
 std::optional<std::string> non_empty(const std::string& s) {
     if (s.empty()) return std::nullopt;
@@ -170,8 +174,8 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
     // A fresh schedule for this event (the history stays in delivery_attempts).
     {
         auto u = db.prepare(
-            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?2, delivered_at = NULL "
-            "WHERE id = ?1");
+            "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?2, delivered_at = NULL, "
+            "claimed_until = NULL WHERE id = ?1");
         u.bind(1, id).bind(2, now_ms);
         if (auto s = u.run(); !s) return s.error();
     }
@@ -194,8 +198,9 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
     std::vector<EventRow> out;
     if (limit == 0) return out;
     auto q = db.prepare(std::string("SELECT ") + kEventColumns +
-                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kinds_allowed(webhooks) +
-                        " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
+                        " FROM events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?1 AND " + kUnclaimed +
+                        " AND " + kinds_allowed(webhooks) + " AND " + kDeliverable +
+                        " ORDER BY e.next_attempt_at, e.seq LIMIT ?2");
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit + exclude.size())).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
     while (out.size() < limit) {
@@ -241,14 +246,14 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
         if (auto s = plan.run_pipelined(); !s) return s.error();
     }
     const std::string choose = std::string("SELECT e.seq FROM events e WHERE e.status = 'pending' AND ") +
-                               "e.next_attempt_at <= ?1 AND " + kinds_allowed(webhooks) + " AND " + kDeliverable +
-                               " ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
+                               "e.next_attempt_at <= ?1 AND " + kUnclaimed + " AND " + kinds_allowed(webhooks) +
+                               " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
     auto q = db.prepare(
-        pg ? "UPDATE events SET next_attempt_at = ?3 WHERE seq = ANY (ARRAY (" + choose +
+        pg ? "UPDATE events SET claimed_until = ?3 WHERE seq = ANY (ARRAY (" + choose +
                  " FOR UPDATE OF e SKIP LOCKED)) RETURNING " + kEventColumns
            : "WITH chosen AS MATERIALIZED (" + choose +
-                 ") UPDATE events SET next_attempt_at = ?3 WHERE seq IN (SELECT seq FROM chosen) AND "
-                 "+status = 'pending' AND +next_attempt_at <= ?1 RETURNING " + kEventColumns);
+                 ") UPDATE events AS e SET claimed_until = ?3 WHERE e.seq IN (SELECT seq FROM chosen) AND "
+                 "+e.status = 'pending' AND +e.next_attempt_at <= ?1 AND " + kUnclaimed + " RETURNING " + kEventColumns);
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
     std::vector<std::string> in_flight;
@@ -266,8 +271,8 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     // and the delivery has not returned. It was due, so it stays due: the
     // claim just made is undone, or it would wait for the claim to run out.
     for (const auto& id : in_flight) {
-        auto undo = db.prepare("UPDATE events SET next_attempt_at = ?2 WHERE id = ?1 AND next_attempt_at = ?3");
-        undo.bind(1, id).bind(2, now_ms).bind(3, claim_until);
+        auto undo = db.prepare("UPDATE events SET claimed_until = NULL WHERE id = ?1 AND claimed_until = ?2");
+        undo.bind(1, id).bind(2, claim_until);
         if (auto s = undo.run(); !s) return s.error();
     }
     if (own)
@@ -276,13 +281,13 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     return out;
 }
 
-Status release_claims(Database& db, std::span<const EventRow> events, std::int64_t now_ms) {
+Status release_claims(Database& db, std::span<const EventRow> events) {
     Transaction tx(db);
     if (!tx.begun()) return tx.begun();
     for (const auto& e : events) {
-        auto q = db.prepare(
-            "UPDATE events SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending' AND next_attempt_at = ?3");
-        q.bind(1, e.id).bind(2, now_ms).bind(3, e.next_attempt_at);
+        if (!e.claimed_until) continue;  // not taken by claim_due_events
+        auto q = db.prepare("UPDATE events SET claimed_until = NULL WHERE id = ?1 AND claimed_until = ?2");
+        q.bind(1, e.id).bind(2, *e.claimed_until);
         if (auto s = q.run_pipelined(); !s) return s;
     }
     return tx.commit();
@@ -290,15 +295,27 @@ Status release_claims(Database& db, std::span<const EventRow> events, std::int64
 
 Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
                                                  bool webhooks, bool telegram) {
-    auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at FROM events e WHERE e.status = 'pending' AND ") +
-                        kinds_allowed(webhooks) + " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
-    q.bind(1, static_cast<std::int64_t>(exclude.size() + 1)).bind(9, webhooks ? 1 : 0).bind(10, telegram ? 1 : 0);
+    // An event is due at its next_attempt_at, or when another process's claim
+    // on it runs out if that is later. The walk in next_attempt_at order ends
+    // at the first event that cannot be due earlier than the earliest found;
+    // other processes' claims (a few windows of events) are stepped over, up
+    // to a bound: past it the answer may be later than the truth, and the
+    // dispatcher's poll interval bounds the wait anyway.
+    constexpr std::int64_t kOthersClaims = 256;
+    auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at, e.claimed_until FROM events e WHERE ") +
+                        "e.status = 'pending' AND " + kinds_allowed(webhooks) + " AND " + kDeliverable +
+                        " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
+    q.bind(1, static_cast<std::int64_t>(exclude.size()) + kOthersClaims).bind(9, webhooks ? 1 : 0);
+    q.bind(10, telegram ? 1 : 0);
+    std::optional<std::int64_t> earliest;
     for (;;) {
         auto r = q.step();
         if (!r) return r.error();
-        if (!*r) return std::optional<std::int64_t>{};
+        if (!*r) return earliest;
+        if (earliest && q.int64(1) >= *earliest) return earliest;
         if (exclude.contains(q.text(0))) continue;
-        return std::optional<std::int64_t>(q.int64(1));
+        const std::int64_t at = std::max(q.int64(1), q.opt_int64(2).value_or(0));
+        if (!earliest || at < *earliest) earliest = at;
     }
 }
 
@@ -339,7 +356,7 @@ namespace {
 std::string under_claim(bool claimed, int n) {
     if (!claimed) return {};
     const std::string p = "?" + std::to_string(n);
-    return " AND status = 'pending' AND next_attempt_at = " + p;
+    return " AND status = 'pending' AND claimed_until = " + p;
 }
 // One row, or none when the claim is gone (a resend won); without a claim
 // the event must be there.
@@ -348,8 +365,8 @@ std::int64_t rows_expected(const std::optional<std::int64_t>& claim) { return cl
 
 Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms, std::optional<std::int64_t> claim) {
     auto q = db.prepare(
-        "UPDATE events SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL "
-        "WHERE id = ?1" + under_claim(claim.has_value(), 3));
+        "UPDATE events SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL, "
+        "claimed_until = NULL WHERE id = ?1" + under_claim(claim.has_value(), 3));
     q.bind(1, id).bind(2, now_ms);
     if (claim) q.bind(3, *claim);
     return q.run_pipelined(rows_expected(claim), Errc::not_found, "no event " + id);
@@ -358,16 +375,17 @@ Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms, 
 Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at, const std::string& error,
                       std::optional<std::int64_t> claim) {
     auto q = db.prepare(
-        "UPDATE events SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 "
-        "WHERE id = ?1" + under_claim(claim.has_value(), 4));
+        "UPDATE events SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3, "
+        "claimed_until = NULL WHERE id = ?1" + under_claim(claim.has_value(), 4));
     q.bind(1, id).bind(2, next_attempt_at).bind(3, error);
     if (claim) q.bind(4, *claim);
     return q.run_pipelined(rows_expected(claim), Errc::not_found, "no event " + id);
 }
 
 Status mark_failed(Database& db, const std::string& id, const std::string& error, std::optional<std::int64_t> claim) {
-    auto q = db.prepare("UPDATE events SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1" +
-                        under_claim(claim.has_value(), 3));
+    auto q = db.prepare(
+        "UPDATE events SET status = 'failed', attempts = attempts + 1, last_error = ?2, claimed_until = NULL "
+        "WHERE id = ?1" + under_claim(claim.has_value(), 3));
     q.bind(1, id).bind(2, error);
     if (claim) q.bind(3, *claim);
     return q.run_pipelined(rows_expected(claim), Errc::not_found, "no event " + id);
@@ -408,9 +426,9 @@ const detail::RowStatements& update_events() {
         "WITH v (id, status, next_at, delivered_at, err, claim) AS (VALUES ", 6,
         ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
         "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
-        "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err "
+        "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err, claimed_until = NULL "
         "FROM v WHERE events.id = v.id AND (v.claim IS NULL OR (events.status = 'pending' AND "
-        "events.next_attempt_at = v.claim))",
+        "events.claimed_until = v.claim))",
         kWidestChunk);
     return statements;
 }

@@ -65,6 +65,10 @@ struct EventRow {
     std::string target;          // epay / epusdt URL
     std::string stream;
     std::string order_id;
+    // Taken by a dispatcher until then (claim_due_events); nullopt: not
+    // claimed. Apart from next_attempt_at, in a column no index covers
+    // (schema 012), so a claim writes the row alone.
+    std::optional<std::int64_t> claimed_until;
 };
 
 struct EventFilter {
@@ -116,7 +120,7 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
 
 // What the dispatcher takes, with several processes sharing the store (SPEC
 // §11): up to `limit` events due_events() would return, claimed for this
-// process until `claim_until` (their next_attempt_at moves there, so no
+// process until `claim_until` (their claimed_until is set to it, so no
 // other process takes them meanwhile, and one that dies with them leaves
 // them due again then: at least once, at most twice around a crash). On
 // PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP
@@ -126,13 +130,15 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
                                                bool webhooks = true, bool telegram = false);
 
 // Gives claimed events back before their claim runs out (the dispatcher
-// stops, or the receiver was paused before they were tried): each is due at
-// `now_ms` again if it is still pending under the claim it was taken with
-// (its next_attempt_at as claim_due_events returned it). One transaction.
-Status release_claims(Database& db, std::span<const EventRow> events, std::int64_t now_ms);
+// stops, or the receiver was paused before they were tried): each is due
+// again at once (at its next_attempt_at) if it still holds the claim it was
+// taken with (its claimed_until as claim_due_events returned it). One
+// transaction.
+Status release_claims(Database& db, std::span<const EventRow> events);
 
-// The earliest next_attempt_at of a deliverable pending event not in
-// `exclude`; nullopt when there is none. The dispatcher sleeps until then.
+// When the earliest deliverable pending event not in `exclude` is due: its
+// next_attempt_at, or the end of another process's claim on it if later;
+// nullopt when there is none. The dispatcher sleeps until then.
 Result<std::optional<std::int64_t>> next_due_at(Database& db,
                                                  const std::unordered_set<std::string>& exclude = {},
                                                  bool webhooks = true, bool telegram = false);
@@ -149,10 +155,10 @@ struct AttemptRecord {
 Status record_attempt(Database& db, const AttemptRecord& a);
 Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string& event_id);
 
-// Event state after an attempt (each counts the attempt: attempts + 1).
-// With `claim`, only while the event is still pending under that claim (its
-// next_attempt_at as claim_due_events returned it); otherwise the event is
-// left as it is, which is no error (see AttemptOutcome::claim).
+// Event state after an attempt (each counts the attempt: attempts + 1, and
+// ends any claim). With `claim`, only while the event is still pending under
+// that claim (its claimed_until as claim_due_events returned it); otherwise
+// the event is left as it is, which is no error (see AttemptOutcome::claim).
 Status mark_delivered(Database& db, const std::string& id, std::int64_t now_ms,
                       std::optional<std::int64_t> claim = {});
 Status schedule_retry(Database& db, const std::string& id, std::int64_t next_attempt_at,
@@ -165,7 +171,7 @@ struct AttemptOutcome {
     enum class Kind { delivered, retry, failed } kind = Kind::delivered;
     std::int64_t next_attempt_at = 0;  // retry only
     std::string error;                 // retry / failed
-    // The claim the attempt was made under (the event's next_attempt_at as
+    // The claim the attempt was made under (the event's claimed_until as
     // claimed). The outcome applies only while the event still holds it: an
     // operator's resend during the delivery (pending, due now, attempts 0)
     // or another process's claim after ours ran out wins, and the attempt is

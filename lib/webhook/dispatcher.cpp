@@ -307,9 +307,8 @@ void Dispatcher::start_ready() {
 }
 
 asio::awaitable<void> Dispatcher::release(std::vector<store::EventRow> events) {
-    const std::int64_t now = clock_.now_ms();
-    auto s = co_await store::async_write(store_, [&events, now](store::Database& db) {
-        return store::release_claims(db, events, now);
+    auto s = co_await store::async_write(store_, [&events](store::Database& db) {
+        return store::release_claims(db, events);
     });
     if (!s) logger()->warn("cannot hand back {} claimed events (due again when the claim runs out): {}", events.size(),
                            s.error().describe());
@@ -432,7 +431,7 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     auto outcome = decide(ar, ev.attempts, config_.schedule, clock_.now_ms(), jitter(rng_));
     // Applies only while the event is still ours as claimed: an operator's
     // resend during the request wins (the event is delivered again).
-    outcome.claim = ev.next_attempt_at;
+    outcome.claim = ev.claimed_until;
     if (outcome.kind != store::AttemptOutcome::Kind::delivered && !rec.error) rec.error = outcome.error;
     if (telegram) {
         // The bot token is part of the URL: whatever the transport said about

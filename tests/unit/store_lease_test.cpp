@@ -231,7 +231,7 @@ TEST_F(StoreLease, TwoProcessesClaimEachDueEventOnce) {
             std::lock_guard lock(mu);
             for (const auto& ev : *got) {
                 ++claimed[ev.id];
-                EXPECT_EQ(ev.next_attempt_at, 1'000'000);
+                EXPECT_EQ(ev.claimed_until, std::optional<std::int64_t>(1'000'000));
                 // Delivered: the next event of its stream becomes deliverable.
                 auto q = db.prepare("UPDATE events SET status = 'delivered' WHERE id = ?1");
                 q.bind(1, ev.id);

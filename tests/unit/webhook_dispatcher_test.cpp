@@ -218,6 +218,7 @@ TEST(WebhookDispatcher, ARefusingReceiverIsPausedAsAWhole) {
     for (const auto& id : ids)
         if (h.attempts(id).empty()) {
             EXPECT_LE(h.ev(id).next_attempt_at, now_ms() + 1000) << id;
+            EXPECT_FALSE(h.ev(id).claimed_until.has_value()) << id << ": still claimed";
         }
     rcv.up();
     ASSERT_TRUE(h.run_until([&] {
@@ -567,6 +568,7 @@ TEST(WebhookDispatcher, StopHandsBackClaimedEventsThatDidNotStart) {
         }
         EXPECT_EQ(row.attempts, 0) << id;
         EXPECT_LE(row.next_attempt_at, now_ms()) << id;
+        EXPECT_FALSE(row.claimed_until.has_value()) << id << ": still claimed";
     }
     EXPECT_EQ(delivered, 1u);
     // The next start takes them at once.

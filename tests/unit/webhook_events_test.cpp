@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <set>
+#include <span>
+#include <tuple>
 
 #include "core/clock.hpp"
 #include "store/events.hpp"
@@ -388,15 +390,71 @@ TEST(WebhookEvents, ReleasedClaimsAreDueAgainAtOnce) {
     auto claimed = store::claim_due_events(t.db(), 10, 50'000, 10);
     ASSERT_TRUE(claimed.ok());
     ASSERT_EQ(claimed->size(), 3u);
-    for (const auto& e : *claimed) EXPECT_EQ(e.next_attempt_at, 50'000);
+    for (const auto& e : *claimed) {
+        EXPECT_EQ(e.claimed_until, std::optional<std::int64_t>(50'000));
+        EXPECT_EQ(e.next_attempt_at, 1);  // the claim leaves the delivery order alone
+    }
     EXPECT_TRUE(due(t.db(), 20).empty());
     ASSERT_TRUE(store::mark_delivered(t.db(), ids[0], 15).ok());
-    ASSERT_TRUE(t.db().prepare("UPDATE events SET next_attempt_at = 70000 WHERE id = ?1").bind(1, ids[1]).run().ok());
-    ASSERT_TRUE(store::release_claims(t.db(), *claimed, 20).ok());
+    // Claimed again (by another process, after ours ran out).
+    ASSERT_TRUE(t.db().prepare("UPDATE events SET claimed_until = 70000 WHERE id = ?1").bind(1, ids[1]).run().ok());
+    ASSERT_TRUE(store::release_claims(t.db(), *claimed).ok());
     EXPECT_EQ(due(t.db(), 20), std::vector<std::string>{ids[2]});
     EXPECT_EQ(event(t.db(), ids[0]).status, "delivered");
-    EXPECT_EQ(event(t.db(), ids[1]).next_attempt_at, 70'000);
+    EXPECT_EQ(event(t.db(), ids[1]).claimed_until, std::optional<std::int64_t>(70'000));
+    EXPECT_FALSE(event(t.db(), ids[2]).claimed_until.has_value());
     EXPECT_EQ(event(t.db(), ids[2]).attempts, 0);
+}
+
+// Another process's claim holds an event back until it runs out, also for
+// how long the dispatcher sleeps: the next due time is the later of the
+// event's next_attempt_at and the claim's end.
+TEST(WebhookEvents, TheNextDueTimeWaitsForAnotherProcesssClaim) {
+    TempDb t;
+    const auto held = add_event(t.db(), "dep_held", "deposit.pending", 100);
+    auto claimed = store::claim_due_events(t.db(), 200, 5'000, 1);  // the other process
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(ids(*claimed), std::vector<std::string>{held});
+    EXPECT_EQ(*store::next_due_at(t.db()), std::optional<std::int64_t>(5'000));
+    const auto later = add_event(t.db(), "dep_later", "deposit.pending", 300);
+    EXPECT_EQ(*store::next_due_at(t.db()), std::optional<std::int64_t>(300));
+    EXPECT_EQ(due(t.db(), 4'999), std::vector<std::string>{later});
+    EXPECT_EQ(due(t.db(), 5'000), (std::vector<std::string>{held, later}));
+    // Its own in-flight events are left out, the others' claims are not.
+    EXPECT_EQ(*store::next_due_at(t.db(), {later}), std::optional<std::int64_t>(5'000));
+}
+
+// On PostgreSQL a claim, its release and the check of an attempt against its
+// claim write the row alone: heap-only updates, no index entry (schema 012).
+// The attempt's own update changes the status (indexed) and is not one.
+TEST(WebhookEvents, AClaimWritesNoIndexOnPostgresql) {
+    TempDb t;
+    auto& db = t.db();
+    if (db.backend() != store::Backend::postgresql) GTEST_SKIP() << "PostgreSQL only (heap-only updates)";
+    // Few rows, so that their new versions fit in the room fillfactor leaves
+    // on their page (how much room a busy table keeps is pruning's business).
+    for (int i = 0; i < 4; ++i) add_event(db, "dep_hot" + std::to_string(i), "deposit.pending", 1 + i);
+    store::Transaction tx(db);
+    auto updates = [&db] {
+        // This transaction's own counts (pg_stat_xact_*: no wait for the
+        // statistics to be reported).
+        auto q = db.prepare(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'events'");
+        auto r = q.step();
+        EXPECT_TRUE(r.ok() && *r);
+        return std::pair<std::int64_t, std::int64_t>(q.int64(0), q.int64(1));
+    };
+    auto claimed = store::claim_due_events(db, 1'000, 50'000, 4);
+    ASSERT_TRUE(claimed.ok()) << claimed.error().describe();
+    ASSERT_EQ(claimed->size(), 4u);
+    auto [upd, hot] = updates();
+    EXPECT_EQ(upd, 4);
+    EXPECT_EQ(hot, 4) << "every claim a heap-only update";
+    ASSERT_TRUE(store::release_claims(db, std::span(*claimed).first(2)).ok());
+    std::tie(upd, hot) = updates();
+    EXPECT_EQ(upd, 6);
+    EXPECT_EQ(hot, 6) << "every release a heap-only update";
+    ASSERT_TRUE(tx.commit().ok());
 }
 
 // Without [webhook].url the deposits' webhook events wait. A dispatcher then
@@ -483,7 +541,7 @@ TEST(WebhookEvents, AnAttemptRecordedAfterAResendLeavesTheResendAlone) {
                 store::FinishedAttempt f;
                 f.record = attempt(e.id, 300, kind == Kind::delivered ? 200 : 500);
                 f.outcome = {kind, kind == Kind::retry ? 9'000 : 0, kind == Kind::delivered ? "" : "HTTP 500"};
-                f.outcome.claim = e.next_attempt_at;
+                f.outcome.claim = e.claimed_until;
                 group.push_back(f);
             }
             {

@@ -1,0 +1,12 @@
+-- depositd schema 012: a dispatcher's claim on an event in a column of its own.
+--
+-- A claim (store::claim_due_events) used to move the event's next_attempt_at
+-- to the end of the claim. next_attempt_at is in the delivery-order indexes,
+-- so every claim rewrote index entries, and on PostgreSQL an update of any
+-- indexed column writes a new entry in every index of events (ten): twice
+-- per delivery with the attempt's own update. claimed_until is in no index:
+-- a claim, its release and the check of an attempt against its claim touch
+-- the row alone (on PostgreSQL a heap-only update, schema/pg/012). NULL: not
+-- claimed. An event is due when next_attempt_at has come and it is not
+-- claimed, or its claim has run out.
+ALTER TABLE events ADD COLUMN claimed_until INTEGER;
