@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <new>
 
 namespace depositd::webhook {
 namespace {
@@ -34,16 +36,6 @@ std::string to_hex(std::string_view bytes) {
         out.push_back(hex[c & 0xf]);
     }
     return out;
-}
-
-std::string signed_content(std::string_view id, std::int64_t timestamp, std::string_view body) {
-    std::string ts = std::to_string(timestamp);
-    std::string msg;
-    msg.reserve(id.size() + ts.size() + body.size() + 2);
-    msg.append(id).push_back('.');
-    msg.append(ts).push_back('.');
-    msg.append(body);
-    return msg;
 }
 
 }  // namespace
@@ -94,12 +86,70 @@ Result<std::string> base64_decode(std::string_view in) {
     return out;
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view message) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int md_len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-         message.size(), md.data(), &md_len);
-    return std::string(reinterpret_cast<const char*>(md.data()), md_len);
+std::string hmac_sha256(std::string_view key, std::string_view message) { return HmacSha256(key).mac({message}); }
+
+struct HmacSha256::States {
+    EVP_MD_CTX* inner = EVP_MD_CTX_new();  // SHA-256 after (key ^ ipad)
+    EVP_MD_CTX* outer = EVP_MD_CTX_new();  // SHA-256 after (key ^ opad)
+    States() = default;
+    States(const States&) = delete;
+    States& operator=(const States&) = delete;
+    ~States() {
+        EVP_MD_CTX_free(inner);
+        EVP_MD_CTX_free(outer);
+    }
+};
+
+namespace {
+constexpr std::size_t kShaBlock = 64;  // SHA-256's block size (RFC 2104's B)
+
+// Allocation failures of these contexts (a few hundred bytes) end the
+// process, as any other failed allocation does.
+void check(int ok) {
+    if (ok != 1) throw std::bad_alloc();
+}
+}  // namespace
+
+HmacSha256::HmacSha256(std::string_view key) {
+    auto st = std::make_shared<States>();
+    if (!st->inner || !st->outer) throw std::bad_alloc();
+    // A key longer than a block is hashed first; the key is zero-padded.
+    std::array<unsigned char, kShaBlock> block{};
+    if (key.size() > kShaBlock) {
+        unsigned int n = 0;
+        check(EVP_Digest(key.data(), key.size(), block.data(), &n, EVP_sha256(), nullptr));
+    } else {
+        std::copy(key.begin(), key.end(), block.begin());
+    }
+    std::array<unsigned char, kShaBlock> pad{};
+    for (std::size_t i = 0; i < kShaBlock; ++i) pad[i] = block[i] ^ 0x36;
+    check(EVP_DigestInit_ex(st->inner, EVP_sha256(), nullptr));
+    check(EVP_DigestUpdate(st->inner, pad.data(), pad.size()));
+    for (std::size_t i = 0; i < kShaBlock; ++i) pad[i] = block[i] ^ 0x5c;
+    check(EVP_DigestInit_ex(st->outer, EVP_sha256(), nullptr));
+    check(EVP_DigestUpdate(st->outer, pad.data(), pad.size()));
+    OPENSSL_cleanse(block.data(), block.size());
+    OPENSSL_cleanse(pad.data(), pad.size());
+    states_ = std::move(st);
+}
+
+std::string HmacSha256::mac(std::initializer_list<std::string_view> parts) const {
+    struct Ctx {
+        EVP_MD_CTX* p = EVP_MD_CTX_new();
+        ~Ctx() { EVP_MD_CTX_free(p); }
+    };
+    thread_local Ctx ctx;  // reused: one allocation per thread, not per message
+    if (!ctx.p) throw std::bad_alloc();
+    std::array<unsigned char, EVP_MAX_MD_SIZE> inner{};
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned int n = 0;
+    check(EVP_MD_CTX_copy_ex(ctx.p, states_->inner));
+    for (auto part : parts) check(EVP_DigestUpdate(ctx.p, part.data(), part.size()));
+    check(EVP_DigestFinal_ex(ctx.p, inner.data(), &n));
+    check(EVP_MD_CTX_copy_ex(ctx.p, states_->outer));
+    check(EVP_DigestUpdate(ctx.p, inner.data(), n));
+    check(EVP_DigestFinal_ex(ctx.p, out.data(), &n));
+    return std::string(reinterpret_cast<const char*>(out.data()), n);
 }
 
 Result<std::string> decode_secret(std::string_view secret) {
@@ -112,8 +162,16 @@ Result<std::string> decode_secret(std::string_view secret) {
     return key;
 }
 
+namespace {
+// "v1,<base64>": Standard Webhooks' id.timestamp.body, hashed in its parts.
+std::string v1(const HmacSha256& key, std::string_view id, std::int64_t timestamp, std::string_view body) {
+    const std::string ts = std::to_string(timestamp);
+    return "v1," + base64_encode(key.mac({id, ".", ts, ".", body}));
+}
+}  // namespace
+
 std::string sign_v1(std::string_view key, std::string_view id, std::int64_t timestamp, std::string_view body) {
-    return "v1," + base64_encode(hmac_sha256(key, signed_content(id, timestamp, body)));
+    return v1(HmacSha256(key), id, timestamp, body);
 }
 
 std::string payin_signature(std::string_view secret, std::string_view body) {
@@ -126,24 +184,23 @@ Result<Signer> Signer::create(const std::vector<std::string>& secrets) {
     for (std::size_t i = 0; i < secrets.size(); ++i) {
         auto key = decode_secret(secrets[i]);
         if (!key) return make_error(Errc::invalid_input, "secret #" + std::to_string(i + 1) + ": " + key.error().message);
-        s.keys_.push_back(std::move(*key));
+        s.keys_.emplace_back(*key);
+        OPENSSL_cleanse(key->data(), key->size());
     }
-    s.payin_secret_ = secrets.front();
+    s.payin_.emplace(secrets.front());
     return s;
 }
 
 std::string Signer::signature(std::string_view id, std::int64_t timestamp, std::string_view body) const {
-    std::string content = signed_content(id, timestamp, body);
     std::string out;
     for (const auto& key : keys_) {
         if (!out.empty()) out.push_back(' ');
-        out += "v1,";
-        out += base64_encode(hmac_sha256(key, content));
+        out += v1(key, id, timestamp, body);
     }
     return out;
 }
 
-std::string Signer::payin(std::string_view body) const { return payin_signature(payin_secret_, body); }
+std::string Signer::payin(std::string_view body) const { return to_hex(payin_->mac({body})); }
 
 bool verify(std::string_view header, const std::vector<std::string>& secrets, std::string_view id,
             std::int64_t timestamp, std::string_view body) {

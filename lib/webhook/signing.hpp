@@ -12,6 +12,9 @@
 // computed with the first configured secret only (a single value is what
 // such receivers compare against).
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +29,22 @@ Result<std::string> base64_decode(std::string_view text);
 
 // HMAC-SHA256, raw 32 bytes.
 std::string hmac_sha256(std::string_view key, std::string_view message);
+
+// HMAC-SHA256 (RFC 2104) under one key, keyed once: the SHA-256 states after
+// the padded key's inner and outer blocks are kept, so a message costs its
+// own hashing only (OpenSSL's one-shot HMAC() looks the algorithms up and
+// hashes the key blocks again on every call). Copies share the states, which
+// are only read after construction: usable from several threads.
+class HmacSha256 {
+public:
+    explicit HmacSha256(std::string_view key);
+    // The MAC of the parts' concatenation, raw 32 bytes.
+    std::string mac(std::initializer_list<std::string_view> parts) const;
+
+private:
+    struct States;
+    std::shared_ptr<const States> states_;
+};
 
 // "whsec_<base64>" (or bare base64) -> the raw HMAC key. Errors never
 // contain the secret itself.
@@ -50,8 +69,8 @@ public:
     std::size_t key_count() const { return keys_.size(); }
 
 private:
-    std::vector<std::string> keys_;  // decoded HMAC keys
-    std::string payin_secret_;       // first secret, as written
+    std::vector<HmacSha256> keys_;   // one per decoded secret
+    std::optional<HmacSha256> payin_;  // the first secret, as written
 };
 
 // Receiver side, for tests and for anyone embedding depositd's code:

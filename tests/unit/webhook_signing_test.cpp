@@ -101,6 +101,62 @@ TEST(WebhookSigning, PayinIsHexHmacOfTheSecretAsWritten) {
     EXPECT_FALSE(verify_payin(hex.substr(1), kSecret, kBody));
 }
 
+namespace {
+std::string hex_of(const std::string& raw) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0xf]);
+    }
+    return out;
+}
+}  // namespace
+
+// RFC 4231's HMAC-SHA256 test cases (5, a truncated MAC, aside): short keys,
+// a key of 131 bytes (hashed first), data longer than a block.
+TEST(WebhookSigning, HmacSha256Rfc4231Vectors) {
+    std::string key4;
+    for (int i = 1; i <= 25; ++i) key4.push_back(static_cast<char>(i));
+    const std::string big_key(131, '\xaa');
+    struct Case {
+        std::string key, data, mac;
+    };
+    const std::vector<Case> cases = {
+        {std::string(20, '\x0b'), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {"Jefe", "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {std::string(20, '\xaa'), std::string(50, '\xdd'),
+         "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+        {key4, std::string(50, '\xcd'), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+        {big_key, "Test Using Larger Than Block-Size Key - Hash Key First",
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+        {big_key,
+         "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be "
+         "hashed before being used by the HMAC algorithm.",
+         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.mac);
+        const HmacSha256 key(c.key);
+        EXPECT_EQ(hex_of(key.mac({c.data})), c.mac);
+        EXPECT_EQ(hex_of(key.mac({c.data})), c.mac) << "a second message under the same key";
+        EXPECT_EQ(hex_of(hmac_sha256(c.key, c.data)), c.mac);
+        // In parts, as the signature hashes id, timestamp and body.
+        const auto half = c.data.size() / 2;
+        EXPECT_EQ(hex_of(key.mac({std::string_view(c.data).substr(0, half), "", std::string_view(c.data).substr(half)})),
+                  c.mac);
+    }
+    // Keys at the block size's edges, against OpenSSL's one-shot HMAC().
+    for (std::size_t n : {0u, 1u, 63u, 64u, 65u, 200u}) {
+        const std::string k(n, '\x5a');
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int md_len = 0;
+        HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()), reinterpret_cast<const unsigned char*>(kBody.data()),
+             kBody.size(), md, &md_len);
+        EXPECT_EQ(HmacSha256(k).mac({kBody}), std::string(reinterpret_cast<const char*>(md), md_len)) << n;
+    }
+}
+
 TEST(WebhookSigning, Base64RoundTrip) {
     EXPECT_EQ(base64_encode(""), "");
     EXPECT_EQ(base64_encode("f"), "Zg==");
