@@ -291,6 +291,24 @@ asio::awaitable<void> Dispatcher::run() {
     running_ = false;
 }
 
+std::size_t Dispatcher::claim_window() const {
+    const std::size_t slots = std::max<std::size_t>(config_.concurrency, 1);
+    std::size_t ahead = slots;
+    if (latency_ms_ >= 0) {
+        // At the recent latency the last event claimed ahead waits half
+        // kReadyWaitMs for its slot: a slower receiver than that is what
+        // claim_too_short() is for.
+        const double per_slot = static_cast<double>(kReadyWaitMs / 2) / std::max(latency_ms_, 1.0);
+        ahead = static_cast<std::size_t>(std::min(static_cast<double>(kMaxAhead), per_slot * static_cast<double>(slots)));
+        ahead = std::clamp(ahead, slots, std::max(slots, kMaxAhead));
+    }
+    return slots + ahead;
+}
+
+bool Dispatcher::claim_too_short(const store::EventRow& ev) const {
+    return ev.claimed_until && *ev.claimed_until - clock_.now_ms() < delivery_ms();
+}
+
 void Dispatcher::start_ready() {
     const std::size_t cap = std::max(config_.concurrency, 1u);
     std::vector<store::EventRow> held;
@@ -298,8 +316,9 @@ void Dispatcher::start_ready() {
         store::EventRow ev = std::move(ready_.front());
         ready_.pop_front();
         // The receiver was paused after this webhook was claimed: it waits
-        // with the others instead of being tried now.
-        if (ev.kind == store::kKindWebhook && !webhooks_enabled()) held.push_back(std::move(ev));
+        // with the others instead of being tried now. One that waited too
+        // long for a slot goes back too, and is claimed afresh.
+        if ((ev.kind == store::kKindWebhook && !webhooks_enabled()) || claim_too_short(ev)) held.push_back(std::move(ev));
         else spawn(std::move(ev));
     }
     if (!held.empty())
@@ -390,6 +409,10 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
         res = co_await http_.request(telegram_request(ev, *telegram_, true, config_.timeout));
     }
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    {
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        latency_ms_ = latency_ms_ < 0 ? ms : 0.9 * latency_ms_ + 0.1 * ms;
+    }
 
     AttemptResult ar;
     store::AttemptRecord rec;

@@ -114,6 +114,11 @@ public:
 
     std::size_t in_flight() const { return in_flight_.size(); }
 
+    // Events claimed ahead of the request slots: kMaxAhead at most; the last
+    // of them waits about half kReadyWaitMs for a slot (claim_window).
+    static constexpr std::size_t kMaxAhead = 128;
+    static constexpr std::int64_t kReadyWaitMs = 20'000;
+
     // Liveness for the systemd watchdog (core/watchdog.hpp): unix ms when
     // the loop last started a round, or when its current wait ends if
     // later. Read on the network thread.
@@ -130,10 +135,19 @@ private:
     boost::asio::awaitable<void> release(std::vector<store::EventRow> events);
     class Slot;
     // Events claimed and not yet recorded (in flight, waiting for a slot or
-    // for their group commit) stay under twice `concurrency`: a claim ahead
-    // of the free slots lets a finished request's slot go at once to the
-    // next event instead of waiting for a commit and a claim.
-    std::size_t claim_window() const { return 2 * std::max<std::size_t>(config_.concurrency, 1); }
+    // for their group commit) stay under `concurrency` plus a claim ahead:
+    // a finished request's slot goes at once to the next claimed event
+    // instead of waiting for a commit and a claim, and a group commit
+    // records (and claims) many at once. The more ahead, the fewer commits
+    // per delivery, but an event claimed ahead waits for a slot under its
+    // claim: ahead is what the slots deliver in half kReadyWaitMs at the
+    // receiver's recent latency, `concurrency` at least (and until a latency
+    // is known), kMaxAhead at most.
+    std::size_t claim_window() const;
+    // A claimed event whose claim would run out before it could be tried
+    // and recorded (it waited longer than kReadyWaitMs for a slot) is handed
+    // back instead: another process may take it when the claim runs out.
+    bool claim_too_short(const store::EventRow& ev) const;
     void on_wake();
     boost::asio::awaitable<std::chrono::milliseconds> wait_time(bool slots_free);
     // Webhooks are configured and the receiver is not paused.
@@ -142,10 +156,12 @@ private:
     }
     // After a webhook attempt: answered (any HTTP status) or not at all.
     void note_receiver(bool answered);
-    // How long a claimed event is ours: past two request deadlines (a
-    // Telegram message may be sent twice) and the recording of the attempt.
-    std::int64_t claim_ms() const {
-        return 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout).count() + 30'000;
+    // How long a claimed event is ours: its wait for a slot, two request
+    // deadlines (a Telegram message may be sent twice) and the recording of
+    // the attempt.
+    std::int64_t claim_ms() const { return kReadyWaitMs + delivery_ms(); }
+    std::int64_t delivery_ms() const {
+        return 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout).count() + 10'000;
     }
     // What a claim of due events takes (store::claim_due_events): up to
     // `want`, none while stopping, the events in flight excluded.
@@ -189,6 +205,9 @@ private:
     // Slots reserved by claims under way (the loop's and a group commit's).
     std::size_t claiming_ = 0;
     std::mt19937_64 rng_;
+    // Recent request latency (ms, moving average; < 0: none yet), for the
+    // claim ahead (claim_window).
+    double latency_ms_ = -1;
     bool allow_private_targets_ = false;
     bool woken_ = false;
     // wake() was called (new events): claim at once, even with most slots busy.

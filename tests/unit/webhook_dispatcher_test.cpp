@@ -41,7 +41,8 @@ struct Harness {
     webhook_test::TempDb t;
     boost::asio::io_context ctx;
     net::HttpClient http{ctx.get_executor()};
-    SystemClock clock;
+    SystemClock system_clock;
+    const Clock* clock = &system_clock;  // a test may give a ManualClock before start()
     config::WebhookConfig cfg;
     std::unique_ptr<webhook::Dispatcher> d;
     bool done = true;
@@ -56,7 +57,7 @@ struct Harness {
     ~Harness() { stop(); }
 
     void start(std::chrono::milliseconds poll = 20ms) {
-        d = std::make_unique<webhook::Dispatcher>(ctx.get_executor(), t.store(), http, cfg, clock);
+        d = std::make_unique<webhook::Dispatcher>(ctx.get_executor(), t.store(), http, cfg, *clock);
         d->set_poll_interval(poll);
         done = false;
         boost::asio::co_spawn(ctx, d->run(), [this](std::exception_ptr e) {
@@ -579,6 +580,62 @@ TEST(WebhookDispatcher, StopHandsBackClaimedEventsThatDidNotStart) {
         return true;
     }, 5s));
     EXPECT_EQ(rcv.count(), ids.size());
+}
+
+// A receiver that answers at once gets more events claimed ahead of the
+// slots than twice `concurrency` (fewer, larger group commits), never more
+// than kMaxAhead; until a latency is known, `concurrency` ahead.
+TEST(WebhookDispatcher, AFastReceiverGetsALongerClaimAhead) {
+    Receiver rcv({kSecret});
+    Harness h(rcv.url());
+    h.cfg.concurrency = 2;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 400; ++i) ids.push_back(add_event(h.t.db(), "dep_ahead_" + std::to_string(i), "deposit.pending", now_ms()));
+    h.start();
+    // Claimed and not recorded, as the store says (in_flight() also counts
+    // attempts recorded whose delivery has not returned yet).
+    auto claimed = [&] {
+        auto q = h.t.db().prepare("SELECT count(*) FROM events WHERE claimed_until IS NOT NULL");
+        EXPECT_TRUE(q.step().ok());
+        return static_cast<std::size_t>(q.int64(0));
+    };
+    std::size_t most = 0;
+    ASSERT_TRUE(h.run_until([&] {
+        most = std::max(most, claimed());
+        return rcv.count() == ids.size() && h.status(ids.back()) == "delivered";
+    }));
+    EXPECT_GT(most, 2u * h.cfg.concurrency);
+    EXPECT_LE(most, h.cfg.concurrency + webhook::Dispatcher::kMaxAhead);
+    for (const auto& id : ids) EXPECT_EQ(h.attempts(id).size(), 1u) << id;
+}
+
+// An event claimed ahead waits for a slot under its claim. When the claim
+// would run out before the event could be tried and recorded, the event is
+// handed back, not delivered: once the claim has run out another process may
+// have taken it (here one does), and both would deliver it.
+TEST(WebhookDispatcher, AnEventWhoseClaimRunsOutWhileItWaitsIsNotDelivered) {
+    Receiver rcv({kSecret}, answer_after(400ms));
+    Harness h(rcv.url());
+    ManualClock clock(now_ms());
+    h.clock = &clock;
+    h.cfg.concurrency = 1;  // one request at a time, one event claimed ahead
+    const auto first = add_event(h.t.db(), "dep_wait_0", "deposit.pending", clock.now_ms());
+    const auto second = add_event(h.t.db(), "dep_wait_1", "deposit.pending", clock.now_ms());
+    h.start(10s);
+    ASSERT_TRUE(h.run_until([&] { return rcv.count() == 1; }));
+    ASSERT_EQ(h.d->in_flight(), 2u);
+    ASSERT_TRUE(h.ev(second).claimed_until.has_value());
+    // While the first request is under way the claims run out, and another
+    // process sharing the store claims the event waiting here.
+    clock.set_ms(*h.ev(second).claimed_until + 1);
+    auto other = store::claim_due_events(h.t.db(), clock.now_ms(), clock.now_ms() + 60'000, 10);
+    ASSERT_TRUE(other.ok());
+    ASSERT_FALSE(std::none_of(other->begin(), other->end(), [&](const store::EventRow& e) { return e.id == second; }));
+    ASSERT_TRUE(h.run_until([&] { return h.attempts(first).size() == 1; }));
+    h.run_for(600ms);
+    EXPECT_EQ(arrival_ids(rcv), std::vector<std::string>{first}) << "the event the other process holds was sent here too";
+    EXPECT_EQ(h.ev(second).attempts, 0);
+    EXPECT_EQ(h.ev(second).claimed_until, std::optional<std::int64_t>(clock.now_ms() + 60'000)) << "the other's claim";
 }
 
 // An operator resends an event while its delivery is in flight (the
