@@ -254,7 +254,7 @@ asio::awaitable<void> Dispatcher::run() {
         woken_ = false;
         heartbeat_ms_ = clock_.now_ms();
         const auto since_claim = std::chrono::steady_clock::now() - last_claim_;
-        const std::size_t busy = in_flight_.size() + claiming_;
+        const std::size_t busy = untried();
         const bool claim = busy < window && (busy * 2 <= window || claim_now_ || since_claim >= poll_);
         if (claim) {
             claim_now_ = false;
@@ -267,7 +267,7 @@ asio::awaitable<void> Dispatcher::run() {
         if (woken_ || stopping_) continue;
         // Slots free but left for a larger claim: a finished delivery wakes
         // us, the poll interval at the latest.
-        auto wait = co_await wait_time(claim && in_flight_.size() + claiming_ < window);
+        auto wait = co_await wait_time(claim && untried() < window);
         // A wake() that came while wait_time read the store found no timer
         // to cancel: honour it here rather than sleep a whole poll.
         if (woken_ || stopping_) continue;
@@ -559,7 +559,7 @@ asio::awaitable<Status> Dispatcher::record(store::AttemptRecord rec, store::Atte
         // The slots these deliveries free are claimed again in the same
         // transaction: during a burst one commit records a group of attempts
         // and takes their successors (a commit, an fsync, fewer per delivery).
-        const std::size_t busy = in_flight_.size() + claiming_ - std::min(in_flight_.size(), batch.size());
+        const std::size_t busy = untried();
         const Claim claim = claim_for(busy < window ? window - busy : 0);
         // One transaction for all, with a few multi-row statements. Should one
         // not be writable (its event deleted meanwhile), again with each

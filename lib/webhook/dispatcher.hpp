@@ -113,6 +113,9 @@ public:
     void allow_private_targets(bool allow) { allow_private_targets_ = allow; }
 
     std::size_t in_flight() const { return in_flight_.size(); }
+    // Claimed events not tried yet: waiting for a slot, or their request
+    // under way (and claims under way, for the slots they reserve).
+    std::size_t untried() const { return active_ + ready_.size() + claiming_; }
 
     // Events claimed ahead of the request slots: kMaxAhead at most; the last
     // of them waits about half kReadyWaitMs for a slot (claim_window).
@@ -134,11 +137,13 @@ private:
     // Hands claimed events that will not be tried now back to the outbox.
     boost::asio::awaitable<void> release(std::vector<store::EventRow> events);
     class Slot;
-    // Events claimed and not yet recorded (in flight, waiting for a slot or
-    // for their group commit) stay under `concurrency` plus a claim ahead:
-    // a finished request's slot goes at once to the next claimed event
-    // instead of waiting for a commit and a claim, and a group commit
-    // records (and claims) many at once. The more ahead, the fewer commits
+    // Events claimed and not yet tried (waiting for a slot, or their request
+    // under way: untried()) stay under `concurrency` plus a claim ahead: a
+    // finished request's slot goes at once to the next claimed event instead
+    // of waiting for a commit and a claim, and a group commit records (and
+    // claims) many at once. Attempts waiting for their group commit are not
+    // counted: they are over, and counting them let a slow commit (an fsync)
+    // empty the queue of claimed events and leave the slots idle. The more ahead, the fewer commits
     // per delivery, but an event claimed ahead waits for a slot under its
     // claim: ahead is what the slots deliver in half kReadyWaitMs at the
     // receiver's recent latency, `concurrency` at least (and until a latency

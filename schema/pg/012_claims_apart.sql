@@ -5,3 +5,9 @@ ALTER TABLE events ADD COLUMN claimed_until bigint;
 -- kilobyte with its payload; earlier pages get room as their rows are
 -- updated and pruned).
 ALTER TABLE events SET (fillfactor = 80);
+
+DROP INDEX events_due;
+CREATE INDEX events_due ON events (status, next_attempt_at, seq) WHERE status = 'pending';
+DROP INDEX events_due_without_webhooks;
+CREATE INDEX events_due_without_webhooks ON events (status, next_attempt_at, seq)
+    WHERE status = 'pending' AND kind <> 'webhook';
