@@ -27,6 +27,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -159,6 +160,70 @@ std::optional<long long> parse_imf_fixdate(std::string_view s) {
     return days_from_civil(year, m, static_cast<unsigned>(day)) * 86400 + hh * 3600LL + mm * 60LL + ss;
 }
 
+// A header name is a token (RFC 9110 §5.1); a value holds no CR, LF or NUL.
+// Anything else would let a configured header inject lines into a request.
+bool header_name_ok(std::string_view name) {
+    if (name.empty()) return false;
+    for (unsigned char ch : name)
+        if (ch <= 0x20 || ch >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", ch)) return false;
+    return true;
+}
+bool header_value_ok(std::string_view value) { return value.find_first_of(std::string_view("\r\n\0", 3)) == value.npos; }
+
+// The request as it goes on the wire, one buffer for one write (Beast's
+// serializer walks a chain of buffers per write, which a webhook's small
+// request paid for in CPU): the request line, Host and User-Agent, the
+// caller's headers (a later one replaces an earlier one of the same name,
+// as Beast's set() did), Basic credentials and a JSON content type unless
+// given, Content-Length as Beast's prepare_payload() sets it (omitted for an
+// empty GET, HEAD or DELETE), then the body. HTTP/1.1 keeps the connection
+// alive without a Connection header. Content-Length, Transfer-Encoding and
+// Connection are the client's to set: a caller's is an error.
+Result<std::string> request_wire(http::verb verb, const Target& t, const HttpRequest& hreq) {
+    std::vector<std::pair<std::string_view, std::string_view>> fields;
+    fields.reserve(hreq.headers.size() + 4);
+    auto set = [&fields](std::string_view name, std::string_view value) {
+        std::erase_if(fields, [&](const auto& f) { return iequals(f.first, name); });
+        fields.emplace_back(name, value);
+    };
+    set("Host", t.host_hdr);
+    set("User-Agent", "depositd/" DEPOSITD_VERSION);
+    bool has_ct = false, has_auth = false;
+    for (const auto& [k, v] : hreq.headers) {
+        if (!header_name_ok(k) || !header_value_ok(v))
+            return make_error(Errc::invalid_input, "HTTP header '" + (header_name_ok(k) ? k : std::string("?")) +
+                                                       "' has characters a header cannot hold");
+        if (iequals(k, "content-length") || iequals(k, "transfer-encoding") || iequals(k, "connection"))
+            return make_error(Errc::invalid_input, "HTTP header '" + k + "' is set by the client, not the caller");
+        if (iequals(k, "content-type")) has_ct = true;
+        if (iequals(k, "authorization")) has_auth = true;
+        set(k, v);
+    }
+    const std::string& credentials = hreq.basic_auth.empty() ? t.userinfo : hreq.basic_auth;
+    std::string auth;
+    if (!has_auth && !credentials.empty()) {
+        auth = "Basic " + base64(credentials);
+        set("Authorization", auth);
+    }
+    if (!has_ct && !hreq.body.empty()) set("Content-Type", "application/json");
+    std::array<char, 24> length{};
+    if (!hreq.body.empty() || verb == http::verb::post || verb == http::verb::put || verb == http::verb::options) {
+        auto [end, ec] = std::to_chars(length.data(), length.data() + length.size(), hreq.body.size());
+        (void)ec;  // 24 characters hold any size_t
+        set("Content-Length", std::string_view(length.data(), static_cast<std::size_t>(end - length.data())));
+    }
+
+    const std::string_view method = http::to_string(verb);
+    std::size_t size = method.size() + t.target.size() + 13 + hreq.body.size();
+    for (const auto& [k, v] : fields) size += k.size() + v.size() + 4;
+    std::string out;
+    out.reserve(size);
+    out.append(method).append(" ").append(t.target).append(" HTTP/1.1\r\n");
+    for (const auto& [k, v] : fields) out.append(k).append(": ").append(v).append("\r\n");
+    out.append("\r\n").append(hreq.body);
+    return out;
+}
+
 }  // namespace
 
 long long retry_after_ms(std::string_view s, std::int64_t now_unix_ms, long long max_ms) {
@@ -187,6 +252,9 @@ struct HttpClient::Impl {
         std::optional<beast::tcp_stream> plain;
         std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
         beast::flat_buffer buffer;
+        // The body's pieces: here, not in the exchange's coroutine frame, so
+        // a frame is small enough for Asio to recycle it.
+        std::vector<char> piece;
         steady::time_point idle_since{};
 
         beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
@@ -312,9 +380,9 @@ struct HttpClient::Impl {
     };
 
     template <class Stream>
-    asio::awaitable<void> exchange(Stream& s, Conn& c, const http::request<http::string_body>& req,
-                                   std::size_t max_bytes, bool head, Exchange& out) {
-        auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+    asio::awaitable<void> exchange(Stream& s, Conn& c, const std::string& wire, std::size_t max_bytes, bool head,
+                                   Exchange& out) {
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(wire), use_tuple);
         (void)wn;
         if (wec) {
             out.ec = wec;
@@ -334,7 +402,8 @@ struct HttpClient::Impl {
             co_return;
         }
         std::string body;
-        std::array<char, 16 * 1024> piece;
+        auto& piece = c.piece;
+        if (piece.empty()) piece.resize(16 * 1024);
         while (!parser.is_done()) {
             parser.get().body().data = piece.data();
             parser.get().body().size = piece.size();
@@ -369,9 +438,8 @@ struct HttpClient::Impl {
         HttpResponse res;
     };
 
-    asio::awaitable<void> attempt(const Target& t, const http::request<http::string_body>& req,
-                                  const HttpRequest& hreq, steady::time_point deadline, bool may_reuse,
-                                  Outcome& o) {
+    asio::awaitable<void> attempt(const Target& t, const std::string& wire, bool head, const HttpRequest& hreq,
+                                  steady::time_point deadline, bool may_reuse, Outcome& o) {
         std::unique_ptr<Conn> c = may_reuse ? take_idle(t.key) : nullptr;
         const bool reused = c != nullptr;
         if (!c) {
@@ -383,10 +451,9 @@ struct HttpClient::Impl {
             c = std::move(*oc);
         }
         c->tcp().expires_at(deadline);
-        const bool head = req.method() == http::verb::head;
         Exchange x;
-        if (c->tls) co_await exchange(*c->tls, *c, req, hreq.max_response_bytes, head, x);
-        else co_await exchange(*c->plain, *c, req, hreq.max_response_bytes, head, x);
+        if (c->tls) co_await exchange(*c->tls, *c, wire, hreq.max_response_bytes, head, x);
+        else co_await exchange(*c->plain, *c, wire, hreq.max_response_bytes, head, x);
         if (x.ec) {
             c->close();
             if (reused && !x.got_response_bytes && x.ec != beast::error::timeout &&
@@ -419,27 +486,15 @@ struct HttpClient::Impl {
 
         http::verb verb = http::string_to_verb(hreq.method);
         if (verb == http::verb::unknown) co_return make_error(Errc::invalid_input, "unknown HTTP method " + hreq.method);
-        http::request<http::string_body> req{verb, t.target, 11};
-        req.set(http::field::host, t.host_hdr);
-        req.set(http::field::user_agent, "depositd/" DEPOSITD_VERSION);
-        bool has_ct = false, has_auth = false;
-        for (const auto& [k, v] : hreq.headers) {
-            if (iequals(k, "content-type")) has_ct = true;
-            if (iequals(k, "authorization")) has_auth = true;
-            req.set(k, v);
-        }
-        const std::string& credentials = hreq.basic_auth.empty() ? t.userinfo : hreq.basic_auth;
-        if (!has_auth && !credentials.empty()) req.set(http::field::authorization, "Basic " + base64(credentials));
-        if (!has_ct && !hreq.body.empty()) req.set(http::field::content_type, "application/json");
-        req.body() = std::move(hreq.body);
-        req.keep_alive(true);
-        req.prepare_payload();
+        auto wire = request_wire(verb, t, hreq);
+        if (!wire) co_return wire.error();
+        const bool head = verb == http::verb::head;
 
         Outcome o;
-        co_await attempt(t, req, hreq, deadline, true, o);
+        co_await attempt(t, *wire, head, hreq, deadline, true, o);
         if (o.retry_fresh) {
             o = Outcome{};
-            co_await attempt(t, req, hreq, deadline, false, o);
+            co_await attempt(t, *wire, head, hreq, deadline, false, o);
         }
         if (!o.ok) co_return o.error;
         o.res.latency = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);

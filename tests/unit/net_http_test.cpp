@@ -222,6 +222,61 @@ TEST(NetHttp, CustomHeadersAndBasicAuthFromUrl) {
     EXPECT_EQ(s.headers["authorization"], "Basic dXNlcjpwYTpzcw==");  // user:pa:ss
 }
 
+// The client writes each request itself, in one buffer: the fields Beast's
+// serializer wrote, no others, and Content-Length as prepare_payload() set
+// it (none for an empty GET, 0 for an empty POST).
+TEST(NetHttp, RequestsCarryTheirFieldsOnce) {
+    Server srv([](const Seen&) { return Reply{200, "{}"}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    HttpRequest get_req = post(srv.url("/a?b=c"), "");
+    get_req.method = "GET";
+    get_req.headers = {{"user-agent", "merchant-probe/1"}, {"X-Api-Key", "k1"}, {"x-api-key", "k2"}};
+    ASSERT_TRUE(get(ioc, client, get_req).ok());
+    ASSERT_TRUE(get(ioc, client, post(srv.url(), "")).ok());
+    ASSERT_TRUE(get(ioc, client, post(srv.url(), "{\"a\":1}")).ok());
+    auto seen = srv.seen();
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0].method, "GET");
+    EXPECT_EQ(seen[0].target, "/a?b=c");
+    EXPECT_EQ(seen[0].headers["user-agent"], "merchant-probe/1");  // the caller's replaces the default
+    EXPECT_EQ(seen[0].headers["x-api-key"], "k2");                 // the later of one name wins
+    EXPECT_EQ(seen[0].headers.count("content-length"), 0u);
+    EXPECT_EQ(seen[0].headers.count("content-type"), 0u);
+    EXPECT_EQ(seen[0].fields, 3u) << "Host, User-Agent, X-Api-Key";
+    EXPECT_EQ(seen[1].headers["content-length"], "0");
+    EXPECT_EQ(seen[1].headers.count("content-type"), 0u);
+    EXPECT_EQ(seen[1].fields, 3u) << "Host, User-Agent, Content-Length";
+    EXPECT_EQ(seen[2].headers["content-length"], "7");
+    EXPECT_EQ(seen[2].headers["content-type"], "application/json");
+    EXPECT_EQ(seen[2].body, "{\"a\":1}");
+    EXPECT_EQ(seen[2].fields, 4u);
+    EXPECT_EQ(srv.connections(), 1);
+}
+
+// A header that would add lines to the request (CR, LF), a name that is not
+// a token, and the fields the client itself owns are refused before anything
+// is sent.
+TEST(NetHttp, HeadersThatCouldSplitTheRequestAreRefused) {
+    Server srv([](const Seen&) { return Reply{200, "{}"}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"X-Key", "k\r\nX-Injected: 1"}, {"X-Key", "k\nX: 1"}, {"X-Key", std::string("k\0x", 3)},
+        {"X Key", "k"},  {"X-Key:", "k"},  {"", "k"},
+        {"Content-Length", "0"}, {"transfer-encoding", "chunked"}, {"Connection", "close"},
+    };
+    for (const auto& [name, value] : bad) {
+        auto req = post(srv.url());
+        req.headers = {{name, value}};
+        auto r = get(ioc, client, req);
+        ASSERT_FALSE(r.ok()) << name;
+        EXPECT_EQ(r.error().code, Errc::invalid_input) << name;
+        EXPECT_EQ(r.error().message.find("Injected"), std::string::npos) << "the value is not echoed";
+    }
+    EXPECT_EQ(srv.requests(), 0);
+}
+
 TEST(NetHttp, BadUrlsAreInvalidInput) {
     asio::io_context ioc;
     HttpClient client(ioc.get_executor());

@@ -52,6 +52,7 @@ struct Seen {
     std::string target;
     std::string body;
     std::map<std::string, std::string> headers;  // lower-case names
+    std::size_t fields = 0;                      // header lines, repeated names each counted
     int connection = 0;
     std::chrono::steady_clock::time_point at;
 };
@@ -136,6 +137,7 @@ private:
                 std::string name(f.name_string());
                 for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                 seen.headers[name] = std::string(f.value());
+                ++seen.fields;
             }
             {
                 std::lock_guard lk(mu_);
