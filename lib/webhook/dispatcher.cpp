@@ -408,9 +408,10 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
         logger()->warn("event {}: Telegram refused the message's MarkdownV2; sending it as plain text", ev.id);
         res = co_await http_.request(telegram_request(ev, *telegram_, true, config_.timeout));
     }
-    const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(took);
     {
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const double ms = std::chrono::duration<double, std::milli>(took).count();
         latency_ms_ = latency_ms_ < 0 ? ms : 0.9 * latency_ms_ + 0.1 * ms;
     }
 
@@ -473,8 +474,9 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
     const int attempt = ev.attempts + 1;
     const char* label = "delivered";
     auto log = logger();
-    log->debug("event {} ({}) attempt {}: {} in {} ms", ev.id, ev.type, attempt,
-               ar.status ? std::to_string(*ar.status) : ar.error, latency.count());
+    if (log->should_log(spdlog::level::debug))  // the arguments cost a string per delivery
+        log->debug("event {} ({}) attempt {}: {} in {} ms", ev.id, ev.type, attempt,
+                   ar.status ? std::to_string(*ar.status) : ar.error, latency.count());
     switch (outcome.kind) {
         case store::AttemptOutcome::Kind::delivered: break;
         case store::AttemptOutcome::Kind::retry:
