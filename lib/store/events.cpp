@@ -225,8 +225,12 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     // and the UPDATE finds those by seq.
     //  - SQLite would rather walk events_due again for the UPDATE, testing
     //    every due event against the chosen few: unary + keeps it out.
-    //  - PostgreSQL's rows are locked by the choice (FOR UPDATE), so the
-    //    UPDATE takes them by primary key (= ANY of their array). Its
+    //  - PostgreSQL's rows are locked by the choice, so the UPDATE takes
+    //    them by primary key (= ANY of their array). FOR NO KEY UPDATE is
+    //    the lock the UPDATE itself takes (no key column changes): a
+    //    stronger FOR UPDATE would have to be remembered beside the update
+    //    (a multixact per row), and it would make an attempt's foreign-key
+    //    check (FOR KEY SHARE) on a claimed event wait. Its
     //    statistics may say pending events are rare (most are delivered, or
     //    the table was empty when last analysed), and then it plans the
     //    choice as a bitmap scan of every due event, each tested for
@@ -250,7 +254,7 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
                                " AND " + kDeliverable + " ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
     auto q = db.prepare(
         pg ? "UPDATE events SET claimed_until = ?3 WHERE seq = ANY (ARRAY (" + choose +
-                 " FOR UPDATE OF e SKIP LOCKED)) RETURNING " + kEventColumns
+                 " FOR NO KEY UPDATE OF e SKIP LOCKED)) RETURNING " + kEventColumns
            : "WITH chosen AS MATERIALIZED (" + choose +
                  ") UPDATE events AS e SET claimed_until = ?3 WHERE e.seq IN (SELECT seq FROM chosen) AND "
                  "+e.status = 'pending' AND +e.next_attempt_at <= ?1 AND " + kUnclaimed + " RETURNING " + kEventColumns);

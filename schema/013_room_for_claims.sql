@@ -1,0 +1,4 @@
+-- depositd schema 013: nothing changes in SQLite. The PostgreSQL dialect
+-- (pg/013_room_for_claims.sql) leaves half of each page of events free, so
+-- that a claim of every event on a page is heap-only updates; SQLite
+-- rewrites a row in its page whatever the room (it has no fillfactor).
