@@ -227,10 +227,9 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     //    every due event against the chosen few: unary + keeps it out.
     //  - PostgreSQL's rows are locked by the choice, so the UPDATE takes
     //    them by primary key (= ANY of their array). FOR NO KEY UPDATE is
-    //    the lock the UPDATE itself takes (no key column changes): a
-    //    stronger FOR UPDATE would have to be remembered beside the update
-    //    (a multixact per row), and it would make an attempt's foreign-key
-    //    check (FOR KEY SHARE) on a claimed event wait. Its
+    //    the lock that UPDATE takes itself (no key column changes); FOR
+    //    UPDATE would also make an attempt's foreign-key check on the event
+    //    (FOR KEY SHARE) wait for the claim's commit. Its
     //    statistics may say pending events are rare (most are delivered, or
     //    the table was empty when last analysed), and then it plans the
     //    choice as a bitmap scan of every due event, each tested for
