@@ -324,9 +324,9 @@ Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unorder
 
 Status record_attempt(Database& db, const AttemptRecord& a) {
     auto q = db.prepare(
-        "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, response_excerpt) "
+        "INSERT INTO delivery_attempts (event_seq, attempted_at, status_code, latency_ms, error, response_excerpt) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    q.bind(1, a.event_id).bind(2, a.attempted_at).bind(4, a.latency_ms).bind(5, a.error).bind(6, a.response_excerpt);
+    q.bind(1, a.event_seq).bind(2, a.attempted_at).bind(4, a.latency_ms).bind(5, a.error).bind(6, a.response_excerpt);
     if (a.status_code) q.bind(3, *a.status_code);
     else q.bind_null(3);
     return q.run_pipelined();
@@ -334,8 +334,8 @@ Status record_attempt(Database& db, const AttemptRecord& a) {
 
 Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string& event_id) {
     auto q = db.prepare(
-        "SELECT event_id, attempted_at, status_code, latency_ms, error, response_excerpt FROM delivery_attempts "
-        "WHERE event_id = ?1 ORDER BY id");
+        "SELECT e.seq, e.id, a.attempted_at, a.status_code, a.latency_ms, a.error, a.response_excerpt "
+        "FROM events e JOIN delivery_attempts a ON a.event_seq = e.seq WHERE e.id = ?1 ORDER BY a.id");
     q.bind(1, event_id);
     std::vector<AttemptRecord> out;
     for (;;) {
@@ -343,12 +343,13 @@ Result<std::vector<AttemptRecord>> list_attempts(Database& db, const std::string
         if (!r) return r.error();
         if (!*r) break;
         AttemptRecord a;
-        a.event_id = q.text(0);
-        a.attempted_at = q.int64(1);
-        if (!q.is_null(2)) a.status_code = static_cast<int>(q.int64(2));
-        a.latency_ms = q.int64(3);
-        a.error = q.opt_text(4);
-        a.response_excerpt = q.opt_text(5);
+        a.event_seq = q.int64(0);
+        a.event_id = q.text(1);
+        a.attempted_at = q.int64(2);
+        if (!q.is_null(3)) a.status_code = static_cast<int>(q.int64(3));
+        a.latency_ms = q.int64(4);
+        a.error = q.opt_text(5);
+        a.response_excerpt = q.opt_text(6);
         out.push_back(std::move(a));
     }
     return out;
@@ -415,7 +416,7 @@ constexpr std::size_t kWidestChunk = 32;
 
 const detail::RowStatements& insert_attempts() {
     static const detail::RowStatements statements(
-        "INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, response_excerpt) VALUES ",
+        "INSERT INTO delivery_attempts (event_seq, attempted_at, status_code, latency_ms, error, response_excerpt) VALUES ",
         6, "", kWidestChunk);
     return statements;
 }
@@ -424,13 +425,16 @@ const detail::RowStatements& insert_attempts() {
 // error, a retry moves next_attempt_at, a failure only records why; each
 // counts the attempt (mark_delivered, schedule_retry, mark_failed), and one
 // tied to a claim only while the event still holds it (AttemptOutcome::claim).
+// Events are found by seq, as their attempts are written (schema 014): the
+// rows of a group sit together, where their ids are spread over a hash
+// index.
 const detail::RowStatements& update_events() {
     static const detail::RowStatements statements(
-        "WITH v (id, status, next_at, delivered_at, err, claim) AS (VALUES ", 6,
+        "WITH v (seq, status, next_at, delivered_at, err, claim) AS (VALUES ", 6,
         ") UPDATE events SET status = v.status, attempts = events.attempts + 1, "
         "next_attempt_at = COALESCE(v.next_at, events.next_attempt_at), "
         "delivered_at = COALESCE(v.delivered_at, events.delivered_at), last_error = v.err, claimed_until = NULL "
-        "FROM v WHERE events.id = v.id AND (v.claim IS NULL OR (events.status = 'pending' AND "
+        "FROM v WHERE events.seq = v.seq AND (v.claim IS NULL OR (events.status = 'pending' AND "
         "events.claimed_until = v.claim))",
         kWidestChunk);
     return statements;
@@ -444,7 +448,7 @@ Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
         int p = 0;
         for (const auto& f : rows) {
             const auto& a = f.record;
-            q.bind(p + 1, a.event_id).bind(p + 2, a.attempted_at).bind(p + 4, a.latency_ms);
+            q.bind(p + 1, a.event_seq).bind(p + 2, a.attempted_at).bind(p + 4, a.latency_ms);
             q.bind(p + 5, a.error).bind(p + 6, a.response_excerpt);
             if (a.status_code) q.bind(p + 3, *a.status_code);
             else q.bind_null(p + 3, Statement::NullType::integer);
@@ -459,7 +463,7 @@ Status write_attempt_rows(Database& db, std::span<const FinishedAttempt> rows) {
     int p = 0;
     for (const auto& f : rows) {
         const auto& o = f.outcome;
-        q.bind(p + 1, f.record.event_id);
+        q.bind(p + 1, f.record.event_seq);
         q.bind_null(p + 3, Statement::NullType::integer).bind_null(p + 4, Statement::NullType::integer);
         q.bind_null(p + 5, Statement::NullType::text);
         if (o.claim) {

@@ -143,8 +143,10 @@ Result<std::optional<std::int64_t>> next_due_at(Database& db,
                                                  const std::unordered_set<std::string>& exclude = {},
                                                  bool webhooks = true, bool telegram = false);
 
-// One row of delivery_attempts.
+// One row of delivery_attempts. It is written by the event's seq (schema
+// 014); list_attempts fills both.
 struct AttemptRecord {
+    std::int64_t event_seq = 0;  // EventRow::seq
     std::string event_id;
     std::int64_t attempted_at = 0;             // unix ms
     std::optional<int> status_code;            // nullopt: no HTTP answer

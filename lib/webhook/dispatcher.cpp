@@ -417,6 +417,7 @@ asio::awaitable<void> Dispatcher::deliver(store::EventRow ev) {
 
     AttemptResult ar;
     store::AttemptRecord rec;
+    rec.event_seq = ev.seq;
     rec.event_id = ev.id;
     rec.attempted_at = started_ms;
     rec.latency_ms = latency.count();

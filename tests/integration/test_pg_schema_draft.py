@@ -212,6 +212,10 @@ STAGES = {
         "('gw1:4711', 'gw1', 4711, 'b00t', 'pid:[4026531836]', '0.1.0', '127.0.0.1:8080', 1700000000000, "
         "1700000000500)",
     ],
+    14: [  # attempts by the event's seq; those of version 1 were moved over
+        "INSERT INTO delivery_attempts (event_seq, attempted_at, status_code, latency_ms, error, response_excerpt) "
+        "SELECT seq, 1000, 204, 3, NULL, '' FROM events WHERE id = 'evt_6'",
+    ],
 }
 
 # The store's kinds of queries, the same text on both backends: rowid as the

@@ -69,7 +69,7 @@ class TelegramEndToEnd(unittest.TestCase):
         def attempts():
             with contextlib.closing(d.db()) as c:
                 return c.execute("SELECT a.status_code, a.attempted_at FROM delivery_attempts a JOIN events e "
-                                 "ON e.id = a.event_id WHERE e.kind = 'telegram' ORDER BY a.id").fetchall()
+                                 "ON e.seq = a.event_seq WHERE e.kind = 'telegram' ORDER BY a.id").fetchall()
         # The attempt is recorded just after the Bot API answered: wait for it.
         rows = wait_until(lambda: (r := attempts()) and any(x[0] == 200 for x in r) and r, timeout=10,
                           what="the delivered attempt recorded")

@@ -3,7 +3,9 @@
 // the database as it was. A database of the numbered record is adopted.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <span>
 #include <fstream>
 #include <sstream>
 
@@ -259,6 +261,48 @@ std::string text_of(const Counters& c) {
     for (const auto& [k, n] : c.deposits) out += "deposits " + k.first + " " + k.second + " " + std::to_string(n) + "\n";
     for (const auto& [k, n] : c.events) out += "events " + k + " " + std::to_string(n) + "\n";
     return out;
+}
+
+// 014 keys attempts to their event by seq instead of id: the attempts made
+// before it keep their event, their order and every field.
+TEST_F(Migrations, AttemptsMadeBefore014KeepTheirEvents) {
+    auto db = open();
+    const auto all = embedded_migrations();
+    auto at = std::find_if(all.begin(), all.end(), [](const Migration& m) { return m.version == 14; });
+    ASSERT_NE(at, all.end());
+    ASSERT_TRUE(migrate_with(*db, std::span<const Migration>(all.begin(), at)).ok());
+    for (const char* id : {"evt_a", "evt_b"}) {
+        NewEvent e;
+        e.id = id;
+        e.type = "deposit.pending";
+        e.payload = "{}";
+        e.created_at = 1;
+        ASSERT_TRUE(*insert_event(*db, e));
+    }
+    ASSERT_TRUE(db->exec("INSERT INTO delivery_attempts (event_id, attempted_at, status_code, latency_ms, error, "
+                         "response_excerpt) VALUES ('evt_b', 10, NULL, 5000, 'timeout', NULL), "
+                         "('evt_a', 11, 200, 12, NULL, 'ok'), ('evt_b', 12, 500, 40, 'HTTP 500', 'oops')")
+                    .ok());
+    ASSERT_TRUE(db->migrate().ok());
+    auto b = list_attempts(*db, "evt_b").value();
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b[0].event_id, "evt_b");
+    EXPECT_EQ(b[0].event_seq, get_event(*db, "evt_b").value()->seq);
+    EXPECT_EQ(b[0].attempted_at, 10);
+    EXPECT_FALSE(b[0].status_code);
+    EXPECT_EQ(b[0].latency_ms, 5000);
+    EXPECT_EQ(b[0].error, "timeout");
+    EXPECT_FALSE(b[0].response_excerpt);
+    EXPECT_EQ(b[1].attempted_at, 12);
+    EXPECT_EQ(b[1].status_code, 500);
+    EXPECT_EQ(b[1].response_excerpt, "oops");
+    auto a = list_attempts(*db, "evt_a").value();
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].status_code, 200);
+    // The foreign key now guards the seq: an attempt at no event is refused.
+    AttemptRecord orphan;
+    orphan.event_seq = 999;
+    EXPECT_FALSE(record_attempt(*db, orphan).ok());
 }
 
 // A database made by the code before migrations were recorded by name

@@ -36,8 +36,13 @@ std::vector<std::string> due(store::Database& db, std::int64_t now, std::size_t 
     return r ? ids(*r) : std::vector<std::string>{};
 }
 
-store::AttemptRecord attempt(const std::string& id, std::int64_t at, std::optional<int> status) {
+// An attempt at event `id`, which must be in `db` (attempts are written by
+// the event's seq).
+store::AttemptRecord attempt(store::Database& db, const std::string& id, std::int64_t at, std::optional<int> status) {
     store::AttemptRecord a;
+    auto ev = store::get_event(db, id);
+    EXPECT_TRUE(ev && *ev) << id;
+    if (ev && *ev) a.event_seq = (*ev)->seq;
     a.event_id = id;
     a.attempted_at = at;
     a.status_code = status;
@@ -176,7 +181,7 @@ TEST(WebhookEvents, ScheduleWithManualClockThenFailed) {
         auto row = event(t.db(), id);
         ASSERT_EQ(row.attempts, static_cast<int>(n));
         auto o = webhook::decide(refused, row.attempts, cfg.schedule, clock.now_ms(), n % 2 ? 1.0 : -1.0);
-        ASSERT_TRUE(store::finish_attempt(t.db(), attempt(id, clock.now_ms(), std::nullopt), o).ok());
+        ASSERT_TRUE(store::finish_attempt(t.db(), attempt(t.db(), id, clock.now_ms(), std::nullopt), o).ok());
         if (n == cfg.schedule.size()) {
             EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::failed);
             break;
@@ -217,7 +222,7 @@ TEST(WebhookEvents, ScheduleWithManualClockThenFailed) {
     ok.status = 204;
     auto o = webhook::decide(ok, row.attempts, cfg.schedule, clock.now_ms(), 0);
     EXPECT_EQ(o.kind, store::AttemptOutcome::Kind::delivered);
-    ASSERT_TRUE(store::finish_attempt(t.db(), attempt(id, clock.now_ms(), 204), o).ok());
+    ASSERT_TRUE(store::finish_attempt(t.db(), attempt(t.db(), id, clock.now_ms(), 204), o).ok());
     row = event(t.db(), id);
     EXPECT_EQ(row.status, "delivered");
     EXPECT_EQ(row.delivered_at, clock.now_ms() + 5);
@@ -315,7 +320,7 @@ TEST(WebhookEvents, AttemptsWrittenTogetherMatchOneByOne) {
             const std::string prefix = side == &one ? "dep_one_" : "dep_all_";
             store::FinishedAttempt f;
             const std::optional<int> code = i % 5 == 0 ? std::nullopt : std::optional<int>(i % 3 == 0 ? 200 : 500);
-            f.record = attempt(add_event(t.db(), prefix + std::to_string(i), "deposit.pending", 1), 100 + i, code);
+            f.record = attempt(t.db(), add_event(t.db(), prefix + std::to_string(i), "deposit.pending", 1), 100 + i, code);
             f.record.response_excerpt = code ? std::optional<std::string>("answer " + std::to_string(i)) : std::nullopt;
             if (i % 3 == 0) f.outcome.kind = store::AttemptOutcome::Kind::delivered;
             if (i % 3 == 1) f.outcome = {store::AttemptOutcome::Kind::retry, 5000 + i, "HTTP 500"};
@@ -363,7 +368,7 @@ TEST(WebhookEvents, AttemptsWrittenTogetherFailWholeWhenAnEventIsGone) {
     std::vector<store::FinishedAttempt> group;
     for (int i = 0; i < 5; ++i) {
         store::FinishedAttempt f;
-        f.record = attempt(add_event(t.db(), "dep_g" + std::to_string(i), "deposit.pending", 1), 100, 200);
+        f.record = attempt(t.db(), add_event(t.db(), "dep_g" + std::to_string(i), "deposit.pending", 1), 100, 200);
         group.push_back(f);
     }
     ASSERT_TRUE(t.db().prepare("DELETE FROM events WHERE id = ?1").bind(1, group[2].record.event_id).run().ok());
@@ -567,7 +572,7 @@ TEST(WebhookEvents, AnAttemptRecordedAfterAResendLeavesTheResendAlone) {
             std::vector<store::FinishedAttempt> group;
             for (const auto& e : *claimed) {
                 store::FinishedAttempt f;
-                f.record = attempt(e.id, 300, kind == Kind::delivered ? 200 : 500);
+                f.record = attempt(t.db(), e.id, 300, kind == Kind::delivered ? 200 : 500);
                 f.outcome = {kind, kind == Kind::retry ? 9'000 : 0, kind == Kind::delivered ? "" : "HTTP 500"};
                 f.outcome.claim = e.claimed_until;
                 group.push_back(f);
