@@ -11,24 +11,30 @@ const std::vector<double>& bucket_bounds() {
     return b;
 }
 
-std::string escape(const std::string& v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') out.push_back('\\');
-        if (c == '\n') { out += "\\n"; continue; }
-        out.push_back(c);
-    }
-    return out;
-}
-
+// {k="v",...} in one string: label values escaped (backslash, quote, newline).
 std::string render_labels(const Labels& labels) {
     if (labels.empty()) return "";
-    std::string s = "{";
-    for (size_t i = 0; i < labels.size(); ++i) {
-        if (i) s += ",";
-        s += labels[i].first + "=\"" + escape(labels[i].second) + "\"";
+    std::size_t size = 2;
+    for (const auto& [k, v] : labels) size += k.size() + v.size() + 4;
+    std::string s;
+    s.reserve(size);
+    s += '{';
+    for (const auto& [k, v] : labels) {
+        if (s.size() > 1) s += ',';
+        s += k;
+        s += "=\"";
+        for (char c : v) {
+            if (c == '\n') {
+                s += "\\n";
+                continue;
+            }
+            if (c == '\\' || c == '"') s += '\\';
+            s += c;
+        }
+        s += '"';
     }
-    return s + "}";
+    s += '}';
+    return s;
 }
 
 // Shortest text that reads back as the same double ("0.025", not "0.025000000000000001").
@@ -55,28 +61,34 @@ Registry& Registry::global() {
     return r;
 }
 
-void Registry::describe(const std::string& name, const std::string& type, const std::string& help) {
+Registry::Family& Registry::family(std::string_view name) {
+    auto it = families_.find(name);
+    if (it == families_.end()) it = families_.emplace(std::string(name), Family{}).first;
+    return it->second;
+}
+
+void Registry::describe(std::string_view name, const std::string& type, const std::string& help) {
     std::lock_guard lock(mu_);
-    auto& f = families_[name];
+    auto& f = family(name);
     f.type = type;
     f.help = help;
 }
 
-void Registry::counter_add(const std::string& name, const Labels& labels, double v) {
+void Registry::counter_add(std::string_view name, const Labels& labels, double v) {
     std::lock_guard lock(mu_);
-    auto& f = families_[name];
+    auto& f = family(name);
     if (f.help.empty()) f.type = "counter";
     f.values[render_labels(labels)] += v;
 }
 
-void Registry::gauge_set(const std::string& name, const Labels& labels, double v) {
+void Registry::gauge_set(std::string_view name, const Labels& labels, double v) {
     std::lock_guard lock(mu_);
-    families_[name].values[render_labels(labels)] = v;
+    family(name).values[render_labels(labels)] = v;
 }
 
-void Registry::observe(const std::string& name, const Labels& labels, double seconds) {
+void Registry::observe(std::string_view name, const Labels& labels, double seconds) {
     std::lock_guard lock(mu_);
-    auto& f = families_[name];
+    auto& f = family(name);
     f.type = "histogram";
     auto& h = f.histograms[render_labels(labels)];
     const auto& bounds = bucket_bounds();

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace depositd::metrics {
@@ -15,11 +16,11 @@ class Registry {
 public:
     static Registry& global();
 
-    void describe(const std::string& name, const std::string& type, const std::string& help);
-    void counter_add(const std::string& name, const Labels& labels, double v = 1);
-    void gauge_set(const std::string& name, const Labels& labels, double v);
+    void describe(std::string_view name, const std::string& type, const std::string& help);
+    void counter_add(std::string_view name, const Labels& labels, double v = 1);
+    void gauge_set(std::string_view name, const Labels& labels, double v);
     // Latency histogram in seconds with fixed buckets (5 ms .. 30 s).
-    void observe(const std::string& name, const Labels& labels, double seconds);
+    void observe(std::string_view name, const Labels& labels, double seconds);
 
     // Prometheus text exposition format 0.0.4.
     std::string render() const;
@@ -34,11 +35,14 @@ private:
     struct Family {
         std::string type = "gauge";
         std::string help;
-        std::map<std::string, double> values;       // rendered labels -> value
-        std::map<std::string, Histogram> histograms;
+        std::map<std::string, double, std::less<>> values;  // rendered labels -> value
+        std::map<std::string, Histogram, std::less<>> histograms;
     };
+    // The family of `name`, made on first use. Counted on every delivery and
+    // request: a lookup by view, no string made for a name already there.
+    Family& family(std::string_view name);
     mutable std::mutex mu_;
-    std::map<std::string, Family> families_;
+    std::map<std::string, Family, std::less<>> families_;
 };
 
 }  // namespace depositd::metrics

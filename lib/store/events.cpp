@@ -193,7 +193,7 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
 }
 
 Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
-                                         const std::unordered_set<std::string>& exclude, bool webhooks,
+                                         const EventSeqs& exclude, bool webhooks,
                                          bool telegram) {
     std::vector<EventRow> out;
     if (limit == 0) return out;
@@ -207,14 +207,14 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
         auto r = q.step();
         if (!r) return r.error();
         if (!*r) break;
-        if (exclude.contains(q.text(1))) continue;
+        if (exclude.contains(q.int64(0))) continue;
         out.push_back(read_event(q));
     }
     return out;
 }
 
 Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms, std::int64_t claim_until,
-                                               std::size_t limit, const std::unordered_set<std::string>& exclude,
+                                               std::size_t limit, const EventSeqs& exclude,
                                                bool webhooks, bool telegram) {
     std::vector<EventRow> out;
     if (limit == 0) return out;
@@ -259,13 +259,13 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
                  "+e.status = 'pending' AND +e.next_attempt_at <= ?1 AND " + kUnclaimed + " RETURNING " + kEventColumns);
     q.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit)).bind(3, claim_until).bind(9, webhooks ? 1 : 0);
     q.bind(10, telegram ? 1 : 0);
-    std::vector<std::string> in_flight;
+    std::vector<std::int64_t> in_flight;
     for (;;) {
         auto r = q.step();
         if (!r) return r.error();
         if (!*r) break;
-        if (exclude.contains(q.text(1))) {
-            in_flight.push_back(q.text(1));
+        if (exclude.contains(q.int64(0))) {
+            in_flight.push_back(q.int64(0));
             continue;
         }
         out.push_back(read_event(q));
@@ -273,9 +273,9 @@ Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms
     // Still in flight here, yet due: its attempt was just recorded (a retry)
     // and the delivery has not returned. It was due, so it stays due: the
     // claim just made is undone, or it would wait for the claim to run out.
-    for (const auto& id : in_flight) {
-        auto undo = db.prepare("UPDATE events SET claimed_until = NULL WHERE id = ?1 AND claimed_until = ?2");
-        undo.bind(1, id).bind(2, claim_until);
+    for (const std::int64_t seq : in_flight) {
+        auto undo = db.prepare("UPDATE events SET claimed_until = NULL WHERE seq = ?1 AND claimed_until = ?2");
+        undo.bind(1, seq).bind(2, claim_until);
         if (auto s = undo.run(); !s) return s.error();
     }
     if (own)
@@ -296,7 +296,7 @@ Status release_claims(Database& db, std::span<const EventRow> events) {
     return tx.commit();
 }
 
-Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unordered_set<std::string>& exclude,
+Result<std::optional<std::int64_t>> next_due_at(Database& db, const EventSeqs& exclude,
                                                  bool webhooks, bool telegram) {
     // An event is due at its next_attempt_at, or when another process's claim
     // on it runs out if that is later. The walk in next_attempt_at order ends
@@ -305,7 +305,7 @@ Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unorder
     // to a bound: past it the answer may be later than the truth, and the
     // dispatcher's poll interval bounds the wait anyway.
     constexpr std::int64_t kOthersClaims = 256;
-    auto q = db.prepare(std::string("SELECT e.id, e.next_attempt_at, e.claimed_until FROM events e WHERE ") +
+    auto q = db.prepare(std::string("SELECT e.seq, e.next_attempt_at, e.claimed_until FROM events e WHERE ") +
                         "e.status = 'pending' AND " + kinds_allowed(webhooks) + " AND " + kDeliverable +
                         " ORDER BY e.next_attempt_at, e.seq LIMIT ?1");
     q.bind(1, static_cast<std::int64_t>(exclude.size()) + kOthersClaims).bind(9, webhooks ? 1 : 0);
@@ -316,7 +316,7 @@ Result<std::optional<std::int64_t>> next_due_at(Database& db, const std::unorder
         if (!r) return r.error();
         if (!*r) return earliest;
         if (earliest && q.int64(1) >= *earliest) return earliest;
-        if (exclude.contains(q.text(0))) continue;
+        if (exclude.contains(q.int64(0))) continue;
         const std::int64_t at = std::max(q.int64(1), q.opt_int64(2).value_or(0));
         if (!earliest || at < *earliest) earliest = at;
     }

@@ -1,11 +1,12 @@
 #pragma once
 // The webhook outbox. Events are inserted by the scanner in the same
 // transaction as the deposit change that caused them; lib/webhook drains them.
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "core/json.hpp"
@@ -107,15 +108,32 @@ Result<bool> resend_event(Database& db, const std::string& id, std::int64_t now_
 
 namespace depositd::store {
 
+// Events a dispatcher has in flight, by seq: the reads and claims of due
+// events below skip them. A sorted array: the dispatcher copies it for each
+// claim (which runs on the store's thread), one allocation for any number.
+class EventSeqs {
+public:
+    EventSeqs() = default;
+    EventSeqs(std::initializer_list<std::int64_t> seqs) : seqs_(seqs) { std::sort(seqs_.begin(), seqs_.end()); }
+    explicit EventSeqs(std::vector<std::int64_t> seqs) : seqs_(std::move(seqs)) {
+        std::sort(seqs_.begin(), seqs_.end());
+    }
+    bool contains(std::int64_t seq) const { return std::binary_search(seqs_.begin(), seqs_.end(), seq); }
+    std::size_t size() const { return seqs_.size(); }
+
+private:
+    std::vector<std::int64_t> seqs_;
+};
+
 // Up to `limit` pending events that are due (next_attempt_at <= now_ms) and
-// deliverable under the ordering rule, earliest due first. Events whose id
+// deliverable under the ordering rule, earliest due first. Events whose seq
 // is in `exclude` (in flight) are skipped. A read only: a single dispatcher
 // per database owns delivery. Without `webhooks` (no [webhook].url) only the
 // merchant deliveries (epay, epusdt) are taken; webhooks stay pending.
 // Telegram messages (kind "telegram") are taken only with `telegram`
 // ([notify.telegram] configured).
 Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std::size_t limit,
-                                         const std::unordered_set<std::string>& exclude = {}, bool webhooks = true,
+                                         const EventSeqs& exclude = {}, bool webhooks = true,
                                          bool telegram = false);
 
 // What the dispatcher takes, with several processes sharing the store (SPEC
@@ -126,7 +144,7 @@ Result<std::vector<EventRow>> due_events(Database& db, std::int64_t now_ms, std:
 // PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP
 // LOCKED); SQLite's one writer serializes claims. In seq order.
 Result<std::vector<EventRow>> claim_due_events(Database& db, std::int64_t now_ms, std::int64_t claim_until,
-                                               std::size_t limit, const std::unordered_set<std::string>& exclude = {},
+                                               std::size_t limit, const EventSeqs& exclude = {},
                                                bool webhooks = true, bool telegram = false);
 
 // Gives claimed events back before their claim runs out (the dispatcher
@@ -140,7 +158,7 @@ Status release_claims(Database& db, std::span<const EventRow> events);
 // next_attempt_at, or the end of another process's claim on it if later;
 // nullopt when there is none. The dispatcher sleeps until then.
 Result<std::optional<std::int64_t>> next_due_at(Database& db,
-                                                 const std::unordered_set<std::string>& exclude = {},
+                                                 const EventSeqs& exclude = {},
                                                  bool webhooks = true, bool telegram = false);
 
 // One row of delivery_attempts. It is written by the event's seq (schema

@@ -223,7 +223,7 @@ asio::awaitable<void> Dispatcher::idle_until_stopped() {
 
 asio::awaitable<std::chrono::milliseconds> Dispatcher::wait_time(bool slots_free) {
     if (!slots_free) co_return poll_;  // a finished delivery wakes us
-    auto exclude = in_flight_;
+    const store::EventSeqs exclude = in_flight_seqs();
     const bool webhooks = webhooks_enabled();
     const bool telegram = telegram_ != nullptr;
     auto next = co_await store::async_write(store_, [&exclude, webhooks, telegram](store::Database& db) {
@@ -331,14 +331,14 @@ asio::awaitable<void> Dispatcher::release(std::vector<store::EventRow> events) {
     });
     if (!s) logger()->warn("cannot hand back {} claimed events (due again when the claim runs out): {}", events.size(),
                            s.error().describe());
-    for (const auto& ev : events) in_flight_.erase(ev.id);
+    for (const auto& ev : events) in_flight_.erase(ev.seq);
     on_wake();
 }
 
 void Dispatcher::spawn(store::EventRow ev) {
-    std::string id = ev.id;
     ++active_;
-    asio::co_spawn(executor_, deliver(std::move(ev)), [this, id](std::exception_ptr e) {
+    const std::int64_t seq = ev.seq;
+    auto done = [this, seq, id = ev.id](std::exception_ptr e) {
         if (e) {
             try {
                 std::rethrow_exception(e);
@@ -348,9 +348,10 @@ void Dispatcher::spawn(store::EventRow ev) {
                 logger()->error("event {}: delivery aborted", id);
             }
         }
-        in_flight_.erase(id);
+        in_flight_.erase(seq);
         on_wake();
-    });
+    };
+    asio::co_spawn(executor_, deliver(std::move(ev)), std::move(done));
 }
 
 void Dispatcher::note_receiver(bool answered) {
@@ -518,7 +519,7 @@ Dispatcher::Claim Dispatcher::claim_for(std::size_t want) {
     c.until = c.now + claim_ms();
     c.want = stopping_ ? 0 : want;
     claiming_ += c.want;
-    c.exclude = in_flight_;
+    c.exclude = in_flight_seqs();
     c.webhooks = webhooks_enabled();
     c.telegram = telegram_ != nullptr;
     return c;
@@ -530,7 +531,7 @@ Result<std::vector<store::EventRow>> Dispatcher::Claim::run(store::Database& db)
 
 void Dispatcher::take(const Claim& claim, std::vector<store::EventRow> claimed) {
     claiming_ -= claim.want;
-    std::erase_if(claimed, [this](const store::EventRow& ev) { return !in_flight_.insert(ev.id).second; });
+    std::erase_if(claimed, [this](const store::EventRow& ev) { return !in_flight_.insert(ev.seq).second; });
     if (stopping_) {
         // A claim that was under way when stop() came: handed back, as the
         // ones waiting in ready_ were.

@@ -174,7 +174,7 @@ private:
         std::int64_t now = 0;
         std::int64_t until = 0;
         std::size_t want = 0;
-        std::unordered_set<std::string> exclude;
+        store::EventSeqs exclude;
         bool webhooks = false;
         bool telegram = false;
         Result<std::vector<store::EventRow>> run(store::Database& db) const;
@@ -202,9 +202,12 @@ private:
     std::string signer_error_;
     boost::asio::steady_timer timer_;
     std::chrono::milliseconds poll_{1000};
-    // Ids claimed and not yet recorded: in ready_, being delivered, or
-    // waiting for their group commit.
-    std::unordered_set<std::string> in_flight_;
+    // Events (by seq) claimed and not yet recorded: in ready_, being
+    // delivered, or waiting for their group commit.
+    std::unordered_set<std::int64_t> in_flight_;
+    store::EventSeqs in_flight_seqs() const {
+        return store::EventSeqs(std::vector<std::int64_t>(in_flight_.begin(), in_flight_.end()));
+    }
     std::deque<store::EventRow> ready_;  // claimed, waiting for a request slot
     std::size_t active_ = 0;             // requests under way (<= concurrency)
     // Slots reserved by claims under way (the loop's and a group commit's).

@@ -105,3 +105,15 @@ TEST(Metrics, PrometheusText) {
     EXPECT_NE(text.find("depositd_rpc_seconds_bucket{method=\"eth_getLogs\",le=\"0.025\"} 1"), std::string::npos);
     EXPECT_NE(text.find("depositd_rpc_seconds_count{method=\"eth_getLogs\"} 1"), std::string::npos);
 }
+
+// Label values are escaped as the exposition format says: backslash, double
+// quote and newline; labels keep their order; the same set adds up.
+TEST(Metrics, LabelsEscapedInOrder) {
+    metrics::Registry r;
+    r.counter_add("depositd_y_total", {{"b", "a\\b\"c\nd"}, {"a", "x"}});
+    r.counter_add("depositd_y_total", {{"b", "a\\b\"c\nd"}, {"a", "x"}}, 2);
+    r.gauge_set("depositd_z", {}, 5);
+    auto text = r.render();
+    EXPECT_NE(text.find("depositd_y_total{b=\"a\\\\b\\\"c\\nd\",a=\"x\"} 3\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("depositd_z 5\n"), std::string::npos) << text;
+}
