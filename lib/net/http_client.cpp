@@ -488,6 +488,9 @@ struct HttpClient::Impl {
         if (verb == http::verb::unknown) co_return make_error(Errc::invalid_input, "unknown HTTP method " + hreq.method);
         auto wire = request_wire(verb, t, hreq);
         if (!wire) co_return wire.error();
+        // The body is in the wire now: not held twice while the request runs
+        // (a JSON-RPC batch, a webhook's payload).
+        std::string().swap(hreq.body);
         const bool head = verb == http::verb::head;
 
         Outcome o;
