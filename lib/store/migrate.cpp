@@ -143,9 +143,21 @@ Status pg_apply(Database& db, const Migration& m) {
 }
 
 // Applies, in order, each migration not recorded yet (apply re-checks inside its transaction).
+// A database that records a migration this binary does not have was
+// upgraded by a newer version: its tables may no longer be what this code
+// writes (014 dropped a column the earlier code wrote), so nothing starts.
 Status apply_missing(Database& db, std::span<const Migration> migrations, Status (*apply)(Database&, const Migration&)) {
     auto applied = db.applied_migrations();
     if (!applied) return applied.error();
+    std::set<std::string> known;
+    for (const auto& m : migrations) known.insert(m.id());
+    std::string unknown;
+    for (const auto& name : *applied)
+        if (!known.count(name)) unknown += (unknown.empty() ? "" : ", ") + name;
+    if (!unknown.empty())
+        return make_error(Errc::conflict, "the database has migrations this version does not know (" + unknown +
+                                              "): a newer depositd upgraded it. Run that version, or restore the "
+                                              "backup taken before the upgrade");
     const std::set<std::string> done(applied->begin(), applied->end());
     for (const auto& m : migrations) {
         if (done.count(m.id())) continue;

@@ -97,6 +97,23 @@ TEST_F(Migrations, RecordedByNameNotByHighestNumber) {
     EXPECT_FALSE(has_table(*db, "schema_version"));
 }
 
+// A database upgraded by a newer version (a migration this list does not
+// have) is refused as it is: an older binary would write tables that are
+// no longer what it knows.
+TEST_F(Migrations, ADatabaseFromANewerVersionIsRefused) {
+    auto db = open();
+    const Migration newer[] = {{1, "a", "CREATE TABLE a (x INTEGER);"}, {2, "b", "CREATE TABLE b (x INTEGER);"}};
+    ASSERT_TRUE(migrate_with(*db, newer).ok());
+    const Migration older[] = {{1, "a", "CREATE TABLE a (x INTEGER);"}, {3, "c", "CREATE TABLE c (x INTEGER);"}};
+    auto s = migrate_with(*db, older);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, Errc::conflict);
+    EXPECT_NE(s.error().message.find("002_b"), std::string::npos) << s.error().message;
+    EXPECT_EQ(s.error().message.find("001_a"), std::string::npos) << s.error().message;
+    EXPECT_FALSE(has_table(*db, "c"));
+    EXPECT_EQ(db->applied_migrations().value(), (std::vector<std::string>{"001_a", "002_b"}));
+}
+
 TEST_F(Migrations, WalModeAndForeignKeys) {
     auto db = open();
     auto s = db->prepare("PRAGMA journal_mode");
