@@ -27,12 +27,12 @@
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "core/log.hpp"
 #include "core/netaddr.hpp"
@@ -162,13 +162,25 @@ std::optional<long long> parse_imf_fixdate(std::string_view s) {
 
 // A header name is a token (RFC 9110 §5.1); a value holds no CR, LF or NUL.
 // Anything else would let a configured header inject lines into a request.
+// Checked a character at a time against a table: every header of every
+// request passes here (a search of the separators per character did cost).
+constexpr std::array<bool, 256> kTokenChars = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x21; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (char c : std::string_view("\"(),/:;<=>?@[\\]{}")) t[static_cast<unsigned char>(c)] = false;
+    return t;
+}();
 bool header_name_ok(std::string_view name) {
     if (name.empty()) return false;
     for (unsigned char ch : name)
-        if (ch <= 0x20 || ch >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", ch)) return false;
+        if (!kTokenChars[ch]) return false;
     return true;
 }
-bool header_value_ok(std::string_view value) { return value.find_first_of(std::string_view("\r\n\0", 3)) == value.npos; }
+bool header_value_ok(std::string_view value) {
+    for (char ch : value)
+        if (ch == '\r' || ch == '\n' || ch == '\0') return false;
+    return true;
+}
 
 // The request as it goes on the wire, one buffer for one write (Beast's
 // serializer walks a chain of buffers per write, which a webhook's small
@@ -309,6 +321,36 @@ struct HttpClient::Impl {
         }
         c->idle_since = steady::now();
         q.push_back(std::move(c));
+    }
+
+    // Each URL asked for, parsed once: a webhook's is asked for at every
+    // delivery, and Boost.URL's parse with the strings built from it was
+    // ~5 % of the dispatcher's thread. Apart per public-only rule, whose
+    // connections are pooled apart. Bounded: emptied when full (an EPay
+    // notify URL per order).
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    using TargetMap = std::unordered_map<std::string, std::shared_ptr<const Target>, StringHash, std::equal_to<>>;
+    static constexpr std::size_t kMaxTargets = 256;
+    std::mutex targets_mu;
+    std::array<TargetMap, 2> targets;  // [public_only]
+
+    Result<std::shared_ptr<const Target>> target_of(const std::string& url, bool public_only) {
+        auto& map = targets[public_only ? 1 : 0];
+        {
+            std::lock_guard lk(targets_mu);
+            if (auto it = map.find(std::string_view(url)); it != map.end()) return it->second;
+        }
+        auto pt = parse_target(url);
+        if (!pt) return pt.error();
+        if (public_only) pt->key += "|public";
+        auto shared = std::make_shared<const Target>(std::move(*pt));
+        std::lock_guard lk(targets_mu);
+        if (map.size() >= kMaxTargets) map.clear();
+        map.emplace(url, shared);
+        return shared;
     }
 
     void close_all() {
@@ -478,11 +520,9 @@ struct HttpClient::Impl {
     asio::awaitable<Result<HttpResponse>> run(HttpRequest hreq) {
         const auto start = steady::now();
         const auto deadline = start + hreq.timeout;
-        auto pt = parse_target(hreq.url);
+        auto pt = target_of(hreq.url, hreq.public_only);
         if (!pt) co_return pt.error();
-        // Connections opened under the public-only rule are pooled apart.
-        if (hreq.public_only) pt->key += "|public";
-        const Target& t = *pt;
+        const Target& t = **pt;
 
         http::verb verb = http::string_to_verb(hreq.method);
         if (verb == http::verb::unknown) co_return make_error(Errc::invalid_input, "unknown HTTP method " + hreq.method);

@@ -277,14 +277,63 @@ TEST(NetHttp, HeadersThatCouldSplitTheRequestAreRefused) {
     EXPECT_EQ(srv.requests(), 0);
 }
 
+// Every separator RFC 9110 excludes from a token, controls, DEL and bytes
+// past ASCII are refused in a name; every other visible character passes
+// (the check is a table: each entry of it is looked at here).
+TEST(NetHttp, HeaderNamesAreTokensExactly) {
+    Server srv([](const Seen&) { return Reply{200, "{}"}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    std::string refused = "\"(),/:;<=>?@[\\]{} \t\x7f\x01";
+    refused.push_back('\x80');
+    refused.push_back('\xff');
+    for (char c : refused) {
+        auto req = post(srv.url());
+        req.headers = {{std::string("X-") + c, "v"}};
+        auto r = get(ioc, client, req);
+        ASSERT_FALSE(r.ok()) << static_cast<int>(static_cast<unsigned char>(c));
+        EXPECT_EQ(r.error().code, Errc::invalid_input);
+    }
+    EXPECT_EQ(srv.requests(), 0);
+    const std::string every_token_char = "X-!#$%&'*+-.^_`|~09AZaz";
+    auto req = post(srv.url());
+    req.headers = {{every_token_char, "a value with spaces, \"quotes\" and \t tabs"}};
+    auto r = get(ioc, client, req);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    ASSERT_EQ(srv.requests(), 1);
+    EXPECT_EQ(srv.seen()[0].headers["x-!#$%&'*+-.^_`|~09azaz"], "a value with spaces, \"quotes\" and \t tabs");
+}
+
+// A URL is parsed once and kept: a later request to it under the public-only
+// rule still refuses a loopback address (and uses no connection pooled
+// without the rule), and a plain request after a public-only one still goes.
+TEST(NetHttp, KeptUrlsKeepThePublicOnlyRuleApart) {
+    Server srv([](const Seen&) { return Reply{200, "{}"}; });
+    asio::io_context ioc;
+    HttpClient client(ioc.get_executor());
+    auto plain = get(ioc, client, post(srv.url("/notify")));
+    ASSERT_TRUE(plain.ok()) << plain.error().describe();
+    auto req = post(srv.url("/notify"));
+    req.public_only = true;
+    auto refused = get(ioc, client, req);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, Errc::transport);
+    EXPECT_NE(refused.error().message.find("only public addresses"), std::string::npos) << refused.error().message;
+    auto again = get(ioc, client, post(srv.url("/notify")));
+    ASSERT_TRUE(again.ok()) << again.error().describe();
+    EXPECT_EQ(srv.requests(), 2);
+    EXPECT_EQ(srv.connections(), 1);
+}
+
 TEST(NetHttp, BadUrlsAreInvalidInput) {
     asio::io_context ioc;
     HttpClient client(ioc.get_executor());
-    for (const char* u : {"not a url", "ftp://127.0.0.1/", "http:///path"}) {
-        auto r = get(ioc, client, post(u));
-        ASSERT_FALSE(r.ok()) << u;
-        EXPECT_EQ(r.error().code, Errc::invalid_input) << u;
-    }
+    for (int round = 0; round < 2; ++round)  // the second time too: a bad URL is never kept
+        for (const char* u : {"not a url", "ftp://127.0.0.1/", "http:///path"}) {
+            auto r = get(ioc, client, post(u));
+            ASSERT_FALSE(r.ok()) << u;
+            EXPECT_EQ(r.error().code, Errc::invalid_input) << u;
+        }
 }
 
 TEST(NetHttp, RetryAfterParsing) {
