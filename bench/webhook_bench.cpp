@@ -1,7 +1,7 @@
 // Webhook benchmarks: signing cost, outbox insert rate, and signed
 // deliveries per second from the Dispatcher to a local keep-alive receiver
-// (tests/unit/webhook_receiver.hpp: a Beast server on 127.0.0.1; every
-// signature is verified, after the timed part).
+// (bench/raw_sink.hpp, and tests/unit/webhook_receiver.hpp's Beast server;
+// both on 127.0.0.1, every signature verified after the timed part).
 //
 // The store is SQLite by default; DEPOSITD_BENCH_STORE=postgresql gives each
 // benchmark a fresh database of a throwaway PostgreSQL 15 cluster
@@ -30,6 +30,7 @@
 #endif
 #include "../tests/unit/test_store.hpp"
 #include "../tests/unit/webhook_receiver.hpp"
+#include "raw_sink.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "net/http_client.hpp"
@@ -87,6 +88,21 @@ std::map<std::string, double> thread_cpu() {
         out[name] += (utime + stime) / tick;
     }
     return out;
+}
+
+// The whole machine's CPU time in seconds from /proc/stat: busy (user,
+// system, interrupts, softirqs: the loopback's TCP work too) and waiting for
+// the disk. Whether a run was CPU-bound: busy cores = busy / wall time.
+struct MachineCpu {
+    double busy = 0, iowait = 0;
+};
+MachineCpu machine_cpu() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return {(user + nice + system + irq + softirq + steal) / tick, iowait / tick};
 }
 
 // perf record -D -1 --control=fifo:CTL,ACK with DEPOSITD_BENCH_PERF_CTL=CTL
@@ -273,8 +289,37 @@ void BM_ClaimWithBacklog(benchmark::State& state) {
 }
 BENCHMARK(BM_ClaimWithBacklog)->Arg(100)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMicrosecond);
 
+// The receivers deliveries go to. Both check every signature after the
+// clock stops (bad_signatures): a merchant's receiver runs elsewhere, not on
+// the cores measured here.
+// - bench_sink::RawSink (bench/raw_sink.hpp): answers at once, parses and
+//   verifies afterwards; the receiver's share of the two cores is least.
+// - webhook_test::Receiver: the tests' Beast server, every request parsed into
+//   its fields and answered through Beast in the timed part (as much CPU as
+//   the dispatcher): the figures of docs/performance.md before 2026-12-07.
+struct SinkReceiver {
+    bench_sink::RawSink sink;
+    std::string url() const { return sink.url(); }
+    std::size_t count() const { return sink.count(); }
+    int connections() const { return sink.connections(); }
+    std::size_t bad_signatures() { return sink.count() - sink.verified({kSecret}); }
+};
+struct BeastReceiver {
+    webhook_test::Receiver rcv{{kSecret}, [](const webhook_test::Arrival&) { return webhook_test::Reply{}; }};
+    BeastReceiver() { rcv.verify_later(); }
+    std::string url() const { return rcv.url(); }
+    std::size_t count() const { return rcv.count(); }
+    int connections() const { return rcv.connections(); }
+    std::size_t bad_signatures() const {
+        std::size_t bad = 0;
+        for (const auto& a : rcv.arrivals()) bad += !a.signature_ok;
+        return bad;
+    }
+};
+
 // Signed deliveries per second: `per_round` events inserted (untimed), then
 // the dispatcher delivers them all to the keep-alive receiver (timed).
+template <class Receiver>
 void BM_SignedDeliveries(benchmark::State& state) {
     log::set_level("warn");
     const int per_round = 2000;
@@ -282,10 +327,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
     const std::string where = location(t);
     auto db = open_db(where);
     state.SetLabel(backend());
-    webhook_test::Receiver rcv({kSecret}, [](const webhook_test::Arrival&) { return webhook_test::Reply{}; });
-    // Its signature checks after the clock stops (bad_signatures below): a
-    // merchant's receiver runs elsewhere, not on the cores measured here.
-    rcv.verify_later();
+    Receiver rcv;
     boost::asio::io_context ctx;
     SystemClock clock;
     config::WebhookConfig cfg;
@@ -311,6 +353,7 @@ void BM_SignedDeliveries(benchmark::State& state) {
     auto stats = pg_stats() ? pg_stats_session(where) : nullptr;
     std::int64_t n = 0, target = 0;
     std::map<std::string, double> cpu;  // seconds per thread name, timed parts only
+    double machine_busy = 0, machine_iowait = 0, wall = 0;  // seconds, timed parts only
     for (auto _ : state) {
         state.PauseTiming();
         {
@@ -326,6 +369,8 @@ void BM_SignedDeliveries(benchmark::State& state) {
         }
         target += per_round;
         const auto cpu_before = thread_cpu();
+        const auto machine_before = machine_cpu();
+        const auto wall_before = std::chrono::steady_clock::now();
         perf_control().enable();
         state.ResumeTiming();
         d.wake();
@@ -337,26 +382,42 @@ void BM_SignedDeliveries(benchmark::State& state) {
         state.PauseTiming();
         perf_control().disable();
         for (const auto& [name, seconds] : thread_cpu()) cpu[name] += seconds - cpu_before.at(name);
+        const auto machine_after = machine_cpu();
+        machine_busy += machine_after.busy - machine_before.busy;
+        machine_iowait += machine_after.iowait - machine_before.iowait;
+        wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
         state.ResumeTiming();
     }
     state.SetItemsProcessed(state.iterations() * per_round);
-    auto arrivals = rcv.arrivals();
-    std::size_t bad = 0;
-    for (const auto& a : arrivals) bad += !a.signature_ok;
-    state.counters["bad_signatures"] = static_cast<double>(bad);
+    state.counters["bad_signatures"] = static_cast<double>(rcv.bad_signatures());
     state.counters["connections"] = rcv.connections();
     // CPU µs per delivery: the dispatcher, HTTP client and signing (the
-    // benchmark's main thread), the store's writer, the receiver (parsing,
-    // verifying). Clock ticks of 10 ms: meaningful over a few rounds.
+    // benchmark's main thread), the store's writer, the receiver. Clock ticks
+    // of 10 ms: meaningful over a few rounds.
     const double items = static_cast<double>(state.iterations() * per_round);
     state.counters["us_dispatcher"] = cpu["webhook_bench"] * 1e6 / items;
     state.counters["us_writer"] = cpu["store-writer"] * 1e6 / items;
     state.counters["us_receiver"] = cpu["receiver"] * 1e6 / items;
+    // The machine's cores busy (of nproc) and waiting for the disk meanwhile:
+    // below nproc, the run was not CPU-bound.
+    state.counters["cores_busy"] = wall > 0 ? machine_busy / wall : 0;
+    state.counters["cores_iowait"] = wall > 0 ? machine_iowait / wall : 0;
     if (stats) pg_stats_print(*stats, "SignedDeliveries/" + std::to_string(state.range(0)), items);
     d.stop();
     while (!done) ctx.run_for(std::chrono::milliseconds(5));
 }
-BENCHMARK(BM_SignedDeliveries)->Arg(8)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SignedDeliveries<SinkReceiver>)
+    ->Name("BM_SignedDeliveries")
+    ->Arg(8)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_SignedDeliveries<BeastReceiver>)
+    ->Name("BM_SignedDeliveriesToBeastReceiver")
+    ->Arg(8)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
